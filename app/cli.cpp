@@ -1,0 +1,129 @@
+#include "app/cli.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace bottega {
+
+const std::vector<CommandSpec>& command_specs() {
+  static const FlagSpec config_flag{"config", "FILE",
+                                    "YAML configuration file (default: $BOTTEGA_CONFIG)"};
+  static const std::vector<CommandSpec> specs = {
+      {"serve", "run the HTTP server and the job workers", "", 0, 0, {config_flag}},
+      {"migrate", "apply pending database migrations and exit", "", 0, 0, {config_flag}},
+      {"version", "print the version and exit", "", 0, 0, {}},
+  };
+  return specs;
+}
+
+namespace {
+
+const CommandSpec* find_spec(const std::vector<CommandSpec>& specs, const std::string& name) {
+  auto it = std::find_if(specs.begin(), specs.end(),
+                         [&](const CommandSpec& s) { return s.name == name; });
+  return it == specs.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args,
+                                         const std::vector<CommandSpec>& specs) {
+  ParsedCommand parsed;
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    parsed.help = true;
+    if (args.size() > 1 && args[0] == "help") {
+      if (!find_spec(specs, args[1]))
+        return make_error("unknown command '" + args[1] + "' (see bottega --help)");
+      parsed.command = args[1];
+    }
+    return parsed;
+  }
+  const CommandSpec* spec = find_spec(specs, args[0]);
+  if (!spec) {
+    if (args[0].rfind("-", 0) == 0)
+      return make_error("unknown flag '" + args[0] + "' before the command (see bottega --help)");
+    return make_error("unknown command '" + args[0] + "' (see bottega --help)");
+  }
+  parsed.command = spec->name;
+  const std::string where = "bottega " + spec->name;
+
+  bool only_positionals = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (only_positionals || arg.size() < 2 || arg[0] != '-') {
+      parsed.positionals.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positionals = true;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0)
+      return make_error(where + ": unknown flag '" + arg + "' (see " + where + " --help)");
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    auto flag = std::find_if(spec->flags.begin(), spec->flags.end(),
+                             [&](const FlagSpec& f) { return f.name == name; });
+    if (flag == spec->flags.end())
+      return make_error(where + ": unknown flag '--" + name + "' (see " + where + " --help)");
+    if (flag->value_name.empty()) {
+      if (value) return make_error(where + ": flag '--" + name + "' takes no value");
+      parsed.flags[name] = "true";
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size())
+        return make_error(where + ": flag '--" + name + "' needs a value (" + flag->value_name + ")");
+      value = args[++i];
+    }
+    if (value->empty())
+      return make_error(where + ": flag '--" + name + "' needs a non-empty value (" +
+                        flag->value_name + ")");
+    parsed.flags[name] = *value;
+  }
+  if (parsed.help) return parsed;
+  if (parsed.positionals.size() < spec->min_positionals)
+    return make_error(where + ": missing argument " + spec->arguments + " (see " + where +
+                      " --help)");
+  if (parsed.positionals.size() > spec->max_positionals)
+    return make_error(where + ": unexpected argument '" +
+                      parsed.positionals[spec->max_positionals] + "' (see " + where + " --help)");
+  return parsed;
+}
+
+std::string top_level_help(const std::vector<CommandSpec>& specs) {
+  std::string out =
+      "bottega: a GitHub App that turns issues into reviewed pull requests written by coding "
+      "agents.\n\nUsage: bottega <command> [flags]\n\nCommands:\n";
+  for (const auto& s : specs) {
+    std::string name = s.name;
+    name.resize(std::max<std::size_t>(name.size() + 2, 10), ' ');
+    out += "  " + name + s.summary + "\n";
+  }
+  out += "\nRun 'bottega <command> --help' for a command's flags.\n";
+  return out;
+}
+
+std::string command_help(const CommandSpec& spec) {
+  std::string out = "Usage: bottega " + spec.name + (spec.flags.empty() ? "" : " [flags]") +
+                    (spec.arguments.empty() ? "" : " " + spec.arguments) + "\n\n" +
+                    spec.summary + "\n";
+  if (!spec.flags.empty()) out += "\nFlags:\n";
+  for (const auto& f : spec.flags) {
+    std::string left = "--" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);
+    left.resize(std::max<std::size_t>(left.size() + 2, 22), ' ');
+    out += "  " + left + f.help + "\n";
+  }
+  out += "  --help                show this help\n";
+  return out;
+}
+
+}  // namespace bottega

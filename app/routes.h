@@ -1,0 +1,33 @@
+// The app's routes: a plain function from request to response, kept apart
+// from the server. Blocking work (the database) runs on a small pool so
+// the server's threads never wait on it.
+// Thread-safety: the returned Handler may be called from any thread.
+#pragma once
+
+#include <memory>
+
+#include "app/http/server.h"
+#include "engine/db/database.h"
+
+namespace bottega {
+
+struct RouterDeps {
+  Database* database = nullptr;  // required for /readyz
+};
+
+class Router {
+ public:
+  explicit Router(RouterDeps deps);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // The Handler to give to HttpServer; valid while the Router lives.
+  Handler handler();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bottega

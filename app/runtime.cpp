@@ -1,0 +1,54 @@
+#include "app/runtime.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "config/base/log.h"
+#include "engine/db/database.h"
+#include "engine/db/migrations.h"
+
+namespace bottega {
+
+Result<ServerConfig> load_config(const ParsedCommand& command) {
+  auto env = process_environment();
+  std::string file = command.get("config", env("BOTTEGA_CONFIG").value_or(""));
+  auto config = load_server_config(file, env);
+  if (!config) return config;
+  LogFormat format = config->log_format == LogFormatSetting::json   ? LogFormat::json
+                     : config->log_format == LogFormatSetting::text ? LogFormat::text
+                     : isatty(STDERR_FILENO)                        ? LogFormat::text
+                                                                    : LogFormat::json;
+  setup_logging(config->log_level, format);
+  for (const auto* secret : {&config->webhook_secret, &config->database_url})
+    if (!secret->empty()) register_secret(*secret);
+  return config;
+}
+
+Result<DatabaseHandle> open_database(const ServerConfig& config) {
+  DatabaseHandle handle;
+  if (!config.database_url.empty()) {
+    handle.connection_string = config.database_url;
+    return handle;
+  }
+  EmbeddedPostgresOptions options;
+  options.root = (std::filesystem::path(config.data_dir) / "postgres").string();
+  auto pg = EmbeddedPostgres::start(options);
+  if (!pg) return pg.error();
+  handle.connection_string = (*pg)->connection_string();
+  handle.embedded = std::move(*pg);
+  return handle;
+}
+
+Result<void> migrate_database(const std::string& connection_string) {
+  Database db(connection_string, 1);
+  auto conn = db.connect();
+  if (!conn) return conn.error();
+  auto applied = apply_migrations(**conn, builtin_migrations());
+  if (!applied) return applied.error();
+  component_log("db").info("migrations: {} applied, schema at version {}", *applied,
+                           builtin_migrations().empty() ? 0 : builtin_migrations().back().version);
+  return {};
+}
+
+}  // namespace bottega

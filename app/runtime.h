@@ -1,0 +1,37 @@
+// What every long-running command sets up first: the configuration,
+// logging, and the database (the configured server, or the embedded one).
+// Thread-safety: called from main before any thread starts.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/cli.h"
+#include "config/base/result.h"
+#include "config/server_config.h"
+#include "engine/db/embedded_postgres.h"
+
+namespace bottega {
+
+// Exit statuses of the binary.
+constexpr int kExitFailure = 1;  // a runtime failure
+constexpr int kExitUsage = 2;    // a bad command line
+constexpr int kExitConfig = 78;  // a bad configuration (EX_CONFIG)
+
+// Reads --config (or $BOTTEGA_CONFIG) and the environment, then sets up
+// logging and registers the configured secrets for redaction.
+Result<ServerConfig> load_config(const ParsedCommand& command);
+
+struct DatabaseHandle {
+  std::unique_ptr<EmbeddedPostgres> embedded;  // null when DATABASE_URL is used
+  std::string connection_string;
+};
+
+// Uses database.url when set; otherwise starts (or adopts) the embedded
+// PostgreSQL under <data_dir>/postgres.
+Result<DatabaseHandle> open_database(const ServerConfig& config);
+
+// Applies the built-in migrations; logs how many were applied.
+Result<void> migrate_database(const std::string& connection_string);
+
+}  // namespace bottega

@@ -1,0 +1,60 @@
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/http/server.h"
+#include "app/routes.h"
+#include "app/runtime.h"
+#include "config/base/log.h"
+#include "engine/db/database.h"
+
+namespace bottega {
+
+int run_serve(const ParsedCommand& command) {
+  install_stop_signals();
+  auto config = load_config(command);
+  if (!config) {
+    std::cerr << "bottega serve: " << config.error().message << "\n";
+    return kExitConfig;
+  }
+  auto& log = component_log("serve");
+  auto db = open_database(*config);
+  if (!db) {
+    log.error("{}", db.error().message);
+    return kExitFailure;
+  }
+  if (auto migrated = migrate_database(db->connection_string); !migrated) {
+    log.error("{}", migrated.error().message);
+    return kExitFailure;
+  }
+
+  Database database(db->connection_string, 8);
+  Router router(RouterDeps{&database});
+  HttpServerOptions options;
+  options.host = config->listen_host;
+  options.port = config->listen_port;
+  options.tls_cert_file = config->tls_cert;
+  options.tls_key_file = config->tls_key;
+  options.max_body_bytes = config->max_body_bytes;
+  options.read_timeout = config->read_timeout;
+  options.idle_timeout = config->idle_timeout;
+  HttpServer server(options, router.handler());
+  if (auto started = server.start(); !started) {
+    log.error("{}", started.error().message);
+    return kExitFailure;
+  }
+  log.info("bottega serve is up (embedded database: {})", db->embedded ? "yes" : "no");
+
+  int signal = wait_for_stop_signal();
+  log.info("signal {} received, shutting down", signal);
+  server.stop();
+  if (db->embedded) {
+    if (auto stopped = db->embedded->stop(); !stopped) {
+      log.error("{}", stopped.error().message);
+      return kExitFailure;
+    }
+  }
+  log.info("bye");
+  return 0;
+}
+
+}  // namespace bottega

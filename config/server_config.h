@@ -1,0 +1,76 @@
+// The server configuration: one YAML file plus environment variables (the
+// environment wins), validated as a whole at start.
+//
+// Every key has a YAML path (lower case, grouped: `tls.cert`) and an
+// environment name (`BOTTEGA_TLS_CERT`); config_keys() lists them all, and
+// spec/configuration.md documents each one.
+// Thread-safety: ServerConfig is a plain value; load functions are pure
+// except for reading the file (and the existence checks of named files).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/base/result.h"
+
+namespace bottega {
+
+enum class LogFormatSetting { automatic, text, json };
+
+struct ServerConfig {
+  std::string config_file;  // the YAML file it was read from; empty if none
+
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 3000;
+  std::string public_url;
+  std::string data_dir = "./var";
+  std::size_t max_body_bytes = 25 * 1024 * 1024;
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds idle_timeout{60};
+
+  std::string tls_cert;  // both empty: plain HTTP (behind a proxy)
+  std::string tls_key;
+
+  std::string database_url;  // empty: an embedded PostgreSQL under data_dir
+
+  std::string log_level = "info";
+  LogFormatSetting log_format = LogFormatSetting::automatic;
+
+  std::string webhook_secret;
+  std::string app_id;
+  std::string app_client_id;
+  std::string private_key_file;
+  std::string github_api_url = "https://api.github.com";
+  std::string github_web_url = "https://github.com";
+  std::string github_ca_file;  // extra CA bundle to trust (tests, GHES)
+
+  int workers = 4;
+
+  bool tls_enabled() const { return !tls_cert.empty(); }
+};
+
+// One configuration key: where it lives and what it accepts.
+struct ConfigKey {
+  const char* path;      // YAML path, e.g. "tls.cert"
+  const char* env;       // environment variable, e.g. "BOTTEGA_TLS_CERT"
+  const char* expected;  // the accepted form, for error messages
+  std::function<std::optional<std::string>(ServerConfig&, const std::string&)> apply;
+};
+
+// All keys of the server configuration, in documentation order.
+const std::vector<ConfigKey>& config_keys();
+
+// Returns the value of an environment variable, or nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+// Loads `file` (may be empty: environment and defaults only) and applies
+// the environment on top. On failure the error lists every bad key with its
+// source (file:line or the variable's name) and the expected form.
+Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup& env);
+
+}  // namespace bottega

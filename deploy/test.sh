@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the project needs, builds with
+# warnings as errors, starts a throwaway PostgreSQL server, runs every test
+# (labels unit, integration, e2e), stops the server, and exits non-zero on
+# any failure.
+#
+#   BOTTEGA_BUILD_DIR   build directory (default build/test)
+#   BOTTEGA_SANITIZE=1  build with AddressSanitizer + UBSan
+#   CTEST_ARGS          extra arguments for ctest (e.g. "-L unit")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+./deploy/install-deps.sh
+
+build_dir=${BOTTEGA_BUILD_DIR:-build/test}
+sanitize=OFF
+[ "${BOTTEGA_SANITIZE:-0}" = 1 ] && sanitize=ON
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DBOTTEGA_WARNINGS_AS_ERRORS=ON -DBOTTEGA_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
+
+# A throwaway PostgreSQL server: initdb into a temporary directory, a unix
+# socket only, as an unprivileged user when we are root (initdb refuses root).
+. deploy/lib/postgres.sh
+tmp=$(mktemp -d /tmp/bottega-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+  pg_throwaway_stop "$tmp/pg" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+pg_throwaway_start "$tmp/pg"
+export BOTTEGA_TEST_DATABASE_URL="host=$tmp/pg/run user=bottega dbname=postgres"
+export BOTTEGA_BINARY="$root/$build_dir/app/bottega"
+export TMPDIR="$tmp"
+
+cd "$build_dir"
+ctest --output-on-failure --no-tests=error -j "$(nproc)" ${CTEST_ARGS:-}

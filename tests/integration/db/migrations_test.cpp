@@ -1,0 +1,81 @@
+#include "engine/db/migrations.h"
+
+#include <pqxx/pqxx>
+#include <gtest/gtest.h>
+
+
+#include "tests/support/postgres_fixture.h"
+
+namespace bottega {
+namespace {
+
+bool table_exists(pqxx::connection& conn, const std::string& table) {
+  pqxx::nontransaction tx(conn);
+  return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", table)[0].as<bool>();
+}
+
+TEST(Migrations, BuiltinMigrationsAreNumberedInOrder) {
+  const auto& m = builtin_migrations();
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m.front().name, "0001_init.sql");
+  for (std::size_t i = 1; i < m.size(); ++i) EXPECT_LT(m[i - 1].version, m[i].version);
+}
+
+TEST(Migrations, ApplyThenReapplyIsANoOp) {
+  testing::TestDatabase db;
+  pqxx::connection conn(db.connection_string());
+  auto pending = pending_migrations(conn, builtin_migrations());
+  ASSERT_TRUE(pending.ok()) << pending.error().message;
+  EXPECT_EQ(*pending, static_cast<int>(builtin_migrations().size()));
+
+  auto first = apply_migrations(conn, builtin_migrations());
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, static_cast<int>(builtin_migrations().size()));
+  EXPECT_TRUE(table_exists(conn, "app_settings"));
+
+  auto again = apply_migrations(conn, builtin_migrations());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, 0);
+  EXPECT_EQ(*pending_migrations(conn, builtin_migrations()), 0);
+}
+
+TEST(Migrations, FailingMigrationIsRolledBackAndNamed) {
+  testing::TestDatabase db;
+  pqxx::connection conn(db.connection_string());
+  std::vector<Migration> migrations = {
+      {1, "0001_ok.sql", "CREATE TABLE first_table (id int)"},
+      {2, "0002_bad.sql", "CREATE TABLE half_done (id int); SELECT no_such_column FROM first_table"},
+  };
+  auto result = apply_migrations(conn, migrations);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("0002_bad.sql"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("no_such_column"), std::string::npos)
+      << result.error().message;
+  EXPECT_TRUE(table_exists(conn, "first_table"));
+  EXPECT_FALSE(table_exists(conn, "half_done"));  // its transaction was rolled back
+  EXPECT_EQ(*pending_migrations(conn, migrations), 1);
+
+  migrations[1].sql = "CREATE TABLE half_done (id int)";
+  auto fixed = apply_migrations(conn, migrations);
+  ASSERT_TRUE(fixed.ok()) << fixed.error().message;
+  EXPECT_EQ(*fixed, 1);
+  EXPECT_TRUE(table_exists(conn, "half_done"));
+}
+
+TEST(Migrations, ConcurrentMigratorsApplyEachMigrationOnce) {
+  testing::TestDatabase db;
+  std::vector<std::thread> threads;
+  std::atomic<int> total{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      pqxx::connection conn(db.connection_string());
+      auto r = apply_migrations(conn, builtin_migrations());
+      if (r.ok()) total += *r;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(total.load(), static_cast<int>(builtin_migrations().size()));
+}
+
+}  // namespace
+}  // namespace bottega

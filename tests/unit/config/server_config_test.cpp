@@ -1,0 +1,189 @@
+#include "config/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace bottega {
+namespace {
+
+class ServerConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("bottega-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    auto path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  Result<ServerConfig> load(const std::string& file) {
+    return load_server_config(file, [this](const std::string& k) -> std::optional<std::string> {
+      auto it = env_.find(k);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(ServerConfigTest, DefaultsWithNoFileAndNoEnvironment) {
+  auto config = load("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->listen_host, "127.0.0.1");
+  EXPECT_EQ(config->listen_port, 3000);
+  EXPECT_EQ(config->data_dir, "./var");
+  EXPECT_EQ(config->github_api_url, "https://api.github.com");
+  EXPECT_EQ(config->github_web_url, "https://github.com");
+  EXPECT_TRUE(config->database_url.empty());
+  EXPECT_FALSE(config->tls_enabled());
+}
+
+TEST_F(ServerConfigTest, ReadsGroupedKeysFromTheFile) {
+  auto file = write("c.yml",
+                    "listen: 0.0.0.0:8080\n"
+                    "data_dir: /srv/bottega\n"
+                    "database:\n  url: postgresql://u@db/bottega\n"
+                    "log:\n  level: debug\n  format: json\n"
+                    "github:\n  api_url: https://ghe.example.com/api/v3/\n");
+  auto config = load(file);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->listen_host, "0.0.0.0");
+  EXPECT_EQ(config->listen_port, 8080);
+  EXPECT_EQ(config->data_dir, "/srv/bottega");
+  EXPECT_EQ(config->database_url, "postgresql://u@db/bottega");
+  EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->log_format, LogFormatSetting::json);
+  EXPECT_EQ(config->github_api_url, "https://ghe.example.com/api/v3");  // trailing / dropped
+}
+
+TEST_F(ServerConfigTest, EnvironmentWinsOverTheFile) {
+  auto file = write("c.yml", "listen: 127.0.0.1:4000\nlog:\n  level: warn\n");
+  env_["BOTTEGA_LISTEN"] = "[::1]:5000";
+  env_["BOTTEGA_LOG_LEVEL"] = "error";
+  auto config = load(file);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->listen_host, "::1");
+  EXPECT_EQ(config->listen_port, 5000);
+  EXPECT_EQ(config->log_level, "error");
+}
+
+TEST_F(ServerConfigTest, BadValueInFileNamesKeyFileLineAndExpectedForm) {
+  auto file = write("c.yml", "# comment\nlisten: 127.0.0.1:3000\nlog:\n  level: loud\n");
+  auto config = load(file);
+  ASSERT_FALSE(config.ok());
+  const auto& m = config.error().message;
+  EXPECT_NE(m.find("`log.level`"), std::string::npos) << m;
+  EXPECT_NE(m.find(file + ":4"), std::string::npos) << m;
+  EXPECT_NE(m.find("one of trace, debug, info, warn, error"), std::string::npos) << m;
+}
+
+TEST_F(ServerConfigTest, BadValueInEnvironmentNamesTheVariable) {
+  env_["BOTTEGA_LISTEN"] = "localhost";
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("environment variable BOTTEGA_LISTEN"), std::string::npos)
+      << config.error().message;
+  EXPECT_NE(config.error().message.find("host:port"), std::string::npos);
+}
+
+TEST_F(ServerConfigTest, PortOutOfRangeIsRejected) {
+  env_["BOTTEGA_LISTEN"] = "127.0.0.1:70000";
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("out of range"), std::string::npos) << config.error().message;
+}
+
+TEST_F(ServerConfigTest, UnknownKeyIsRejectedWithItsLine) {
+  auto file = write("c.yml", "listen: 127.0.0.1:3000\nlistne: 1\n");
+  auto config = load(file);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("unknown key `listne` at " + file + ":2"),
+            std::string::npos)
+      << config.error().message;
+}
+
+TEST_F(ServerConfigTest, InvalidYamlNamesTheLine) {
+  auto file = write("c.yml", "listen: 127.0.0.1:3000\nlog: [unclosed\n");
+  auto config = load(file);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("not valid YAML"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find(file + ":"), std::string::npos);
+}
+
+TEST_F(ServerConfigTest, MissingFileIsReported) {
+  auto config = load((dir_ / "nope.yml").string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("cannot be read"), std::string::npos);
+}
+
+TEST_F(ServerConfigTest, ListWhereAValueBelongsIsRejected) {
+  auto file = write("c.yml", "data_dir:\n  - a\n  - b\n");
+  auto config = load(file);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("`data_dir` at " + file + ":1"), std::string::npos)
+      << config.error().message;
+}
+
+TEST_F(ServerConfigTest, TopLevelMustBeAMapping) {
+  auto file = write("c.yml", "- a\n- b\n");
+  auto config = load(file);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("mapping"), std::string::npos);
+}
+
+TEST_F(ServerConfigTest, TlsCertWithoutKeyNamesTheMissingKey) {
+  auto cert = write("cert.pem", "x");
+  env_["BOTTEGA_TLS_CERT"] = cert;
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("`tls.key`"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("BOTTEGA_TLS_KEY"), std::string::npos);
+}
+
+TEST_F(ServerConfigTest, TlsFilesMustExist) {
+  env_["BOTTEGA_TLS_CERT"] = (dir_ / "missing.pem").string();
+  env_["BOTTEGA_TLS_KEY"] = (dir_ / "missing.key").string();
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("does not exist"), std::string::npos);
+}
+
+TEST_F(ServerConfigTest, BadUrlsAndNumbersAreRejected) {
+  env_["BOTTEGA_GITHUB_API_URL"] = "api.github.com";
+  env_["BOTTEGA_APP_ID"] = "12a";
+  env_["DATABASE_URL"] = "mysql://x";
+  env_["BOTTEGA_LOG_FORMAT"] = "xml";
+  env_["BOTTEGA_MAX_BODY_BYTES"] = "10";
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  const auto& m = config.error().message;
+  for (const char* key : {"`github.api_url`", "`app.id`", "`database.url`", "`log.format`",
+                          "`max_body_bytes`"})
+    EXPECT_NE(m.find(key), std::string::npos) << key << " missing from: " << m;
+}
+
+TEST_F(ServerConfigTest, EveryKeyIsDocumentedInTheSpec) {
+  std::ifstream in(std::string(BOTTEGA_SOURCE_DIR) + "/spec/configuration.md");
+  ASSERT_TRUE(in) << "spec/configuration.md is missing";
+  std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& key : config_keys()) {
+    EXPECT_NE(doc.find(std::string("`") + key.path + "`"), std::string::npos)
+        << key.path << " is not documented";
+    EXPECT_NE(doc.find(std::string("`") + key.env + "`"), std::string::npos)
+        << key.env << " is not documented";
+  }
+}
+
+}  // namespace
+}  // namespace bottega
