@@ -20,6 +20,11 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DBOTTEGA_WARNINGS_AS_ERRORS=ON -DBOTTEGA_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 
+# Pinned npm packages the tests read (payload examples, API descriptions,
+# the agent CLIs); fetched here, never committed.
+export BOTTEGA_NPM_DIR="$root/build/npm"
+tests/support/npm-packages.sh
+
 # A throwaway PostgreSQL server: initdb into a temporary directory, a unix
 # socket only, as an unprivileged user when we are root (initdb refuses root).
 . deploy/lib/postgres.sh
