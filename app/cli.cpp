@@ -10,6 +10,8 @@ const std::vector<CommandSpec>& command_specs() {
                                     "YAML configuration file (default: $BOTTEGA_CONFIG)"};
   static const std::vector<CommandSpec> specs = {
       {"serve", "run the HTTP server and the job workers", "", 0, 0, {config_flag}},
+      {"worker", "run only job workers (more hosts can share one database)", "", 0, 0,
+       {config_flag}},
       {"migrate", "apply pending database migrations and exit", "", 0, 0, {config_flag}},
       {"version", "print the version and exit", "", 0, 0, {}},
   };

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   }
   if (c == "serve") return run_serve(*parsed);
   if (c == "migrate") return run_migrate(*parsed);
+  if (c == "worker") return run_worker(*parsed);
   std::cerr << "bottega: command '" << c << "' is declared but not implemented\n";
   return kExitFailure;
 }

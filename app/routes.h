@@ -5,14 +5,18 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "app/http/server.h"
 #include "engine/db/database.h"
+#include "engine/intake/intake.h"
 
 namespace bottega {
 
 struct RouterDeps {
   Database* database = nullptr;  // required for /readyz
+  Intake* intake = nullptr;      // required for /webhooks/github
+  std::string webhook_secret;    // empty: webhooks are refused with 503
 };
 
 class Router {

@@ -2,6 +2,7 @@
 
 #include "app/commands.h"
 #include "app/http/server.h"
+#include "app/jobs.h"
 #include "app/routes.h"
 #include "app/runtime.h"
 #include "config/base/log.h"
@@ -28,7 +29,20 @@ int run_serve(const ParsedCommand& command) {
   }
 
   Database database(db->connection_string, 8);
-  Router router(RouterDeps{&database});
+  Intake intake(db->connection_string, IntakeOptions{});
+  if (auto started = intake.start(); !started) {
+    log.error("{}", started.error().message);
+    return kExitFailure;
+  }
+  WorkerPool pool(db->connection_string, worker_options(*config));
+  register_job_handlers(pool);
+  if (config->workers > 0) {
+    if (auto started = pool.start(); !started) {
+      log.error("{}", started.error().message);
+      return kExitFailure;
+    }
+  }
+  Router router(RouterDeps{&database, &intake, config->webhook_secret});
   HttpServerOptions options;
   options.host = config->listen_host;
   options.port = config->listen_port;
@@ -46,7 +60,9 @@ int run_serve(const ParsedCommand& command) {
 
   int signal = wait_for_stop_signal();
   log.info("signal {} received, shutting down", signal);
-  server.stop();
+  server.stop();   // answers the webhooks in flight (their intake commits first)
+  intake.stop();
+  pool.stop();
   if (db->embedded) {
     if (auto stopped = db->embedded->stop(); !stopped) {
       log.error("{}", stopped.error().message);

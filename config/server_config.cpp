@@ -117,11 +117,13 @@ std::optional<std::string> apply_app_id(ServerConfig& c, const std::string& v) {
   return std::nullopt;
 }
 
-std::optional<std::string> apply_workers(ServerConfig& c, const std::string& v) {
-  long long n = 0;
-  if (auto e = parse_int(v, 0, 256, n)) return e;
-  c.workers = static_cast<int>(n);
-  return std::nullopt;
+Apply int_key(int ServerConfig::*member, long long lo, long long hi) {
+  return [member, lo, hi](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    long long n = 0;
+    if (auto e = parse_int(v, lo, hi, n)) return e;
+    c.*member = static_cast<int>(n);
+    return std::nullopt;
+  };
 }
 
 // Where a value came from, for error messages.
@@ -187,7 +189,14 @@ const std::vector<ConfigKey>& config_keys() {
        url_key(&ServerConfig::github_web_url)},
       {"github.ca_file", "BOTTEGA_GITHUB_CA_FILE", "path of a PEM CA bundle to trust",
        readable_file_key(&ServerConfig::github_ca_file)},
-      {"workers", "BOTTEGA_WORKERS", "a number of job workers, 0 to 256", apply_workers},
+      {"workers", "BOTTEGA_WORKERS", "a number of job workers, 0 to 256",
+       int_key(&ServerConfig::workers, 0, 256)},
+      {"queue.max_running", "BOTTEGA_QUEUE_MAX_RUNNING", "a number of jobs, 1 to 10000",
+       int_key(&ServerConfig::queue_max_running, 1, 10000)},
+      {"queue.max_running_per_installation", "BOTTEGA_QUEUE_MAX_RUNNING_PER_INSTALLATION",
+       "a number of jobs, 1 to 10000", int_key(&ServerConfig::queue_max_running_per_installation, 1, 10000)},
+      {"queue.lease_seconds", "BOTTEGA_QUEUE_LEASE_SECONDS", "seconds, 1 to 86400",
+       seconds_key(&ServerConfig::queue_lease)},
   };
   return keys;
 }

@@ -49,6 +49,9 @@ struct ServerConfig {
   std::string github_ca_file;  // extra CA bundle to trust (tests, GHES)
 
   int workers = 4;
+  int queue_max_running = 64;
+  int queue_max_running_per_installation = 8;
+  std::chrono::seconds queue_lease{30};
 
   bool tls_enabled() const { return !tls_cert.empty(); }
 };

@@ -65,7 +65,9 @@ class RouterTest : public ::testing::Test {
  protected:
   void start(const std::string& connection_string) {
     database_ = std::make_unique<Database>(connection_string, 2);
-    router_ = std::make_unique<Router>(RouterDeps{database_.get()});
+    RouterDeps deps;
+    deps.database = database_.get();
+    router_ = std::make_unique<Router>(deps);
     server_ = std::make_unique<HttpServer>(local_options(), router_->handler());
     auto started = server_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;

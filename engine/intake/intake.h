@@ -1,0 +1,72 @@
+// Intake: stores each verified webhook delivery exactly once, together with
+// the jobs it implies, in one transaction, and only then answers.
+//
+// submit() classifies the delivery on the caller's thread (decode, route)
+// and hands it to a writer thread. Writers commit whatever has gathered
+// since their last commit as one transaction (group commit): with
+// synchronous_commit on, every delivery is durable before its callback
+// runs, and one fsync serves many deliveries.
+// A delivery id seen before is reported as a duplicate and changes nothing,
+// also when both copies arrive at once (the primary key decides).
+// Thread-safety: submit() from any thread; callbacks run on writer threads.
+// Ownership: owns its writer threads and their connections.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/base/result.h"
+
+namespace bottega {
+
+struct IncomingDelivery {
+  std::string delivery_id;  // X-GitHub-Delivery
+  std::string event;        // X-GitHub-Event
+  std::string body;         // raw bytes, signature already verified
+};
+
+enum class IntakeOutcome {
+  accepted,   // stored with its jobs (202)
+  duplicate,  // this delivery id was stored before (200)
+  ignored,    // stored; an event or action the app does not handle (202)
+  rejected,   // stored as rejected: malformed JSON or a missing field (400)
+  failed,     // not stored: the database failed (503, GitHub may redeliver)
+};
+
+struct IntakeResult {
+  IntakeOutcome outcome;
+  std::string message;  // for the response body and the log
+};
+
+struct IntakeOptions {
+  int writers = 2;
+  std::size_t max_batch = 256;                 // deliveries per transaction
+  std::size_t max_batch_bytes = 8 * 1024 * 1024;
+};
+
+class Intake {
+ public:
+  Intake(std::string connection_string, IntakeOptions options);
+  ~Intake();  // stop()s
+  Intake(const Intake&) = delete;
+  Intake& operator=(const Intake&) = delete;
+
+  // Connects the writers; fails if the database is unreachable.
+  Result<void> start();
+  // Finishes what was submitted, then stops the writers.
+  void stop();
+
+  // Stores the delivery; `done` is called exactly once, after the commit
+  // (or the failure), from a writer thread.
+  void submit(IncomingDelivery&& delivery, std::function<void(IntakeResult)> done);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+const char* to_string(IntakeOutcome outcome);
+
+}  // namespace bottega

@@ -1,0 +1,51 @@
+#include "engine/intake/routing.h"
+
+namespace bottega {
+namespace {
+
+struct KeyOf {
+  const std::string& repo;
+  std::optional<std::string> number(int64_t n) const { return repo + "#" + std::to_string(n); }
+  std::optional<std::string> branch(const std::string& b) const {
+    if (b.empty()) return std::nullopt;
+    return repo + "@" + b;
+  }
+
+  std::optional<std::string> operator()(const IssuesEvent& e) const { return number(e.issue.number); }
+  std::optional<std::string> operator()(const IssueCommentEvent& e) const { return number(e.issue.number); }
+  std::optional<std::string> operator()(const PullRequestEvent& e) const { return number(e.pull_request.number); }
+  std::optional<std::string> operator()(const PullRequestReviewEvent& e) const { return number(e.pull_request.number); }
+  std::optional<std::string> operator()(const PullRequestReviewCommentEvent& e) const { return number(e.pull_request.number); }
+  std::optional<std::string> operator()(const CheckEvent& e) const {
+    if (e.pull_requests.size() == 1) return number(e.pull_requests.front());
+    return branch(e.head_branch);
+  }
+  std::optional<std::string> operator()(const StatusEvent& e) const {
+    if (e.branches.size() == 1) return branch(e.branches.front());
+    return std::nullopt;
+  }
+  std::optional<std::string> operator()(const PushEvent& e) const {
+    const std::string prefix = "refs/heads/";
+    if (e.ref.rfind(prefix, 0) != 0) return std::nullopt;
+    return branch(e.ref.substr(prefix.size()));
+  }
+  std::optional<std::string> operator()(const InstallationEvent&) const { return std::nullopt; }
+  std::optional<std::string> operator()(const InstallationRepositoriesEvent&) const { return std::nullopt; }
+};
+
+}  // namespace
+
+std::optional<std::string> task_key_for(const WebhookEvent& event) {
+  if (!event.repository) return std::nullopt;
+  return std::visit(KeyOf{event.repository->full_name}, event.detail);
+}
+
+std::vector<JobSpec> jobs_for(const WebhookEvent& event) {
+  JobSpec job;
+  job.kind = kGitHubEventJob;
+  job.task_key = task_key_for(event);
+  job.installation_id = event.installation_id;
+  return {job};
+}
+
+}  // namespace bottega

@@ -1,0 +1,25 @@
+// Which jobs a delivery implies: a pure function of the decoded event.
+// Thread-safety: pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/queue/queue.h"
+#include "github/webhook/events.h"
+
+namespace bottega {
+
+inline constexpr const char* kGitHubEventJob = "github_event";
+
+// The task a delivery concerns, if any: "owner/repo#N" for an issue or pull
+// request (they share one number space per repository), "owner/repo@branch"
+// for checks and pushes tied to a branch. Jobs with one key never run at
+// the same time.
+std::optional<std::string> task_key_for(const WebhookEvent& event);
+
+// The jobs to enqueue for an accepted delivery (not yet carrying its id).
+std::vector<JobSpec> jobs_for(const WebhookEvent& event);
+
+}  // namespace bottega
