@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench_intake: sustained webhook intake on this machine.
+#
+# Starts a throwaway PostgreSQL (synchronous_commit on, fsync on) and a
+# Release `bottega serve` with no job workers, then drives POST
+# /webhooks/github with wrk over keep-alive connections: an ~8 KB signed
+# issue_comment payload, a unique X-GitHub-Delivery per request. Prints
+# deliveries/s, latency percentiles, the server's peak RSS, and checks that
+# every 2xx answer has its row in the database.
+#
+#   DURATION=20s CONNECTIONS=32 THREADS=2 tests/bench/bench_intake.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+duration=${DURATION:-20s}
+connections=${CONNECTIONS:-32}
+threads=${THREADS:-2}
+
+./deploy/install-deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBOTTEGA_BUILD_TESTS=OFF >/dev/null
+cmake --build build/release --target bottega >/dev/null
+
+. deploy/lib/postgres.sh
+tmp=$(mktemp -d /tmp/bottega-bench.XXXXXX)
+chmod 755 "$tmp"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  pg_throwaway_stop "$tmp/pg" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+pg_throwaway_start "$tmp/pg"
+db="host=$tmp/pg/run user=bottega dbname=postgres"
+
+# An ~8 KB issue_comment, shaped like GitHub's.
+filler=$(head -c 7000 /dev/zero | tr '\0' 'x')
+cat >"$tmp/payload.json" <<JSON
+{"action":"created","issue":{"number":42,"title":"Make the widget faster","state":"open","user":{"id":1,"login":"octocat","type":"User"},"labels":[{"name":"bottega"}],"assignees":[],"body":"The widget is slow."},"comment":{"id":123456789,"html_url":"https://github.com/octo/hello/issues/42#issuecomment-123456789","body":"/plan please look at the widget ${filler}","user":{"id":2,"login":"hubot","type":"User"}},"repository":{"id":1296269,"full_name":"octo/hello","default_branch":"main"},"installation":{"id":77},"sender":{"id":2,"login":"hubot","type":"User"}}
+JSON
+secret="bench-secret-$(date +%s)"
+sig="sha256=$(openssl dgst -sha256 -hmac "$secret" -r "$tmp/payload.json" | cut -d' ' -f1)"
+port=$((20000 + RANDOM % 20000))
+
+BOTTEGA_LISTEN=127.0.0.1:$port DATABASE_URL="$db" BOTTEGA_WEBHOOK_SECRET="$secret" \
+  BOTTEGA_WORKERS=0 BOTTEGA_LOG_LEVEL=warn BOTTEGA_DATA_DIR="$tmp/var" \
+  build/release/app/bottega serve >"$tmp/server.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.1
+done
+
+echo "bench_intake: $(wc -c <"$tmp/payload.json") byte payload, wrk -t$threads -c$connections -d$duration"
+# Warm up, then measure.
+wrk -t"$threads" -c"$connections" -d2s -s tests/bench/bench_intake.lua "http://127.0.0.1:$port" \
+  -- "$tmp/payload.json" "$sig" warm >/dev/null
+wrk -t"$threads" -c"$connections" -d"$duration" --latency -s tests/bench/bench_intake.lua \
+  "http://127.0.0.1:$port" -- "$tmp/payload.json" "$sig" run | tee "$tmp/wrk.txt"
+
+[ -n "${PERF_RECORD:-}" ] && true
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
+non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.txt")
+non2xx=${non2xx:-0}
+stored=$(psql "$db" -Atc "SELECT count(*) FROM deliveries WHERE delivery_id LIKE 'run-%'")
+jobs=$(psql "$db" -Atc "SELECT count(*) FROM jobs j JOIN deliveries d USING (delivery_id) WHERE d.delivery_id LIKE 'run-%'")
+echo "---"
+echo "server peak RSS: $((rss_kb / 1024)) MB"
+echo "answered: $requests, non-2xx: $non2xx, stored deliveries: $stored, jobs: $jobs"
+awk '/Requests\/sec/ {print "deliveries/s: " $2}' "$tmp/wrk.txt"
+awk '$1=="50%" {print "p50 latency: " $2} $1=="99%" {print "p99 latency: " $2}' "$tmp/wrk.txt"
+# wrk counts requests it sent at the deadline but never saw answered as not
+# completed, so stored may exceed answered by the ones in flight; never less.
+if [ "$stored" -lt $((requests - non2xx)) ]; then
+  echo "FAIL: fewer stored deliveries than 2xx answers" >&2
+  exit 1
+fi
