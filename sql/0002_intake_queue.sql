@@ -10,7 +10,7 @@ CREATE TABLE deliveries (
   sender          text NOT NULL DEFAULT '',  -- login
   outcome         text NOT NULL CHECK (outcome IN ('accepted', 'ignored', 'rejected')),
   reason          text NOT NULL DEFAULT '',  -- why ignored or rejected
-  body            bytea NOT NULL,            -- the raw payload, for replay
+  body            bytea COMPRESSION lz4 NOT NULL, -- the raw payload, for replay (lz4: cheap to write)
   received_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX deliveries_received_at ON deliveries (received_at);

@@ -43,25 +43,15 @@ Pending classify(IncomingDelivery&& d) {
   p.delivery_id = std::move(d.delivery_id);
   p.event = std::move(d.event);
   p.body = std::move(d.body);
-  auto summary = summarize_delivery(p.body);
-  if (!summary) {
-    p.outcome = IntakeOutcome::rejected;
-    p.reason = summary.error().message;
+  auto decoded = decode_delivery(p.event, p.body);
+  p.summary = std::move(decoded.summary);
+  if (decoded.kind != DecodedDelivery::Kind::event) {
+    p.outcome = decoded.kind == DecodedDelivery::Kind::ignored ? IntakeOutcome::ignored
+                                                               : IntakeOutcome::rejected;
+    p.reason = std::move(decoded.reason);
     return p;
   }
-  p.summary = std::move(*summary);
-  if (!is_handled(p.event, p.summary.action)) {
-    p.outcome = IntakeOutcome::ignored;
-    p.reason = "event " + p.event + (p.summary.action.empty() ? "" : "." + p.summary.action) +
-               " is not handled";
-    return p;
-  }
-  auto event = decode_event(p.event, p.body);
-  if (!event) {
-    p.outcome = IntakeOutcome::rejected;
-    p.reason = event.error().message;
-    return p;
-  }
+  const auto& event = decoded.event;
   p.jobs = jobs_for(*event);
   const std::string payload = "{\"delivery_id\":\"" + json_escape(p.delivery_id) + "\",\"event\":\"" +
                               json_escape(p.event) + "\",\"action\":\"" +

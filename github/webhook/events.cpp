@@ -255,11 +255,23 @@ bool is_handled(std::string_view event, std::string_view action) {
   return false;
 }
 
-Result<WebhookEvent> decode_event(std::string_view event, std::string_view body) {
-  auto root = parse(body);
-  if (!root) return root.error();
+namespace {
+
+DeliverySummary summary_of(dom::element root) {
+  DeliverySummary s;
+  dom::object o = dom::object(root);
+  std::string_view str;
+  if (o["action"].get(str) == simdjson::SUCCESS) s.action = std::string(str);
+  int64_t id = 0;
+  if (o["installation"]["id"].get(id) == simdjson::SUCCESS) s.installation_id = id;
+  if (o["repository"]["full_name"].get(str) == simdjson::SUCCESS) s.repository = std::string(str);
+  if (o["sender"]["login"].get(str) == simdjson::SUCCESS) s.sender = std::string(str);
+  return s;
+}
+
+Result<WebhookEvent> decode_root(std::string_view event, dom::element root) {
   try {
-    Obj top(*root, "");
+    Obj top(root, "");
     WebhookEvent e;
     e.name = std::string(event);
     e.action = top.opt_str("action");
@@ -280,18 +292,42 @@ Result<WebhookEvent> decode_event(std::string_view event, std::string_view body)
   }
 }
 
+}  // namespace
+
+Result<WebhookEvent> decode_event(std::string_view event, std::string_view body) {
+  auto root = parse(body);
+  if (!root) return root.error();
+  return decode_root(event, *root);
+}
+
 Result<DeliverySummary> summarize_delivery(std::string_view body) {
   auto root = parse(body);
   if (!root) return root.error();
-  DeliverySummary s;
-  dom::object o = dom::object(*root);
-  std::string_view str;
-  if (o["action"].get(str) == simdjson::SUCCESS) s.action = std::string(str);
-  int64_t id = 0;
-  if (o["installation"]["id"].get(id) == simdjson::SUCCESS) s.installation_id = id;
-  if (o["repository"]["full_name"].get(str) == simdjson::SUCCESS) s.repository = std::string(str);
-  if (o["sender"]["login"].get(str) == simdjson::SUCCESS) s.sender = std::string(str);
-  return s;
+  return summary_of(*root);
+}
+
+DecodedDelivery decode_delivery(std::string_view event, std::string_view body) {
+  DecodedDelivery d;
+  auto root = parse(body);
+  if (!root) {
+    d.reason = root.error().message;
+    return d;
+  }
+  d.summary = summary_of(*root);
+  if (!is_handled(event, d.summary.action)) {
+    d.kind = DecodedDelivery::Kind::ignored;
+    d.reason = "event " + std::string(event) +
+               (d.summary.action.empty() ? "" : "." + d.summary.action) + " is not handled";
+    return d;
+  }
+  auto decoded = decode_root(event, *root);
+  if (!decoded) {
+    d.reason = decoded.error().message;
+    return d;
+  }
+  d.kind = DecodedDelivery::Kind::event;
+  d.event = std::move(*decoded);
+  return d;
 }
 
 }  // namespace bottega

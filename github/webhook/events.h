@@ -149,6 +149,16 @@ struct DeliverySummary {
   std::string sender;
 };
 
+// A delivery read once: its summary always (when it is JSON), and the typed
+// event when the event and action are handled and the payload is complete.
+struct DecodedDelivery {
+  enum class Kind { event, ignored, rejected } kind = Kind::rejected;
+  DeliverySummary summary;
+  std::optional<WebhookEvent> event;  // kind == event
+  std::string reason;                 // kind == ignored or rejected
+};
+DecodedDelivery decode_delivery(std::string_view event, std::string_view body);
+
 // Decodes a handled event. Fails with a message naming what is wrong: "not
 // valid JSON: ...", or "missing required field issue.number".
 Result<WebhookEvent> decode_event(std::string_view event, std::string_view body);
