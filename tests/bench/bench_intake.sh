@@ -55,10 +55,26 @@ echo "bench_intake: $(wc -c <"$tmp/payload.json") byte payload, wrk -t$threads -
 # Warm up, then measure.
 wrk -t"$threads" -c"$connections" -d2s -s tests/bench/bench_intake.lua "http://127.0.0.1:$port" \
   -- "$tmp/payload.json" "$sig" warm >/dev/null
+cpu_ticks() {  # user+system clock ticks of the given pids
+  local total=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+pg_pids() {
+  local master
+  master=$(head -1 "$tmp/pg/data/postmaster.pid")
+  echo "$master $(ps -o pid= --ppid "$master" | tr '\n' ' ')"
+}
+server_before=$(cpu_ticks "$server")
+pg_before=$(cpu_ticks $(pg_pids))
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s tests/bench/bench_intake.lua \
   "http://127.0.0.1:$port" -- "$tmp/payload.json" "$sig" run | tee "$tmp/wrk.txt"
 
-[ -n "${PERF_RECORD:-}" ] && true
+server_after=$(cpu_ticks "$server")
+pg_after=$(cpu_ticks $(pg_pids))
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.txt")
@@ -69,6 +85,8 @@ echo "---"
 echo "server peak RSS: $((rss_kb / 1024)) MB"
 echo "answered: $requests, non-2xx: $non2xx, stored deliveries: $stored, jobs: $jobs"
 awk '/Requests\/sec/ {print "deliveries/s: " $2}' "$tmp/wrk.txt"
+hz=$(getconf CLK_TCK)
+echo "CPU per delivery: server $(( (server_after - server_before) * 1000000 / hz / (requests + 1) )) us, PostgreSQL $(( (pg_after - pg_before) * 1000000 / hz / (requests + 1) )) us"
 awk '$1=="50%" {print "p50 latency: " $2} $1=="99%" {print "p99 latency: " $2}' "$tmp/wrk.txt"
 # wrk counts requests it sent at the deadline but never saw answered as not
 # completed, so stored may exceed answered by the ones in flight; never less.
