@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
+
+#include "app/commands.h"
 
 #include "config/base/log.h"
 #include "engine/db/database.h"
@@ -49,6 +52,26 @@ Result<void> migrate_database(const std::string& connection_string) {
   component_log("db").info("migrations: {} applied, schema at version {}", *applied,
                            builtin_migrations().empty() ? 0 : builtin_migrations().back().version);
   return {};
+}
+
+std::variant<Runtime, int> start_runtime(const ParsedCommand& command) {
+  install_stop_signals();
+  auto config = load_config(command);
+  if (!config) {
+    std::cerr << "bottega " << command.command << ": " << config.error().message << "\n";
+    return kExitConfig;
+  }
+  auto& log = component_log(command.command);
+  auto db = open_database(*config);
+  if (!db) {
+    log.error("{}", db.error().message);
+    return kExitFailure;
+  }
+  if (auto migrated = migrate_database(db->connection_string); !migrated) {
+    log.error("{}", migrated.error().message);
+    return kExitFailure;
+  }
+  return Runtime{std::move(*config), std::move(*db)};
 }
 
 }  // namespace bottega

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "app/cli.h"
 #include "config/base/result.h"
@@ -33,5 +34,16 @@ Result<DatabaseHandle> open_database(const ServerConfig& config);
 
 // Applies the built-in migrations; logs how many were applied.
 Result<void> migrate_database(const std::string& connection_string);
+
+// What a long-running command (serve, worker) has once it is set up.
+struct Runtime {
+  ServerConfig config;
+  DatabaseHandle db;
+};
+
+// Installs the stop signals, loads the configuration, opens and migrates
+// the database. On failure, says why (stderr or the log) and returns the
+// exit status to end with.
+std::variant<Runtime, int> start_runtime(const ParsedCommand& command);
 
 }  // namespace bottega

@@ -1,5 +1,3 @@
-#include <iostream>
-
 #include "app/commands.h"
 #include "app/http/server.h"
 #include "app/jobs.h"
@@ -11,60 +9,49 @@
 namespace bottega {
 
 int run_serve(const ParsedCommand& command) {
-  install_stop_signals();
-  auto config = load_config(command);
-  if (!config) {
-    std::cerr << "bottega serve: " << config.error().message << "\n";
-    return kExitConfig;
-  }
+  auto started = start_runtime(command);
+  if (auto* status = std::get_if<int>(&started)) return *status;
+  const ServerConfig& config = std::get<Runtime>(started).config;
+  DatabaseHandle& db = std::get<Runtime>(started).db;
   auto& log = component_log("serve");
-  auto db = open_database(*config);
-  if (!db) {
-    log.error("{}", db.error().message);
-    return kExitFailure;
-  }
-  if (auto migrated = migrate_database(db->connection_string); !migrated) {
-    log.error("{}", migrated.error().message);
-    return kExitFailure;
-  }
 
-  Database database(db->connection_string, 8);
-  Intake intake(db->connection_string, IntakeOptions{});
-  if (auto started = intake.start(); !started) {
-    log.error("{}", started.error().message);
+  Database database(db.connection_string, 8);
+  Intake intake(db.connection_string, IntakeOptions{});
+  if (auto intake_started = intake.start(); !intake_started) {
+    log.error("{}", intake_started.error().message);
     return kExitFailure;
   }
-  WorkerPool pool(db->connection_string, worker_options(*config));
+  WorkerPool pool(db.connection_string, worker_options(config));
   register_job_handlers(pool);
-  if (config->workers > 0) {
-    if (auto started = pool.start(); !started) {
-      log.error("{}", started.error().message);
+  if (config.workers > 0) {
+    if (auto pool_started = pool.start(); !pool_started) {
+      log.error("{}", pool_started.error().message);
       return kExitFailure;
     }
   }
-  Router router(RouterDeps{&database, &intake, config->webhook_secret});
+  Router router(RouterDeps{&database, &intake, config.webhook_secret});
   HttpServerOptions options;
-  options.host = config->listen_host;
-  options.port = config->listen_port;
-  options.tls_cert_file = config->tls_cert;
-  options.tls_key_file = config->tls_key;
-  options.max_body_bytes = config->max_body_bytes;
-  options.read_timeout = config->read_timeout;
-  options.idle_timeout = config->idle_timeout;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
+  options.max_body_bytes = config.max_body_bytes;
+  options.read_timeout = config.read_timeout;
+  options.idle_timeout = config.idle_timeout;
   HttpServer server(options, router.handler());
-  if (auto started = server.start(); !started) {
-    log.error("{}", started.error().message);
+  if (auto listening = server.start(); !listening) {
+    log.error("{}", listening.error().message);
     return kExitFailure;
   }
-  log.info("bottega serve is up (embedded database: {})", db->embedded ? "yes" : "no");
+  log.info("bottega serve is up (embedded database: {})", db.embedded ? "yes" : "no");
 
   int signal = wait_for_stop_signal();
   log.info("signal {} received, shutting down", signal);
   server.stop();   // answers the webhooks in flight (their intake commits first)
   intake.stop();
   pool.stop();
-  if (db->embedded) {
-    if (auto stopped = db->embedded->stop(); !stopped) {
+  if (db.embedded) {
+    if (auto stopped = db.embedded->stop(); !stopped) {
       log.error("{}", stopped.error().message);
       return kExitFailure;
     }
