@@ -341,9 +341,17 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     beast::error_code ec;
     impl_->acceptor->close(ec);
   });
+  // Call the closers outside the lock: one may drop the last reference to a
+  // session, whose destructor takes the lock.
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(shared->mutex);
+    closers.assign(shared->closers.begin(), shared->closers.end());
+  }
+  for (auto& close_if_idle : closers) close_if_idle();
+  closers.clear();
   {
     std::unique_lock lock(shared->mutex);
-    for (auto& close_if_idle : shared->closers) close_if_idle();
     shared->drained.wait_for(lock, grace, [&] { return shared->sessions == 0; });
   }
   impl_->work.reset();
