@@ -20,6 +20,14 @@ bool valid_delivery_id(std::string_view id) {
   return true;
 }
 
+// GitHub's event names: lower-case words joined by underscores.
+bool valid_event_name(std::string_view event) {
+  if (event.empty() || event.size() > 64) return false;
+  for (char c : event)
+    if (!(c >= 'a' && c <= 'z') && c != '_') return false;
+  return true;
+}
+
 int status_for(IntakeOutcome outcome) {
   switch (outcome) {
     case IntakeOutcome::accepted: return 202;
@@ -68,7 +76,7 @@ struct Router::Impl {
   }
 
   void webhook(HttpRequest&& request, Responder respond) {
-    auto& log = component_log("intake");
+    static auto& log = component_log("intake");
     if (request.method != "POST") return respond(HttpResponse::text(405, "use POST\n"));
     if (deps.webhook_secret.empty() || !deps.intake) {
       log.error("a webhook arrived but no webhook secret is configured (webhook.secret)");
@@ -86,7 +94,8 @@ struct Router::Impl {
     if (!valid_delivery_id(delivery_id))
       return respond(HttpResponse::text(400, "missing or invalid X-GitHub-Delivery header\n"));
     std::string event(request.header("x-github-event"));
-    if (event.empty()) return respond(HttpResponse::text(400, "missing X-GitHub-Event header\n"));
+    if (!valid_event_name(event))
+      return respond(HttpResponse::text(400, "missing or invalid X-GitHub-Event header\n"));
 
     deps.intake->submit(
         IncomingDelivery{delivery_id, std::move(event), std::move(request.body)},

@@ -93,6 +93,7 @@ class Session {
     parser_.emplace();
     parser_->body_limit(shared_->options.max_body_bytes);
     parser_->header_limit(64 * 1024);
+    if (buffer_.capacity() < 4096) buffer_.reserve(4096);  // headers in one read
     beast::get_lowest_layer(derived().stream())
         .expires_after(requests_ == 0 ? shared_->options.read_timeout
                                       : shared_->options.idle_timeout);
@@ -104,6 +105,10 @@ class Session {
   void on_read_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     busy_ = true;
+    // Room for the whole body, so it arrives in one read rather than in
+    // 512-byte steps (the buffer otherwise grows only as far as asked).
+    if (auto length = parser_->content_length(); length && *length <= shared_->options.max_body_bytes)
+      buffer_.reserve(buffer_.size() + static_cast<std::size_t>(*length));
     beast::get_lowest_layer(derived().stream()).expires_after(shared_->options.read_timeout);
     http::async_read(derived().stream(), buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, derived().shared_from_this()));

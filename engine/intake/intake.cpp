@@ -1,5 +1,6 @@
 #include "engine/intake/intake.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -63,14 +64,82 @@ Pending classify(IncomingDelivery&& d) {
   return p;
 }
 
-std::string placeholders(std::size_t row, std::size_t width, std::size_t first_extra,
-                         const char* extra_cast) {
-  std::string out = "(";
-  for (std::size_t c = 0; c < width; ++c)
-    out += (c ? ",$" : "$") + std::to_string(row * width + c + 1);
-  if (extra_cast) out += ",$" + std::to_string(first_extra + row + 1) + extra_cast;
-  return out + ")";
+// A one-dimensional array in PostgreSQL's binary format (array_recv), so a
+// whole batch travels as a few parameters of one prepared statement.
+class BinaryArray {
+ public:
+  explicit BinaryArray(uint32_t element_oid) : oid_(element_oid) { data_.resize(20); }
+
+  void add(std::string_view bytes) {
+    put32(static_cast<uint32_t>(bytes.size()));
+    data_.append(bytes);
+    ++count_;
+  }
+  void add_null() {
+    put32(0xffffffffu);
+    has_null_ = true;
+    ++count_;
+  }
+  void add(int64_t v) {
+    put32(8);
+    for (int shift = 56; shift >= 0; shift -= 8) data_ += static_cast<char>((v >> shift) & 0xff);
+    ++count_;
+  }
+
+  pqxx::binarystring finish() {
+    std::size_t at = 0;
+    auto set32 = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) data_[at++] = static_cast<char>((v >> shift) & 0xff);
+    };
+    set32(1);                // dimensions
+    set32(has_null_ ? 1 : 0);
+    set32(oid_);
+    set32(static_cast<uint32_t>(count_));
+    set32(1);                // lower bound
+    return pqxx::binarystring(data_.data(), data_.size());
+  }
+
+ private:
+  void put32(uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) data_ += static_cast<char>((v >> shift) & 0xff);
+  }
+
+  uint32_t oid_;
+  std::string data_;
+  std::size_t count_ = 0;
+  bool has_null_ = false;
+};
+
+constexpr const char* kBatchStatementName = "intake_batch";
+constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kByteaOid = 17;
+
+// PostgreSQL text cannot hold NUL, which a JSON string may encode (\u0000).
+std::string clean(std::string_view s) {
+  std::string out(s);
+  out.erase(std::remove(out.begin(), out.end(), '\0'), out.end());
+  return out;
 }
+
+// One statement, so one round trip and one implicit transaction per batch:
+// new deliveries are inserted, a copy of a stored one is skipped by the
+// primary key, the jobs of the new ones follow, and workers are notified.
+constexpr const char* kBatchStatement = R"sql(
+WITH d AS (
+  INSERT INTO deliveries (delivery_id, event, action, installation_id, repository, sender,
+                          outcome, reason, body)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::bytea[])
+  ON CONFLICT (delivery_id) DO NOTHING
+  RETURNING delivery_id),
+j AS (
+  INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id)
+  SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
+         AS u(kind, task_key, installation_id, payload, delivery_id)
+  WHERE u.delivery_id IN (SELECT delivery_id FROM d)
+  RETURNING 1),
+n AS (SELECT pg_notify('bottega_jobs', '') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
+SELECT delivery_id, (SELECT count(*) FROM n) FROM d
+)sql";
 
 }  // namespace
 
@@ -96,63 +165,39 @@ struct Intake::Impl {
 
   // Writes one batch in one transaction; returns the ids that were new.
   std::unordered_set<std::string> write(pqxx::connection& conn, std::vector<Pending>& batch) {
-    constexpr std::size_t kCols = 8;
-    std::string sql =
-        "INSERT INTO deliveries (delivery_id, event, action, installation_id, repository, sender,"
-        " outcome, reason, body) VALUES ";
-    std::vector<std::string> text;
-    std::vector<pqxx::binarystring> bodies;
-    std::vector<const Pending*> rows;
-    for (const auto& p : batch)
-      if (!p.repeat_in_batch) rows.push_back(&p);
-    text.reserve(rows.size() * kCols);
-    bodies.reserve(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto& p = *rows[i];
-      sql += (i ? "," : "") + placeholders(i, kCols, rows.size() * kCols, "::bytea");
-      text.insert(text.end(), {p.delivery_id, p.event, p.summary.action,
-                               std::to_string(p.summary.installation_id), p.summary.repository,
-                               p.summary.sender, to_string(p.outcome), p.reason});
-      bodies.emplace_back(p.body);
-    }
-    sql += " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id";
-
-    pqxx::work tx(conn);
-    auto inserted = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(text),
-                                   pqxx::prepare::make_dynamic_params(bodies));
-    std::unordered_set<std::string> fresh;
-    for (const auto& row : inserted) fresh.insert(row[0].as<std::string>());
-
-    constexpr std::size_t kJobCols = 5;
-    std::string jobs_sql =
-        "INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id) VALUES ";
-    std::vector<const char*> job_params;
-    std::vector<std::string> owned;
-    std::size_t n = 0;
-    for (const auto* row : rows) {
-      const auto& p = *row;
-      if (!fresh.count(p.delivery_id)) continue;
+    BinaryArray ids(kTextOid), events(kTextOid), actions(kTextOid), installations(kInt8Oid),
+        repositories(kTextOid), senders(kTextOid), outcomes(kTextOid), reasons(kTextOid),
+        bodies(kByteaOid);
+    BinaryArray kinds(kTextOid), keys(kTextOid), job_installations(kInt8Oid), payloads(kTextOid),
+        job_deliveries(kTextOid);
+    for (const auto& p : batch) {
+      if (p.repeat_in_batch) continue;
+      ids.add(p.delivery_id);
+      events.add(p.event);
+      actions.add(clean(p.summary.action));
+      installations.add(p.summary.installation_id);
+      repositories.add(clean(p.summary.repository));
+      senders.add(clean(p.summary.sender));
+      outcomes.add(std::string_view(to_string(p.outcome)));
+      reasons.add(clean(p.reason));
+      bodies.add(p.body);
       for (const auto& j : p.jobs) {
-        owned.push_back(std::to_string(j.installation_id));
-        jobs_sql += (n ? "," : "") + placeholders(n, kJobCols, 0, nullptr);
-        ++n;
+        kinds.add(j.kind);
+        if (j.task_key) keys.add(clean(*j.task_key)); else keys.add_null();
+        job_installations.add(j.installation_id);
+        payloads.add(clean(j.payload));
+        job_deliveries.add(j.delivery_id);
       }
     }
-    if (n > 0) {
-      std::size_t k = 0;
-      for (const auto* row : rows) {
-        const auto& p = *row;
-        if (!fresh.count(p.delivery_id)) continue;
-        for (const auto& j : p.jobs) {
-          job_params.insert(job_params.end(),
-                            {j.kind.c_str(), j.task_key ? j.task_key->c_str() : nullptr,
-                             owned[k++].c_str(), j.payload.c_str(), j.delivery_id.c_str()});
-        }
-      }
-      tx.exec_params(jobs_sql, pqxx::prepare::make_dynamic_params(job_params));
-      tx.exec_params("SELECT pg_notify($1, '')", kJobsChannel);
-    }
-    tx.commit();
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_prepared(kBatchStatementName, ids.finish(), events.finish(),
+                                 actions.finish(), installations.finish(), repositories.finish(),
+                                 senders.finish(), outcomes.finish(), reasons.finish(),
+                                 bodies.finish(), kinds.finish(), keys.finish(),
+                                 job_installations.finish(), payloads.finish(),
+                                 job_deliveries.finish());
+    std::unordered_set<std::string> fresh;
+    for (const auto& row : rows) fresh.insert(row[0].as<std::string>());
     return fresh;
   }
 
@@ -178,7 +223,10 @@ struct Intake::Impl {
       std::unordered_set<std::string> fresh;
       std::string failure;
       try {
-        if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(connection_string);
+        if (!conn || !conn->is_open()) {
+          conn = std::make_unique<pqxx::connection>(connection_string);
+          conn->prepare(kBatchStatementName, kBatchStatement);
+        }
         fresh = write(*conn, batch);
       } catch (const std::exception& e) {
         failure = e.what();

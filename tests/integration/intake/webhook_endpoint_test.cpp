@@ -180,6 +180,18 @@ TEST_F(WebhookEndpoint, UnknownEventIs202AndRecordedAsIgnored) {
   EXPECT_EQ(count("SELECT count(*) FROM jobs"), 0);
 }
 
+TEST_F(WebhookEndpoint, NulEncodedInAStringIsStoredWithoutIt) {
+  std::string body = issue_comment_body();
+  body.replace(body.rfind("\"alice\""), 7, "\"al\\u0000ice\"");  // the sender's login
+  auto r = post("issue_comment", "nul-1", body);
+  EXPECT_EQ(r.status, 202) << r.body;
+  pqxx::connection conn(db_.connection_string());
+  auto row = pqxx::nontransaction(conn).exec1(
+      "SELECT sender, length(body) FROM deliveries WHERE delivery_id = 'nul-1'");
+  EXPECT_EQ(row[0].as<std::string>(), "alice");
+  EXPECT_EQ(row[1].as<std::size_t>(), body.size());  // the raw body is kept as sent
+}
+
 TEST_F(WebhookEndpoint, OversizeBodyIs413AndStoresNothing) {
   std::string huge(25 * 1024 * 1024 + 1, ' ');
   auto r = post("issues", "huge", huge, std::string("sha256=") + std::string(64, '0'));
@@ -190,6 +202,7 @@ TEST_F(WebhookEndpoint, OversizeBodyIs413AndStoresNothing) {
 TEST_F(WebhookEndpoint, MissingDeliveryIdOrEventIs400) {
   EXPECT_EQ(post("issue_comment", "", issue_comment_body()).status, 400);
   EXPECT_EQ(post("", "no-event", issue_comment_body()).status, 400);
+  EXPECT_EQ(post("Issue Comment\xff", "bad-event", issue_comment_body()).status, 400);
   EXPECT_EQ(count("SELECT count(*) FROM deliveries"), 0);
 }
 
