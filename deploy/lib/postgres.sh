@@ -26,6 +26,9 @@ unix_socket_directories = '$dir/run'
 max_connections = 200
 fsync = on
 synchronous_commit = on
+# As the embedded server: room for write bursts between checkpoints.
+max_wal_size = '4GB'
+checkpoint_timeout = '15min'
 CONF
   pg_as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -s start ||
     { cat "$dir/postgres.log" >&2; return 1; }

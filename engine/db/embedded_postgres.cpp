@@ -155,7 +155,10 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(
     conf << "\n# Set by bottega: unix socket only, private to the app's user.\n"
          << "listen_addresses = ''\n"
          << "unix_socket_directories = " << quote_conf(run.string()) << "\n"
-         << "unix_socket_permissions = 0700\n";
+         << "unix_socket_permissions = 0700\n"
+         << "# Webhook bursts write a lot of WAL; checkpoint less often than the default.\n"
+         << "max_wal_size = '4GB'\n"
+         << "checkpoint_timeout = '15min'\n";
     if (!conf) return make_error("embedded PostgreSQL: cannot write postgresql.conf");
   }
 

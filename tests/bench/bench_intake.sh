@@ -76,6 +76,10 @@ wrk -t"$threads" -c"$connections" -d"$duration" --latency -s tests/bench/bench_i
 server_after=$(cpu_ticks "$server")
 pg_after=$(cpu_ticks $(pg_pids))
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+# Stop the server (it answers what is in flight) before counting rows.
+kill -TERM "$server"
+wait "$server" || true
+server=""
 requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.txt")
 non2xx=${non2xx:-0}
