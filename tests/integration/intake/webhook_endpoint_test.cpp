@@ -221,6 +221,17 @@ TEST_F(WebhookEndpoint, MetricsCountOutcomesAndSignatureFailures) {
   EXPECT_NE(res.body().find("bottega_webhook_deliveries_total{outcome=\"accepted\"} 1"), std::string::npos);
 }
 
+TEST_F(WebhookEndpoint, DatabaseLossIsA503SoGitHubShowsTheDeliveryFailed) {
+  ASSERT_EQ(post("issue_comment", "before", issue_comment_body()).status, 202);
+  {
+    pqxx::connection admin(testing::TestDatabase::admin_connection_string());
+    pqxx::nontransaction(admin).exec("DROP DATABASE " + db_.name() + " WITH (FORCE)");
+  }
+  auto r = post("issue_comment", "during-outage", issue_comment_body());
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("not accepted"), std::string::npos) << r.body;
+}
+
 TEST(WebhookEndpointNoSecret, RefusesWith503) {
   HttpServerOptions o;
   Router router(RouterDeps{nullptr, nullptr, ""});
