@@ -3,9 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <deque>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+
+#include "engine/agents/settings.h"
+#include "engine/agents/model_rules.h"
 
 namespace bottega {
 namespace {
@@ -124,6 +129,47 @@ std::optional<std::string> apply_workers(ServerConfig& c, const std::string& v) 
   return std::nullopt;
 }
 
+Apply harness_key(std::string name, std::string HarnessConfig::*member, bool url) {
+  return [name, member, url](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    std::string value = v;
+    if (url && !value.empty()) {
+      if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
+        return "'" + v + "' is not an http:// or https:// URL";
+      while (value.size() > 1 && value.back() == '/') value.pop_back();
+    }
+    c.harnesses[name].*member = value;
+    return std::nullopt;
+  };
+}
+
+Apply role_key(std::string role, std::string RoleConfig::*member) {
+  return [role, member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    c.roles[role].*member = v;
+    return std::nullopt;
+  };
+}
+
+std::optional<std::string> apply_sandbox(ServerConfig& c, const std::string& v) {
+  if (v == "on" || v == "true") c.agent_sandbox = true;
+  else if (v == "off" || v == "false") c.agent_sandbox = false;
+  else return "'" + v + "' is neither on nor off";
+  return std::nullopt;
+}
+
+Apply minutes_key(std::chrono::seconds ServerConfig::*member) {
+  return [member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    long long n = 0;
+    if (auto e = parse_int(v, 1, 7 * 24 * 60, n)) return e;
+    c.*member = std::chrono::minutes(n);
+    return std::nullopt;
+  };
+}
+
+std::string upper(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 // Where a value came from, for error messages.
 struct Source {
   std::string value;
@@ -188,8 +234,48 @@ const std::vector<ConfigKey>& config_keys() {
       {"github.ca_file", "BOTTEGA_GITHUB_CA_FILE", "path of a PEM CA bundle to trust",
        readable_file_key(&ServerConfig::github_ca_file)},
       {"workers", "BOTTEGA_WORKERS", "a number of job workers, 0 to 256", apply_workers},
+      {"agents.sandbox", "BOTTEGA_AGENTS_SANDBOX", "on or off", apply_sandbox},
+      {"agents.timeout_minutes", "BOTTEGA_AGENTS_TIMEOUT_MINUTES", "minutes, 1 to 10080",
+       minutes_key(&ServerConfig::agent_timeout)},
+      {"agents.idle_timeout_minutes", "BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES", "minutes, 1 to 10080",
+       minutes_key(&ServerConfig::agent_idle_timeout)},
   };
-  return keys;
+  static const std::vector<ConfigKey> all = [] {
+    std::vector<ConfigKey> v = keys;
+    // The paths and names must outlive the table: keep them in static storage.
+    static std::deque<std::string> names;  // stable addresses
+    auto add = [&v](const std::string& path, const std::string& env, const char* expected, Apply apply) {
+      names.push_back(path);
+      const char* p = names.back().c_str();
+      names.push_back(env);
+      v.push_back({p, names.back().c_str(), expected, std::move(apply)});
+    };
+    for (const char* h : {"claude", "codex", "opencode"}) {
+      std::string base = std::string("harnesses.") + h + ".";
+      std::string env = "BOTTEGA_HARNESS_" + upper(h) + "_";
+      add(base + "binary", env + "BINARY", "path of the CLI, or a name on PATH",
+          harness_key(h, &HarnessConfig::binary, false));
+      add(base + "base_url", env + "BASE_URL", "an http(s):// URL of the model API",
+          harness_key(h, &HarnessConfig::base_url, true));
+      add(base + "api_key", env + "API_KEY", "the API key, or env:NAME to read it from variable NAME",
+          harness_key(h, &HarnessConfig::api_key, false));
+      add(base + "extra_env", env + "EXTRA_ENV", "NAME=value pairs separated by ';'",
+          harness_key(h, &HarnessConfig::extra_env, false));
+      add(base + "prices", env + "PRICES",
+          "model=input/cached/output entries (USD per million tokens) separated by ';'",
+          harness_key(h, &HarnessConfig::prices, false));
+    }
+    for (const char* r : {"plan", "implement", "review", "fix"}) {
+      std::string base = std::string("roles.") + r + ".";
+      std::string env = "BOTTEGA_ROLE_" + upper(r) + "_";
+      add(base + "harness", env + "HARNESS", "claude, codex or opencode", role_key(r, &RoleConfig::harness));
+      add(base + "model", env + "MODEL", "a model the role's harness can run", role_key(r, &RoleConfig::model));
+      add(base + "effort", env + "EFFORT", "an effort level the role's harness takes",
+          role_key(r, &RoleConfig::effort));
+    }
+    return v;
+  }();
+  return all;
 }
 
 EnvLookup process_environment() {
@@ -256,6 +342,47 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
                      ": required when `" + (cert_missing ? "tls.key" : "tls.cert") +
                      "` is set; expected " + (cert_missing ? "path of a PEM certificate chain file"
                                                             : "path of a PEM private key file"));
+  }
+
+  // Harnesses: resolve env:NAME keys, check the lists; roles: a known
+  // harness and a model and effort it can take (never a default model).
+  for (auto& [name, h] : config.harnesses) {
+    const std::string base = "harnesses." + name + ".";
+    const std::string env_base = "BOTTEGA_HARNESS_" + upper(name) + "_";
+    if (h.api_key.rfind("env:", 0) == 0) {
+      std::string var = h.api_key.substr(4);
+      auto v = var.empty() ? std::nullopt : env(var);
+      if (!v || v->empty())
+        errors.push_back("`" + base + "api_key` at " + where((base + "api_key").c_str(), (env_base + "API_KEY").c_str()) +
+                         ": environment variable '" + var + "' is not set; expected the API key, or env:NAME");
+      else
+        h.api_key = *v;
+    }
+    if (auto r = agents::parse_env_list(h.extra_env); !r)
+      errors.push_back("`" + base + "extra_env` at " +
+                       where((base + "extra_env").c_str(), (env_base + "EXTRA_ENV").c_str()) + ": " +
+                       r.error().message);
+    if (auto r = agents::parse_price_table(h.prices); !r)
+      errors.push_back("`" + base + "prices` at " + where((base + "prices").c_str(), (env_base + "PRICES").c_str()) +
+                       ": " + r.error().message);
+  }
+  for (const auto& [role, r] : config.roles) {
+    const std::string base = "roles." + role + ".";
+    const std::string env_base = "BOTTEGA_ROLE_" + upper(role) + "_";
+    auto at = [&](const char* field) {
+      return where((base + field).c_str(), (env_base + upper(field)).c_str());
+    };
+    if (!agents::is_known_harness(r.harness)) {
+      errors.push_back("`" + base + "harness` at " + at("harness") + ": " +
+                       (r.harness.empty() ? std::string("required when another roles.") + role + " key is set"
+                                          : "unknown harness '" + r.harness + "'") +
+                       "; expected claude, codex or opencode");
+      continue;
+    }
+    if (auto e = agents::check_model(r.harness, r.model))
+      errors.push_back("`" + base + "model` at " + at("model") + ": " + *e);
+    if (auto e = agents::check_effort(r.harness, r.effort))
+      errors.push_back("`" + base + "effort` at " + at("effort") + ": " + *e);
   }
 
   if (!errors.empty()) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,22 @@
 namespace bottega {
 
 enum class LogFormatSetting { automatic, text, json };
+
+// One coding-agent CLI (harnesses.<name>.*): see spec/agents.md.
+struct HarnessConfig {
+  std::string binary;    // path of the CLI, or a name looked up on PATH
+  std::string base_url;  // the model API endpoint; empty: the CLI's default
+  std::string api_key;   // resolved: the key itself (an `env:NAME` setting is read at load)
+  std::string extra_env;  // "NAME=value;NAME2=value", checked at load
+  std::string prices;     // "model=input/cached/output;…" USD per million tokens, checked at load
+};
+
+// Which harness, model and effort a workflow role runs with (roles.<role>.*).
+struct RoleConfig {
+  std::string harness;
+  std::string model;
+  std::string effort;
+};
 
 struct ServerConfig {
   std::string config_file;  // the YAML file it was read from; empty if none
@@ -49,6 +66,16 @@ struct ServerConfig {
   std::string github_ca_file;  // extra CA bundle to trust (tests, GHES)
 
   int workers = 4;
+
+  // Agents: one entry per harness (claude, codex, opencode), always present.
+  std::map<std::string, HarnessConfig> harnesses = {
+      {"claude", {"claude", "", "", "", ""}},
+      {"codex", {"codex", "", "", "", ""}},
+      {"opencode", {"opencode", "", "", "", ""}}};
+  std::map<std::string, RoleConfig> roles;  // plan, implement, review, fix; only those set
+  bool agent_sandbox = true;
+  std::chrono::seconds agent_timeout{std::chrono::minutes(60)};
+  std::chrono::seconds agent_idle_timeout{std::chrono::minutes(10)};
 
   bool tls_enabled() const { return !tls_cert.empty(); }
 };
