@@ -370,19 +370,20 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
     const std::string base = "roles." + role + ".";
     const std::string env_base = "BOTTEGA_ROLE_" + upper(role) + "_";
     auto at = [&](const char* field) {
-      return where((base + field).c_str(), (env_base + upper(field)).c_str());
+      std::string w = where((base + field).c_str(), (env_base + upper(field)).c_str());
+      return w.rfind("(not set", 0) == 0 ? w : "at " + w;
     };
     if (!agents::is_known_harness(r.harness)) {
-      errors.push_back("`" + base + "harness` at " + at("harness") + ": " +
+      errors.push_back("`" + base + "harness` " + at("harness") + ": " +
                        (r.harness.empty() ? std::string("required when another roles.") + role + " key is set"
                                           : "unknown harness '" + r.harness + "'") +
                        "; expected claude, codex or opencode");
       continue;
     }
     if (auto e = agents::check_model(r.harness, r.model))
-      errors.push_back("`" + base + "model` at " + at("model") + ": " + *e);
+      errors.push_back("`" + base + "model` " + at("model") + ": " + *e);
     if (auto e = agents::check_effort(r.harness, r.effort))
-      errors.push_back("`" + base + "effort` at " + at("effort") + ": " + *e);
+      errors.push_back("`" + base + "effort` " + at("effort") + ": " + *e);
   }
 
   if (!errors.empty()) {
