@@ -1,4 +1,5 @@
 // The Codex CLI adapter (`codex exec --json`).
+#include <algorithm>
 #include <set>
 
 #include "engine/agents/json_decoder.h"
@@ -153,9 +154,11 @@ class CodexDecoder final : public JsonDecoder {
     Usage total;
     object usage;
     if (sub(obj, "usage", usage)) {
-      int64_t input = i64(usage, "input_tokens");  // includes the cached part
+      // input_tokens counts the whole prompt, cached and cache-written parts included.
+      int64_t input = i64(usage, "input_tokens");
       total.cached_input_tokens = i64(usage, "cached_input_tokens");
-      total.input_tokens = input - total.cached_input_tokens;
+      total.cache_write_tokens = i64(usage, "cache_write_input_tokens");
+      total.input_tokens = std::max<int64_t>(0, input - total.cached_input_tokens - total.cache_write_tokens);
       total.output_tokens = i64(usage, "output_tokens");
       total.reasoning_tokens = i64(usage, "reasoning_output_tokens");
     }

@@ -141,7 +141,19 @@ class OpenCodeHarness final : public Harness {
     if (!settings.base_url.empty() || !settings.api_key.empty()) {
       config += ",\"provider\":{\"";
       append_json_escaped(provider, config);
-      config += "\":{\"options\":{";
+      config += "\":{";
+      // A provider OpenCode does not know is an OpenAI-compatible endpoint
+      // (gateways, local servers): declare it and its model.
+      const bool builtin = provider == "anthropic" || provider == "openai" || provider == "google" ||
+                           provider == "openrouter" || provider == "opencode";
+      if (!builtin) {
+        config += "\"npm\":\"@ai-sdk/openai-compatible\",\"name\":\"";
+        append_json_escaped(provider, config);
+        config += "\",\"models\":{\"";
+        append_json_escaped(turn.model.substr(provider.size() + 1), config);
+        config += "\":{}},";
+      }
+      config += "\"options\":{";
       bool first = true;
       if (!settings.base_url.empty()) {
         config += "\"baseURL\":\"";

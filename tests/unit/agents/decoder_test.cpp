@@ -232,6 +232,65 @@ TEST(OpenCodeDecoder, ACrashAfterSomeStepsIsACrash) {
   EXPECT_EQ(d.outcome.message, "killed by signal 9");
 }
 
+// Streams recorded from the real CLIs (the versions HARNESSES.md pins) run
+// through `bottega agent` against the fake model API, one tool call each.
+TEST(RecordedStreams, ClaudeToolCall) {
+  auto d = decode("claude", stream_file("recorded_claude_2.1.197_tool_call.jsonl"));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::assistant, K::result}));
+  EXPECT_EQ(d.state.session_id, "b1004aad-bb84-4463-b51b-9c8564e455d4");
+  EXPECT_EQ(d.events[1].tool, "Bash");
+  EXPECT_EQ(d.events[2].text, "(Bash completed with no output)");
+  EXPECT_EQ(d.outcome.kind, OutcomeKind::succeeded);
+  EXPECT_EQ(d.outcome.usage.input_tokens, 200);
+  EXPECT_EQ(d.outcome.usage.output_tokens, 40);
+  ASSERT_TRUE(d.outcome.usage.cost_usd);
+  EXPECT_NEAR(*d.outcome.usage.cost_usd, 0.0012, 1e-12);
+  EXPECT_EQ(d.state.malformed_lines, 0u);
+}
+
+TEST(RecordedStreams, ClaudeConnectionRefusedIsAnAgentErrorEvenWithExitZero) {
+  auto d = decode("claude", stream_file("recorded_claude_2.1.197_connection_refused.jsonl"));
+  EXPECT_EQ(d.events[1].subtype, "api_retry");
+  EXPECT_EQ(d.outcome.kind, OutcomeKind::agent_error);
+  EXPECT_EQ(d.outcome.message, "API Error: Unable to connect to API (ConnectionRefused)");
+}
+
+TEST(RecordedStreams, CodexToolCall) {
+  auto d = decode("codex", stream_file("recorded_codex_0.169.0_tool_call.jsonl"));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::error, K::system, K::tool_use, K::tool_result, K::assistant,
+                                      K::result}));
+  EXPECT_EQ(d.state.session_id, "01a1fd66-6ce0-7e81-bf6c-8c4968a11f63");
+  EXPECT_EQ(d.events[1].subtype, "item");  // "Model metadata … not found": a warning, not the failure
+  EXPECT_EQ(d.events[3].input, "/bin/bash -lc 'echo hello > hello.txt'");
+  EXPECT_EQ(d.outcome.kind, OutcomeKind::succeeded);
+  EXPECT_EQ(d.outcome.usage.input_tokens, 120);
+  EXPECT_EQ(d.outcome.usage.cached_input_tokens, 80);
+  EXPECT_EQ(d.outcome.usage.output_tokens, 40);
+  EXPECT_EQ(d.outcome.usage.reasoning_tokens, 10);
+}
+
+TEST(RecordedStreams, CodexRetryingARefusedConnectionNeverEndsTheTurnItself) {
+  ProcessEnd end = killed(9);
+  end.timed_out = true;  // what the runner's wall clock does to it
+  auto d = decode("codex", stream_file("recorded_codex_0.169.0_connection_refused.jsonl"), end);
+  for (std::size_t i = 3; i < d.events.size(); ++i) EXPECT_EQ(d.events[i].subtype, "transient");
+  EXPECT_FALSE(d.state.completed);
+  EXPECT_FALSE(d.state.agent_error);
+  EXPECT_EQ(d.outcome.kind, OutcomeKind::timed_out);
+}
+
+TEST(RecordedStreams, OpenCodeToolCall) {
+  auto d = decode("opencode", stream_file("recorded_opencode_1.18.33_tool_call.jsonl"));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::system, K::system, K::assistant,
+                                      K::system, K::result}));
+  EXPECT_EQ(d.state.session_id, "ses_e02998869ffeDJPRZsq10nd5OB");
+  EXPECT_EQ(d.events[1].tool, "bash");
+  EXPECT_EQ(d.events[2].exit_code, 0);
+  EXPECT_EQ(d.outcome.kind, OutcomeKind::succeeded);
+  EXPECT_EQ(d.outcome.usage.input_tokens, 200);
+  EXPECT_EQ(d.outcome.usage.output_tokens, 40);
+}
+
 struct RobustnessCase {
   const char* harness;
 };
