@@ -165,15 +165,11 @@ int run_agent(const ParsedCommand& command) {
   agents::ProcessAgentRunner runner(options);
   PrintingSink sink;
   agents::AgentRunner::Turn t{harness, turn, settings};
-  auto outcome = runner.run(t, sink, [&](agents::AgentProcess& p) {
+  auto outcome = runner.run(t, sink, [&](agents::AgentProcess* p) {
     std::lock_guard lock(mutex);
-    running = &p;
-    if (stop) p.cancel();
+    running = p;  // nullptr once the turn is over, before the process goes away
+    if (p && stop) p->cancel();
   });
-  {
-    std::lock_guard lock(mutex);
-    running = nullptr;
-  }
   if (!outcome) {
     std::cerr << "bottega agent: " << outcome.error().message << "\n";
     return kExitUsage;

@@ -359,8 +359,7 @@ Outcome AgentProcess::run(EventSink& sink) {
   return classify(m.caps, m.decoder->state(), m.end);
 }
 
-Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink,
-                                        const std::function<void(AgentProcess&)>& on_start) {
+Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink, const ProcessObserver& on_process) {
   if (!turn.harness) return make_error("no harness given");
   auto plan = turn.harness->plan(turn.request, turn.settings);
   if (!plan) return plan.error();
@@ -380,8 +379,10 @@ Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink,
   }
   AgentProcess process(std::move(spec), turn.harness->decoder(turn.request, turn.settings),
                        turn.harness->capabilities());
-  if (on_start) on_start(process);
-  return process.run(sink);
+  if (on_process) on_process(&process);
+  Outcome outcome = process.run(sink);
+  if (on_process) on_process(nullptr);
+  return outcome;
 }
 
 }  // namespace bottega::agents

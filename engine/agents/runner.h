@@ -101,8 +101,12 @@ class AgentRunner {
   };
   // Fails only when the turn cannot be planned (a bad model, no binary);
   // everything that happens to the process is in the Outcome.
+  // `on_process`, when given, is called with the process before it starts
+  // (to cancel it from another thread) and with nullptr once it has ended,
+  // before it is destroyed: after that call the pointer must not be used.
+  using ProcessObserver = std::function<void(AgentProcess*)>;
   [[nodiscard]] virtual Result<Outcome> run(const Turn& turn, EventSink& sink,
-                                            const std::function<void(AgentProcess&)>& on_start = {}) = 0;
+                                            const ProcessObserver& on_process = {}) = 0;
 };
 
 struct RunnerOptions {
@@ -116,8 +120,7 @@ struct RunnerOptions {
 class ProcessAgentRunner final : public AgentRunner {
  public:
   explicit ProcessAgentRunner(RunnerOptions options) : options_(std::move(options)) {}
-  Result<Outcome> run(const Turn& turn, EventSink& sink,
-                      const std::function<void(AgentProcess&)>& on_start = {}) override;
+  Result<Outcome> run(const Turn& turn, EventSink& sink, const ProcessObserver& on_process = {}) override;
 
  private:
   RunnerOptions options_;

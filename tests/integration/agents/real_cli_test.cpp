@@ -66,6 +66,8 @@ struct Cli {
   const char* endpoint_suffix;  // appended to the fake API's base URL
 };
 
+void PrintTo(const Cli& cli, std::ostream* os) { *os << cli.harness; }
+
 class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> {
  protected:
   std::string cli_binary() {

@@ -138,8 +138,9 @@ TEST_F(RunnerTest, CancelTerminatesTheWholeProcessGroupAndLeavesNoOrphan) {
   auto start = Steady::now();
   int group = 0;
   auto out = runner.run(turn("opencode", "spawn-child " + pidfile + "\ntext started\nhang\n"), sink,
-                        [&](AgentProcess& p) {
-                          process = &p;
+                        [&](AgentProcess* p) {
+                          if (!p) return;
+                          process = p;
                           canceller = std::thread([&] {
                             while (sink.count(EventKind::assistant) == 0) std::this_thread::sleep_for(milliseconds(10));
                             group = process->process_group();
@@ -166,7 +167,9 @@ TEST_F(RunnerTest, CancelTerminatesTheWholeProcessGroupAndLeavesNoOrphan) {
 TEST_F(RunnerTest, CancelBeforeTheStartStillCancels) {
   ProcessAgentRunner runner(options());
   CollectingSink sink;
-  auto out = runner.run(turn("claude", "hang\n"), sink, [](AgentProcess& p) { p.cancel(); });
+  auto out = runner.run(turn("claude", "hang\n"), sink, [](AgentProcess* p) {
+    if (p) p->cancel();
+  });
   ASSERT_TRUE(out);
   EXPECT_EQ(out->kind, OutcomeKind::cancelled);
 }

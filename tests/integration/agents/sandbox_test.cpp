@@ -1,10 +1,31 @@
 // The bubblewrap sandbox, on the fake agent: what it can and cannot reach.
 // Each secret is first shown readable without the sandbox, so a pass means
 // the sandbox hid it (the tree lives outside /tmp for the same reason).
+#include <thread>
+
 #include "tests/integration/agents/agent_fixture.h"
 
 namespace bottega::agents::testing {
 namespace {
+
+// Live (not zombie) processes whose process group is `group`.
+int live_in_group(int group) {
+  int live = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size()) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string state;
+    int ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    if (pgrp == group && state != "Z") ++live;
+  }
+  return live;
+}
 
 class SandboxTest : public AgentTest {
  protected:
@@ -74,6 +95,31 @@ TEST_F(SandboxTest, HidesKeysConfigAndOtherWorktreesButLetsItWriteItsOwn) {
   // `bottega signal` works inside and its file lands in the run directory.
   EXPECT_NE(read(fs::path(run_dir()) / "signal.json").find("\"blocked\""), std::string::npos);
   EXPECT_TRUE(fs::exists(root_ / "data/worktrees/task-2/notes.txt"));  // hidden, not harmed
+}
+
+TEST_F(SandboxTest, CancelReachesEveryProcessInsideTheSandbox) {
+  auto o = options(true);
+  o.hidden = {(root_ / "data").string()};
+  ProcessAgentRunner runner(o);
+  CollectingSink sink;
+  std::thread canceller;
+  int group = 0;
+  auto out = runner.run(turn("codex", "spawn-child " + run_dir() + "/child.pid\ntext started\nhang\n"), sink,
+                        [&](AgentProcess* p) {
+                          if (!p) return;
+                          canceller = std::thread([&, p] {
+                            while (sink.count(EventKind::assistant) == 0)
+                              std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                            group = p->process_group();
+                            p->cancel();
+                          });
+                        });
+  canceller.join();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->kind, OutcomeKind::cancelled);
+  ASSERT_GT(group, 0);
+  // The pid file holds a pid of the sandbox's namespace: look at the group instead.
+  EXPECT_EQ(live_in_group(group), 0) << "processes of the sandboxed run outlived the cancel";
 }
 
 }  // namespace
