@@ -305,7 +305,12 @@ Outcome AgentProcess::run(EventSink& sink) {
     argv[0] = find_in_path(argv[0], env["PATH"]);
     if (argv[0].empty()) return failed_start("program '" + spec.plan.argv[0] + "' not found on PATH");
     SandboxSpec sandbox = *spec.sandbox;
+    // The program's directory, and where its symlink leads, may sit under
+    // /tmp or a hidden path: put them back, read-only.
     sandbox.readable.push_back(fs::path(argv[0]).parent_path().string());
+    std::error_code cec;
+    auto resolved = fs::canonical(argv[0], cec);
+    if (!cec) sandbox.readable.push_back(resolved.parent_path().string());
     argv = sandbox_command(sandbox, cwd, argv);
   }
   std::string exe = find_in_path(argv[0], env["PATH"]);

@@ -1,8 +1,8 @@
 // fake_agent: a stand-in for the claude, codex and opencode CLIs in tests.
 //
 // It accepts whatever command line the real CLI takes, picks its stream
-// format from its own name (claude, codex, opencode; a symlink does it) or
-// $FAKE_AGENT_FORMAT, and follows the scenario file named by
+// format from its own name (claude, codex, opencode; a symlink does it),
+// `--fake-format NAME` or $FAKE_AGENT_FORMAT, and follows the scenario file named by
 // $FAKE_AGENT_SCENARIO, one step per line:
 //
 //   text MESSAGE            an assistant message
@@ -208,6 +208,8 @@ int main(int argc, char** argv) {
   self = self.substr(self.rfind('/') + 1);
   const char* fmt = std::getenv("FAKE_AGENT_FORMAT");
   s.format = fmt ? fmt : self;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--fake-format") s.format = argv[i + 1];
   if (s.format != "claude" && s.format != "codex" && s.format != "opencode") {
     std::cerr << "fake_agent: unknown format '" << s.format << "' (name me claude, codex or opencode)\n";
     return 2;
