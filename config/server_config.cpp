@@ -3,14 +3,15 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <initializer_list>
+#include <string_view>
 #include <cctype>
 #include <deque>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 
-#include "engine/agents/settings.h"
-#include "engine/agents/model_rules.h"
 
 namespace bottega {
 namespace {
@@ -199,6 +200,130 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
 
 }  // namespace
 
+// ---- Agent harness rules ----
+
+bool is_known_harness(std::string_view name) {
+  return name == "claude" || name == "codex" || name == "opencode";
+}
+
+std::optional<std::string> check_harness_model(std::string_view harness, std::string_view model) {
+  const std::string m(model);
+  if (model.empty()) return "no model given (a turn never runs on a default model)";
+  for (char c : model)
+    if (c == ' ' || c == '\t' || c == '\n' || c == '"') return "model '" + m + "' contains a space or quote";
+  if (harness == "claude") {
+    if (model.rfind("claude-", 0) == 0 || model == "opus" || model == "sonnet" || model == "haiku")
+      return std::nullopt;
+    return "harness claude cannot run model '" + m +
+           "': it takes Anthropic models (claude-…, opus, sonnet, haiku)";
+  }
+  if (harness == "codex") {
+    if (model.find('/') != std::string_view::npos || model.rfind("claude", 0) == 0 ||
+        model.rfind("gemini", 0) == 0 || model == "opus" || model == "sonnet" || model == "haiku")
+      return "harness codex cannot run model '" + m +
+             "': it takes OpenAI Responses API models (gpt-…, o3, codex-…)";
+    return std::nullopt;
+  }
+  if (harness == "opencode") {
+    auto slash = model.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == model.size())
+      return "harness opencode cannot run model '" + m +
+             "': it takes provider/model (e.g. anthropic/claude-sonnet-4-5)";
+    return std::nullopt;
+  }
+  return "unknown harness '" + std::string(harness) + "' (known: claude, codex, opencode)";
+}
+
+std::optional<std::string> check_harness_effort(std::string_view harness, std::string_view effort) {
+  if (effort.empty()) return std::nullopt;
+  auto one_of = [&](std::initializer_list<std::string_view> allowed) {
+    for (auto a : allowed)
+      if (a == effort) return true;
+    return false;
+  };
+  if (harness == "claude") {
+    if (one_of({"low", "medium", "high", "max"})) return std::nullopt;
+    return "harness claude takes effort low, medium, high or max, not '" + std::string(effort) + "'";
+  }
+  if (harness == "codex") {
+    if (one_of({"minimal", "low", "medium", "high", "xhigh"})) return std::nullopt;
+    return "harness codex takes effort minimal, low, medium, high or xhigh, not '" +
+           std::string(effort) + "'";
+  }
+  if (harness == "opencode") {
+    for (char c : effort)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        return "harness opencode takes a variant name (e.g. high), not '" + std::string(effort) + "'";
+    return std::nullopt;
+  }
+  return "unknown harness '" + std::string(harness) + "' (known: claude, codex, opencode)";
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    auto pos = s.find(sep);
+    parts.push_back(s.substr(0, pos));
+    if (pos == std::string_view::npos) break;
+    s.remove_prefix(pos + 1);
+  }
+  return parts;
+}
+
+bool parse_double(std::string_view s, double& out) {
+  std::string text(trim(s));
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(text.c_str(), &end);
+  return errno == 0 && *end == '\0' && out >= 0;
+}
+
+}  // namespace
+
+Result<TokenPriceTable> parse_price_table(std::string_view text) {
+  TokenPriceTable table;
+  for (auto entry : split(text, ';')) {
+    entry = trim(entry);
+    if (entry.empty()) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return make_error("price entry '" + std::string(entry) + "' is not model=input/cached/output");
+    auto numbers = split(entry.substr(eq + 1), '/');
+    TokenPrice p;
+    if (numbers.size() != 3 || !parse_double(numbers[0], p.input) ||
+        !parse_double(numbers[1], p.cached_input) || !parse_double(numbers[2], p.output))
+      return make_error("price entry '" + std::string(entry) +
+                        "' needs three non-negative numbers input/cached/output (USD per million tokens)");
+    table[std::string(trim(entry.substr(0, eq)))] = p;
+  }
+  return table;
+}
+
+Result<std::map<std::string, std::string>> parse_env_list(std::string_view text) {
+  std::map<std::string, std::string> env;
+  for (auto entry : split(text, ';')) {
+    entry = trim(entry);
+    if (entry.empty()) continue;
+    auto eq = entry.find('=');
+    std::string name(entry.substr(0, eq));
+    bool valid = eq != std::string_view::npos && !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name)
+      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    if (!valid) return make_error("environment entry '" + std::string(entry) + "' is not NAME=value");
+    env[name] = std::string(entry.substr(eq + 1));
+  }
+  return env;
+}
+
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"listen", "BOTTEGA_LISTEN", "host:port, e.g. 127.0.0.1:3000", apply_listen},
@@ -358,11 +483,11 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
       else
         h.api_key = *v;
     }
-    if (auto r = agents::parse_env_list(h.extra_env); !r)
+    if (auto r = parse_env_list(h.extra_env); !r)
       errors.push_back("`" + base + "extra_env` at " +
                        where((base + "extra_env").c_str(), (env_base + "EXTRA_ENV").c_str()) + ": " +
                        r.error().message);
-    if (auto r = agents::parse_price_table(h.prices); !r)
+    if (auto r = parse_price_table(h.prices); !r)
       errors.push_back("`" + base + "prices` at " + where((base + "prices").c_str(), (env_base + "PRICES").c_str()) +
                        ": " + r.error().message);
   }
@@ -373,16 +498,16 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
       std::string w = where((base + field).c_str(), (env_base + upper(field)).c_str());
       return w.rfind("(not set", 0) == 0 ? w : "at " + w;
     };
-    if (!agents::is_known_harness(r.harness)) {
+    if (!is_known_harness(r.harness)) {
       errors.push_back("`" + base + "harness` " + at("harness") + ": " +
                        (r.harness.empty() ? std::string("required when another roles.") + role + " key is set"
                                           : "unknown harness '" + r.harness + "'") +
                        "; expected claude, codex or opencode");
       continue;
     }
-    if (auto e = agents::check_model(r.harness, r.model))
+    if (auto e = check_harness_model(r.harness, r.model))
       errors.push_back("`" + base + "model` " + at("model") + ": " + *e);
-    if (auto e = agents::check_effort(r.harness, r.effort))
+    if (auto e = check_harness_effort(r.harness, r.effort))
       errors.push_back("`" + base + "effort` " + at("effort") + ": " + *e);
   }
 

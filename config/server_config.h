@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/base/result.h"
@@ -94,6 +95,31 @@ const std::vector<ConfigKey>& config_keys();
 // Returns the value of an environment variable, or nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
+
+// Agent harness rules: which models and effort levels each harness (claude,
+// codex, opencode) takes, and the harness settings that need parsing. They
+// live here so the configuration is checked whole at start; engine/agents
+// uses the same functions. Pure.
+bool is_known_harness(std::string_view name);
+// nullopt when `harness` can run `model`, otherwise why not. Claude Code
+// takes Anthropic models (claude-…, opus, sonnet, haiku); Codex takes
+// OpenAI-style names (not another vendor's, not provider/model); OpenCode
+// takes provider/model. An empty model is refused: never a default model.
+std::optional<std::string> check_harness_model(std::string_view harness, std::string_view model);
+// nullopt when `harness` takes `effort` (empty: the CLI's default).
+std::optional<std::string> check_harness_effort(std::string_view harness, std::string_view effort);
+
+// USD per million tokens, for CLIs that report no cost (Codex).
+struct TokenPrice {
+  double input = 0;
+  double cached_input = 0;
+  double output = 0;
+};
+using TokenPriceTable = std::map<std::string, TokenPrice>;  // by model name
+// "model=input/cached/output;…" ("" is an empty table); fails naming the bad entry.
+Result<TokenPriceTable> parse_price_table(std::string_view text);
+// "NAME=value;NAME2=value"; fails naming the bad entry.
+Result<std::map<std::string, std::string>> parse_env_list(std::string_view text);
 
 // Loads `file` (may be empty: environment and defaults only) and applies
 // the environment on top. On failure the error lists every bad key with its
