@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/runtime.h"
 #include "config/base/log.h"
+#include "engine/agents/agent_config.h"
 #include "engine/agents/harness.h"
 #include "engine/agents/model_rules.h"
 #include "engine/agents/runner.h"
@@ -107,20 +108,12 @@ int run_agent(const ParsedCommand& command) {
     std::cerr << "bottega agent: " << config.error().message << "\n";
     return kExitConfig;
   }
-  const HarnessConfig& hc = config->harnesses.at(name);
-  agents::HarnessSettings settings;
-  settings.binary = hc.binary;
-  settings.base_url = hc.base_url;
-  settings.api_key = hc.api_key;
-  if (!hc.api_key.empty()) register_secret(hc.api_key);
-  auto extra_env = agents::parse_env_list(hc.extra_env);
-  auto prices = agents::parse_price_table(hc.prices);
-  if (!extra_env || !prices) {  // load_server_config checked them already
-    std::cerr << "bottega agent: invalid harness settings\n";
+  auto settings = agents::harness_settings(*config, name);
+  if (!settings) {  // load_server_config checked the lists already
+    std::cerr << "bottega agent: " << settings.error().message << "\n";
     return kExitConfig;
   }
-  settings.extra_env = std::move(*extra_env);
-  settings.prices = std::move(*prices);
+  if (!settings->api_key.empty()) register_secret(settings->api_key);
 
   // The run directory holds the private HOME: a resumed turn must use the
   // same one, so the default depends only on the harness and the worktree.
@@ -139,17 +132,9 @@ int run_agent(const ParsedCommand& command) {
   fs::remove(turn.run_dir + "/signal.json", ec);
   if (!turn.resume_session.empty()) turn.prior_thread_usage = read_thread_usage(turn.run_dir, turn.resume_session);
 
-  agents::RunnerOptions options;
-  options.limits.wall = config->agent_timeout;
-  options.limits.idle = config->agent_idle_timeout;
-  options.sandbox = sandbox_flag.empty() ? config->agent_sandbox : sandbox_flag == "on";
-  // Invisible to the agent: the app's data (other worktrees, the database),
-  // the configuration and key files. The run directory and the worktree are
-  // bound back on top when they live inside the data directory.
-  for (const auto& p : {config->data_dir, config->config_file, config->private_key_file, config->tls_key})
-    if (!p.empty()) options.hidden.push_back(absolute(p));
   auto self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) options.path_prepend.push_back(self.parent_path().string());
+  agents::RunnerOptions options = agents::runner_options(*config, ec ? std::string() : self.parent_path().string());
+  if (!sandbox_flag.empty()) options.sandbox = sandbox_flag == "on";
 
   install_stop_signals();
   std::mutex mutex;
@@ -164,7 +149,7 @@ int run_agent(const ParsedCommand& command) {
 
   agents::ProcessAgentRunner runner(options);
   PrintingSink sink;
-  agents::AgentRunner::Turn t{harness, turn, settings};
+  agents::AgentRunner::Turn t{harness, turn, *settings};
   auto outcome = runner.run(t, sink, [&](agents::AgentProcess* p) {
     std::lock_guard lock(mutex);
     running = p;  // nullptr once the turn is over, before the process goes away

@@ -353,7 +353,17 @@ Outcome AgentProcess::run(EventSink& sink) {
     m.on_exit();
   });
   if (m.cancel_requested) m.terminate(Impl::Why::cancel);
-  m.ctx.run();
+  try {
+    m.ctx.run();
+  } catch (const std::exception& e) {
+    // A sink or decoder failed: never leave the agent running behind us.
+    m.signal_group(SIGKILL);
+    boost::system::error_code ignored;
+    m.proc->wait(ignored);
+    Outcome o = failed_start(std::string("the run failed inside the app: ") + e.what());
+    o.session_id = m.decoder->state().session_id;
+    return o;
+  }
 
   m.decoder->finish(m.events);
   m.deliver();

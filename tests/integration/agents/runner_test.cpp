@@ -260,6 +260,21 @@ TEST_F(RunnerTest, HandlesVeryLargeOutputAndDropsOverlongLines) {
   EXPECT_NE(out->stderr_tail.find("last line"), std::string::npos);
 }
 
+TEST_F(RunnerTest, ASinkThatFailsEndsTheRunAndLeavesNothingRunning) {
+  struct ThrowingSink final : EventSink {
+    void on_event(const Event&) override { throw std::runtime_error("disk full"); }
+  } sink;
+  ProcessAgentRunner runner(options());
+  std::string pidfile = run_dir() + "/child.pid";
+  auto start = Steady::now();
+  auto out = runner.run(turn("claude", "spawn-child " + pidfile + "\ntext hello\nhang\n"), sink);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->kind, OutcomeKind::crashed);
+  EXPECT_NE(out->message.find("disk full"), std::string::npos) << out->message;
+  EXPECT_LT(Steady::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(eventually_gone(std::stoi(read(pidfile))));
+}
+
 TEST_F(RunnerTest, AProgramThatCannotStartIsACrashWithTheReason) {
   ProcessAgentRunner runner(options());
   CollectingSink sink;

@@ -118,8 +118,14 @@ TEST_F(SandboxTest, CancelReachesEveryProcessInsideTheSandbox) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->kind, OutcomeKind::cancelled);
   ASSERT_GT(group, 0);
-  // The pid file holds a pid of the sandbox's namespace: look at the group instead.
-  EXPECT_EQ(live_in_group(group), 0) << "processes of the sandboxed run outlived the cancel";
+  // The pid file holds a pid of the sandbox's namespace: look at the group
+  // instead. SIGKILL is sent when the run ends; dying takes the kernel a moment.
+  int live = live_in_group(group);
+  for (int i = 0; i < 100 && live > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    live = live_in_group(group);
+  }
+  EXPECT_EQ(live, 0) << "processes of the sandboxed run outlived the cancel";
 }
 
 }  // namespace

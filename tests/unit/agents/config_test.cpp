@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "config/server_config.h"
+#include "engine/agents/agent_config.h"
 
 namespace bottega {
 namespace {
@@ -118,6 +120,35 @@ TEST_F(AgentConfigTest, RejectsBadHarnessValues) {
                           "`harnesses.opencode.api_key` at environment variable BOTTEGA_HARNESS_OPENCODE_API_KEY",
                           "'NOT_SET_ANYWHERE' is not set", "`agents.sandbox`", "unknown key `agents.nope`"})
     EXPECT_NE(m.find(key), std::string::npos) << key << " in\n" << m;
+}
+
+TEST_F(AgentConfigTest, GivesTheRuntimeItsSettingsAndHidesTheAppsFiles) {
+  std::ofstream(dir_ / "app.pem") << "key";
+  env_["BOTTEGA_DATA_DIR"] = (dir_ / "data").string();
+  env_["BOTTEGA_PRIVATE_KEY_FILE"] = (dir_ / "app.pem").string();
+  env_["BOTTEGA_HARNESS_CODEX_PRICES"] = "gpt-5=1/0.1/8";
+  env_["BOTTEGA_HARNESS_CODEX_EXTRA_ENV"] = "A=1;B=2";
+  env_["BOTTEGA_HARNESS_CODEX_API_KEY"] = "sk-x";
+  env_["BOTTEGA_AGENTS_TIMEOUT_MINUTES"] = "7";
+  auto c = load("log:\n  level: warn\n");
+  ASSERT_TRUE(c) << c.error().message;
+  auto s = agents::harness_settings(*c, "codex");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->binary, "codex");
+  EXPECT_EQ(s->api_key, "sk-x");
+  EXPECT_EQ(s->extra_env.at("B"), "2");
+  EXPECT_DOUBLE_EQ(s->prices.at("gpt-5").output, 8);
+  EXPECT_FALSE(agents::harness_settings(*c, "gemini").ok());
+
+  auto o = agents::runner_options(*c, "/opt/bottega/bin");
+  EXPECT_TRUE(o.sandbox);
+  EXPECT_EQ(o.limits.wall, std::chrono::minutes(7));
+  EXPECT_EQ(o.limits.idle, std::chrono::minutes(10));
+  EXPECT_EQ(o.path_prepend, std::vector<std::string>{"/opt/bottega/bin"});
+  auto hidden = [&](const std::string& p) { return std::find(o.hidden.begin(), o.hidden.end(), p) != o.hidden.end(); };
+  EXPECT_TRUE(hidden((dir_ / "data").string()));
+  EXPECT_TRUE(hidden((dir_ / "app.pem").string()));
+  EXPECT_TRUE(hidden((dir_ / "bottega.yml").string()));
 }
 
 }  // namespace
