@@ -148,7 +148,7 @@ class ClaudeHarness final : public Harness {
     if (settings.binary.empty()) return make_error("harnesses.claude.binary is not set");
     LaunchPlan p;
     p.cwd = turn.worktree;  // no working-directory flag: start it there
-    p.argv = {settings.binary, "-p", turn.prompt, "--output-format", "stream-json", "--verbose",
+    p.argv = {settings.binary, "-p", "--output-format", "stream-json", "--verbose",
               "--model", turn.model, "--permission-mode", "bypassPermissions"};
     if (!turn.effort.empty()) p.argv.insert(p.argv.end(), {"--effort", turn.effort});
     if (!turn.system_prompt.empty())
@@ -159,6 +159,7 @@ class ClaudeHarness final : public Harness {
       p.argv.insert(p.argv.end(), {"--disallowed-tools", list});
     }
     if (!turn.resume_session.empty()) p.argv.insert(p.argv.end(), {"--resume", turn.resume_session});
+    p.argv.insert(p.argv.end(), {"--", turn.prompt});  // a prompt may start with '-'
     if (!settings.base_url.empty()) p.env["ANTHROPIC_BASE_URL"] = settings.base_url;
     if (!settings.api_key.empty()) p.env["ANTHROPIC_API_KEY"] = settings.api_key;
     p.env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";

@@ -48,7 +48,9 @@ TEST(ClaudeHarness, BuildsAHeadlessBypassCommandWithAnExplicitModel) {
   auto p = find_harness("claude")->plan(t, settings("/opt/claude"));
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(p->argv[0], "/opt/claude");
-  EXPECT_TRUE(contains_seq(p->argv, {"-p", "fix the bug"}));
+  EXPECT_TRUE(contains(p->argv, "-p"));
+  EXPECT_EQ(p->argv.back(), "fix the bug");
+  EXPECT_EQ(p->argv[p->argv.size() - 2], "--");
   EXPECT_TRUE(contains_seq(p->argv, {"--output-format", "stream-json", "--verbose"}));
   EXPECT_TRUE(contains_seq(p->argv, {"--model", "claude-sonnet-4-5"}));
   EXPECT_TRUE(contains_seq(p->argv, {"--effort", "high"}));
@@ -64,8 +66,9 @@ TEST(ClaudeHarness, BuildsAHeadlessBypassCommandWithAnExplicitModel) {
   EXPECT_EQ(p->env.count("OPENAI_API_KEY"), 0u);
 
   t.resume_session = "sess-1";
+  t.prompt = "-starts with a dash";
   p = find_harness("claude")->plan(t, settings("/opt/claude"));
-  EXPECT_TRUE(contains_seq(p->argv, {"--resume", "sess-1"}));
+  EXPECT_TRUE(contains_seq(p->argv, {"--resume", "sess-1", "--", "-starts with a dash"}));
 }
 
 TEST(CodexHarness, UsesACustomProviderForTheEndpointAndPassesThePromptLast) {
