@@ -174,8 +174,13 @@ void TranscriptWriter::on_event(const Event& event) {
   stored.kind = event.kind;
   append_json(event, stored.json);  // serialized here, outside the lock
   std::unique_lock lock(mutex_);
-  space_.wait(lock, [&] { return pending_.size() < options_.max_pending || closing_; });
+  space_.wait(lock, [&] {
+    return (pending_.size() < options_.max_pending &&
+            (pending_bytes_ < options_.max_pending_bytes || pending_.empty())) ||
+           closing_;
+  });
   stored.seq = next_seq_++;
+  pending_bytes_ += stored.json.size();
   pending_.push_back(std::move(stored));
   if (pending_.size() >= options_.max_batch) wake_.notify_one();
 }
@@ -193,6 +198,7 @@ void TranscriptWriter::loop() {
     std::size_t n = std::min(pending_.size(), options_.max_batch);
     batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + n));
     pending_.erase(pending_.begin(), pending_.begin() + n);
+    for (const auto& e : batch) pending_bytes_ -= e.json.size();
     space_.notify_all();
     lock.unlock();
     auto r = store_.append(run_id_, batch);

@@ -80,7 +80,10 @@ class TranscriptStore {
 struct TranscriptWriterOptions {
   std::chrono::milliseconds flush_interval{100};
   std::size_t max_batch = 5000;      // events per COPY
-  std::size_t max_pending = 100000;  // on_event blocks beyond this (backpressure)
+  // on_event blocks while this many events, or bytes of JSON, wait
+  // (backpressure from a slow database instead of unbounded memory).
+  std::size_t max_pending = 100000;
+  std::size_t max_pending_bytes = 64 * 1024 * 1024;
 };
 
 class TranscriptWriter final : public EventSink {
@@ -107,6 +110,7 @@ class TranscriptWriter final : public EventSink {
   mutable std::mutex mutex_;
   std::condition_variable wake_, space_;
   std::vector<StoredEvent> pending_;
+  std::size_t pending_bytes_ = 0;
   int32_t next_seq_ = 0;
   std::size_t written_ = 0;
   bool closing_ = false;

@@ -127,6 +127,24 @@ TEST_F(TranscriptStoreTest, TheWriterPersistsEveryEventInOrderAsJson) {
   EXPECT_EQ(scalar("SELECT (data->>'exit_code')::int FROM agent_events WHERE seq = 1233"), "1233");
 }
 
+TEST_F(TranscriptStoreTest, ASmallQueueOnlySlowsTheRunDown) {
+  int64_t id = begin();
+  TranscriptWriterOptions o;
+  o.flush_interval = std::chrono::milliseconds(5);
+  o.max_batch = 10;
+  o.max_pending = 20;
+  o.max_pending_bytes = 2000;  // a few events' worth: on_event must wait for the writer
+  TranscriptWriter writer(*store_, id, o);
+  Event e;
+  e.kind = EventKind::assistant;
+  e.text = std::string(300, 'z');
+  for (int i = 0; i < 300; ++i) writer.on_event(e);
+  ASSERT_TRUE(writer.close());
+  EXPECT_EQ(writer.written(), 300u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM agent_events"), "300");
+  EXPECT_EQ(scalar("SELECT max(seq) FROM agent_events"), "299");
+}
+
 TEST_F(TranscriptStoreTest, TheWriterFlushesWhileTheRunIsStillGoing) {
   int64_t id = begin();
   TranscriptWriter writer(*store_, id);  // default interval: 100 ms
