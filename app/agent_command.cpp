@@ -50,18 +50,20 @@ std::string thread_usage_file(const std::string& run_dir, const std::string& ses
 agents::Usage read_thread_usage(const std::string& run_dir, const std::string& session) {
   agents::Usage u;
   std::ifstream f(thread_usage_file(run_dir, session));
-  f >> u.input_tokens >> u.cached_input_tokens >> u.cache_write_tokens >> u.output_tokens >> u.reasoning_tokens;
+  f >> u.input_tokens >> u.cached_input_tokens >> u.cache_write_tokens >> u.output_tokens >>
+      u.reasoning_tokens;
   if (!f) return {};
   return u;
 }
 
-void write_thread_usage(const std::string& run_dir, const std::string& session, const agents::Usage& u) {
+void write_thread_usage(const std::string& run_dir, const std::string& session,
+                        const agents::Usage& u) {
   if (session.empty() || session.find('/') != std::string::npos) return;
   std::error_code ec;
   fs::create_directories(run_dir + "/threads", ec);
-  std::ofstream(thread_usage_file(run_dir, session)) << u.input_tokens << ' ' << u.cached_input_tokens << ' '
-                                                      << u.cache_write_tokens << ' ' << u.output_tokens << ' '
-                                                      << u.reasoning_tokens << '\n';
+  std::ofstream(thread_usage_file(run_dir, session))
+      << u.input_tokens << ' ' << u.cached_input_tokens << ' ' << u.cache_write_tokens << ' '
+      << u.output_tokens << ' ' << u.reasoning_tokens << '\n';
 }
 
 }  // namespace
@@ -75,7 +77,8 @@ int run_agent(const ParsedCommand& command) {
   const std::string name = command.get("harness");
   const agents::Harness* harness = agents::find_harness(name);
   if (!harness) {
-    std::cerr << "bottega agent: unknown harness '" << name << "' (expected claude, codex or opencode)\n";
+    std::cerr << "bottega agent: unknown harness '" << name
+              << "' (expected claude, codex or opencode)\n";
     return kExitUsage;
   }
   agents::TurnRequest turn;
@@ -120,8 +123,8 @@ int run_agent(const ParsedCommand& command) {
   std::string run_dir = command.get("run-dir");
   if (run_dir.empty()) {
     std::size_t h = std::hash<std::string>{}(turn.worktree);
-    run_dir = config->data_dir + "/agent-runs/" + name + "-" + fs::path(turn.worktree).filename().string() + "-" +
-              std::to_string(h % 1000000007);
+    run_dir = config->data_dir + "/agent-runs/" + name + "-" +
+              fs::path(turn.worktree).filename().string() + "-" + std::to_string(h % 1000000007);
   }
   turn.run_dir = absolute(run_dir);
   fs::create_directories(turn.run_dir, ec);
@@ -130,10 +133,12 @@ int run_agent(const ParsedCommand& command) {
     return kExitFailure;
   }
   fs::remove(turn.run_dir + "/signal.json", ec);
-  if (!turn.resume_session.empty()) turn.prior_thread_usage = read_thread_usage(turn.run_dir, turn.resume_session);
+  if (!turn.resume_session.empty())
+    turn.prior_thread_usage = read_thread_usage(turn.run_dir, turn.resume_session);
 
   auto self = fs::read_symlink("/proc/self/exe", ec);
-  agents::RunnerOptions options = agents::runner_options(*config, ec ? std::string() : self.parent_path().string());
+  agents::RunnerOptions options =
+      agents::runner_options(*config, ec ? std::string() : self.parent_path().string());
   if (!sandbox_flag.empty()) options.sandbox = sandbox_flag == "on";
 
   install_stop_signals();

@@ -19,7 +19,8 @@ int run_signal(const ParsedCommand& command) {
   const char* run_dir = std::getenv("BOTTEGA_RUN_DIR");
   std::error_code ec;
   if (!run_dir || !*run_dir || !std::filesystem::is_directory(run_dir, ec)) {
-    std::cerr << "bottega signal: $BOTTEGA_RUN_DIR does not name a directory (it is set for agent runs)\n";
+    std::cerr << "bottega signal: $BOTTEGA_RUN_DIR does not name a directory (it is set for agent "
+                 "runs)\n";
     return kExitUsage;
   }
   if (auto written = agents::write_signal(run_dir, signal); !written) {

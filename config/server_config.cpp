@@ -3,15 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <initializer_list>
-#include <string_view>
 #include <cctype>
-#include <deque>
+#include <cerrno>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
-
+#include <string_view>
 
 namespace bottega {
 namespace {
@@ -151,9 +150,12 @@ Apply role_key(std::string role, std::string RoleConfig::*member) {
 }
 
 std::optional<std::string> apply_sandbox(ServerConfig& c, const std::string& v) {
-  if (v == "on" || v == "true") c.agent_sandbox = true;
-  else if (v == "off" || v == "false") c.agent_sandbox = false;
-  else return "'" + v + "' is neither on nor off";
+  if (v == "on" || v == "true")
+    c.agent_sandbox = true;
+  else if (v == "off" || v == "false")
+    c.agent_sandbox = false;
+  else
+    return "'" + v + "' is neither on nor off";
   return std::nullopt;
 }
 
@@ -210,7 +212,8 @@ std::optional<std::string> check_harness_model(std::string_view harness, std::st
   const std::string m(model);
   if (model.empty()) return "no model given (a turn never runs on a default model)";
   for (char c : model)
-    if (c == ' ' || c == '\t' || c == '\n' || c == '"') return "model '" + m + "' contains a space or quote";
+    if (c == ' ' || c == '\t' || c == '\n' || c == '"')
+      return "model '" + m + "' contains a space or quote";
   if (harness == "claude") {
     if (model.rfind("claude-", 0) == 0 || model == "opus" || model == "sonnet" || model == "haiku")
       return std::nullopt;
@@ -243,7 +246,8 @@ std::optional<std::string> check_harness_effort(std::string_view harness, std::s
   };
   if (harness == "claude") {
     if (one_of({"low", "medium", "high", "max"})) return std::nullopt;
-    return "harness claude takes effort low, medium, high or max, not '" + std::string(effort) + "'";
+    return "harness claude takes effort low, medium, high or max, not '" + std::string(effort) +
+           "'";
   }
   if (harness == "codex") {
     if (one_of({"minimal", "low", "medium", "high", "xhigh"})) return std::nullopt;
@@ -253,7 +257,8 @@ std::optional<std::string> check_harness_effort(std::string_view harness, std::s
   if (harness == "opencode") {
     for (char c : effort)
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-        return "harness opencode takes a variant name (e.g. high), not '" + std::string(effort) + "'";
+        return "harness opencode takes a variant name (e.g. high), not '" + std::string(effort) +
+               "'";
     return std::nullopt;
   }
   return "unknown harness '" + std::string(harness) + "' (known: claude, codex, opencode)";
@@ -262,8 +267,10 @@ std::optional<std::string> check_harness_effort(std::string_view harness, std::s
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -296,13 +303,15 @@ Result<TokenPriceTable> parse_price_table(std::string_view text) {
     if (entry.empty()) continue;
     auto eq = entry.find('=');
     if (eq == std::string_view::npos || eq == 0)
-      return make_error("price entry '" + std::string(entry) + "' is not model=input/cached/output");
+      return make_error("price entry '" + std::string(entry) +
+                        "' is not model=input/cached/output");
     auto numbers = split(entry.substr(eq + 1), '/');
     TokenPrice p;
     if (numbers.size() != 3 || !parse_double(numbers[0], p.input) ||
         !parse_double(numbers[1], p.cached_input) || !parse_double(numbers[2], p.output))
-      return make_error("price entry '" + std::string(entry) +
-                        "' needs three non-negative numbers input/cached/output (USD per million tokens)");
+      return make_error(
+          "price entry '" + std::string(entry) +
+          "' needs three non-negative numbers input/cached/output (USD per million tokens)");
     table[std::string(trim(entry.substr(0, eq)))] = p;
   }
   return table;
@@ -315,10 +324,13 @@ Result<std::map<std::string, std::string>> parse_env_list(std::string_view text)
     if (entry.empty()) continue;
     auto eq = entry.find('=');
     std::string name(entry.substr(0, eq));
-    bool valid = eq != std::string_view::npos && !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    bool valid =
+        eq != std::string_view::npos && !name.empty() && !(name[0] >= '0' && name[0] <= '9');
     for (char c : name)
-      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-    if (!valid) return make_error("environment entry '" + std::string(entry) + "' is not NAME=value");
+      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '_');
+    if (!valid)
+      return make_error("environment entry '" + std::string(entry) + "' is not NAME=value");
     env[name] = std::string(entry.substr(eq + 1));
   }
   return env;
@@ -342,8 +354,7 @@ const std::vector<ConfigKey>& config_keys() {
        readable_file_key(&ServerConfig::tls_key)},
       {"database.url", "DATABASE_URL", "a postgresql:// URL or key=value connection string",
        apply_database_url},
-      {"log.level", "BOTTEGA_LOG_LEVEL", "one of trace, debug, info, warn, error",
-       apply_log_level},
+      {"log.level", "BOTTEGA_LOG_LEVEL", "one of trace, debug, info, warn, error", apply_log_level},
       {"log.format", "BOTTEGA_LOG_FORMAT", "one of auto, text, json", apply_log_format},
       {"webhook.secret", "BOTTEGA_WEBHOOK_SECRET", "the App's webhook secret",
        string_key(&ServerConfig::webhook_secret)},
@@ -369,7 +380,8 @@ const std::vector<ConfigKey>& config_keys() {
     std::vector<ConfigKey> v = keys;
     // The paths and names must outlive the table: keep them in static storage.
     static std::deque<std::string> names;  // stable addresses
-    auto add = [&v](const std::string& path, const std::string& env, const char* expected, Apply apply) {
+    auto add = [&v](const std::string& path, const std::string& env, const char* expected,
+                    Apply apply) {
       names.push_back(path);
       const char* p = names.back().c_str();
       names.push_back(env);
@@ -382,7 +394,8 @@ const std::vector<ConfigKey>& config_keys() {
           harness_key(h, &HarnessConfig::binary, false));
       add(base + "base_url", env + "BASE_URL", "an http(s):// URL of the model API",
           harness_key(h, &HarnessConfig::base_url, true));
-      add(base + "api_key", env + "API_KEY", "the API key, or env:NAME to read it from variable NAME",
+      add(base + "api_key", env + "API_KEY",
+          "the API key, or env:NAME to read it from variable NAME",
           harness_key(h, &HarnessConfig::api_key, false));
       add(base + "extra_env", env + "EXTRA_ENV", "NAME=value pairs separated by ';'",
           harness_key(h, &HarnessConfig::extra_env, false));
@@ -393,8 +406,10 @@ const std::vector<ConfigKey>& config_keys() {
     for (const char* r : {"plan", "implement", "review", "fix"}) {
       std::string base = std::string("roles.") + r + ".";
       std::string env = "BOTTEGA_ROLE_" + upper(r) + "_";
-      add(base + "harness", env + "HARNESS", "claude, codex or opencode", role_key(r, &RoleConfig::harness));
-      add(base + "model", env + "MODEL", "a model the role's harness can run", role_key(r, &RoleConfig::model));
+      add(base + "harness", env + "HARNESS", "claude, codex or opencode",
+          role_key(r, &RoleConfig::harness));
+      add(base + "model", env + "MODEL", "a model the role's harness can run",
+          role_key(r, &RoleConfig::model));
       add(base + "effort", env + "EFFORT", "an effort level the role's harness takes",
           role_key(r, &RoleConfig::effort));
     }
@@ -478,18 +493,21 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
       std::string var = h.api_key.substr(4);
       auto v = var.empty() ? std::nullopt : env(var);
       if (!v || v->empty())
-        errors.push_back("`" + base + "api_key` at " + where((base + "api_key").c_str(), (env_base + "API_KEY").c_str()) +
-                         ": environment variable '" + var + "' is not set; expected the API key, or env:NAME");
+        errors.push_back("`" + base + "api_key` at " +
+                         where((base + "api_key").c_str(), (env_base + "API_KEY").c_str()) +
+                         ": environment variable '" + var +
+                         "' is not set; expected the API key, or env:NAME");
       else
         h.api_key = *v;
     }
     if (auto r = parse_env_list(h.extra_env); !r)
       errors.push_back("`" + base + "extra_env` at " +
-                       where((base + "extra_env").c_str(), (env_base + "EXTRA_ENV").c_str()) + ": " +
-                       r.error().message);
-    if (auto r = parse_price_table(h.prices); !r)
-      errors.push_back("`" + base + "prices` at " + where((base + "prices").c_str(), (env_base + "PRICES").c_str()) +
+                       where((base + "extra_env").c_str(), (env_base + "EXTRA_ENV").c_str()) +
                        ": " + r.error().message);
+    if (auto r = parse_price_table(h.prices); !r)
+      errors.push_back("`" + base + "prices` at " +
+                       where((base + "prices").c_str(), (env_base + "PRICES").c_str()) + ": " +
+                       r.error().message);
   }
   for (const auto& [role, r] : config.roles) {
     const std::string base = "roles." + role + ".";
@@ -500,8 +518,9 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
     };
     if (!is_known_harness(r.harness)) {
       errors.push_back("`" + base + "harness` " + at("harness") + ": " +
-                       (r.harness.empty() ? std::string("required when another roles.") + role + " key is set"
-                                          : "unknown harness '" + r.harness + "'") +
+                       (r.harness.empty()
+                            ? std::string("required when another roles.") + role + " key is set"
+                            : "unknown harness '" + r.harness + "'") +
                        "; expected claude, codex or opencode");
       continue;
     }

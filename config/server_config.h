@@ -25,9 +25,9 @@ enum class LogFormatSetting { automatic, text, json };
 
 // One coding-agent CLI (harnesses.<name>.*): see spec/agents.md.
 struct HarnessConfig {
-  std::string binary;    // path of the CLI, or a name looked up on PATH
-  std::string base_url;  // the model API endpoint; empty: the CLI's default
-  std::string api_key;   // resolved: the key itself (an `env:NAME` setting is read at load)
+  std::string binary;     // path of the CLI, or a name looked up on PATH
+  std::string base_url;   // the model API endpoint; empty: the CLI's default
+  std::string api_key;    // resolved: the key itself (an `env:NAME` setting is read at load)
   std::string extra_env;  // "NAME=value;NAME2=value", checked at load
   std::string prices;     // "model=input/cached/output;…" USD per million tokens, checked at load
 };
@@ -69,10 +69,9 @@ struct ServerConfig {
   int workers = 4;
 
   // Agents: one entry per harness (claude, codex, opencode), always present.
-  std::map<std::string, HarnessConfig> harnesses = {
-      {"claude", {"claude", "", "", "", ""}},
-      {"codex", {"codex", "", "", "", ""}},
-      {"opencode", {"opencode", "", "", "", ""}}};
+  std::map<std::string, HarnessConfig> harnesses = {{"claude", {"claude", "", "", "", ""}},
+                                                    {"codex", {"codex", "", "", "", ""}},
+                                                    {"opencode", {"opencode", "", "", "", ""}}};
   std::map<std::string, RoleConfig> roles;  // plan, implement, review, fix; only those set
   bool agent_sandbox = true;
   std::chrono::seconds agent_timeout{std::chrono::minutes(60)};

@@ -17,7 +17,8 @@ namespace bottega::agents {
 
 // The settings of harness `name`; fails for an unknown harness (the lists
 // were checked when the configuration loaded).
-[[nodiscard]] Result<HarnessSettings> harness_settings(const ServerConfig& config, std::string_view name);
+[[nodiscard]] Result<HarnessSettings> harness_settings(const ServerConfig& config,
+                                                       std::string_view name);
 
 // Limits and sandbox from `agents.*`; hidden in the sandbox: the data
 // directory, the config file, the App private key and the TLS key (as

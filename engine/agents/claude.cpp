@@ -24,11 +24,13 @@ std::string content_text(element content) {
 
 class ClaudeDecoder final : public JsonDecoder {
  public:
-  ClaudeDecoder(std::string model, PriceTable prices) : model_(std::move(model)), prices_(std::move(prices)) {}
+  ClaudeDecoder(std::string model, PriceTable prices)
+      : model_(std::move(model)), prices_(std::move(prices)) {}
 
  private:
   void decode_object(object obj, std::string_view line, std::vector<Event>& out) override {
-    if (auto sid = str(obj, "session_id"); !sid.empty() && state_.session_id != sid) state_.session_id = sid;
+    if (auto sid = str(obj, "session_id"); !sid.empty() && state_.session_id != sid)
+      state_.session_id = sid;
     std::string_view type = str(obj, "type");
     if (type == "assistant" || type == "user") {
       decode_message(obj, type == "assistant", line, out);
@@ -139,7 +141,8 @@ class ClaudeHarness final : public Harness {
  public:
   std::string_view name() const override { return "claude"; }
   Capabilities capabilities() const override {
-    return {.disallowed_tools = true, .system_prompt = true, .reports_cost = true, .final_event = true};
+    return {
+        .disallowed_tools = true, .system_prompt = true, .reports_cost = true, .final_event = true};
   }
 
   Result<LaunchPlan> plan(const TurnRequest& turn, const HarnessSettings& settings) const override {
@@ -148,8 +151,8 @@ class ClaudeHarness final : public Harness {
     if (settings.binary.empty()) return make_error("harnesses.claude.binary is not set");
     LaunchPlan p;
     p.cwd = turn.worktree;  // no working-directory flag: start it there
-    p.argv = {settings.binary, "-p", "--output-format", "stream-json", "--verbose",
-              "--model", turn.model, "--permission-mode", "bypassPermissions"};
+    p.argv = {settings.binary, "-p",       "--output-format",   "stream-json",      "--verbose",
+              "--model",       turn.model, "--permission-mode", "bypassPermissions"};
     if (!turn.effort.empty()) p.argv.insert(p.argv.end(), {"--effort", turn.effort});
     if (!turn.system_prompt.empty())
       p.argv.insert(p.argv.end(), {"--append-system-prompt", turn.system_prompt});
@@ -158,7 +161,8 @@ class ClaudeHarness final : public Harness {
       for (const auto& t : turn.disallowed_tools) list += (list.empty() ? "" : ",") + t;
       p.argv.insert(p.argv.end(), {"--disallowed-tools", list});
     }
-    if (!turn.resume_session.empty()) p.argv.insert(p.argv.end(), {"--resume", turn.resume_session});
+    if (!turn.resume_session.empty())
+      p.argv.insert(p.argv.end(), {"--resume", turn.resume_session});
     p.argv.insert(p.argv.end(), {"--", turn.prompt});  // a prompt may start with '-'
     if (!settings.base_url.empty()) p.env["ANTHROPIC_BASE_URL"] = settings.base_url;
     if (!settings.api_key.empty()) p.env["ANTHROPIC_API_KEY"] = settings.api_key;

@@ -17,7 +17,8 @@ Usage minus(const Usage& a, const Usage& b) {
   d.reasoning_tokens = a.reasoning_tokens - b.reasoning_tokens;
   // A total below the previous one means a different thread (or a reset):
   // the new total is then this turn's usage.
-  if (d.input_tokens < 0 || d.cached_input_tokens < 0 || d.output_tokens < 0 || d.reasoning_tokens < 0) {
+  if (d.input_tokens < 0 || d.cached_input_tokens < 0 || d.output_tokens < 0 ||
+      d.reasoning_tokens < 0) {
     Usage fresh = a;
     fresh.cost_usd.reset();
     return fresh;
@@ -112,7 +113,8 @@ class CodexDecoder final : public JsonDecoder {
       e.kind = EventKind::thinking;
       e.text = str(item, "text");
       out.push_back(std::move(e));
-    } else if (t == "command_execution" || t == "file_change" || t == "mcp_tool_call" || t == "web_search") {
+    } else if (t == "command_execution" || t == "file_change" || t == "mcp_tool_call" ||
+               t == "web_search") {
       tool_use(item, out);
       Event r;
       r.kind = EventKind::tool_result;
@@ -158,7 +160,8 @@ class CodexDecoder final : public JsonDecoder {
       int64_t input = i64(usage, "input_tokens");
       total.cached_input_tokens = i64(usage, "cached_input_tokens");
       total.cache_write_tokens = i64(usage, "cache_write_input_tokens");
-      total.input_tokens = std::max<int64_t>(0, input - total.cached_input_tokens - total.cache_write_tokens);
+      total.input_tokens =
+          std::max<int64_t>(0, input - total.cached_input_tokens - total.cache_write_tokens);
       total.output_tokens = i64(usage, "output_tokens");
       total.reasoning_tokens = i64(usage, "reasoning_output_tokens");
     }
@@ -185,7 +188,10 @@ class CodexHarness final : public Harness {
  public:
   std::string_view name() const override { return "codex"; }
   Capabilities capabilities() const override {
-    return {.disallowed_tools = false, .system_prompt = true, .reports_cost = false, .final_event = true};
+    return {.disallowed_tools = false,
+            .system_prompt = true,
+            .reports_cost = false,
+            .final_event = true};
   }
 
   Result<LaunchPlan> plan(const TurnRequest& turn, const HarnessSettings& settings) const override {
@@ -201,7 +207,8 @@ class CodexHarness final : public Harness {
     p.argv.insert(p.argv.end(), {"-m", turn.model, "--dangerously-bypass-approvals-and-sandbox"});
     auto config = [&p](const std::string& kv) { p.argv.insert(p.argv.end(), {"-c", kv}); };
     if (!turn.effort.empty()) config("model_reasoning_effort=" + toml_string(turn.effort));
-    if (!turn.system_prompt.empty()) config("developer_instructions=" + toml_string(turn.system_prompt));
+    if (!turn.system_prompt.empty())
+      config("developer_instructions=" + toml_string(turn.system_prompt));
     if (!settings.base_url.empty()) {
       // OPENAI_BASE_URL is ignored: a custom provider is the way to an endpoint.
       config("model_provider=\"bottega\"");

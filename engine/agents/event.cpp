@@ -6,14 +6,22 @@ namespace bottega::agents {
 
 std::string_view to_string(EventKind kind) {
   switch (kind) {
-    case EventKind::user: return "user";
-    case EventKind::assistant: return "assistant";
-    case EventKind::thinking: return "thinking";
-    case EventKind::tool_use: return "tool_use";
-    case EventKind::tool_result: return "tool_result";
-    case EventKind::system: return "system";
-    case EventKind::result: return "result";
-    case EventKind::error: return "error";
+    case EventKind::user:
+      return "user";
+    case EventKind::assistant:
+      return "assistant";
+    case EventKind::thinking:
+      return "thinking";
+    case EventKind::tool_use:
+      return "tool_use";
+    case EventKind::tool_result:
+      return "tool_result";
+    case EventKind::system:
+      return "system";
+    case EventKind::result:
+      return "result";
+    case EventKind::error:
+      return "error";
   }
   return "system";
 }
@@ -37,11 +45,21 @@ void append_json_escaped(std::string_view text, std::string& out) {
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];

@@ -21,12 +21,14 @@ struct Usage {
   int64_t cached_input_tokens = 0;  // prompt tokens read from a cache
   int64_t cache_write_tokens = 0;   // prompt tokens written to a cache
   int64_t output_tokens = 0;
-  int64_t reasoning_tokens = 0;     // part of the output, where the CLI says so
-  std::optional<double> cost_usd;   // nullopt: unknown (no price for the model)
+  int64_t reasoning_tokens = 0;    // part of the output, where the CLI says so
+  std::optional<double> cost_usd;  // nullopt: unknown (no price for the model)
 
   Usage& operator+=(const Usage& other);
   bool operator==(const Usage&) const = default;
-  int64_t total_tokens() const { return input_tokens + cached_input_tokens + cache_write_tokens + output_tokens; }
+  int64_t total_tokens() const {
+    return input_tokens + cached_input_tokens + cache_write_tokens + output_tokens;
+  }
 };
 
 struct Event {

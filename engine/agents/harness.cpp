@@ -8,11 +8,16 @@ namespace bottega::agents {
 
 std::string_view to_string(OutcomeKind kind) {
   switch (kind) {
-    case OutcomeKind::succeeded: return "succeeded";
-    case OutcomeKind::agent_error: return "agent_error";
-    case OutcomeKind::timed_out: return "timed_out";
-    case OutcomeKind::cancelled: return "cancelled";
-    case OutcomeKind::crashed: return "crashed";
+    case OutcomeKind::succeeded:
+      return "succeeded";
+    case OutcomeKind::agent_error:
+      return "agent_error";
+    case OutcomeKind::timed_out:
+      return "timed_out";
+    case OutcomeKind::cancelled:
+      return "cancelled";
+    case OutcomeKind::crashed:
+      return "crashed";
   }
   return "crashed";
 }
@@ -29,7 +34,8 @@ Outcome classify(const Capabilities& caps, const StreamState& state, const Proce
     o.message = "cancelled";
   } else if (end.timed_out || end.idle_timed_out) {
     o.kind = OutcomeKind::timed_out;
-    o.message = end.timed_out ? "the turn ran past its time limit" : "no output for longer than the idle limit";
+    o.message = end.timed_out ? "the turn ran past its time limit"
+                              : "no output for longer than the idle limit";
   } else if (state.agent_error) {
     o.kind = OutcomeKind::agent_error;
     o.message = *state.agent_error;

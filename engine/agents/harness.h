@@ -61,10 +61,10 @@ struct Capabilities {
 // What a decoder has learned so far; read at the end to classify the run.
 struct StreamState {
   std::string session_id;
-  bool completed = false;        // the CLI's own "turn finished" event arrived
+  bool completed = false;                  // the CLI's own "turn finished" event arrived
   std::optional<std::string> agent_error;  // a reported failure, with its message
-  Usage usage;                   // this turn's usage (deltas for Codex)
-  Usage thread_usage;            // Codex: the cumulative thread total last reported
+  Usage usage;                             // this turn's usage (deltas for Codex)
+  Usage thread_usage;                      // Codex: the cumulative thread total last reported
   std::size_t events = 0;
   std::size_t malformed_lines = 0;
 };
@@ -90,8 +90,8 @@ std::string_view to_string(OutcomeKind kind);
 struct ProcessEnd {
   std::optional<int> exit_code;  // nullopt: killed by a signal
   int signal = 0;
-  bool timed_out = false;        // the wall-clock limit
-  bool idle_timed_out = false;   // no output for too long
+  bool timed_out = false;       // the wall-clock limit
+  bool idle_timed_out = false;  // no output for too long
   bool cancelled = false;
   std::string stderr_tail;
 };

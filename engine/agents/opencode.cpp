@@ -7,7 +7,8 @@ namespace {
 
 class OpenCodeDecoder final : public JsonDecoder {
  public:
-  OpenCodeDecoder(std::string model, PriceTable prices) : model_(std::move(model)), prices_(std::move(prices)) {}
+  OpenCodeDecoder(std::string model, PriceTable prices)
+      : model_(std::move(model)), prices_(std::move(prices)) {}
 
   void finish(std::vector<Event>& out) override {
     // 1.18.33 has no final event: the end of the stream ends the turn.
@@ -26,7 +27,8 @@ class OpenCodeDecoder final : public JsonDecoder {
 
  private:
   void decode_object(object obj, std::string_view line, std::vector<Event>& out) override {
-    if (auto sid = str(obj, "sessionID"); !sid.empty() && state_.session_id != sid) state_.session_id = sid;
+    if (auto sid = str(obj, "sessionID"); !sid.empty() && state_.session_id != sid)
+      state_.session_id = sid;
     std::string_view type = str(obj, "type");
     object part;
     bool has_part = sub(obj, "part", part);
@@ -120,7 +122,10 @@ class OpenCodeHarness final : public Harness {
  public:
   std::string_view name() const override { return "opencode"; }
   Capabilities capabilities() const override {
-    return {.disallowed_tools = true, .system_prompt = true, .reports_cost = true, .final_event = false};
+    return {.disallowed_tools = true,
+            .system_prompt = true,
+            .reports_cost = true,
+            .final_event = false};
   }
 
   Result<LaunchPlan> plan(const TurnRequest& turn, const HarnessSettings& settings) const override {
@@ -132,7 +137,8 @@ class OpenCodeHarness final : public Harness {
     p.argv = {settings.binary, "run", "--format", "json", "-m", turn.model};
     if (!turn.effort.empty()) p.argv.insert(p.argv.end(), {"--variant", turn.effort});
     p.argv.insert(p.argv.end(), {"--dir", turn.worktree});
-    if (!turn.resume_session.empty()) p.argv.insert(p.argv.end(), {"--session", turn.resume_session});
+    if (!turn.resume_session.empty())
+      p.argv.insert(p.argv.end(), {"--session", turn.resume_session});
     p.argv.insert(p.argv.end(), {"--auto", "--", turn.prompt});
 
     // Inline configuration: the provider's endpoint and key, instructions, denied tools.
@@ -144,8 +150,9 @@ class OpenCodeHarness final : public Harness {
       config += "\":{";
       // A provider OpenCode does not know is an OpenAI-compatible endpoint
       // (gateways, local servers): declare it and its model.
-      const bool builtin = provider == "anthropic" || provider == "openai" || provider == "google" ||
-                           provider == "openrouter" || provider == "opencode";
+      const bool builtin = provider == "anthropic" || provider == "openai" ||
+                           provider == "google" || provider == "openrouter" ||
+                           provider == "opencode";
       if (!builtin) {
         config += "\"npm\":\"@ai-sdk/openai-compatible\",\"name\":\"";
         append_json_escaped(provider, config);

@@ -12,8 +12,8 @@
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/detail/last_error.hpp>
-#include <boost/process/v2/process.hpp>
 #include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/process.hpp>
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
 #include <cerrno>
@@ -37,7 +37,8 @@ namespace {
 // cancel reaches every process it starts, and nothing of ours.
 struct NewSession {
   template <class Launcher>
-  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&, const char* const*&) {
+  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
+                                          const char* const*&) {
     ::setsid();
     return {};
   }
@@ -62,20 +63,37 @@ std::string find_in_path(const std::string& name, const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& environment_allow_list() {
-  static const std::vector<std::string> names = {
-      "PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM", "USER", "LOGNAME",
-      "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-      "http_proxy", "https_proxy", "no_proxy"};
+  static const std::vector<std::string> names = {"PATH",
+                                                 "LANG",
+                                                 "LANGUAGE",
+                                                 "LC_ALL",
+                                                 "LC_CTYPE",
+                                                 "LC_MESSAGES",
+                                                 "TZ",
+                                                 "TERM",
+                                                 "USER",
+                                                 "LOGNAME",
+                                                 "SSL_CERT_FILE",
+                                                 "SSL_CERT_DIR",
+                                                 "NODE_EXTRA_CA_CERTS",
+                                                 "HTTP_PROXY",
+                                                 "HTTPS_PROXY",
+                                                 "NO_PROXY",
+                                                 "http_proxy",
+                                                 "https_proxy",
+                                                 "no_proxy"};
   return names;
 }
 
 std::map<std::string, std::string> build_environment(
-    const RunSpec& spec, const std::function<std::optional<std::string>(const std::string&)>& parent) {
+    const RunSpec& spec,
+    const std::function<std::optional<std::string>(const std::string&)>& parent) {
   std::map<std::string, std::string> env;
   for (const auto& name : environment_allow_list())
     if (auto v = parent(name)) env[name] = *v;
   std::string path = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
-  for (auto it = spec.path_prepend.rbegin(); it != spec.path_prepend.rend(); ++it) path = *it + ":" + path;
+  for (auto it = spec.path_prepend.rbegin(); it != spec.path_prepend.rend(); ++it)
+    path = *it + ":" + path;
   env["PATH"] = path;
   const std::string home = spec.run_dir + "/home";
   env["HOME"] = home;
@@ -93,7 +111,13 @@ std::map<std::string, std::string> build_environment(
 
 struct AgentProcess::Impl {
   Impl(RunSpec s, std::unique_ptr<StreamDecoder> d, Capabilities c)
-      : spec(std::move(s)), decoder(std::move(d)), caps(c), wall(ctx), idle(ctx), grace(ctx), drain(ctx) {}
+      : spec(std::move(s)),
+        decoder(std::move(d)),
+        caps(c),
+        wall(ctx),
+        idle(ctx),
+        grace(ctx),
+        drain(ctx) {}
 
   asio::io_context ctx;
   RunSpec spec;
@@ -136,28 +160,30 @@ struct AgentProcess::Impl {
     grace.expires_after(spec.limits.grace);
     grace.async_wait([this](boost::system::error_code ec) {
       if (ec || exited) return;
-      component_log("agents").warn("agent process group {} ignored SIGTERM; killing it", pgid.load());
+      component_log("agents").warn("agent process group {} ignored SIGTERM; killing it",
+                                   pgid.load());
       signal_group(SIGKILL);
     });
   }
 
   void read_out() {
-    out->async_read_some(asio::buffer(out_chunk), [this](boost::system::error_code ec, std::size_t n) {
-      if (n > 0) {
-        last_output = Clock::now();
-        take(std::string_view(out_chunk.data(), n));
-        deliver();
-      }
-      if (ec) {
-        if (!line.empty() && !discarding) decoder->decode(line, events);
-        line.clear();
-        deliver();
-        out_eof = true;
-        maybe_finish();
-        return;
-      }
-      read_out();
-    });
+    out->async_read_some(asio::buffer(out_chunk),
+                         [this](boost::system::error_code ec, std::size_t n) {
+                           if (n > 0) {
+                             last_output = Clock::now();
+                             take(std::string_view(out_chunk.data(), n));
+                             deliver();
+                           }
+                           if (ec) {
+                             if (!line.empty() && !discarding) decoder->decode(line, events);
+                             line.clear();
+                             deliver();
+                             out_eof = true;
+                             maybe_finish();
+                             return;
+                           }
+                           read_out();
+                         });
   }
 
   void take(std::string_view chunk) {
@@ -170,7 +196,8 @@ struct AgentProcess::Impl {
         Event e;
         e.kind = EventKind::system;
         e.subtype = "malformed";
-        e.text = "a line longer than " + std::to_string(spec.limits.max_line_bytes) + " bytes was dropped";
+        e.text = "a line longer than " + std::to_string(spec.limits.max_line_bytes) +
+                 " bytes was dropped";
         events.push_back(std::move(e));
         line.clear();
         discarding = true;
@@ -188,27 +215,29 @@ struct AgentProcess::Impl {
   }
 
   void read_err() {
-    err->async_read_some(asio::buffer(err_chunk), [this](boost::system::error_code ec, std::size_t n) {
-      if (n > 0) {
-        last_output = Clock::now();
-        stderr_buf.append(err_chunk.data(), n);
-        if (stderr_buf.size() > 2 * spec.limits.stderr_tail_bytes)
-          stderr_buf.erase(0, stderr_buf.size() - spec.limits.stderr_tail_bytes);
-      }
-      if (ec) {
-        err_eof = true;
-        maybe_finish();
-        return;
-      }
-      read_err();
-    });
+    err->async_read_some(
+        asio::buffer(err_chunk), [this](boost::system::error_code ec, std::size_t n) {
+          if (n > 0) {
+            last_output = Clock::now();
+            stderr_buf.append(err_chunk.data(), n);
+            if (stderr_buf.size() > 2 * spec.limits.stderr_tail_bytes)
+              stderr_buf.erase(0, stderr_buf.size() - spec.limits.stderr_tail_bytes);
+          }
+          if (ec) {
+            err_eof = true;
+            maybe_finish();
+            return;
+          }
+          read_err();
+        });
   }
 
   void arm_idle(std::chrono::milliseconds after) {
     idle.expires_after(after);
     idle.async_wait([this](boost::system::error_code ec) {
       if (ec || exited) return;
-      auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_output);
+      auto quiet =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_output);
       if (quiet >= spec.limits.idle) {
         terminate(Why::idle);
         return;
@@ -280,8 +309,9 @@ Outcome AgentProcess::run(EventSink& sink) {
 
   std::error_code fec;
   const std::string home = spec.run_dir + "/home";
-  for (const auto& dir : {spec.run_dir, home, home + "/.codex", home + "/.config", home + "/.local/share",
-                          home + "/.cache", home + "/.local/state", spec.run_dir + "/tmp"}) {
+  for (const auto& dir :
+       {spec.run_dir, home, home + "/.codex", home + "/.config", home + "/.local/share",
+        home + "/.cache", home + "/.local/state", spec.run_dir + "/tmp"}) {
     fs::create_directories(dir, fec);
     if (fec) return failed_start("cannot create " + dir + ": " + fec.message());
   }
@@ -303,7 +333,8 @@ Outcome AgentProcess::run(EventSink& sink) {
   if (spec.sandbox) {
     // bwrap finds the program on the child's PATH, inside the sandbox.
     argv[0] = find_in_path(argv[0], env["PATH"]);
-    if (argv[0].empty()) return failed_start("program '" + spec.plan.argv[0] + "' not found on PATH");
+    if (argv[0].empty())
+      return failed_start("program '" + spec.plan.argv[0] + "' not found on PATH");
     SandboxSpec sandbox = *spec.sandbox;
     // The program's directory, and where its symlink leads, may sit under
     // /tmp or a hidden path: put them back, read-only.
@@ -374,7 +405,8 @@ Outcome AgentProcess::run(EventSink& sink) {
   return classify(m.caps, m.decoder->state(), m.end);
 }
 
-Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink, const ProcessObserver& on_process) {
+Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink,
+                                        const ProcessObserver& on_process) {
   if (!turn.harness) return make_error("no harness given");
   auto plan = turn.harness->plan(turn.request, turn.settings);
   if (!plan) return plan.error();

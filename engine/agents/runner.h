@@ -29,8 +29,8 @@
 namespace bottega::agents {
 
 struct RunLimits {
-  std::chrono::milliseconds wall{std::chrono::hours(1)};     // whole turn
-  std::chrono::milliseconds idle{std::chrono::minutes(10)};  // no output at all
+  std::chrono::milliseconds wall{std::chrono::hours(1)};      // whole turn
+  std::chrono::milliseconds idle{std::chrono::minutes(10)};   // no output at all
   std::chrono::milliseconds grace{std::chrono::seconds(10)};  // SIGTERM → SIGKILL
   std::size_t stderr_tail_bytes = 16 * 1024;
   std::size_t max_line_bytes = 32 * 1024 * 1024;  // longer lines are dropped (malformed)
@@ -44,8 +44,8 @@ class EventSink {
 };
 
 struct RunSpec {
-  LaunchPlan plan;                // from Harness::plan()
-  std::string run_dir;            // created if missing; HOME is <run_dir>/home
+  LaunchPlan plan;                               // from Harness::plan()
+  std::string run_dir;                           // created if missing; HOME is <run_dir>/home
   std::map<std::string, std::string> extra_env;  // the operator's harnesses.<name>.extra_env
   // Directories put first on PATH (the one holding `bottega`, so the agent
   // can run `bottega signal`).
@@ -62,7 +62,8 @@ const std::vector<std::string>& environment_allow_list();
 // HOME/CODEX_HOME/XDG_*/TMPDIR, BOTTEGA_RUN_DIR, the plan's variables, then
 // the operator's extra_env. `parent` looks a variable up (tests inject one).
 std::map<std::string, std::string> build_environment(
-    const RunSpec& spec, const std::function<std::optional<std::string>(const std::string&)>& parent);
+    const RunSpec& spec,
+    const std::function<std::optional<std::string>(const std::string&)>& parent);
 
 class AgentProcess {
  public:
@@ -120,7 +121,8 @@ struct RunnerOptions {
 class ProcessAgentRunner final : public AgentRunner {
  public:
   explicit ProcessAgentRunner(RunnerOptions options) : options_(std::move(options)) {}
-  Result<Outcome> run(const Turn& turn, EventSink& sink, const ProcessObserver& on_process = {}) override;
+  Result<Outcome> run(const Turn& turn, EventSink& sink,
+                      const ProcessObserver& on_process = {}) override;
 
  private:
   RunnerOptions options_;

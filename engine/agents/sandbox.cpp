@@ -6,10 +6,18 @@ namespace bottega::agents {
 
 std::vector<std::string> sandbox_command(const SandboxSpec& spec, const std::string& cwd,
                                          const std::vector<std::string>& command) {
-  std::vector<std::string> a = {spec.bwrap,      "--die-with-parent", "--unshare-pid",
-                                "--unshare-ipc", "--ro-bind",         "/",
-                                "/",             "--dev",             "/dev",
-                                "--proc",        "/proc",             "--tmpfs",
+  std::vector<std::string> a = {spec.bwrap,
+                                "--die-with-parent",
+                                "--unshare-pid",
+                                "--unshare-ipc",
+                                "--ro-bind",
+                                "/",
+                                "/",
+                                "--dev",
+                                "/dev",
+                                "--proc",
+                                "/proc",
+                                "--tmpfs",
                                 "/tmp"};
   // Hide first, then bind the writable paths: a worktree inside the hidden
   // data directory reappears on top of the empty tmpfs, its siblings do not.

@@ -15,9 +15,9 @@
 namespace bottega::agents {
 
 struct SandboxSpec {
-  std::string bwrap = "bwrap";     // the bubblewrap binary
-  std::string worktree;            // writable
-  std::string run_dir;             // writable (HOME, signal files)
+  std::string bwrap = "bwrap";        // the bubblewrap binary
+  std::string worktree;               // writable
+  std::string run_dir;                // writable (HOME, signal files)
   std::vector<std::string> writable;  // more writable paths (rare)
   // Read-only paths put back after /tmp and the hidden paths are emptied
   // (the runner adds the directory of the program it starts).

@@ -14,7 +14,8 @@ namespace bottega::agents {
 
 std::optional<std::string> check_signal(std::string_view kind, std::string_view reason) {
   if (kind != "plan-ready" && kind != "ready" && kind != "needs-work" && kind != "blocked")
-    return "unknown signal '" + std::string(kind) + "' (expected plan-ready, ready, needs-work or blocked)";
+    return "unknown signal '" + std::string(kind) +
+           "' (expected plan-ready, ready, needs-work or blocked)";
   if (reason.size() > kMaxSignalReasonBytes)
     return "the reason is longer than " + std::to_string(kMaxSignalReasonBytes) + " bytes";
   return std::nullopt;
@@ -31,7 +32,9 @@ Result<void> write_signal(const std::string& run_dir, const Signal& signal) {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f << json;
     f.flush();
-    if (!f) return make_error("cannot write " + tmp + " (does the run directory exist and is it writable?)");
+    if (!f)
+      return make_error("cannot write " + tmp +
+                        " (does the run directory exist and is it writable?)");
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

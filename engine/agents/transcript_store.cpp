@@ -17,8 +17,9 @@ std::string timestamp(Clock::time_point t) {
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros % 1000000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(micros % 1000000));
   return buf;
 }
 
@@ -48,8 +49,8 @@ Result<int64_t> TranscriptStore::begin_run(const RunStart& run) {
     auto r = tx.exec_params(
         "INSERT INTO agent_runs (task_id, role, harness, model, effort, started_at) "
         "VALUES (NULLIF($1, '')::bigint, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
-        run.task_id ? std::to_string(*run.task_id) : std::string(), run.role, run.harness, run.model, run.effort,
-        timestamp(clock_.now()));
+        run.task_id ? std::to_string(*run.task_id) : std::string(), run.role, run.harness,
+        run.model, run.effort, timestamp(clock_.now()));
     tx.commit();
     return r[0][0].as<int64_t>();
   });
@@ -64,13 +65,17 @@ Result<void> TranscriptStore::finish_run(int64_t run_id, const Outcome& o) {
     if (o.usage.cost_usd) std::snprintf(cost, sizeof cost, "%.6f", *o.usage.cost_usd);
     auto r = tx.exec_params(
         "UPDATE agent_runs SET status = $2, message = $3, exit_code = NULLIF($4, '')::integer, "
-        "session_id = NULLIF($5, ''), stderr_tail = $6, input_tokens = $7, cached_input_tokens = $8, "
+        "session_id = NULLIF($5, ''), stderr_tail = $6, input_tokens = $7, cached_input_tokens = "
+        "$8, "
         "cache_write_tokens = $9, output_tokens = $10, reasoning_tokens = $11, "
         "cost_usd = NULLIF($12, '')::numeric, ended_at = $13::timestamptz WHERE id = $1",
-        run_id, std::string(to_string(o.kind)), o.message, o.exit_code ? std::to_string(*o.exit_code) : std::string(),
-        o.session_id, o.stderr_tail, o.usage.input_tokens, o.usage.cached_input_tokens, o.usage.cache_write_tokens,
-        o.usage.output_tokens, o.usage.reasoning_tokens, std::string(cost), timestamp(clock_.now()));
-    if (r.affected_rows() != 1) return make_error("transcript store: no run " + std::to_string(run_id));
+        run_id, std::string(to_string(o.kind)), o.message,
+        o.exit_code ? std::to_string(*o.exit_code) : std::string(), o.session_id, o.stderr_tail,
+        o.usage.input_tokens, o.usage.cached_input_tokens, o.usage.cache_write_tokens,
+        o.usage.output_tokens, o.usage.reasoning_tokens, std::string(cost),
+        timestamp(clock_.now()));
+    if (r.affected_rows() != 1)
+      return make_error("transcript store: no run " + std::to_string(run_id));
     tx.commit();
     return {};
   });
@@ -83,8 +88,10 @@ Result<void> TranscriptStore::append(int64_t run_id, const std::vector<StoredEve
     if (!lease) return lease.error();
     pqxx::work tx(**lease);
     {
-      pqxx::stream_to copy(tx, "agent_events", std::vector<std::string>{"run_id", "seq", "kind", "data"});
-      for (const auto& e : events) copy << std::make_tuple(run_id, e.seq, std::string(to_string(e.kind)), e.json);
+      pqxx::stream_to copy(tx, "agent_events",
+                           std::vector<std::string>{"run_id", "seq", "kind", "data"});
+      for (const auto& e : events)
+        copy << std::make_tuple(run_id, e.seq, std::string(to_string(e.kind)), e.json);
       copy.complete();
     }
     tx.commit();
@@ -98,8 +105,10 @@ Result<RunRow> TranscriptStore::run(int64_t run_id) {
     if (!lease) return lease.error();
     pqxx::read_transaction tx(**lease);
     auto r = tx.exec_params(
-        "SELECT harness, model, effort, coalesce(session_id, ''), status, message, stderr_tail, exit_code, "
-        "input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, "
+        "SELECT harness, model, effort, coalesce(session_id, ''), status, message, stderr_tail, "
+        "exit_code, "
+        "input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, "
+        "cost_usd, "
         "ended_at IS NOT NULL FROM agent_runs WHERE id = $1",
         run_id);
     if (r.empty()) return make_error("transcript store: no run " + std::to_string(run_id));
@@ -130,16 +139,19 @@ Result<std::vector<StoredEvent>> TranscriptStore::events(int64_t run_id) {
     auto lease = db_.acquire();
     if (!lease) return lease.error();
     pqxx::read_transaction tx(**lease);
-    auto r = tx.exec_params("SELECT seq, kind, data::text FROM agent_events WHERE run_id = $1 ORDER BY seq", run_id);
+    auto r = tx.exec_params(
+        "SELECT seq, kind, data::text FROM agent_events WHERE run_id = $1 ORDER BY seq", run_id);
     std::vector<StoredEvent> out;
     out.reserve(r.size());
     for (const auto& row : r)
-      out.push_back({row[0].as<int32_t>(), kind_from(row[1].c_str()).value_or(EventKind::system), row[2].c_str()});
+      out.push_back({row[0].as<int32_t>(), kind_from(row[1].c_str()).value_or(EventKind::system),
+                     row[2].c_str()});
     return out;
   });
 }
 
-Result<Usage> TranscriptStore::session_usage(const std::string& harness, const std::string& session_id) {
+Result<Usage> TranscriptStore::session_usage(const std::string& harness,
+                                             const std::string& session_id) {
   return guarded("cannot read a session's usage", [&]() -> Result<Usage> {
     auto lease = db_.acquire();
     if (!lease) return lease.error();
@@ -160,7 +172,8 @@ Result<Usage> TranscriptStore::session_usage(const std::string& harness, const s
   });
 }
 
-TranscriptWriter::TranscriptWriter(TranscriptStore& store, int64_t run_id, TranscriptWriterOptions options)
+TranscriptWriter::TranscriptWriter(TranscriptStore& store, int64_t run_id,
+                                   TranscriptWriterOptions options)
     : store_(store), run_id_(run_id), options_(options) {
   thread_ = std::thread([this] { loop(); });
 }
@@ -196,7 +209,8 @@ void TranscriptWriter::loop() {
       continue;
     }
     std::size_t n = std::min(pending_.size(), options_.max_batch);
-    batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + n));
+    batch.assign(std::make_move_iterator(pending_.begin()),
+                 std::make_move_iterator(pending_.begin() + n));
     pending_.erase(pending_.begin(), pending_.begin() + n);
     for (const auto& e : batch) pending_bytes_ -= e.json.size();
     space_.notify_all();
@@ -207,8 +221,8 @@ void TranscriptWriter::loop() {
     if (r) {
       written_ += batch.size();
     } else {
-      component_log("agents").error("dropping {} transcript events of run {}: {}", batch.size(), run_id_,
-                                    r.error().message);
+      component_log("agents").error("dropping {} transcript events of run {}: {}", batch.size(),
+                                    run_id_, r.error().message);
       if (!error_) error_ = r.error();
     }
   }

@@ -70,7 +70,8 @@ class TranscriptStore {
   [[nodiscard]] Result<std::vector<StoredEvent>> events(int64_t run_id);
   // The last session id and Codex thread total for resuming `session_id`:
   // the thread usage is the sum of the stored per-turn deltas.
-  [[nodiscard]] Result<Usage> session_usage(const std::string& harness, const std::string& session_id);
+  [[nodiscard]] Result<Usage> session_usage(const std::string& harness,
+                                            const std::string& session_id);
 
  private:
   Database& db_;
@@ -79,7 +80,7 @@ class TranscriptStore {
 
 struct TranscriptWriterOptions {
   std::chrono::milliseconds flush_interval{100};
-  std::size_t max_batch = 5000;      // events per COPY
+  std::size_t max_batch = 5000;  // events per COPY
   // on_event blocks while this many events, or bytes of JSON, wait
   // (backpressure from a slow database instead of unbounded memory).
   std::size_t max_pending = 100000;

@@ -73,7 +73,9 @@ class AgentTest : public ::testing::Test {
   AgentRunner::Turn turn(const std::string& harness, const std::string& scenario_text) {
     AgentRunner::Turn t;
     t.harness = find_harness(harness);
-    t.request.model = harness == "opencode" ? "anthropic/claude-sonnet-4-5" : harness == "codex" ? "gpt-5" : "sonnet";
+    t.request.model = harness == "opencode" ? "anthropic/claude-sonnet-4-5"
+                      : harness == "codex"  ? "gpt-5"
+                                            : "sonnet";
     t.request.prompt = "do the thing";
     t.request.worktree = worktree();
     t.request.run_dir = run_dir();

@@ -73,27 +73,35 @@ class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> 
   std::string cli_binary() {
     const char* npm = std::getenv("BOTTEGA_NPM_DIR");
     if (!npm || !*npm) {
-      ADD_FAILURE() << "BOTTEGA_NPM_DIR is not set: run the tests through ./deploy/test.sh, which installs the "
+      ADD_FAILURE() << "BOTTEGA_NPM_DIR is not set: run the tests through ./deploy/test.sh, which "
+                       "installs the "
                        "pinned agent CLIs from npm (tests/support/npm-packages.txt)";
       return {};
     }
-    std::string path = std::string(npm) + "/" + GetParam().harness + "/node_modules/.bin/" + GetParam().harness;
+    std::string path =
+        std::string(npm) + "/" + GetParam().harness + "/node_modules/.bin/" + GetParam().harness;
     if (::access(path.c_str(), X_OK) != 0) {
-      ADD_FAILURE() << path << " is missing: deploy/test.sh installs it with npm (is the npm registry reachable?)";
+      ADD_FAILURE()
+          << path
+          << " is missing: deploy/test.sh installs it with npm (is the npm registry reachable?)";
       return {};
     }
     return path;
   }
 
-  std::string command(const std::string& binary, const std::string& base_url, const std::string& extra) {
+  std::string command(const std::string& binary, const std::string& base_url,
+                      const std::string& extra) {
     std::string h = GetParam().harness;
     std::string upper = h == "claude" ? "CLAUDE" : h == "codex" ? "CODEX" : "OPENCODE";
     std::string prefix = "BOTTEGA_HARNESS_" + upper + "_";
-    return "env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 BOTTEGA_LOG_LEVEL=warn BOTTEGA_DATA_DIR=" +
-           quote((root_ / "data").string()) + " BOTTEGA_AGENTS_TIMEOUT_MINUTES=2 BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES=1 " +
-           prefix + "BINARY=" + quote(binary) + " " + prefix + "BASE_URL=" + quote(base_url) + " " + prefix +
-           "API_KEY=sk-fake-" + h + " " + prefix + "EXTRA_ENV=" + quote("CLAUDE_CODE_MAX_RETRIES=1") + " " +
-           quote(BOTTEGA_BINARY) + " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
+    return "env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 BOTTEGA_LOG_LEVEL=warn "
+           "BOTTEGA_DATA_DIR=" +
+           quote((root_ / "data").string()) +
+           " BOTTEGA_AGENTS_TIMEOUT_MINUTES=2 BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES=1 " + prefix +
+           "BINARY=" + quote(binary) + " " + prefix + "BASE_URL=" + quote(base_url) + " " + prefix +
+           "API_KEY=sk-fake-" + h + " " + prefix +
+           "EXTRA_ENV=" + quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + quote(BOTTEGA_BINARY) +
+           " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
            quote(worktree()) + " --run-dir " + quote(run_dir()) + " --sandbox on " + extra;
   }
 };
@@ -124,11 +132,13 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   auto requests = api.requests();
   ASSERT_FALSE(requests.empty());
   bool keyed = false;
-  for (const auto& r : requests) keyed = keyed || r.authorization.find("sk-fake-") != std::string::npos;
+  for (const auto& r : requests)
+    keyed = keyed || r.authorization.find("sk-fake-") != std::string::npos;
   EXPECT_TRUE(keyed) << "the harness's API key never reached the model API";
 
   fs::remove(fs::path(worktree()) / "agent.txt");
-  auto second = run_turn(command(binary, base, "--resume " + quote(first.session_id) + " " + quote("Once more.")));
+  auto second = run_turn(
+      command(binary, base, "--resume " + quote(first.session_id) + " " + quote("Once more.")));
   EXPECT_EQ(second.status, 0) << second.output;
   EXPECT_EQ(second.outcome, "succeeded") << second.output;
   EXPECT_EQ(second.session_id, first.session_id) << second.output;
@@ -146,7 +156,8 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Clis, RealCliTest,
-                         ::testing::Values(Cli{"claude", "claude-sonnet-4-5", ""}, Cli{"codex", "gpt-5", "/v1"},
+                         ::testing::Values(Cli{"claude", "claude-sonnet-4-5", ""},
+                                           Cli{"codex", "gpt-5", "/v1"},
                                            Cli{"opencode", "fake/fake-model", "/v1"}),
                          [](const auto& info) { return std::string(info.param.harness); });
 

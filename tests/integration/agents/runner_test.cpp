@@ -71,8 +71,10 @@ TEST_F(RunnerTest, TheChildSeesAPrivateHomeAndNoneOfOurSecrets) {
   ::setenv("OPENAI_API_KEY", "sk-openai-not-for-claude", 1);
   ProcessAgentRunner runner(options());
   CollectingSink sink;
-  auto t = turn("claude", "env DATABASE_URL\nenv BOTTEGA_WEBHOOK_SECRET\nenv OPENAI_API_KEY\nenv ANTHROPIC_API_KEY\n"
-                          "env HOME\nenv CODEX_HOME\nenv XDG_CONFIG_HOME\nenv BOTTEGA_RUN_DIR\nresult ok\n");
+  auto t = turn(
+      "claude",
+      "env DATABASE_URL\nenv BOTTEGA_WEBHOOK_SECRET\nenv OPENAI_API_KEY\nenv ANTHROPIC_API_KEY\n"
+      "env HOME\nenv CODEX_HOME\nenv XDG_CONFIG_HOME\nenv BOTTEGA_RUN_DIR\nresult ok\n");
   t.settings.api_key = "sk-ant-for-claude";
   auto out = runner.run(t, sink);
   ::unsetenv("DATABASE_URL");
@@ -86,7 +88,8 @@ TEST_F(RunnerTest, TheChildSeesAPrivateHomeAndNoneOfOurSecrets) {
   EXPECT_NE(err.find("env ANTHROPIC_API_KEY=sk-ant-for-claude"), std::string::npos) << err;
   EXPECT_NE(err.find("env HOME=" + run_dir() + "/home\n"), std::string::npos) << err;
   EXPECT_NE(err.find("env CODEX_HOME=" + run_dir() + "/home/.codex\n"), std::string::npos) << err;
-  EXPECT_NE(err.find("env XDG_CONFIG_HOME=" + run_dir() + "/home/.config\n"), std::string::npos) << err;
+  EXPECT_NE(err.find("env XDG_CONFIG_HOME=" + run_dir() + "/home/.config\n"), std::string::npos)
+      << err;
   EXPECT_NE(err.find("env BOTTEGA_RUN_DIR=" + run_dir() + "\n"), std::string::npos) << err;
 }
 
@@ -111,11 +114,13 @@ TEST_F(RunnerTest, StopsATurnThatGoesQuietButNotOneThatKeepsTalking) {
   {
     ProcessAgentRunner runner(o);
     CollectingSink sink;
-    auto out = runner.run(turn("codex", "text one\nsleep 300\ntext two\nsleep 300\ntext three\nsleep 300\n"
-                                        "text four\nsleep 300\ntext five\nresult ok\n"),
+    auto out = runner.run(turn("codex",
+                               "text one\nsleep 300\ntext two\nsleep 300\ntext three\nsleep 300\n"
+                               "text four\nsleep 300\ntext five\nresult ok\n"),
                           sink);
     ASSERT_TRUE(out);
-    EXPECT_EQ(out->kind, OutcomeKind::succeeded) << out->message;  // 1.5 s in all, never 0.8 s quiet
+    EXPECT_EQ(out->kind, OutcomeKind::succeeded)
+        << out->message;  // 1.5 s in all, never 0.8 s quiet
   }
   {
     ProcessAgentRunner runner(o);
@@ -142,7 +147,8 @@ TEST_F(RunnerTest, CancelTerminatesTheWholeProcessGroupAndLeavesNoOrphan) {
                           if (!p) return;
                           process = p;
                           canceller = std::thread([&] {
-                            while (sink.count(EventKind::assistant) == 0) std::this_thread::sleep_for(milliseconds(10));
+                            while (sink.count(EventKind::assistant) == 0)
+                              std::this_thread::sleep_for(milliseconds(10));
                             group = process->process_group();
                             process->cancel();
                           });
@@ -203,7 +209,8 @@ TEST_F(RunnerTest, ReportsACrashWithItsSignalOrExitCodeAndTheStderrTail) {
   {
     ProcessAgentRunner runner(options());
     CollectingSink sink;
-    auto out = runner.run(turn("codex", "stderr error: unexpected argument '--full-auto' found\nexit 2\n"), sink);
+    auto out = runner.run(
+        turn("codex", "stderr error: unexpected argument '--full-auto' found\nexit 2\n"), sink);
     ASSERT_TRUE(out);
     EXPECT_EQ(out->kind, OutcomeKind::crashed);
     EXPECT_EQ(out->exit_code, 2);
@@ -224,7 +231,8 @@ TEST_F(RunnerTest, AnAgentErrorIsNotACrash) {
 TEST_F(RunnerTest, RecordsGarbageAndKeepsGoing) {
   ProcessAgentRunner runner(options());
   CollectingSink sink;
-  auto out = runner.run(turn("claude", "garbage one\ntext fine\nemit {\"type\":\"assistant\"\nresult ok\n"), sink);
+  auto out = runner.run(
+      turn("claude", "garbage one\ntext fine\nemit {\"type\":\"assistant\"\nresult ok\n"), sink);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->kind, OutcomeKind::succeeded);
   auto events = sink.events();
@@ -241,14 +249,18 @@ TEST_F(RunnerTest, HandlesVeryLargeOutputAndDropsOverlongLines) {
   ProcessAgentRunner runner(o);
   CollectingSink sink;
   std::string text(400, 'x');
-  std::string line = R"({"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":")" + text + "\"}]}}";
-  std::string huge = R"({"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":")" +
-                     std::string(3 << 20, 'y') + "\"}]}}";
+  std::string line =
+      R"({"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":")" +
+      text + "\"}]}}";
+  std::string huge =
+      R"({"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":")" +
+      std::string(3 << 20, 'y') + "\"}]}}";
   std::string noisy(300, 'e');
-  auto out = runner.run(turn("claude", "repeat 100000 " + line + "\nemit " + huge + "\ntext after\n" +
-                                           "stderr " + noisy + "\nstderr " + noisy + "\nstderr " + noisy +
-                                           "\nstderr " + noisy + "\nstderr last line\nresult ok\n"),
-                        sink);
+  auto out =
+      runner.run(turn("claude", "repeat 100000 " + line + "\nemit " + huge + "\ntext after\n" +
+                                    "stderr " + noisy + "\nstderr " + noisy + "\nstderr " + noisy +
+                                    "\nstderr " + noisy + "\nstderr last line\nresult ok\n"),
+                 sink);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->kind, OutcomeKind::succeeded) << out->message;
   EXPECT_EQ(sink.count(EventKind::assistant), 100001u);  // ~45 MB of stream, every line

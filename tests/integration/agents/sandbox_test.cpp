@@ -42,13 +42,13 @@ class SandboxTest : public AgentTest {
   std::string config_file() const { return (root_ / "etc/bottega.yml").string(); }
 
   std::string scenario_text() const {
-    return "tool cat " + key_file() + "\n" +                                  //
-           "tool cat " + config_file() + "\n" +                               //
+    return "tool cat " + key_file() + "\n" +                                            //
+           "tool cat " + config_file() + "\n" +                                         //
            "tool cat " + (root_ / "data/worktrees/task-2/notes.txt").string() + "\n" +  //
-           "tool ls " + (root_ / "data/worktrees").string() + "\n" +         //
-           "tool echo mine > own.txt && cat own.txt\n" +                       //
-           "tool touch " + (root_ / "outside.txt").string() + "\n" +          //
-           "signal blocked --reason sandboxed\n" +                             //
+           "tool ls " + (root_ / "data/worktrees").string() + "\n" +                    //
+           "tool echo mine > own.txt && cat own.txt\n" +                                //
+           "tool touch " + (root_ / "outside.txt").string() + "\n" +                    //
+           "signal blocked --reason sandboxed\n" +                                      //
            "result ok\n";
   }
 
@@ -104,16 +104,17 @@ TEST_F(SandboxTest, CancelReachesEveryProcessInsideTheSandbox) {
   CollectingSink sink;
   std::thread canceller;
   int group = 0;
-  auto out = runner.run(turn("codex", "spawn-child " + run_dir() + "/child.pid\ntext started\nhang\n"), sink,
-                        [&](AgentProcess* p) {
-                          if (!p) return;
-                          canceller = std::thread([&, p] {
-                            while (sink.count(EventKind::assistant) == 0)
-                              std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                            group = p->process_group();
-                            p->cancel();
-                          });
-                        });
+  auto out =
+      runner.run(turn("codex", "spawn-child " + run_dir() + "/child.pid\ntext started\nhang\n"),
+                 sink, [&](AgentProcess* p) {
+                   if (!p) return;
+                   canceller = std::thread([&, p] {
+                     while (sink.count(EventKind::assistant) == 0)
+                       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                     group = p->process_group();
+                     p->cancel();
+                   });
+                 });
   canceller.join();
   ASSERT_TRUE(out);
   EXPECT_EQ(out->kind, OutcomeKind::cancelled);

@@ -1,11 +1,12 @@
 // The transcript store on the real PostgreSQL server (deploy/test.sh).
+#include "engine/agents/transcript_store.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "engine/agents/transcript_store.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
 #include "tests/support/postgres_fixture.h"
@@ -16,7 +17,9 @@ namespace {
 class FixedClock final : public Clock {
  public:
   time_point now() const override { return t; }
-  std::chrono::steady_clock::time_point steady_now() const override { return std::chrono::steady_clock::now(); }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now();
+  }
   time_point t = std::chrono::system_clock::time_point(std::chrono::seconds(1763700000));
 };
 

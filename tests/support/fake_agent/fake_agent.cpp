@@ -87,34 +87,40 @@ std::string oc_prefix(const State& s, const std::string& type) {
 
 void start(const State& s) {
   if (s.format == "claude") {
-    print("{\"type\":\"system\",\"subtype\":\"init\",\"cwd\":" + q(s.cwd) + ",\"session_id\":" + q(s.session) +
+    print("{\"type\":\"system\",\"subtype\":\"init\",\"cwd\":" + q(s.cwd) +
+          ",\"session_id\":" + q(s.session) +
           ",\"tools\":[\"Bash\",\"Edit\",\"Read\"],\"mcp_servers\":[],\"model\":" + q(s.model) +
           ",\"permissionMode\":\"bypassPermissions\",\"apiKeySource\":\"ANTHROPIC_API_KEY\"}");
   } else if (s.format == "codex") {
     print("{\"type\":\"thread.started\",\"thread_id\":" + q(s.session) + "}");
     print("{\"type\":\"turn.started\"}");
   } else {
-    print(oc_prefix(s, "step_start") + "\"part\":{\"id\":\"prt_start\",\"sessionID\":" + q(s.session) +
-          ",\"messageID\":\"msg_1\",\"type\":\"step-start\"}}");
+    print(oc_prefix(s, "step_start") + "\"part\":{\"id\":\"prt_start\",\"sessionID\":" +
+          q(s.session) + ",\"messageID\":\"msg_1\",\"type\":\"step-start\"}}");
   }
 }
 
 void text(State& s, const std::string& t, bool thinking) {
   std::string id = std::to_string(s.next_id++);
   if (s.format == "claude") {
-    std::string block = thinking ? "{\"type\":\"thinking\",\"thinking\":" + q(t) + ",\"signature\":\"sig\"}"
-                                 : "{\"type\":\"text\",\"text\":" + q(t) + "}";
+    std::string block =
+        thinking ? "{\"type\":\"thinking\",\"thinking\":" + q(t) + ",\"signature\":\"sig\"}"
+                 : "{\"type\":\"text\",\"text\":" + q(t) + "}";
     print("{\"type\":\"assistant\",\"message\":{\"id\":\"msg_" + id +
-          "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":" + q(s.model) + ",\"content\":[" + block +
-          "],\"stop_reason\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":1}},\"parent_tool_use_id\":null,"
-          "\"session_id\":" + q(s.session) + "}");
+          "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":" + q(s.model) +
+          ",\"content\":[" + block +
+          "],\"stop_reason\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":1}},\"parent_"
+          "tool_use_id\":null,"
+          "\"session_id\":" +
+          q(s.session) + "}");
   } else if (s.format == "codex") {
     print("{\"type\":\"item.completed\",\"item\":{\"id\":\"item_" + id + "\",\"type\":\"" +
           (thinking ? "reasoning" : "agent_message") + "\",\"text\":" + q(t) + "}}");
   } else {
     print(oc_prefix(s, thinking ? "reasoning" : "text") + "\"part\":{\"id\":\"prt_" + id +
           "\",\"sessionID\":" + q(s.session) + ",\"messageID\":\"msg_1\",\"type\":\"" +
-          (thinking ? "reasoning" : "text") + "\",\"text\":" + q(t) + ",\"time\":{\"start\":1,\"end\":2}}}");
+          (thinking ? "reasoning" : "text") + "\",\"text\":" + q(t) +
+          ",\"time\":{\"start\":1,\"end\":2}}}");
   }
 }
 
@@ -137,57 +143,70 @@ void tool(State& s, const std::string& command) {
           ",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_" + id +
           "\",\"name\":\"Bash\",\"input\":{\"command\":" + q(command) +
           ",\"description\":\"run it\"}}],\"usage\":{\"input_tokens\":3,\"output_tokens\":1}},"
-          "\"parent_tool_use_id\":null,\"session_id\":" + q(s.session) + "}");
+          "\"parent_tool_use_id\":null,\"session_id\":" +
+          q(s.session) + "}");
     auto [code, out] = shell(command);
-    print("{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"tool_use_id\":\"toolu_" + id +
-          "\",\"type\":\"tool_result\",\"content\":" + q(out) + ",\"is_error\":" + (code ? "true" : "false") +
-          "}]},\"parent_tool_use_id\":null,\"session_id\":" + q(s.session) + "}");
+    print(
+        "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"tool_use_id\":\"toolu_" +
+        id + "\",\"type\":\"tool_result\",\"content\":" + q(out) +
+        ",\"is_error\":" + (code ? "true" : "false") +
+        "}]},\"parent_tool_use_id\":null,\"session_id\":" + q(s.session) + "}");
   } else if (s.format == "codex") {
     std::string cmd = "bash -lc " + command;
-    print("{\"type\":\"item.started\",\"item\":{\"id\":\"item_" + id + "\",\"type\":\"command_execution\","
-          "\"command\":" + q(cmd) + ",\"aggregated_output\":\"\",\"exit_code\":null,\"status\":\"in_progress\"}}");
+    print("{\"type\":\"item.started\",\"item\":{\"id\":\"item_" + id +
+          "\",\"type\":\"command_execution\","
+          "\"command\":" +
+          q(cmd) + ",\"aggregated_output\":\"\",\"exit_code\":null,\"status\":\"in_progress\"}}");
     auto [code, out] = shell(command);
-    print("{\"type\":\"item.completed\",\"item\":{\"id\":\"item_" + id + "\",\"type\":\"command_execution\","
-          "\"command\":" + q(cmd) + ",\"aggregated_output\":" + q(out) + ",\"exit_code\":" + std::to_string(code) +
+    print("{\"type\":\"item.completed\",\"item\":{\"id\":\"item_" + id +
+          "\",\"type\":\"command_execution\","
+          "\"command\":" +
+          q(cmd) + ",\"aggregated_output\":" + q(out) + ",\"exit_code\":" + std::to_string(code) +
           ",\"status\":\"" + (code ? "failed" : "completed") + "\"}}");
   } else {
     auto [code, out] = shell(command);
-    print(oc_prefix(s, "tool_use") + "\"part\":{\"id\":\"prt_" + id + "\",\"sessionID\":" + q(s.session) +
-          ",\"messageID\":\"msg_1\",\"type\":\"tool\",\"callID\":\"call_" + id +
-          "\",\"tool\":\"bash\",\"state\":{\"status\":\"completed\",\"input\":{\"command\":" + q(command) +
-          ",\"description\":\"run it\"},\"output\":" + q(out) + ",\"title\":" + q(command) +
-          ",\"metadata\":{\"output\":" + q(out) + ",\"exit\":" + std::to_string(code) +
+    print(oc_prefix(s, "tool_use") + "\"part\":{\"id\":\"prt_" + id + "\",\"sessionID\":" +
+          q(s.session) + ",\"messageID\":\"msg_1\",\"type\":\"tool\",\"callID\":\"call_" + id +
+          "\",\"tool\":\"bash\",\"state\":{\"status\":\"completed\",\"input\":{\"command\":" +
+          q(command) + ",\"description\":\"run it\"},\"output\":" + q(out) + ",\"title\":" +
+          q(command) + ",\"metadata\":{\"output\":" + q(out) + ",\"exit\":" + std::to_string(code) +
           ",\"description\":\"run it\"},\"time\":{\"start\":1,\"end\":2}}}}");
   }
 }
 
 [[noreturn]] void result(State& s, bool ok, const std::string& message) {
   if (s.format == "claude") {
-    print(std::string("{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":") + (ok ? "false" : "true") +
+    print(std::string("{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":") +
+          (ok ? "false" : "true") +
           ",\"duration_ms\":12,\"duration_api_ms\":10,\"num_turns\":2,\"result\":" + q(message) +
           ",\"session_id\":" + q(s.session) + ",\"total_cost_usd\":" + std::to_string(s.cost) +
-          ",\"usage\":{\"input_tokens\":" + std::to_string(s.in) + ",\"cache_creation_input_tokens\":0,"
-          "\"cache_read_input_tokens\":" + std::to_string(s.cached) + ",\"output_tokens\":" + std::to_string(s.out) +
+          ",\"usage\":{\"input_tokens\":" + std::to_string(s.in) +
+          ",\"cache_creation_input_tokens\":0,"
+          "\"cache_read_input_tokens\":" +
+          std::to_string(s.cached) + ",\"output_tokens\":" + std::to_string(s.out) +
           "},\"permission_denials\":[],\"uuid\":\"u1\"}");
     std::exit(ok ? 0 : 1);
   } else if (s.format == "codex") {
     if (ok)
-      print("{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":" + std::to_string(s.in + s.cached) +
-            ",\"cached_input_tokens\":" + std::to_string(s.cached) + ",\"output_tokens\":" + std::to_string(s.out) +
+      print("{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":" +
+            std::to_string(s.in + s.cached) + ",\"cached_input_tokens\":" +
+            std::to_string(s.cached) + ",\"output_tokens\":" + std::to_string(s.out) +
             ",\"reasoning_output_tokens\":" + std::to_string(s.reasoning) + "}}");
     else
       print("{\"type\":\"turn.failed\",\"error\":{\"message\":" + q(message) + "}}");
     std::exit(ok ? 0 : 1);
   } else {
     if (ok) {
-      print(oc_prefix(s, "step_finish") + "\"part\":{\"id\":\"prt_finish\",\"sessionID\":" + q(s.session) +
-            ",\"messageID\":\"msg_1\",\"type\":\"step-finish\",\"reason\":\"stop\",\"cost\":" + std::to_string(s.cost) +
-            ",\"tokens\":{\"input\":" + std::to_string(s.in) + ",\"output\":" + std::to_string(s.out) +
-            ",\"reasoning\":" + std::to_string(s.reasoning) + ",\"cache\":{\"read\":" + std::to_string(s.cached) +
-            ",\"write\":0}}}}");
+      print(oc_prefix(s, "step_finish") +
+            "\"part\":{\"id\":\"prt_finish\",\"sessionID\":" + q(s.session) +
+            ",\"messageID\":\"msg_1\",\"type\":\"step-finish\",\"reason\":\"stop\",\"cost\":" +
+            std::to_string(s.cost) + ",\"tokens\":{\"input\":" + std::to_string(s.in) +
+            ",\"output\":" + std::to_string(s.out) +
+            ",\"reasoning\":" + std::to_string(s.reasoning) +
+            ",\"cache\":{\"read\":" + std::to_string(s.cached) + ",\"write\":0}}}}");
     } else {
-      print(oc_prefix(s, "error") + "\"error\":{\"name\":\"APIError\",\"data\":{\"message\":" + q(message) +
-            ",\"statusCode\":401,\"isRetryable\":false}}}");
+      print(oc_prefix(s, "error") + "\"error\":{\"name\":\"APIError\",\"data\":{\"message\":" +
+            q(message) + ",\"statusCode\":401,\"isRetryable\":false}}}");
     }
     std::exit(ok ? 0 : 1);
   }
@@ -211,7 +230,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--fake-format") s.format = argv[i + 1];
   if (s.format != "claude" && s.format != "codex" && s.format != "opencode") {
-    std::cerr << "fake_agent: unknown format '" << s.format << "' (name me claude, codex or opencode)\n";
+    std::cerr << "fake_agent: unknown format '" << s.format
+              << "' (name me claude, codex or opencode)\n";
     return 2;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -222,7 +242,8 @@ int main(int argc, char** argv) {
   }
   s.session = "fake-session-" + std::to_string(::getpid());
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "--resume" || args[i] == "--session" || (args[i] == "resume" && i > 0 && args[i - 1] == "exec"))
+    if (args[i] == "--resume" || args[i] == "--session" ||
+        (args[i] == "resume" && i > 0 && args[i - 1] == "exec"))
       s.session = args[i + 1];
     if (args[i] == "--model" || args[i] == "-m") s.model = args[i + 1];
     if (args[i] == "--dir" || args[i] == "-C") {
@@ -315,7 +336,8 @@ int main(int argc, char** argv) {
       std::string name;
       in >> name;
       const char* v = std::getenv(name.c_str());
-      std::cerr << "env " << name << (v ? "=" + std::string(v) : std::string(" unset")) << std::endl;
+      std::cerr << "env " << name << (v ? "=" + std::string(v) : std::string(" unset"))
+                << std::endl;
     } else if (step == "crash") {
       std::fflush(stdout);
       ::signal(SIGSEGV, SIG_DFL);

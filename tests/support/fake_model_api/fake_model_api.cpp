@@ -112,7 +112,8 @@ struct FakeModelApi::Impl {
     if (req.method == "HEAD" || req.method == "GET") return HttpResponse::text(200, "");
     simdjson::dom::parser parser;
     object body;
-    if (parser.parse(req.body).get(body)) return HttpResponse::text(400, "{\"error\":\"not JSON\"}");
+    if (parser.parse(req.body).get(body))
+      return HttpResponse::text(400, "{\"error\":\"not JSON\"}");
     std::string_view path = req.path();
     int id = ++ids;
     if (path.ends_with("/messages")) return anthropic(body, id);
@@ -132,34 +133,52 @@ struct FakeModelApi::Impl {
     std::string msg_id = "msg_fake_" + std::to_string(id);
     std::string tool_id = "toolu_fake_" + std::to_string(id);
     std::string input = "{\"command\":" + q(command) + ",\"description\":\"Write the file\"}";
-    std::string usage = "{\"input_tokens\":100,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":20}";
+    std::string usage =
+        "{\"input_tokens\":100,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,"
+        "\"output_tokens\":20}";
     if (!stream) {
-      std::string content = call_tool ? "[{\"type\":\"tool_use\",\"id\":\"" + tool_id + "\",\"name\":\"Bash\",\"input\":" + input + "}]"
+      std::string content = call_tool ? "[{\"type\":\"tool_use\",\"id\":\"" + tool_id +
+                                            "\",\"name\":\"Bash\",\"input\":" + input + "}]"
                                       : "[{\"type\":\"text\",\"text\":" + q(text) + "}]";
       HttpResponse r;
       r.content_type = "application/json";
-      r.body = "{\"id\":\"" + msg_id + "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":" + q(model) +
-               ",\"content\":" + content + ",\"stop_reason\":\"" + (call_tool ? "tool_use" : "end_turn") +
+      r.body = "{\"id\":\"" + msg_id +
+               "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":" + q(model) +
+               ",\"content\":" + content + ",\"stop_reason\":\"" +
+               (call_tool ? "tool_use" : "end_turn") +
                "\",\"stop_sequence\":null,\"usage\":" + usage + "}";
       return r;
     }
-    std::string out = sse("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"" + msg_id +
-                                               "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":" + q(model) +
-                                               ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":100,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":1}}}");
+    std::string out =
+        sse("message_start",
+            "{\"type\":\"message_start\",\"message\":{\"id\":\"" + msg_id +
+                "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":" + q(model) +
+                ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_"
+                "tokens\":100,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,"
+                "\"output_tokens\":1}}}");
     if (call_tool) {
-      out += sse("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"" +
-                                            tool_id + "\",\"name\":\"Bash\",\"input\":{}}}");
-      out += sse("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":" +
-                                            q(input) + "}}");
+      out += sse("content_block_start",
+                 "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_"
+                 "use\",\"id\":\"" +
+                     tool_id + "\",\"name\":\"Bash\",\"input\":{}}}");
+      out += sse("content_block_delta",
+                 "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_"
+                 "delta\",\"partial_json\":" +
+                     q(input) + "}}");
     } else {
-      out += sse("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
-      out += sse("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":" +
-                                            q(text) + "}}");
+      out += sse("content_block_start",
+                 "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":"
+                 "\"text\",\"text\":\"\"}}");
+      out += sse("content_block_delta",
+                 "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
+                 "\"text\":" +
+                     q(text) + "}}");
     }
     out += sse("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}");
-    out += sse("message_delta", std::string("{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"") +
-                                    (call_tool ? "tool_use" : "end_turn") +
-                                    "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":20}}");
+    out += sse("message_delta",
+               std::string("{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"") +
+                   (call_tool ? "tool_use" : "end_turn") +
+                   "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":20}}");
     out += sse("message_stop", "{\"type\":\"message_stop\"}");
     return sse_response(std::move(out));
   }
@@ -185,23 +204,37 @@ struct FakeModelApi::Impl {
         }
         if (n == "shell") break;
       }
-      item = "{\"type\":\"function_call\",\"id\":\"fc_fake_" + std::to_string(id) + "\",\"call_id\":\"call_fake_" +
-             std::to_string(id) + "\",\"name\":\"" + name + "\",\"arguments\":" + q(args) + ",\"status\":\"completed\"}";
+      item = "{\"type\":\"function_call\",\"id\":\"fc_fake_" + std::to_string(id) +
+             "\",\"call_id\":\"call_fake_" + std::to_string(id) + "\",\"name\":\"" + name +
+             "\",\"arguments\":" + q(args) + ",\"status\":\"completed\"}";
     } else {
       item = "{\"type\":\"message\",\"id\":\"msg_fake_" + std::to_string(id) +
-             "\",\"role\":\"assistant\",\"status\":\"completed\",\"content\":[{\"type\":\"output_text\",\"text\":" +
+             "\",\"role\":\"assistant\",\"status\":\"completed\",\"content\":[{\"type\":\"output_"
+             "text\",\"text\":" +
              q(final_text) + ",\"annotations\":[]}]}";
     }
-    std::string response_head = "{\"id\":\"" + resp_id + "\",\"object\":\"response\",\"created_at\":1763700000,\"model\":\"fake\"";
-    std::string out = sse("response.created", "{\"type\":\"response.created\",\"sequence_number\":0,\"response\":" +
-                                                  response_head + ",\"status\":\"in_progress\",\"output\":[]}}");
-    out += sse("response.output_item.added", "{\"type\":\"response.output_item.added\",\"sequence_number\":1,\"output_index\":0,\"item\":" + item + "}");
-    out += sse("response.output_item.done", "{\"type\":\"response.output_item.done\",\"sequence_number\":2,\"output_index\":0,\"item\":" + item + "}");
-    out += sse("response.completed",
-               "{\"type\":\"response.completed\",\"sequence_number\":3,\"response\":" + response_head +
-                   ",\"status\":\"completed\",\"output\":[" + item +
-                   "],\"usage\":{\"input_tokens\":100,\"input_tokens_details\":{\"cached_tokens\":40},\"output_tokens\":20,"
-                   "\"output_tokens_details\":{\"reasoning_tokens\":5},\"total_tokens\":120}}}");
+    std::string response_head =
+        "{\"id\":\"" + resp_id +
+        "\",\"object\":\"response\",\"created_at\":1763700000,\"model\":\"fake\"";
+    std::string out =
+        sse("response.created",
+            "{\"type\":\"response.created\",\"sequence_number\":0,\"response\":" + response_head +
+                ",\"status\":\"in_progress\",\"output\":[]}}");
+    out += sse("response.output_item.added",
+               "{\"type\":\"response.output_item.added\",\"sequence_number\":1,\"output_index\":0,"
+               "\"item\":" +
+                   item + "}");
+    out += sse("response.output_item.done",
+               "{\"type\":\"response.output_item.done\",\"sequence_number\":2,\"output_index\":0,"
+               "\"item\":" +
+                   item + "}");
+    out +=
+        sse("response.completed",
+            "{\"type\":\"response.completed\",\"sequence_number\":3,\"response\":" + response_head +
+                ",\"status\":\"completed\",\"output\":[" + item +
+                "],\"usage\":{\"input_tokens\":100,\"input_tokens_details\":{\"cached_tokens\":40},"
+                "\"output_tokens\":20,"
+                "\"output_tokens_details\":{\"reasoning_tokens\":5},\"total_tokens\":120}}}");
     return sse_response(std::move(out));
   }
 
@@ -211,36 +244,52 @@ struct FakeModelApi::Impl {
     bool stream = false;
     if (req["stream"].get(stream)) stream = {};
     std::string head = "{\"id\":\"chatcmpl-fake-" + std::to_string(id) +
-                       "\",\"object\":\"chat.completion.chunk\",\"created\":1763700000,\"model\":\"fake-model\",\"choices\":[";
+                       "\",\"object\":\"chat.completion.chunk\",\"created\":1763700000,\"model\":"
+                       "\"fake-model\",\"choices\":[";
     std::string args = "{\"command\":" + q(command) + ",\"description\":\"Write the file\"}";
-    std::string usage = "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20,\"total_tokens\":120}";
+    std::string usage =
+        "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20,\"total_tokens\":120}";
     if (!stream) {
       HttpResponse r;
       r.content_type = "application/json";
-      std::string message = call_tool ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_fake_" + std::to_string(id) +
-                                            "\",\"type\":\"function\",\"function\":{\"name\":\"bash\",\"arguments\":" + q(args) + "}}]}"
-                                      : "{\"role\":\"assistant\",\"content\":" + q(text) + "}";
-      r.body = "{\"id\":\"chatcmpl-fake-" + std::to_string(id) + "\",\"object\":\"chat.completion\",\"created\":1763700000,"
-               "\"model\":\"fake-model\",\"choices\":[{\"index\":0,\"message\":" + message + ",\"finish_reason\":\"" +
-               (call_tool ? "tool_calls" : "stop") + "\"}]," + usage + "}";
+      std::string message =
+          call_tool
+              ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_fake_" +
+                    std::to_string(id) +
+                    "\",\"type\":\"function\",\"function\":{\"name\":\"bash\",\"arguments\":" +
+                    q(args) + "}}]}"
+              : "{\"role\":\"assistant\",\"content\":" + q(text) + "}";
+      r.body = "{\"id\":\"chatcmpl-fake-" + std::to_string(id) +
+               "\",\"object\":\"chat.completion\",\"created\":1763700000,"
+               "\"model\":\"fake-model\",\"choices\":[{\"index\":0,\"message\":" +
+               message + ",\"finish_reason\":\"" + (call_tool ? "tool_calls" : "stop") + "\"}]," +
+               usage + "}";
       return r;
     }
     std::string out;
     if (call_tool) {
-      out += sse("", head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_fake_" +
-                         std::to_string(id) + "\",\"type\":\"function\",\"function\":{\"name\":\"bash\",\"arguments\":" + q(args) +
-                         "}}]},\"finish_reason\":null}]}");
-      out += sse("", head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]," + usage + "}");
+      out += sse("", head +
+                         "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_"
+                         "calls\":[{\"index\":0,\"id\":\"call_fake_" +
+                         std::to_string(id) +
+                         "\",\"type\":\"function\",\"function\":{\"name\":\"bash\",\"arguments\":" +
+                         q(args) + "}}]},\"finish_reason\":null}]}");
+      out += sse(
+          "", head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]," + usage + "}");
     } else {
-      out += sse("", head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":" + q(text) + "},\"finish_reason\":null}]}");
-      out += sse("", head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]," + usage + "}");
+      out +=
+          sse("", head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":" + q(text) +
+                      "},\"finish_reason\":null}]}");
+      out +=
+          sse("", head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]," + usage + "}");
     }
     out += "data: [DONE]\n\n";
     return sse_response(std::move(out));
   }
 };
 
-FakeModelApi::FakeModelApi(std::string command, std::string final_text) : impl_(std::make_unique<Impl>()) {
+FakeModelApi::FakeModelApi(std::string command, std::string final_text)
+    : impl_(std::make_unique<Impl>()) {
   impl_->command = std::move(command);
   impl_->final_text = std::move(final_text);
 }
@@ -253,9 +302,8 @@ Result<void> FakeModelApi::start() {
   options.port = 0;
   options.threads = 2;
   Impl* impl = impl_.get();
-  impl_->server = std::make_unique<HttpServer>(options, [impl](HttpRequest&& req, Responder respond) {
-    respond(impl->handle(req));
-  });
+  impl_->server = std::make_unique<HttpServer>(
+      options, [impl](HttpRequest&& req, Responder respond) { respond(impl->handle(req)); });
   return impl_->server->start();
 }
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::string line;
   while (std::getline(std::cin, line)) {
   }
-  for (const auto& r : api.requests()) std::cerr << r.method << " " << r.path << " " << r.body.substr(0, 20000) << "\n\n";
+  for (const auto& r : api.requests())
+    std::cerr << r.method << " " << r.path << " " << r.body.substr(0, 20000) << "\n\n";
   return 0;
 }

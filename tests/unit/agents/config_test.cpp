@@ -83,8 +83,9 @@ TEST_F(AgentConfigTest, AcceptsRolesWhoseHarnessCanTakeTheirModel) {
   env_["BOTTEGA_ROLE_REVIEW_HARNESS"] = "codex";
   env_["BOTTEGA_ROLE_REVIEW_MODEL"] = "gpt-5-codex";
   env_["BOTTEGA_ROLE_REVIEW_EFFORT"] = "high";
-  auto c = load("roles:\n  implement:\n    harness: claude\n    model: claude-sonnet-4-5\n    effort: max\n"
-                "  plan:\n    harness: opencode\n    model: anthropic/claude-opus-4-1\n");
+  auto c = load(
+      "roles:\n  implement:\n    harness: claude\n    model: claude-sonnet-4-5\n    effort: max\n"
+      "  plan:\n    harness: opencode\n    model: anthropic/claude-opus-4-1\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->roles.at("implement").model, "claude-sonnet-4-5");
   EXPECT_EQ(c->roles.at("review").harness, "codex");
@@ -94,31 +95,37 @@ TEST_F(AgentConfigTest, AcceptsRolesWhoseHarnessCanTakeTheirModel) {
 TEST_F(AgentConfigTest, RejectsAnUnknownHarnessAModelItsHarnessCannotTakeOrNoModel) {
   env_["BOTTEGA_ROLE_FIX_HARNESS"] = "gemini";
   env_["BOTTEGA_ROLE_FIX_MODEL"] = "gemini-2.5-pro";
-  auto c = load("roles:\n  implement:\n    harness: claude\n    model: gpt-5\n"
-                "  review:\n    harness: codex\n    model: gpt-5\n    effort: max\n"
-                "  plan:\n    harness: codex\n");
+  auto c = load(
+      "roles:\n  implement:\n    harness: claude\n    model: gpt-5\n"
+      "  review:\n    harness: codex\n    model: gpt-5\n    effort: max\n"
+      "  plan:\n    harness: codex\n");
   ASSERT_FALSE(c);
   const std::string& m = c.error().message;
-  EXPECT_NE(m.find("`roles.fix.harness` at environment variable BOTTEGA_ROLE_FIX_HARNESS: unknown harness 'gemini'"),
+  EXPECT_NE(m.find("`roles.fix.harness` at environment variable BOTTEGA_ROLE_FIX_HARNESS: unknown "
+                   "harness 'gemini'"),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("`roles.implement.model` at "), std::string::npos) << m;
   EXPECT_NE(m.find("harness claude cannot run model 'gpt-5'"), std::string::npos) << m;
   EXPECT_NE(m.find("`roles.review.effort`"), std::string::npos) << m;
-  EXPECT_NE(m.find("`roles.plan.model` (not set; set roles.plan.model or BOTTEGA_ROLE_PLAN_MODEL): no model given"),
+  EXPECT_NE(m.find("`roles.plan.model` (not set; set roles.plan.model or BOTTEGA_ROLE_PLAN_MODEL): "
+                   "no model given"),
             std::string::npos)
       << m;
 }
 
 TEST_F(AgentConfigTest, RejectsBadHarnessValues) {
   env_["BOTTEGA_HARNESS_OPENCODE_API_KEY"] = "env:NOT_SET_ANYWHERE";
-  auto c = load("harnesses:\n  claude:\n    base_url: ftp://x\n    extra_env: 9X=1\n  codex:\n    prices: gpt-5=1/2\n"
-                "agents:\n  sandbox: maybe\n  nope: 1\n");
+  auto c = load(
+      "harnesses:\n  claude:\n    base_url: ftp://x\n    extra_env: 9X=1\n  codex:\n    prices: "
+      "gpt-5=1/2\n"
+      "agents:\n  sandbox: maybe\n  nope: 1\n");
   ASSERT_FALSE(c);
   const std::string& m = c.error().message;
-  for (const char* key : {"`harnesses.claude.base_url`", "`harnesses.claude.extra_env`", "`harnesses.codex.prices`",
-                          "`harnesses.opencode.api_key` at environment variable BOTTEGA_HARNESS_OPENCODE_API_KEY",
-                          "'NOT_SET_ANYWHERE' is not set", "`agents.sandbox`", "unknown key `agents.nope`"})
+  for (const char* key :
+       {"`harnesses.claude.base_url`", "`harnesses.claude.extra_env`", "`harnesses.codex.prices`",
+        "`harnesses.opencode.api_key` at environment variable BOTTEGA_HARNESS_OPENCODE_API_KEY",
+        "'NOT_SET_ANYWHERE' is not set", "`agents.sandbox`", "unknown key `agents.nope`"})
     EXPECT_NE(m.find(key), std::string::npos) << key << " in\n" << m;
 }
 
@@ -145,7 +152,9 @@ TEST_F(AgentConfigTest, GivesTheRuntimeItsSettingsAndHidesTheAppsFiles) {
   EXPECT_EQ(o.limits.wall, std::chrono::minutes(7));
   EXPECT_EQ(o.limits.idle, std::chrono::minutes(10));
   EXPECT_EQ(o.path_prepend, std::vector<std::string>{"/opt/bottega/bin"});
-  auto hidden = [&](const std::string& p) { return std::find(o.hidden.begin(), o.hidden.end(), p) != o.hidden.end(); };
+  auto hidden = [&](const std::string& p) {
+    return std::find(o.hidden.begin(), o.hidden.end(), p) != o.hidden.end();
+  };
   EXPECT_TRUE(hidden((dir_ / "data").string()));
   EXPECT_TRUE(hidden((dir_ / "app.pem").string()));
   EXPECT_TRUE(hidden((dir_ / "bottega.yml").string()));

@@ -47,7 +47,8 @@ Decoded decode(const std::string& harness_name, const std::string& text, Process
                TurnRequest turn = {}, HarnessSettings settings = {}) {
   const Harness* h = find_harness(harness_name);
   EXPECT_NE(h, nullptr);
-  if (turn.model.empty()) turn.model = harness_name == "opencode" ? "anthropic/claude-sonnet-4-5" : "m";
+  if (turn.model.empty())
+    turn.model = harness_name == "opencode" ? "anthropic/claude-sonnet-4-5" : "m";
   auto decoder = h->decoder(turn, settings);
   Decoded d;
   std::istringstream in(text);
@@ -63,7 +64,8 @@ using K = EventKind;
 
 TEST(ClaudeDecoder, DecodesASuccessfulTurnWithSessionUsageAndCost) {
   auto d = decode("claude", stream_file("claude_success.jsonl"));
-  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::thinking, K::tool_use, K::tool_result, K::assistant, K::result}));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::thinking, K::tool_use, K::tool_result,
+                                       K::assistant, K::result}));
   EXPECT_EQ(d.events[0].subtype, "init");
   EXPECT_EQ(d.events[1].text, "I should write the file.");
   EXPECT_EQ(d.events[2].tool, "Bash");
@@ -106,22 +108,25 @@ TEST(ClaudeDecoder, ASuccessResultWithANonZeroExitIsACrash) {
 }
 
 TEST(ClaudeDecoder, ErrorMaxTurnsIsAnAgentError) {
-  auto d = decode("claude",
-                  R"({"type":"result","subtype":"error_max_turns","is_error":true,"session_id":"s","num_turns":3,"usage":{"input_tokens":1,"output_tokens":2}})",
-                  exited(1));
+  auto d = decode(
+      "claude",
+      R"({"type":"result","subtype":"error_max_turns","is_error":true,"session_id":"s","num_turns":3,"usage":{"input_tokens":1,"output_tokens":2}})",
+      exited(1));
   EXPECT_EQ(d.outcome.kind, OutcomeKind::agent_error);
   EXPECT_EQ(d.outcome.message, "error_max_turns");
 }
 
 TEST(ClaudeDecoder, ExitZeroWithoutAResultIsACrash) {
-  auto d = decode("claude", R"({"type":"system","subtype":"init","session_id":"s","model":"m","cwd":"/"})");
+  auto d = decode("claude",
+                  R"({"type":"system","subtype":"init","session_id":"s","model":"m","cwd":"/"})");
   EXPECT_EQ(d.outcome.kind, OutcomeKind::crashed);
   EXPECT_NE(d.outcome.message.find("without reporting"), std::string::npos);
 }
 
 TEST(ClaudeDecoder, PermissionDenialsAreKeptOnTheResult) {
-  auto d = decode("claude",
-                  R"({"type":"result","subtype":"success","is_error":false,"session_id":"s","result":"ok","permission_denials":[{"tool_name":"Bash","tool_use_id":"t1","tool_input":{"command":"rm -rf /"}}],"usage":{}})");
+  auto d = decode(
+      "claude",
+      R"({"type":"result","subtype":"success","is_error":false,"session_id":"s","result":"ok","permission_denials":[{"tool_name":"Bash","tool_use_id":"t1","tool_input":{"command":"rm -rf /"}}],"usage":{}})");
   EXPECT_NE(d.events.back().input.find("permission_denials"), std::string::npos);
   EXPECT_EQ(d.outcome.kind, OutcomeKind::succeeded);
 }
@@ -129,9 +134,10 @@ TEST(ClaudeDecoder, PermissionDenialsAreKeptOnTheResult) {
 TEST(ClaudeDecoder, UsesThePriceTableWhenNoCostIsReported) {
   HarnessSettings s;
   s.prices["m"] = Price{3, 0.3, 15};
-  auto d = decode("claude",
-                  R"({"type":"result","subtype":"success","is_error":false,"session_id":"s","usage":{"input_tokens":1000000,"output_tokens":1000000}})",
-                  exited(0), {}, s);
+  auto d = decode(
+      "claude",
+      R"({"type":"result","subtype":"success","is_error":false,"session_id":"s","usage":{"input_tokens":1000000,"output_tokens":1000000}})",
+      exited(0), {}, s);
   ASSERT_TRUE(d.outcome.usage.cost_usd);
   EXPECT_DOUBLE_EQ(*d.outcome.usage.cost_usd, 18.0);
 }
@@ -140,8 +146,9 @@ TEST(CodexDecoder, DecodesItemsAndCapturesTheThreadId) {
   HarnessSettings s;
   s.prices["m"] = Price{1.25, 0.125, 10};
   auto d = decode("codex", stream_file("codex_success.jsonl"), exited(0), {}, s);
-  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::system, K::thinking, K::tool_use, K::tool_result, K::tool_use,
-                                      K::tool_result, K::assistant, K::result}));
+  EXPECT_EQ(d.kinds(),
+            (std::vector<K>{K::system, K::system, K::thinking, K::tool_use, K::tool_result,
+                            K::tool_use, K::tool_result, K::assistant, K::result}));
   EXPECT_EQ(d.state.session_id, "0199a213-81c0-7800-8aa1-bbab2a035a53");
   EXPECT_EQ(d.events[3].input, "bash -lc 'echo hello > hello.txt'");
   EXPECT_EQ(d.events[4].exit_code, 0);
@@ -183,7 +190,8 @@ TEST(CodexDecoder, ReconnectingFollowedByCompletionSucceeds) {
   auto d = decode("codex",
                   "{\"type\":\"thread.started\",\"thread_id\":\"t\"}\n"
                   "{\"type\":\"error\",\"message\":\"Reconnecting... 1/5\"}\n"
-                  "{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":5,\"cached_input_tokens\":0,\"output_tokens\":1}}\n");
+                  "{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":5,\"cached_input_"
+                  "tokens\":0,\"output_tokens\":1}}\n");
   EXPECT_EQ(d.outcome.kind, OutcomeKind::succeeded);
 }
 
@@ -197,8 +205,8 @@ TEST(CodexDecoder, ABadFlagWithNoJsonIsACrashWithTheStderrTail) {
 
 TEST(OpenCodeDecoder, SumsStepsAndEndsAtTheEndOfTheStream) {
   auto d = decode("opencode", stream_file("opencode_success.jsonl"));
-  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::system, K::system, K::assistant,
-                                      K::system, K::result}));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::system, K::system,
+                                       K::assistant, K::system, K::result}));
   EXPECT_EQ(d.events[1].tool, "bash");
   EXPECT_EQ(d.events[2].exit_code, 0);
   EXPECT_EQ(d.state.session_id, "ses_5a1b2c3d4e5fAbCdEf");
@@ -222,7 +230,9 @@ TEST(OpenCodeDecoder, AnErrorEventIsAnAgentError) {
 }
 
 TEST(OpenCodeDecoder, ADoneEventEndsTheTurnOnce) {
-  auto d = decode("opencode", "{\"type\":\"text\",\"sessionID\":\"s\",\"part\":{\"text\":\"hi\"}}\n{\"type\":\"done\",\"sessionID\":\"s\"}\n");
+  auto d = decode("opencode",
+                  "{\"type\":\"text\",\"sessionID\":\"s\",\"part\":{\"text\":\"hi\"}}\n{\"type\":"
+                  "\"done\",\"sessionID\":\"s\"}\n");
   EXPECT_EQ(d.kinds(), (std::vector<K>{K::assistant, K::result}));
 }
 
@@ -236,7 +246,8 @@ TEST(OpenCodeDecoder, ACrashAfterSomeStepsIsACrash) {
 // through `bottega agent` against the fake model API, one tool call each.
 TEST(RecordedStreams, ClaudeToolCall) {
   auto d = decode("claude", stream_file("recorded_claude_2.1.197_tool_call.jsonl"));
-  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::assistant, K::result}));
+  EXPECT_EQ(d.kinds(),
+            (std::vector<K>{K::system, K::tool_use, K::tool_result, K::assistant, K::result}));
   EXPECT_EQ(d.state.session_id, "b1004aad-bb84-4463-b51b-9c8564e455d4");
   EXPECT_EQ(d.events[1].tool, "Bash");
   EXPECT_EQ(d.events[2].text, "(Bash completed with no output)");
@@ -257,10 +268,11 @@ TEST(RecordedStreams, ClaudeConnectionRefusedIsAnAgentErrorEvenWithExitZero) {
 
 TEST(RecordedStreams, CodexToolCall) {
   auto d = decode("codex", stream_file("recorded_codex_0.169.0_tool_call.jsonl"));
-  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::error, K::system, K::tool_use, K::tool_result, K::assistant,
-                                      K::result}));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::error, K::system, K::tool_use, K::tool_result,
+                                       K::assistant, K::result}));
   EXPECT_EQ(d.state.session_id, "01a1fd66-6ce0-7e81-bf6c-8c4968a11f63");
-  EXPECT_EQ(d.events[1].subtype, "item");  // "Model metadata … not found": a warning, not the failure
+  EXPECT_EQ(d.events[1].subtype,
+            "item");  // "Model metadata … not found": a warning, not the failure
   EXPECT_EQ(d.events[3].input, "/bin/bash -lc 'echo hello > hello.txt'");
   EXPECT_EQ(d.outcome.kind, OutcomeKind::succeeded);
   EXPECT_EQ(d.outcome.usage.input_tokens, 120);
@@ -281,8 +293,8 @@ TEST(RecordedStreams, CodexRetryingARefusedConnectionNeverEndsTheTurnItself) {
 
 TEST(RecordedStreams, OpenCodeToolCall) {
   auto d = decode("opencode", stream_file("recorded_opencode_1.18.33_tool_call.jsonl"));
-  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::system, K::system, K::assistant,
-                                      K::system, K::result}));
+  EXPECT_EQ(d.kinds(), (std::vector<K>{K::system, K::tool_use, K::tool_result, K::system, K::system,
+                                       K::assistant, K::system, K::result}));
   EXPECT_EQ(d.state.session_id, "ses_e02998869ffeDJPRZsq10nd5OB");
   EXPECT_EQ(d.events[1].tool, "bash");
   EXPECT_EQ(d.events[2].exit_code, 0);
@@ -298,7 +310,8 @@ struct RobustnessCase {
 class AnyDecoder : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AnyDecoder, UnknownTypesBecomeSystemEvents) {
-  auto d = decode(GetParam(), R"({"type":"brand_new_thing","sessionID":"s","session_id":"s","x":1})");
+  auto d =
+      decode(GetParam(), R"({"type":"brand_new_thing","sessionID":"s","session_id":"s","x":1})");
   ASSERT_FALSE(d.events.empty());
   EXPECT_EQ(d.events[0].kind, K::system);
   EXPECT_EQ(d.events[0].subtype, "unknown");
@@ -306,12 +319,14 @@ TEST_P(AnyDecoder, UnknownTypesBecomeSystemEvents) {
 }
 
 TEST_P(AnyDecoder, AMalformedLineIsRecordedAndSkipped) {
-  std::string good = std::string(GetParam()) == "claude"
-                         ? R"({"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":"after"}]}})"
-                     : std::string(GetParam()) == "codex"
-                         ? R"({"type":"item.completed","item":{"id":"i","type":"agent_message","text":"after"}})"
-                         : R"({"type":"text","sessionID":"s","part":{"text":"after"}})";
-  auto d = decode(GetParam(), "{\"type\":\"assistant\", trunc\n\nnot json at all\n[1,2]\n" + good + "\n");
+  std::string good =
+      std::string(GetParam()) == "claude"
+          ? R"({"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":"after"}]}})"
+      : std::string(GetParam()) == "codex"
+          ? R"({"type":"item.completed","item":{"id":"i","type":"agent_message","text":"after"}})"
+          : R"({"type":"text","sessionID":"s","part":{"text":"after"}})";
+  auto d = decode(GetParam(),
+                  "{\"type\":\"assistant\", trunc\n\nnot json at all\n[1,2]\n" + good + "\n");
   ASSERT_GE(d.events.size(), 4u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(d.events[i].kind, K::system);
@@ -324,14 +339,15 @@ TEST_P(AnyDecoder, AMalformedLineIsRecordedAndSkipped) {
 }
 
 TEST_P(AnyDecoder, FieldsOfTheWrongTypeDoNotThrow) {
-  auto d = decode(GetParam(),
-                  R"({"type":"result","subtype":7,"is_error":"yes","usage":[1],"message":5,"item":"x","part":3})"
-                  "\n"
-                  R"({"type":"assistant","message":{"content":7}})"
-                  "\n"
-                  R"({"type":"item.completed","item":{"type":"command_execution","exit_code":"zero"}})"
-                  "\n"
-                  R"({"type":"tool_use","part":{"state":"weird","tool":9}})");
+  auto d = decode(
+      GetParam(),
+      R"({"type":"result","subtype":7,"is_error":"yes","usage":[1],"message":5,"item":"x","part":3})"
+      "\n"
+      R"({"type":"assistant","message":{"content":7}})"
+      "\n"
+      R"({"type":"item.completed","item":{"type":"command_execution","exit_code":"zero"}})"
+      "\n"
+      R"({"type":"tool_use","part":{"state":"weird","tool":9}})");
   EXPECT_GE(d.events.size(), 1u);
 }
 
@@ -359,7 +375,8 @@ TEST(EventJson, EscapesAndOmitsEmptyFields) {
   e.text = "a\"b\\c\n\x01";
   e.tool_id = "t";
   e.exit_code = 3;
-  EXPECT_EQ(to_json(e), R"({"kind":"tool_result","text":"a\"b\\c\n\u0001","tool_id":"t","exit_code":3})");
+  EXPECT_EQ(to_json(e),
+            R"({"kind":"tool_result","text":"a\"b\\c\n\u0001","tool_id":"t","exit_code":3})");
 }
 
 TEST(OutcomeJson, CarriesKindSessionUsageAndTail) {
@@ -371,8 +388,9 @@ TEST(OutcomeJson, CarriesKindSessionUsageAndTail) {
   o.usage.input_tokens = 5;
   o.usage.cost_usd = 0.25;
   o.stderr_tail = "x\n";
-  EXPECT_EQ(to_json(o),
-            R"({"outcome":"agent_error","message":"nope","exit_code":1,"session_id":"s1","usage":{"input_tokens":5,"cached_input_tokens":0,"cache_write_tokens":0,"output_tokens":0,"reasoning_tokens":0,"cost_usd":0.250000},"stderr_tail":"x\n"})");
+  EXPECT_EQ(
+      to_json(o),
+      R"({"outcome":"agent_error","message":"nope","exit_code":1,"session_id":"s1","usage":{"input_tokens":5,"cached_input_tokens":0,"cache_write_tokens":0,"output_tokens":0,"reasoning_tokens":0,"cost_usd":0.250000},"stderr_tail":"x\n"})");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Command lines, model rules, settings parsing, the sandbox's bwrap
 // arguments, the child environment and signal files.
+#include "engine/agents/harness.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/agents/harness.h"
 #include "engine/agents/model_rules.h"
 #include "engine/agents/runner.h"
 #include "engine/agents/sandbox.h"
@@ -21,7 +22,9 @@ using Args = std::vector<std::string>;
 bool contains_seq(const Args& argv, const Args& seq) {
   return std::search(argv.begin(), argv.end(), seq.begin(), seq.end()) != argv.end();
 }
-bool contains(const Args& argv, const std::string& a) { return std::find(argv.begin(), argv.end(), a) != argv.end(); }
+bool contains(const Args& argv, const std::string& a) {
+  return std::find(argv.begin(), argv.end(), a) != argv.end();
+}
 
 TurnRequest turn(std::string model) {
   TurnRequest t;
@@ -77,14 +80,17 @@ TEST(CodexHarness, UsesACustomProviderForTheEndpointAndPassesThePromptLast) {
   t.system_prompt = "Say \"hi\"\nthen stop.";
   auto p = find_harness("codex")->plan(t, settings("codex"));
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_TRUE(contains_seq(p->argv, {"codex", "exec", "--json", "--skip-git-repo-check", "-C", "/w/task-1"}));
+  EXPECT_TRUE(contains_seq(
+      p->argv, {"codex", "exec", "--json", "--skip-git-repo-check", "-C", "/w/task-1"}));
   EXPECT_TRUE(contains_seq(p->argv, {"-m", "gpt-5-codex"}));
   EXPECT_TRUE(contains(p->argv, "--dangerously-bypass-approvals-and-sandbox"));
   EXPECT_FALSE(contains(p->argv, "--full-auto"));
   EXPECT_TRUE(contains_seq(p->argv, {"-c", "model_reasoning_effort=\"xhigh\""}));
-  EXPECT_TRUE(contains_seq(p->argv, {"-c", "developer_instructions=\"Say \\\"hi\\\"\\nthen stop.\""}));
+  EXPECT_TRUE(
+      contains_seq(p->argv, {"-c", "developer_instructions=\"Say \\\"hi\\\"\\nthen stop.\""}));
   EXPECT_TRUE(contains_seq(p->argv, {"-c", "model_provider=\"bottega\""}));
-  EXPECT_TRUE(contains_seq(p->argv, {"-c", "model_providers.bottega.base_url=\"http://127.0.0.1:9999\""}));
+  EXPECT_TRUE(
+      contains_seq(p->argv, {"-c", "model_providers.bottega.base_url=\"http://127.0.0.1:9999\""}));
   EXPECT_TRUE(contains_seq(p->argv, {"-c", "model_providers.bottega.env_key=\"OPENAI_API_KEY\""}));
   EXPECT_EQ(p->argv.back(), "fix the bug");
   EXPECT_EQ(p->argv[p->argv.size() - 2], "--");
@@ -112,16 +118,20 @@ TEST(OpenCodeHarness, ConfiguresTheProviderInlineAndAutoApproves) {
   t.resume_session = "ses_1";
   auto p = find_harness("opencode")->plan(t, settings("/opt/opencode"));
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_TRUE(contains_seq(p->argv, {"/opt/opencode", "run", "--format", "json", "-m", "anthropic/claude-sonnet-4-5"}));
+  EXPECT_TRUE(contains_seq(
+      p->argv, {"/opt/opencode", "run", "--format", "json", "-m", "anthropic/claude-sonnet-4-5"}));
   EXPECT_TRUE(contains_seq(p->argv, {"--variant", "high"}));
   EXPECT_TRUE(contains_seq(p->argv, {"--dir", "/w/task-1"}));
   EXPECT_TRUE(contains_seq(p->argv, {"--session", "ses_1"}));
   EXPECT_TRUE(contains(p->argv, "--auto"));
   const std::string& config = p->env["OPENCODE_CONFIG_CONTENT"];
-  EXPECT_NE(config.find(R"("provider":{"anthropic":{"options":{"baseURL":"http://127.0.0.1:9999","apiKey":"sk-test"}}})"),
-            std::string::npos)
+  EXPECT_NE(
+      config.find(
+          R"("provider":{"anthropic":{"options":{"baseURL":"http://127.0.0.1:9999","apiKey":"sk-test"}}})"),
+      std::string::npos)
       << config;
-  EXPECT_NE(config.find(R"("instructions":["/r/run-1/instructions.md"])"), std::string::npos) << config;
+  EXPECT_NE(config.find(R"("instructions":["/r/run-1/instructions.md"])"), std::string::npos)
+      << config;
   EXPECT_NE(config.find(R"("tools":{"webfetch":false})"), std::string::npos) << config;
   ASSERT_EQ(p->files.size(), 1u);
   EXPECT_EQ(p->files[0].second, "Be brief.");
@@ -135,11 +145,20 @@ TEST(Harnesses, RefuseAModelTheyCannotTakeAndNeverDefaultOne) {
     const char* model;
     bool ok;
   } cases[] = {
-      {"claude", "claude-opus-4-1", true}, {"claude", "sonnet", true},      {"claude", "gpt-5", false},
-      {"claude", "anthropic/claude-x", false}, {"claude", "", false},       {"codex", "gpt-5-codex", true},
-      {"codex", "o3", true},              {"codex", "claude-sonnet-4-5", false}, {"codex", "openai/gpt-5", false},
-      {"opencode", "anthropic/claude-sonnet-4-5", true}, {"opencode", "gpt-5", false}, {"opencode", "/x", false},
-      {"opencode", "", false},            {"gemini", "gemini-2.5-pro", false},
+      {"claude", "claude-opus-4-1", true},
+      {"claude", "sonnet", true},
+      {"claude", "gpt-5", false},
+      {"claude", "anthropic/claude-x", false},
+      {"claude", "", false},
+      {"codex", "gpt-5-codex", true},
+      {"codex", "o3", true},
+      {"codex", "claude-sonnet-4-5", false},
+      {"codex", "openai/gpt-5", false},
+      {"opencode", "anthropic/claude-sonnet-4-5", true},
+      {"opencode", "gpt-5", false},
+      {"opencode", "/x", false},
+      {"opencode", "", false},
+      {"gemini", "gemini-2.5-pro", false},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(!check_model(c.harness, c.model).has_value(), c.ok) << c.harness << " " << c.model;
@@ -179,7 +198,8 @@ TEST(Settings, ParsesPriceTablesAndEnvironmentLists) {
 }
 
 TEST(Sandbox, HidesBeforeItBindsTheWritablePaths) {
-  auto dir = std::filesystem::temp_directory_path() / ("sandbox-args-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("sandbox-args-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "data/worktrees/task-1");
   std::ofstream(dir / "key.pem") << "secret";
   SandboxSpec spec;
@@ -194,7 +214,8 @@ TEST(Sandbox, HidesBeforeItBindsTheWritablePaths) {
   EXPECT_LT(at({"--ro-bind", "/", "/"}), at({"--tmpfs", "/tmp"}));
   EXPECT_LT(at({"--tmpfs", "/tmp"}), at({"--tmpfs", (dir / "data").string()}));
   EXPECT_LT(at({"--tmpfs", (dir / "data").string()}), at({"--bind", spec.worktree, spec.worktree}));
-  EXPECT_LT(at({"--ro-bind", "/dev/null", (dir / "key.pem").string()}), at({"--bind", spec.worktree, spec.worktree}));
+  EXPECT_LT(at({"--ro-bind", "/dev/null", (dir / "key.pem").string()}),
+            at({"--bind", spec.worktree, spec.worktree}));
   EXPECT_TRUE(contains(a, "--unshare-pid"));
   EXPECT_FALSE(contains(a, "--unshare-net"));  // the CLI needs its model API
   EXPECT_FALSE(contains(a, (dir / "missing").string()));
@@ -228,7 +249,8 @@ TEST(Environment, KeepsOnlyTheAllowListThePrivateHomeAndTheHarnessCredentials) {
   EXPECT_EQ(env["BOTTEGA_RUN_DIR"], "/r/run-1");
   EXPECT_EQ(env["ANTHROPIC_API_KEY"], "sk-ant");
   EXPECT_EQ(env["CLAUDE_CODE_MAX_RETRIES"], "1");
-  for (const char* leaked : {"DATABASE_URL", "BOTTEGA_WEBHOOK_SECRET", "BOTTEGA_PRIVATE_KEY_FILE", "OPENAI_API_KEY"})
+  for (const char* leaked :
+       {"DATABASE_URL", "BOTTEGA_WEBHOOK_SECRET", "BOTTEGA_PRIVATE_KEY_FILE", "OPENAI_API_KEY"})
     EXPECT_EQ(env.count(leaked), 0u) << leaked;
 }
 
