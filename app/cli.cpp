@@ -14,6 +14,17 @@ const std::vector<CommandSpec>& command_specs() {
        {config_flag}},
       {"migrate", "apply pending database migrations and exit", "", 0, 0, {config_flag}},
       {"version", "print the version and exit", "", 0, 0, {}},
+      {"signal", "(inside an agent run) say where the turn landed", "<plan-ready|ready|needs-work|blocked>", 1, 1,
+       {{"reason", "TEXT", "why, in a sentence (at most 4096 bytes)"}}},
+      {"agent", "run one agent turn and print its events as JSON lines", "PROMPT", 1, 1,
+       {config_flag,
+        {"harness", "NAME", "claude, codex or opencode (required)"},
+        {"model", "MODEL", "the model, always explicit (required)"},
+        {"effort", "LEVEL", "the effort level the harness takes"},
+        {"cwd", "DIR", "the working directory (required)"},
+        {"resume", "ID", "continue this session"},
+        {"sandbox", "on|off", "run inside bubblewrap (default: agents.sandbox)"},
+        {"run-dir", "DIR", "private HOME and signal files (default: under data_dir; reuse it to resume)"}}},
   };
   return specs;
 }

@@ -3,9 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
+#include <string_view>
 
 namespace bottega {
 namespace {
@@ -126,6 +131,50 @@ Apply int_key(int ServerConfig::*member, long long lo, long long hi) {
   };
 }
 
+Apply harness_key(std::string name, std::string HarnessConfig::*member, bool url) {
+  return [name, member, url](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    std::string value = v;
+    if (url && !value.empty()) {
+      if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
+        return "'" + v + "' is not an http:// or https:// URL";
+      while (value.size() > 1 && value.back() == '/') value.pop_back();
+    }
+    c.harnesses[name].*member = value;
+    return std::nullopt;
+  };
+}
+
+Apply role_key(std::string role, std::string RoleConfig::*member) {
+  return [role, member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    c.roles[role].*member = v;
+    return std::nullopt;
+  };
+}
+
+std::optional<std::string> apply_sandbox(ServerConfig& c, const std::string& v) {
+  if (v == "on" || v == "true")
+    c.agent_sandbox = true;
+  else if (v == "off" || v == "false")
+    c.agent_sandbox = false;
+  else
+    return "'" + v + "' is neither on nor off";
+  return std::nullopt;
+}
+
+Apply minutes_key(std::chrono::seconds ServerConfig::*member) {
+  return [member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    long long n = 0;
+    if (auto e = parse_int(v, 1, 7 * 24 * 60, n)) return e;
+    c.*member = std::chrono::minutes(n);
+    return std::nullopt;
+  };
+}
+
+std::string upper(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 // Where a value came from, for error messages.
 struct Source {
   std::string value;
@@ -154,6 +203,140 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
 }
 
 }  // namespace
+
+// ---- Agent harness rules ----
+
+bool is_known_harness(std::string_view name) {
+  return name == "claude" || name == "codex" || name == "opencode";
+}
+
+std::optional<std::string> check_harness_model(std::string_view harness, std::string_view model) {
+  const std::string m(model);
+  if (model.empty()) return "no model given (a turn never runs on a default model)";
+  for (char c : model)
+    if (c == ' ' || c == '\t' || c == '\n' || c == '"')
+      return "model '" + m + "' contains a space or quote";
+  if (harness == "claude") {
+    if (model.rfind("claude-", 0) == 0 || model == "opus" || model == "sonnet" || model == "haiku")
+      return std::nullopt;
+    return "harness claude cannot run model '" + m +
+           "': it takes Anthropic models (claude-…, opus, sonnet, haiku)";
+  }
+  if (harness == "codex") {
+    if (model.find('/') != std::string_view::npos || model.rfind("claude", 0) == 0 ||
+        model.rfind("gemini", 0) == 0 || model == "opus" || model == "sonnet" || model == "haiku")
+      return "harness codex cannot run model '" + m +
+             "': it takes OpenAI Responses API models (gpt-…, o3, codex-…)";
+    return std::nullopt;
+  }
+  if (harness == "opencode") {
+    auto slash = model.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == model.size())
+      return "harness opencode cannot run model '" + m +
+             "': it takes provider/model (e.g. anthropic/claude-sonnet-4-5)";
+    return std::nullopt;
+  }
+  return "unknown harness '" + std::string(harness) + "' (known: claude, codex, opencode)";
+}
+
+std::optional<std::string> check_harness_effort(std::string_view harness, std::string_view effort) {
+  if (effort.empty()) return std::nullopt;
+  auto one_of = [&](std::initializer_list<std::string_view> allowed) {
+    for (auto a : allowed)
+      if (a == effort) return true;
+    return false;
+  };
+  if (harness == "claude") {
+    if (one_of({"low", "medium", "high", "max"})) return std::nullopt;
+    return "harness claude takes effort low, medium, high or max, not '" + std::string(effort) +
+           "'";
+  }
+  if (harness == "codex") {
+    if (one_of({"minimal", "low", "medium", "high", "xhigh"})) return std::nullopt;
+    return "harness codex takes effort minimal, low, medium, high or xhigh, not '" +
+           std::string(effort) + "'";
+  }
+  if (harness == "opencode") {
+    for (char c : effort)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        return "harness opencode takes a variant name (e.g. high), not '" + std::string(effort) +
+               "'";
+    return std::nullopt;
+  }
+  return "unknown harness '" + std::string(harness) + "' (known: claude, codex, opencode)";
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    auto pos = s.find(sep);
+    parts.push_back(s.substr(0, pos));
+    if (pos == std::string_view::npos) break;
+    s.remove_prefix(pos + 1);
+  }
+  return parts;
+}
+
+bool parse_double(std::string_view s, double& out) {
+  std::string text(trim(s));
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(text.c_str(), &end);
+  return errno == 0 && *end == '\0' && out >= 0;
+}
+
+}  // namespace
+
+Result<TokenPriceTable> parse_price_table(std::string_view text) {
+  TokenPriceTable table;
+  for (auto entry : split(text, ';')) {
+    entry = trim(entry);
+    if (entry.empty()) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return make_error("price entry '" + std::string(entry) +
+                        "' is not model=input/cached/output");
+    auto numbers = split(entry.substr(eq + 1), '/');
+    TokenPrice p;
+    if (numbers.size() != 3 || !parse_double(numbers[0], p.input) ||
+        !parse_double(numbers[1], p.cached_input) || !parse_double(numbers[2], p.output))
+      return make_error(
+          "price entry '" + std::string(entry) +
+          "' needs three non-negative numbers input/cached/output (USD per million tokens)");
+    table[std::string(trim(entry.substr(0, eq)))] = p;
+  }
+  return table;
+}
+
+Result<std::map<std::string, std::string>> parse_env_list(std::string_view text) {
+  std::map<std::string, std::string> env;
+  for (auto entry : split(text, ';')) {
+    entry = trim(entry);
+    if (entry.empty()) continue;
+    auto eq = entry.find('=');
+    std::string name(entry.substr(0, eq));
+    bool valid =
+        eq != std::string_view::npos && !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name)
+      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '_');
+    if (!valid)
+      return make_error("environment entry '" + std::string(entry) + "' is not NAME=value");
+    env[name] = std::string(entry.substr(eq + 1));
+  }
+  return env;
+}
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
@@ -197,8 +380,52 @@ const std::vector<ConfigKey>& config_keys() {
        "a number of jobs, 1 to 10000", int_key(&ServerConfig::queue_max_running_per_installation, 1, 10000)},
       {"queue.lease_seconds", "BOTTEGA_QUEUE_LEASE_SECONDS", "seconds, 1 to 86400",
        seconds_key(&ServerConfig::queue_lease)},
+      {"agents.sandbox", "BOTTEGA_AGENTS_SANDBOX", "on or off", apply_sandbox},
+      {"agents.timeout_minutes", "BOTTEGA_AGENTS_TIMEOUT_MINUTES", "minutes, 1 to 10080",
+       minutes_key(&ServerConfig::agent_timeout)},
+      {"agents.idle_timeout_minutes", "BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES", "minutes, 1 to 10080",
+       minutes_key(&ServerConfig::agent_idle_timeout)},
   };
-  return keys;
+  static const std::vector<ConfigKey> all = [] {
+    std::vector<ConfigKey> v = keys;
+    // The paths and names must outlive the table: keep them in static storage.
+    static std::deque<std::string> names;  // stable addresses
+    auto add = [&v](const std::string& path, const std::string& env, const char* expected,
+                    Apply apply) {
+      names.push_back(path);
+      const char* p = names.back().c_str();
+      names.push_back(env);
+      v.push_back({p, names.back().c_str(), expected, std::move(apply)});
+    };
+    for (const char* h : {"claude", "codex", "opencode"}) {
+      std::string base = std::string("harnesses.") + h + ".";
+      std::string env = "BOTTEGA_HARNESS_" + upper(h) + "_";
+      add(base + "binary", env + "BINARY", "path of the CLI, or a name on PATH",
+          harness_key(h, &HarnessConfig::binary, false));
+      add(base + "base_url", env + "BASE_URL", "an http(s):// URL of the model API",
+          harness_key(h, &HarnessConfig::base_url, true));
+      add(base + "api_key", env + "API_KEY",
+          "the API key, or env:NAME to read it from variable NAME",
+          harness_key(h, &HarnessConfig::api_key, false));
+      add(base + "extra_env", env + "EXTRA_ENV", "NAME=value pairs separated by ';'",
+          harness_key(h, &HarnessConfig::extra_env, false));
+      add(base + "prices", env + "PRICES",
+          "model=input/cached/output entries (USD per million tokens) separated by ';'",
+          harness_key(h, &HarnessConfig::prices, false));
+    }
+    for (const char* r : {"plan", "implement", "review", "fix"}) {
+      std::string base = std::string("roles.") + r + ".";
+      std::string env = "BOTTEGA_ROLE_" + upper(r) + "_";
+      add(base + "harness", env + "HARNESS", "claude, codex or opencode",
+          role_key(r, &RoleConfig::harness));
+      add(base + "model", env + "MODEL", "a model the role's harness can run",
+          role_key(r, &RoleConfig::model));
+      add(base + "effort", env + "EFFORT", "an effort level the role's harness takes",
+          role_key(r, &RoleConfig::effort));
+    }
+    return v;
+  }();
+  return all;
 }
 
 EnvLookup process_environment() {
@@ -265,6 +492,52 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
                      ": required when `" + (cert_missing ? "tls.key" : "tls.cert") +
                      "` is set; expected " + (cert_missing ? "path of a PEM certificate chain file"
                                                             : "path of a PEM private key file"));
+  }
+
+  // Harnesses: resolve env:NAME keys, check the lists; roles: a known
+  // harness and a model and effort it can take (never a default model).
+  for (auto& [name, h] : config.harnesses) {
+    const std::string base = "harnesses." + name + ".";
+    const std::string env_base = "BOTTEGA_HARNESS_" + upper(name) + "_";
+    if (h.api_key.rfind("env:", 0) == 0) {
+      std::string var = h.api_key.substr(4);
+      auto v = var.empty() ? std::nullopt : env(var);
+      if (!v || v->empty())
+        errors.push_back("`" + base + "api_key` at " +
+                         where((base + "api_key").c_str(), (env_base + "API_KEY").c_str()) +
+                         ": environment variable '" + var +
+                         "' is not set; expected the API key, or env:NAME");
+      else
+        h.api_key = *v;
+    }
+    if (auto r = parse_env_list(h.extra_env); !r)
+      errors.push_back("`" + base + "extra_env` at " +
+                       where((base + "extra_env").c_str(), (env_base + "EXTRA_ENV").c_str()) +
+                       ": " + r.error().message);
+    if (auto r = parse_price_table(h.prices); !r)
+      errors.push_back("`" + base + "prices` at " +
+                       where((base + "prices").c_str(), (env_base + "PRICES").c_str()) + ": " +
+                       r.error().message);
+  }
+  for (const auto& [role, r] : config.roles) {
+    const std::string base = "roles." + role + ".";
+    const std::string env_base = "BOTTEGA_ROLE_" + upper(role) + "_";
+    auto at = [&](const char* field) {
+      std::string w = where((base + field).c_str(), (env_base + upper(field)).c_str());
+      return w.rfind("(not set", 0) == 0 ? w : "at " + w;
+    };
+    if (!is_known_harness(r.harness)) {
+      errors.push_back("`" + base + "harness` " + at("harness") + ": " +
+                       (r.harness.empty()
+                            ? std::string("required when another roles.") + role + " key is set"
+                            : "unknown harness '" + r.harness + "'") +
+                       "; expected claude, codex or opencode");
+      continue;
+    }
+    if (auto e = check_harness_model(r.harness, r.model))
+      errors.push_back("`" + base + "model` " + at("model") + ": " + *e);
+    if (auto e = check_harness_effort(r.harness, r.effort))
+      errors.push_back("`" + base + "effort` " + at("effort") + ": " + *e);
   }
 
   if (!errors.empty()) {

@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/base/result.h"
@@ -20,6 +22,22 @@
 namespace bottega {
 
 enum class LogFormatSetting { automatic, text, json };
+
+// One coding-agent CLI (harnesses.<name>.*): see spec/agents.md.
+struct HarnessConfig {
+  std::string binary;     // path of the CLI, or a name looked up on PATH
+  std::string base_url;   // the model API endpoint; empty: the CLI's default
+  std::string api_key;    // resolved: the key itself (an `env:NAME` setting is read at load)
+  std::string extra_env;  // "NAME=value;NAME2=value", checked at load
+  std::string prices;     // "model=input/cached/output;…" USD per million tokens, checked at load
+};
+
+// Which harness, model and effort a workflow role runs with (roles.<role>.*).
+struct RoleConfig {
+  std::string harness;
+  std::string model;
+  std::string effort;
+};
 
 struct ServerConfig {
   std::string config_file;  // the YAML file it was read from; empty if none
@@ -53,6 +71,15 @@ struct ServerConfig {
   int queue_max_running_per_installation = 8;
   std::chrono::seconds queue_lease{30};
 
+  // Agents: one entry per harness (claude, codex, opencode), always present.
+  std::map<std::string, HarnessConfig> harnesses = {{"claude", {"claude", "", "", "", ""}},
+                                                    {"codex", {"codex", "", "", "", ""}},
+                                                    {"opencode", {"opencode", "", "", "", ""}}};
+  std::map<std::string, RoleConfig> roles;  // plan, implement, review, fix; only those set
+  bool agent_sandbox = true;
+  std::chrono::seconds agent_timeout{std::chrono::minutes(60)};
+  std::chrono::seconds agent_idle_timeout{std::chrono::minutes(10)};
+
   bool tls_enabled() const { return !tls_cert.empty(); }
 };
 
@@ -70,6 +97,31 @@ const std::vector<ConfigKey>& config_keys();
 // Returns the value of an environment variable, or nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
+
+// Agent harness rules: which models and effort levels each harness (claude,
+// codex, opencode) takes, and the harness settings that need parsing. They
+// live here so the configuration is checked whole at start; engine/agents
+// uses the same functions. Pure.
+bool is_known_harness(std::string_view name);
+// nullopt when `harness` can run `model`, otherwise why not. Claude Code
+// takes Anthropic models (claude-…, opus, sonnet, haiku); Codex takes
+// OpenAI-style names (not another vendor's, not provider/model); OpenCode
+// takes provider/model. An empty model is refused: never a default model.
+std::optional<std::string> check_harness_model(std::string_view harness, std::string_view model);
+// nullopt when `harness` takes `effort` (empty: the CLI's default).
+std::optional<std::string> check_harness_effort(std::string_view harness, std::string_view effort);
+
+// USD per million tokens, for CLIs that report no cost (Codex).
+struct TokenPrice {
+  double input = 0;
+  double cached_input = 0;
+  double output = 0;
+};
+using TokenPriceTable = std::map<std::string, TokenPrice>;  // by model name
+// "model=input/cached/output;…" ("" is an empty table); fails naming the bad entry.
+Result<TokenPriceTable> parse_price_table(std::string_view text);
+// "NAME=value;NAME2=value"; fails naming the bad entry.
+Result<std::map<std::string, std::string>> parse_env_list(std::string_view text);
 
 // Loads `file` (may be empty: environment and defaults only) and applies
 // the environment on top. On failure the error lists every bad key with its

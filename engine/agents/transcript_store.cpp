@@ -1,0 +1,249 @@
+#include "engine/agents/transcript_store.h"
+
+#include <cstdio>
+#include <ctime>
+#include <pqxx/pqxx>
+#include <pqxx/stream_to>
+
+#include "config/base/log.h"
+#include "engine/db/database.h"
+
+namespace bottega::agents {
+namespace {
+
+std::string timestamp(Clock::time_point t) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(micros % 1000000));
+  return buf;
+}
+
+std::optional<EventKind> kind_from(std::string_view s) {
+  for (auto k : {EventKind::user, EventKind::assistant, EventKind::thinking, EventKind::tool_use,
+                 EventKind::tool_result, EventKind::system, EventKind::result, EventKind::error})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+template <class F>
+auto guarded(const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return make_error(std::string("transcript store: ") + what + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Result<int64_t> TranscriptStore::begin_run(const RunStart& run) {
+  return guarded("cannot record the start of a run", [&]() -> Result<int64_t> {
+    auto lease = db_.acquire();
+    if (!lease) return lease.error();
+    pqxx::work tx(**lease);
+    auto r = tx.exec_params(
+        "INSERT INTO agent_runs (task_id, role, harness, model, effort, started_at) "
+        "VALUES (NULLIF($1, '')::bigint, $2, $3, $4, $5, $6::timestamptz) RETURNING id",
+        run.task_id ? std::to_string(*run.task_id) : std::string(), run.role, run.harness,
+        run.model, run.effort, timestamp(clock_.now()));
+    tx.commit();
+    return r[0][0].as<int64_t>();
+  });
+}
+
+Result<void> TranscriptStore::finish_run(int64_t run_id, const Outcome& o) {
+  return guarded("cannot record the end of a run", [&]() -> Result<void> {
+    auto lease = db_.acquire();
+    if (!lease) return lease.error();
+    pqxx::work tx(**lease);
+    char cost[64] = "";
+    if (o.usage.cost_usd) std::snprintf(cost, sizeof cost, "%.6f", *o.usage.cost_usd);
+    auto r = tx.exec_params(
+        "UPDATE agent_runs SET status = $2, message = $3, exit_code = NULLIF($4, '')::integer, "
+        "session_id = NULLIF($5, ''), stderr_tail = $6, input_tokens = $7, cached_input_tokens = "
+        "$8, "
+        "cache_write_tokens = $9, output_tokens = $10, reasoning_tokens = $11, "
+        "cost_usd = NULLIF($12, '')::numeric, ended_at = $13::timestamptz WHERE id = $1",
+        run_id, std::string(to_string(o.kind)), o.message,
+        o.exit_code ? std::to_string(*o.exit_code) : std::string(), o.session_id, o.stderr_tail,
+        o.usage.input_tokens, o.usage.cached_input_tokens, o.usage.cache_write_tokens,
+        o.usage.output_tokens, o.usage.reasoning_tokens, std::string(cost),
+        timestamp(clock_.now()));
+    if (r.affected_rows() != 1)
+      return make_error("transcript store: no run " + std::to_string(run_id));
+    tx.commit();
+    return {};
+  });
+}
+
+Result<void> TranscriptStore::append(int64_t run_id, const std::vector<StoredEvent>& events) {
+  if (events.empty()) return {};
+  return guarded("cannot append events", [&]() -> Result<void> {
+    auto lease = db_.acquire();
+    if (!lease) return lease.error();
+    pqxx::work tx(**lease);
+    {
+      pqxx::stream_to copy(tx, "agent_events",
+                           std::vector<std::string>{"run_id", "seq", "kind", "data"});
+      for (const auto& e : events)
+        copy << std::make_tuple(run_id, e.seq, std::string(to_string(e.kind)), e.json);
+      copy.complete();
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<RunRow> TranscriptStore::run(int64_t run_id) {
+  return guarded("cannot read a run", [&]() -> Result<RunRow> {
+    auto lease = db_.acquire();
+    if (!lease) return lease.error();
+    pqxx::read_transaction tx(**lease);
+    auto r = tx.exec_params(
+        "SELECT harness, model, effort, coalesce(session_id, ''), status, message, stderr_tail, "
+        "exit_code, "
+        "input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, "
+        "cost_usd, "
+        "ended_at IS NOT NULL FROM agent_runs WHERE id = $1",
+        run_id);
+    if (r.empty()) return make_error("transcript store: no run " + std::to_string(run_id));
+    const auto& row = r[0];
+    RunRow out;
+    out.id = run_id;
+    out.harness = row[0].c_str();
+    out.model = row[1].c_str();
+    out.effort = row[2].c_str();
+    out.session_id = row[3].c_str();
+    out.status = row[4].c_str();
+    out.message = row[5].c_str();
+    out.stderr_tail = row[6].c_str();
+    if (!row[7].is_null()) out.exit_code = row[7].as<int>();
+    out.usage.input_tokens = row[8].as<int64_t>();
+    out.usage.cached_input_tokens = row[9].as<int64_t>();
+    out.usage.cache_write_tokens = row[10].as<int64_t>();
+    out.usage.output_tokens = row[11].as<int64_t>();
+    out.usage.reasoning_tokens = row[12].as<int64_t>();
+    if (!row[13].is_null()) out.usage.cost_usd = row[13].as<double>();
+    out.ended = row[14].as<bool>();
+    return out;
+  });
+}
+
+Result<std::vector<StoredEvent>> TranscriptStore::events(int64_t run_id) {
+  return guarded("cannot read events", [&]() -> Result<std::vector<StoredEvent>> {
+    auto lease = db_.acquire();
+    if (!lease) return lease.error();
+    pqxx::read_transaction tx(**lease);
+    auto r = tx.exec_params(
+        "SELECT seq, kind, data::text FROM agent_events WHERE run_id = $1 ORDER BY seq", run_id);
+    std::vector<StoredEvent> out;
+    out.reserve(r.size());
+    for (const auto& row : r)
+      out.push_back({row[0].as<int32_t>(), kind_from(row[1].c_str()).value_or(EventKind::system),
+                     row[2].c_str()});
+    return out;
+  });
+}
+
+Result<Usage> TranscriptStore::session_usage(const std::string& harness,
+                                             const std::string& session_id) {
+  return guarded("cannot read a session's usage", [&]() -> Result<Usage> {
+    auto lease = db_.acquire();
+    if (!lease) return lease.error();
+    pqxx::read_transaction tx(**lease);
+    auto r = tx.exec_params(
+        "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(cached_input_tokens), 0), "
+        "coalesce(sum(cache_write_tokens), 0), coalesce(sum(output_tokens), 0), "
+        "coalesce(sum(reasoning_tokens), 0) FROM agent_runs WHERE harness = $1 AND session_id = $2 "
+        "AND ended_at IS NOT NULL",
+        harness, session_id);
+    Usage u;
+    u.input_tokens = r[0][0].as<int64_t>();
+    u.cached_input_tokens = r[0][1].as<int64_t>();
+    u.cache_write_tokens = r[0][2].as<int64_t>();
+    u.output_tokens = r[0][3].as<int64_t>();
+    u.reasoning_tokens = r[0][4].as<int64_t>();
+    return u;
+  });
+}
+
+TranscriptWriter::TranscriptWriter(TranscriptStore& store, int64_t run_id,
+                                   TranscriptWriterOptions options)
+    : store_(store), run_id_(run_id), options_(options) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+TranscriptWriter::~TranscriptWriter() {
+  if (thread_.joinable()) (void)close();
+}
+
+void TranscriptWriter::on_event(const Event& event) {
+  StoredEvent stored;
+  stored.kind = event.kind;
+  append_json(event, stored.json);  // serialized here, outside the lock
+  std::unique_lock lock(mutex_);
+  space_.wait(lock, [&] {
+    return (pending_.size() < options_.max_pending &&
+            (pending_bytes_ < options_.max_pending_bytes || pending_.empty())) ||
+           closing_;
+  });
+  stored.seq = next_seq_++;
+  pending_bytes_ += stored.json.size();
+  pending_.push_back(std::move(stored));
+  if (pending_.size() >= options_.max_batch) wake_.notify_one();
+}
+
+void TranscriptWriter::loop() {
+  std::vector<StoredEvent> batch;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait_for(lock, options_.flush_interval,
+                   [&] { return closing_ || pending_.size() >= options_.max_batch; });
+    if (pending_.empty()) {
+      if (closing_) return;
+      continue;
+    }
+    std::size_t n = std::min(pending_.size(), options_.max_batch);
+    batch.assign(std::make_move_iterator(pending_.begin()),
+                 std::make_move_iterator(pending_.begin() + n));
+    pending_.erase(pending_.begin(), pending_.begin() + n);
+    for (const auto& e : batch) pending_bytes_ -= e.json.size();
+    space_.notify_all();
+    lock.unlock();
+    auto r = store_.append(run_id_, batch);
+    if (!r) r = store_.append(run_id_, batch);  // one retry: a dropped pooled connection
+    lock.lock();
+    if (r) {
+      written_ += batch.size();
+    } else {
+      component_log("agents").error("dropping {} transcript events of run {}: {}", batch.size(),
+                                    run_id_, r.error().message);
+      if (!error_) error_ = r.error();
+    }
+  }
+}
+
+Result<void> TranscriptWriter::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  wake_.notify_all();
+  space_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  if (error_) return *error_;
+  return {};
+}
+
+std::size_t TranscriptWriter::written() const {
+  std::lock_guard lock(mutex_);
+  return written_;
+}
+
+}  // namespace bottega::agents

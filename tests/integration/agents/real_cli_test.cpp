@@ -1,0 +1,165 @@
+// The real agent CLIs (npm, pinned in tests/support/npm-packages.txt and
+// installed by deploy/test.sh into $BOTTEGA_NPM_DIR), each run through
+// `bottega agent` in the sandbox against the fake model API: one tool call
+// that writes a file, then a final text; then a resumed turn.
+// Nothing is skipped: a missing CLI fails the test, saying why.
+#include <simdjson.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "tests/integration/agents/agent_fixture.h"
+#include "tests/support/fake_model_api/fake_model_api.h"
+
+namespace bottega::agents::testing {
+namespace {
+
+struct TurnResult {
+  int status = -1;
+  std::vector<std::string> lines;
+  std::string outcome, session_id;
+  int64_t input_tokens = 0, output_tokens = 0;
+  std::string output;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+TurnResult run_turn(const std::string& command) {
+  TurnResult r;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::size_t start = 0;
+  while (start < r.output.size()) {
+    auto nl = r.output.find('\n', start);
+    if (nl == std::string::npos) nl = r.output.size();
+    r.lines.push_back(r.output.substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (r.lines.empty()) return r;
+  simdjson::dom::parser parser;
+  simdjson::dom::object o;
+  if (parser.parse(r.lines.back()).get(o)) return r;
+  std::string_view v;
+  if (!o["outcome"].get(v)) r.outcome = v;
+  if (!o["session_id"].get(v)) r.session_id = v;
+  simdjson::dom::object usage;
+  if (!o["usage"].get(usage)) {
+    if (usage["input_tokens"].get(r.input_tokens)) r.input_tokens = -1;
+    if (usage["output_tokens"].get(r.output_tokens)) r.output_tokens = -1;
+  }
+  return r;
+}
+
+struct Cli {
+  const char* harness;
+  const char* model;
+  const char* endpoint_suffix;  // appended to the fake API's base URL
+};
+
+void PrintTo(const Cli& cli, std::ostream* os) { *os << cli.harness; }
+
+class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> {
+ protected:
+  std::string cli_binary() {
+    const char* npm = std::getenv("BOTTEGA_NPM_DIR");
+    if (!npm || !*npm) {
+      ADD_FAILURE() << "BOTTEGA_NPM_DIR is not set: run the tests through ./deploy/test.sh, which "
+                       "installs the "
+                       "pinned agent CLIs from npm (tests/support/npm-packages.txt)";
+      return {};
+    }
+    std::string path =
+        std::string(npm) + "/" + GetParam().harness + "/node_modules/.bin/" + GetParam().harness;
+    if (::access(path.c_str(), X_OK) != 0) {
+      ADD_FAILURE()
+          << path
+          << " is missing: deploy/test.sh installs it with npm (is the npm registry reachable?)";
+      return {};
+    }
+    return path;
+  }
+
+  std::string command(const std::string& binary, const std::string& base_url,
+                      const std::string& extra) {
+    std::string h = GetParam().harness;
+    std::string upper = h == "claude" ? "CLAUDE" : h == "codex" ? "CODEX" : "OPENCODE";
+    std::string prefix = "BOTTEGA_HARNESS_" + upper + "_";
+    return "env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 BOTTEGA_LOG_LEVEL=warn "
+           "BOTTEGA_DATA_DIR=" +
+           quote((root_ / "data").string()) +
+           " BOTTEGA_AGENTS_TIMEOUT_MINUTES=2 BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES=1 " + prefix +
+           "BINARY=" + quote(binary) + " " + prefix + "BASE_URL=" + quote(base_url) + " " + prefix +
+           "API_KEY=sk-fake-" + h + " " + prefix +
+           "EXTRA_ENV=" + quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + quote(BOTTEGA_BINARY) +
+           " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
+           quote(worktree()) + " --run-dir " + quote(run_dir()) + " --sandbox on " + extra;
+  }
+};
+
+TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
+  std::string binary = cli_binary();
+  ASSERT_FALSE(binary.empty());
+  ASSERT_EQ(std::system(("git init -q " + quote(worktree())).c_str()), 0);
+  bottega::testing::FakeModelApi api("echo written-by-the-agent > agent.txt");
+  auto started = api.start();
+  ASSERT_TRUE(started) << started.error().message;
+  const std::string base = api.base_url() + GetParam().endpoint_suffix;
+
+  auto first = run_turn(command(binary, base, quote("Write the file agent.txt.")));
+  EXPECT_EQ(first.status, 0) << first.output;
+  EXPECT_EQ(first.outcome, "succeeded") << first.output;
+  EXPECT_EQ(read(fs::path(worktree()) / "agent.txt"), "written-by-the-agent\n") << first.output;
+  EXPECT_FALSE(first.session_id.empty()) << first.output;
+  EXPECT_GT(first.input_tokens, 0) << first.output;
+  EXPECT_GT(first.output_tokens, 0) << first.output;
+  bool saw_tool_use = false, saw_result = false, saw_final_text = false;
+  for (const auto& l : first.lines) {
+    saw_tool_use = saw_tool_use || l.find("\"kind\":\"tool_use\"") != std::string::npos;
+    saw_result = saw_result || l.find("\"kind\":\"result\"") != std::string::npos;
+    saw_final_text = saw_final_text || l.find("Done: the file is written.") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_tool_use && saw_result && saw_final_text) << first.output;
+  auto requests = api.requests();
+  ASSERT_FALSE(requests.empty());
+  bool keyed = false;
+  for (const auto& r : requests)
+    keyed = keyed || r.authorization.find("sk-fake-") != std::string::npos;
+  EXPECT_TRUE(keyed) << "the harness's API key never reached the model API";
+
+  fs::remove(fs::path(worktree()) / "agent.txt");
+  auto second = run_turn(
+      command(binary, base, "--resume " + quote(first.session_id) + " " + quote("Once more.")));
+  EXPECT_EQ(second.status, 0) << second.output;
+  EXPECT_EQ(second.outcome, "succeeded") << second.output;
+  EXPECT_EQ(second.session_id, first.session_id) << second.output;
+  EXPECT_TRUE(fs::exists(fs::path(worktree()) / "agent.txt")) << second.output;
+  // The fake API charges every request the same: a turn's usage (a delta for
+  // Codex, whose counts are cumulative over the thread) is the same again.
+  EXPECT_EQ(second.input_tokens, first.input_tokens) << second.output;
+  EXPECT_EQ(second.output_tokens, first.output_tokens) << second.output;
+  // The resumed conversation carried the first turn's history to the model.
+  auto later = api.requests();
+  bool history = false;
+  for (std::size_t i = requests.size(); i < later.size(); ++i)
+    history = history || later[i].body.find("Write the file agent.txt.") != std::string::npos;
+  EXPECT_TRUE(history) << "the resumed turn did not send the earlier conversation";
+}
+
+INSTANTIATE_TEST_SUITE_P(Clis, RealCliTest,
+                         ::testing::Values(Cli{"claude", "claude-sonnet-4-5", ""},
+                                           Cli{"codex", "gpt-5", "/v1"},
+                                           Cli{"opencode", "fake/fake-model", "/v1"}),
+                         [](const auto& info) { return std::string(info.param.harness); });
+
+}  // namespace
+}  // namespace bottega::agents::testing
