@@ -32,20 +32,6 @@ RealSleeper& RealSleeper::instance() {
   return sleeper;
 }
 
-std::string GitHubError::describe() const {
-  std::string out = route.empty() ? std::string("GitHub") : route;
-  switch (kind) {
-    case Kind::http: out += ": HTTP " + std::to_string(status); break;
-    case Kind::transport: out += ": connection failed"; break;
-    case Kind::rate_limited: out += ": rate limited"; break;
-    case Kind::auth: out += ": App authentication failed"; break;
-    case Kind::decode: out += ": unreadable answer"; break;
-  }
-  if (!message.empty()) out += ": " + message;
-  if (!request_id.empty()) out += " (request " + request_id + ")";
-  return out;
-}
-
 std::string reaction_name(Reaction r) {
   switch (r) {
     case Reaction::plus_one: return "+1";
@@ -618,8 +604,16 @@ struct GitHubClient::Impl {
       }
       const auto started = clock.steady_now();
       auto reply = transport.send(http);
-      const auto ms =
-          std::chrono::duration_cast<milliseconds>(clock.steady_now() - started).count();
+      const auto finished = clock.steady_now();
+      const auto ms = std::chrono::duration_cast<milliseconds>(finished - started).count();
+      if (spaced) {
+        // Spacing counts from the end of this mutation, so the next one
+        // reaches GitHub at least mutation_spacing later whatever this one
+        // spent waiting for a token or a pooled connection.
+        std::lock_guard lock(quota_mutex);
+        auto& q = quotas[call.installation];
+        q.next_mutation = std::max(q.next_mutation, finished + options.mutation_spacing);
+      }
       if (!reply) {
         log().warn("{} {} failed after {} ms (attempt {}): {}", call.method, call.route, ms, attempt,
                    reply.error().message);

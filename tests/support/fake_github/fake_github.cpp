@@ -1794,7 +1794,10 @@ struct FakeGitHub::Impl {
       Response res;
       res.status = 302;
       res.content_type.clear();
-      res.headers.emplace_back("location", web_base() + "/_blobs/logs/" + p["job_id"] + "?sig=" +
+      // Another origin (localhost, not 127.0.0.1), as GitHub's blob storage is:
+      // the client must not send its token there.
+      res.headers.emplace_back("location", scheme + "://localhost:" + std::to_string(server->port()) +
+                                               "/_blobs/logs/" + p["job_id"] + "?sig=" +
                                                hmac_sha256_hex(blob_secret, p["job_id"]));
       return res;
     }
