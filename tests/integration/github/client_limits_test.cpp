@@ -205,11 +205,11 @@ TEST_F(ClientLimits, DroppedConnectionIsRetried) {
 
 TEST_F(ClientLimits, SlowAnswerTimesOutAndIsRetried) {
   auto options = client_options();
-  options.read_timeout = 300ms;
+  options.read_timeout = 1000ms;
   auto client = make_client(options);
   ASSERT_TRUE(client);
   auto f = fault(Fault::Kind::slow);
-  f.delay = 1500ms;
+  f.delay = 2500ms;
   fake_->inject_fault("GET", kRepoRoute, f);
   auto r = read_repo(*client);
   ASSERT_TRUE(r.ok()) << r.error().describe();

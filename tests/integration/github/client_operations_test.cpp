@@ -2,7 +2,10 @@
 // and how it reads GitHub's answers, the ETag cache, the redirect to job
 // logs, pagination, and the App's webhook deliveries.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/github/github_fixture.h"
@@ -23,6 +26,31 @@ class ClientOperations : public GitHubFixture {
   }
   std::unique_ptr<github::GitHubClient> client_;
 };
+
+TEST_F(ClientOperations, LogsOneLinePerRequestWithoutTheToken) {
+  // A plain sink (no redaction), so the test sees what the client writes.
+  std::ostringstream text;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
+  auto comment = client_->create_issue_comment(repo_, issue, "hello");
+  auto missing = client_->get_pull(repo_, 77);
+  auto token = client_->installation_token(installation_);
+  auto jwt = client_->app_jwt();
+  spdlog::set_default_logger(previous);
+  ASSERT_TRUE(comment.ok() && token.ok() && jwt.ok());
+  ASSERT_FALSE(missing.ok());
+
+  const std::string log = text.str();
+  EXPECT_NE(log.find("[github] [info] POST /app/installations/{installation_id}/access_tokens 201 "), std::string::npos) << log;
+  EXPECT_NE(log.find("[github] [info] POST /repos/{owner}/{repo}/issues/{issue_number}/comments 201 "), std::string::npos) << log;
+  EXPECT_NE(log.find("[github] [info] GET /repos/{owner}/{repo}/pulls/{pull_number} 404 "), std::string::npos) << log;
+  EXPECT_NE(log.find("remaining=4998"), std::string::npos) << log;
+  EXPECT_EQ(log.find(*token), std::string::npos);
+  EXPECT_EQ(log.find(jwt->substr(0, 40)), std::string::npos);
+}
 
 TEST_F(ClientOperations, ReadsTheRepositoryConfigFile) {
   auto file = client_->get_file_contents(repo_, ".github/bottega.yml");
@@ -70,7 +98,9 @@ TEST_F(ClientOperations, IssueCommentsCreateUpdateAndListAcrossPages) {
   ASSERT_EQ(all->size(), 105u);
   EXPECT_EQ(all->front().body, "c0");
   EXPECT_EQ(all->back().body, "Plan v2");
-  EXPECT_EQ(seen("/repos/{owner}/{repo}/issues/{issue_number}/comments", "GET").size(), 2u);
+  auto pages = seen("/repos/{owner}/{repo}/issues/{issue_number}/comments", "GET");
+  ASSERT_EQ(pages.size(), 2u);
+  EXPECT_TRUE(pages[0].gzipped);  // the client accepts gzip and decodes it
 }
 
 TEST_F(ClientOperations, ReactionsOnIssueAndReviewComments) {

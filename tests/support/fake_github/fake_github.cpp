@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <boost/json/array.hpp>
@@ -130,6 +131,20 @@ struct Body {
     valid = !parser.parse(text).get(root) && !root.get_object().get(o);
   }
 };
+
+std::string gzip(const std::string& in) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, in.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
 
 Response json_response(int status, const json::value& v) {
   Response r;
@@ -1236,6 +1251,13 @@ struct FakeGitHub::Impl {
       }
       res.headers.emplace_back("x-github-request-id", upper(random_alnum(8)) + ":" + upper(random_alnum(6)));
       res.headers.emplace_back("x-github-api-version-selected", "2022-11-28");
+    }
+    // Like GitHub, larger answers are gzipped for clients that accept it.
+    if (!git_route && !res.drop && res.body.size() >= 1024 &&
+        req.header("accept-encoding").find("gzip") != std::string::npos) {
+      res.body = gzip(res.body);
+      res.headers.emplace_back("content-encoding", "gzip");
+      entry.gzipped = true;
     }
     entry.status = res.drop ? 0 : res.status;
     log.push_back(std::move(entry));

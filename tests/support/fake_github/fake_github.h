@@ -62,6 +62,7 @@ struct LoggedRequest {
   std::string auth;   // "jwt", "token", "basic", "none", "bad"
   int64_t installation_id = 0;
   std::string if_none_match;
+  bool gzipped = false;  // the answer was sent gzip-encoded (client sent Accept-Encoding: gzip)
   std::string body;
   std::chrono::steady_clock::time_point at;
 };

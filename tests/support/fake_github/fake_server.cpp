@@ -86,7 +86,11 @@ struct FakeServer::Impl {
   std::thread accept_thread;
   std::mutex mutex;
   std::set<int> open_fds;
-  std::list<std::thread> connection_threads;
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+  };
+  std::list<Worker> connection_threads;
   std::atomic<bool> stopping{false};
   uint16_t port = 0;
   bool running = false;
@@ -172,10 +176,22 @@ struct FakeServer::Impl {
       if (stopping) return;
       if (ec) continue;
       std::lock_guard lock(mutex);
-      connection_threads.emplace_back(
-          [this, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-            connection(std::move(*s));
-          });
+      // Join the threads of connections that have ended (a long-running
+      // fake-github would otherwise keep every finished thread).
+      for (auto it = connection_threads.begin(); it != connection_threads.end();) {
+        if (it->done->load()) {
+          it->thread.join();
+          it = connection_threads.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      Worker w;
+      w.thread = std::thread([this, done = w.done, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
+        connection(std::move(*s));
+        done->store(true);
+      });
+      connection_threads.push_back(std::move(w));
     }
   }
 };
@@ -228,13 +244,13 @@ void FakeServer::stop() {
   beast::error_code ignored;
   impl_->acceptor->close(ignored);
   impl_->accept_thread.join();
-  std::list<std::thread> threads;
+  std::list<Impl::Worker> threads;
   {
     std::lock_guard lock(impl_->mutex);
     for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
     threads.swap(impl_->connection_threads);
   }
-  for (auto& t : threads) t.join();
+  for (auto& w : threads) w.thread.join();
 }
 
 }  // namespace bottega::fake_github
