@@ -2514,6 +2514,7 @@ Response FakeGitHub::Impl::control(const Request& req) {
     if (n("status")) f.status = static_cast<int>(n("status"));
     if (body.valid && has(body.root, "retry_after")) f.retry_after = static_cast<int>(n("retry_after"));
     f.delay = std::chrono::milliseconds(n("delay_ms"));
+    if (body.valid && has(body.root, "reset_in")) f.reset_in = std::chrono::seconds(n("reset_in"));
     f.times = n("times") ? static_cast<int>(n("times")) : 1;
     self->inject_fault(s("method").empty() ? "*" : s("method"), s("route"), f);
     return json_response(200, json::object());
