@@ -746,6 +746,12 @@ struct GitHubClient::Impl {
       for (dom::element e : arr) each(e);
       auto next = next_link(r->link);
       if (next.empty()) return {};
+      // The token goes only to the API's own origin.
+      if (next.rfind(api_base + "/", 0) != 0) {
+        auto e = decode_error(c.method + " " + route);
+        e.message = "pagination link leaves the API origin: " + next;
+        return e;
+      }
       c.absolute_url = next;
     }
     return {};

@@ -218,7 +218,8 @@ TEST_F(ClientOperations, ReviewsAndRepliesToReviewComments) {
 }
 
 TEST_F(ClientOperations, CheckRunsAnnotationsAndTheAppsOwnCheckRun) {
-  auto sha = fake_->commit_files("acme", "widgets", "feature", {{"a.cpp", "int a;\n"}}, "a");
+  // A branch name with a slash travels percent-encoded as one path segment.
+  auto sha = fake_->commit_files("acme", "widgets", "bottega/1-fix", {{"a.cpp", "int a;\n"}}, "a");
   ASSERT_TRUE(sha.ok());
   int64_t build = fake_->add_check_run("acme", "widgets", *sha, "build", "failure", "log\n",
                                        {{"a.cpp", 1, 1, "failure", "error", "expected ';'"}});
@@ -232,7 +233,7 @@ TEST_F(ClientOperations, CheckRunsAnnotationsAndTheAppsOwnCheckRun) {
   EXPECT_EQ(done->conclusion, "success");
   EXPECT_EQ(done->summary, "All good");
 
-  auto runs = client_->list_check_runs_for_ref(repo_, "feature");
+  auto runs = client_->list_check_runs_for_ref(repo_, "bottega/1-fix");
   ASSERT_TRUE(runs.ok()) << runs.error().describe();
   ASSERT_EQ(runs->size(), 2u);
   EXPECT_EQ(runs->at(0).id, build);

@@ -13,7 +13,7 @@
 #include <set>
 #include <thread>
 
-#include "app/http/server.h"
+#include "tests/support/fake_github/fake_server.h"
 #include "github/http_transport.h"
 #include "tests/integration/github/github_fixture.h"
 
@@ -161,16 +161,18 @@ TEST_F(FakeGitHubGit, PushWithAnExpiredTokenIsRefused) {
 
 // ------------------------------------------------------------ webhooks
 
+// The receiver is a FakeServer standing in for the app's endpoint.
 class FakeGitHubWebhooks : public GitHubFixture {
  protected:
   void SetUp() override {
-    receiver_ = std::make_unique<HttpServer>(HttpServerOptions{}, [this](HttpRequest&& r, Responder respond) {
-      {
-        std::lock_guard lock(mutex_);
-        received_.push_back(std::move(r));
-      }
-      respond(HttpResponse::text(202, "accepted\n"));
-    });
+    receiver_ = std::make_unique<fake_github::FakeServer>(fake_github::FakeServerOptions{},
+                                                          [this](const fake_github::Request& r) {
+                                                            std::lock_guard lock(mutex_);
+                                                            received_.push_back(r);
+                                                            fake_github::Response res;
+                                                            res.status = 202;
+                                                            return res;
+                                                          });
     ASSERT_TRUE(receiver_->start().ok());
     start_fake([this](auto& o) {
       o.webhook_url = "http://127.0.0.1:" + std::to_string(receiver_->port()) + "/webhooks/github";
@@ -181,13 +183,13 @@ class FakeGitHubWebhooks : public GitHubFixture {
     GitHubFixture::TearDown();
     receiver_->stop();
   }
-  std::vector<HttpRequest> received() {
+  std::vector<fake_github::Request> received() {
     std::lock_guard lock(mutex_);
     return received_;
   }
   std::mutex mutex_;
-  std::vector<HttpRequest> received_;
-  std::unique_ptr<HttpServer> receiver_;
+  std::vector<fake_github::Request> received_;
+  std::unique_ptr<fake_github::FakeServer> receiver_;
 };
 
 TEST_F(FakeGitHubWebhooks, ScriptedEventsAreSignedAndSentWithUniqueDeliveryIds) {
@@ -210,15 +212,15 @@ TEST_F(FakeGitHubWebhooks, ScriptedEventsAreSignedAndSentWithUniqueDeliveryIds) 
   std::vector<std::string> events;
   for (auto& r : got) {
     EXPECT_EQ(r.method, "POST");
-    EXPECT_EQ(r.path(), "/webhooks/github");
+    EXPECT_EQ(r.path, "/webhooks/github");
     EXPECT_EQ(r.header("content-type"), "application/json");
     EXPECT_EQ(r.header("user-agent").substr(0, 16), "GitHub-Hookshot/");
     EXPECT_EQ(r.header("x-hub-signature-256"), "sha256=" + hmac_hex("s3cret-webhook", r.body));
     EXPECT_EQ(r.header("x-github-delivery").size(), 36u);
-    ids.insert(std::string(r.header("x-github-delivery")));
+    ids.insert(r.header("x-github-delivery"));
     EXPECT_NE(r.body.find("\"installation\":{\"id\":" + std::to_string(installation_)), std::string::npos);
     EXPECT_NE(r.body.find("\"full_name\":\"acme/widgets\""), std::string::npos);
-    events.push_back(std::string(r.header("x-github-event")));
+    events.push_back(r.header("x-github-event"));
   }
   EXPECT_EQ(ids.size(), got.size());
   EXPECT_EQ(events, (std::vector<std::string>{"issues", "issue_comment", "push", "pull_request",

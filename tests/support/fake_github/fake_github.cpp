@@ -341,10 +341,12 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-// Matches path against a template; fills params by name.
-bool match(const std::string& tmpl, const std::string& path, std::map<std::string, std::string>& params) {
+// Matches a raw (still percent-encoded) path against a template; fills
+// params by name, each decoded on its own so "feature%2Fx" stays one ref.
+bool match(const std::string& tmpl, const std::string& raw_path, std::map<std::string, std::string>& params) {
   auto t = split_path(tmpl);
-  auto p = split_path(path);
+  auto p = split_path(raw_path);
+  for (auto& segment : p) segment = percent_decode(segment, false);
   params.clear();
   std::size_t i = 0;
   for (; i < t.size(); ++i) {
@@ -1195,7 +1197,7 @@ struct FakeGitHub::Impl {
       route = "/_blobs/logs/{job_id}";
     } else {
       for (auto& [m, t] : routes()) {
-        if (m == req.method && match(t, req.path, params)) {
+        if (m == req.method && match(t, req.raw_path, params)) {
           route = t;
           break;
         }

@@ -33,7 +33,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
+std::string decode_percent(std::string_view s, bool plus_is_space) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -56,6 +56,8 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
 }
 
 }  // namespace
+
+std::string percent_decode(std::string_view s, bool plus_is_space) { return decode_percent(s, plus_is_space); }
 
 std::string Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -110,7 +112,8 @@ struct FakeServer::Impl {
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
       auto q = req.target.find('?');
-      req.path = percent_decode(std::string_view(req.target).substr(0, q), false);
+      req.raw_path = req.target.substr(0, q);
+      req.path = percent_decode(req.raw_path, false);
       if (q != std::string::npos) req.query = req.target.substr(q + 1);
       for (const auto& f : msg) req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
       req.body = std::move(msg.body());

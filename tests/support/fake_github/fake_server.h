@@ -23,6 +23,7 @@ struct Request {
   std::string method;
   std::string target;  // path?query as sent
   std::string path;    // percent-decoded path
+  std::string raw_path;  // the path as sent (segments still percent-encoded)
   std::string query;   // raw query (without '?')
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
@@ -40,6 +41,9 @@ struct Response {
 };
 
 using RequestHandler = std::function<Response(const Request&)>;
+
+// Decodes %XX escapes (and '+' as a space when asked, for query strings).
+std::string percent_decode(std::string_view s, bool plus_is_space);
 
 struct FakeServerOptions {
   std::string host = "127.0.0.1";
