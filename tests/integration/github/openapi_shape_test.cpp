@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "github/http_transport.h"
@@ -292,6 +293,56 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
   call("GET", "/repos/{owner}/{repo}/compare/{basehead}", r + "/compare/main...feature", 200);
 
   EXPECT_EQ(checked_, 27);
+}
+
+// Every kind of webhook the fake sends, against the webhook payloads in the
+// same description (x-webhooks/<event>-<action>).
+TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
+  int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
+  int64_t comment = fake_->add_comment("acme", "widgets", issue, "alice", "/plan");
+  fake_->add_label_by("acme", "widgets", issue, "alice", "bottega");
+  auto sha = fake_->commit_files("acme", "widgets", "feature", {{"a.cpp", "int a;\n"}}, "a");
+  ASSERT_TRUE(sha.ok());
+  const std::string r = "/repos/acme/widgets";
+  call("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+       r + "/issues/comments/" + std::to_string(comment), 200, R"({"body":"/plan please"})");
+  auto pull = call("POST", "/repos/{owner}/{repo}/pulls", r + "/pulls", 201,
+                   R"({"title":"A","head":"feature","base":"main","body":"Closes #1"})");
+  int pr = static_cast<int>(std::atoll(pull.c_str() + pull.find("\"number\":") + 9));
+  fake_->submit_review("acme", "widgets", pr, "carol", "CHANGES_REQUESTED", "No", {{"a.cpp", 1, "Rename"}});
+  ASSERT_TRUE(fake_->commit_files("acme", "widgets", "feature", {{"b.cpp", "b\n"}}, "b").ok());
+  fake_->add_check_run("acme", "widgets", *sha, "build", "failure", "log\n");
+  call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+       r + "/issues/" + std::to_string(pr) + "/labels", 200, R"({"labels":["bottega: pr"]})");
+  ASSERT_TRUE(fake_->merge_pull("acme", "widgets", pr, "alice").ok());
+  ASSERT_TRUE(fake_->wait_for_webhooks(fake_->webhooks().size(), 5s));
+
+  std::set<std::string> kinds;
+  for (auto& hook : fake_->webhooks()) {
+    std::string key = hook.event + (hook.action.empty() ? "" : "-" + hook.action);
+    for (auto& ch : key)
+      if (ch == '_') ch = '-';
+    kinds.insert(key);
+    SCOPED_TRACE(key);
+    dom::element schema;
+    if (description_.at_pointer("/x-webhooks/" + key + "/post/requestBody/content/application~1json/schema")
+            .get(schema)) {
+      ADD_FAILURE() << "no webhook " << key << " in GitHub's description";
+      continue;
+    }
+    dom::parser p;
+    dom::element value;
+    ASSERT_FALSE(p.parse(hook.body).get(value));
+    ShapeChecker checker(description_);
+    checker.check(value, schema, key);
+    for (auto& e : checker.errors()) ADD_FAILURE() << e;
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"issues-opened", "issue-comment-created", "issue-comment-edited",
+                                          "issues-labeled", "push", "pull-request-opened",
+                                          "pull-request-review-comment-created", "pull-request-review-submitted",
+                                          "pull-request-synchronize", "check-run-completed",
+                                          "check-suite-completed", "pull-request-labeled",
+                                          "pull-request-closed"}));
 }
 
 }  // namespace

@@ -802,6 +802,9 @@ struct FakeGitHub::Impl {
                                            {"pull_request", json::object{{"href", purl}}}}},
                    {"line", c.line},
                    {"original_line", c.line},
+                   {"start_line", nullptr},
+                   {"original_start_line", nullptr},
+                   {"start_side", nullptr},
                    {"side", "RIGHT"},
                    {"subject_type", "line"},
                    {"reactions", reactions_json(url, c.reactions)}};
@@ -2265,11 +2268,29 @@ int64_t FakeGitHub::add_check_run(const std::string& owner, const std::string& r
   impl_->check_runs[c.id] = c;
   auto run = impl_->check_run_json(*r, c);
   impl_->send_event(*r, "check_run", "completed", "github-actions[bot]", json::object{{"check_run", run}});
+  std::string suite_url = impl_->api_base() + "/repos/" + r->full_name() + "/check-suites/" + std::to_string(c.suite_id);
+  auto message = first_line(impl_->git(r->git_dir, {"log", "-1", "--format=%s", sha}).out);
+  auto author = first_line(impl_->git(r->git_dir, {"log", "-1", "--format=%an", sha}).out);
+  json::object person{{"name", author}, {"email", author + "@users.noreply.github.com"}};
   json::object suite{{"id", c.suite_id},
+                     {"node_id", node_id("CheckSuite", c.suite_id)},
+                     {"url", suite_url},
+                     {"check_runs_url", suite_url + "/check-runs"},
                      {"head_sha", sha},
                      {"head_branch", nullptr},
+                     {"before", nullptr},
+                     {"after", sha},
                      {"status", "completed"},
                      {"conclusion", conclusion},
+                     {"created_at", c.started_at},
+                     {"updated_at", c.completed_at},
+                     {"latest_check_runs_count", 1},
+                     {"head_commit", json::object{{"id", sha},
+                                                  {"tree_id", first_line(impl_->git(r->git_dir, {"rev-parse", sha + "^{tree}"}).out)},
+                                                  {"message", message},
+                                                  {"timestamp", c.started_at},
+                                                  {"author", person},
+                                                  {"committer", person}}},
                      {"app", run["app"]},
                      {"pull_requests", run["pull_requests"]}};
   impl_->send_event(*r, "check_suite", "completed", "github-actions[bot]", json::object{{"check_suite", suite}});
