@@ -203,6 +203,22 @@ TEST_F(ClientLimits, DroppedConnectionIsRetried) {
   EXPECT_EQ(calls[1].status, 200);
 }
 
+TEST_F(ClientLimits, KeepAliveConnectionsAreReusedAndAClosedOneIsReplacedAtOnce) {
+  auto client = make_client(client_options());
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(read_repo(*client).ok());
+  EXPECT_EQ(client->connections_opened(), 1u);  // token request and reads on one connection
+
+  // The server closes every connection (as GitHub does with idle ones).
+  fake_->stop();
+  ASSERT_TRUE(fake_->start().ok());
+  auto r = read_repo(*client);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(client->connections_opened(), 2u);
+  EXPECT_TRUE(time_.waits().empty());  // not a failure: no retry back-off
+  EXPECT_EQ(seen(kRepoRoute).size(), 4u);
+}
+
 TEST_F(ClientLimits, SlowAnswerTimesOutAndIsRetried) {
   auto options = client_options();
   options.read_timeout = 1000ms;

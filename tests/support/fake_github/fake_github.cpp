@@ -2097,6 +2097,7 @@ Result<void> FakeGitHub::start() {
   impl_->server = std::make_unique<FakeServer>(so, [this](const Request& r) { return impl_->handle(r); });
   auto started = impl_->server->start();
   if (!started) return started;
+  o.port = impl_->server->port();  // a restart (stop, start) keeps the port and the state
   impl_->hook_stop = false;
   impl_->hook_thread = std::thread([this] { impl_->hook_loop(); });
   return {};

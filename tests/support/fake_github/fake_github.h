@@ -132,8 +132,10 @@ class FakeGitHub {
   FakeGitHub(const FakeGitHub&) = delete;
   FakeGitHub& operator=(const FakeGitHub&) = delete;
 
+  // start() after stop() serves the same state on the same port (as a
+  // GitHub that dropped every connection).
   Result<void> start();
-  void stop();  // also flushes pending webhooks (bounded wait)
+  void stop();  // also flushes pending webhooks (bounded wait), closes every connection
   uint16_t port() const;
   std::string base_url() const;  // http(s)://127.0.0.1:<port>
   // Where git clones from: <base_url>/<owner>/<repo>.git
