@@ -33,6 +33,14 @@ class FakeTime final : public Clock, public github::Sleeper {
     offset_ += d;
     waits_.push_back(d);
   }
+  // Lines the fake time up with the real time again (fake GitHub's token
+  // expiry and rate-limit resets are real time), forgetting the offset.
+  void restart() {
+    std::lock_guard lock(mutex_);
+    system_start_ = std::chrono::system_clock::now();
+    steady_start_ = std::chrono::steady_clock::now();
+    offset_ = std::chrono::milliseconds(0);
+  }
   void advance(std::chrono::milliseconds d) {
     std::lock_guard lock(mutex_);
     offset_ += d;
@@ -103,6 +111,7 @@ class GitHubFixture : public ::testing::Test {
   }
 
   std::unique_ptr<github::GitHubClient> make_client(github::GitHubClientOptions o) {
+    time_.restart();
     auto made = github::GitHubClient::create(std::move(o), time_, time_);
     EXPECT_TRUE(made.ok()) << (made.ok() ? "" : made.error().describe());
     return made.ok() ? std::move(*made) : nullptr;

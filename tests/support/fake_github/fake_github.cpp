@@ -192,6 +192,7 @@ struct PullRec {
   bool draft = false;
   bool merged = false;
   std::chrono::steady_clock::time_point computing_until{};
+  bool null_shown = false;  // an API answer has shown mergeable: null since the last move
   std::string mergeable_key;  // base_sha + head_sha the cached value is for
   std::optional<bool> mergeable_cached;
 };
@@ -647,8 +648,15 @@ struct FakeGitHub::Impl {
   }
 
   // mergeable: null while "computing", else merge-tree's verdict (cached).
-  std::optional<bool> mergeable(RepoRec& r, PullRec& p) {
-    if (p.merged || std::chrono::steady_clock::now() < p.computing_until) return std::nullopt;
+  // After the head or base moves, the first API answer always shows null
+  // (so tests see it whatever the machine's speed), later ones until
+  // mergeable_delay has passed.
+  std::optional<bool> mergeable(RepoRec& r, PullRec& p, bool observed) {
+    if (p.merged) return std::nullopt;
+    if (!p.null_shown || std::chrono::steady_clock::now() < p.computing_until) {
+      if (observed) p.null_shown = true;
+      return std::nullopt;
+    }
     auto base = branch_sha_locked(r, p.base_ref);
     auto head = branch_sha_locked(r, p.head_ref);
     if (base.empty() || head.empty()) return std::nullopt;
@@ -675,7 +683,8 @@ struct FakeGitHub::Impl {
                         {"repo", repo_json(r)}};
   }
 
-  json::object pull_json(RepoRec& r, PullRec& p) {
+  // observed: this goes into an API answer (not a webhook).
+  json::object pull_json(RepoRec& r, PullRec& p, bool observed = false) {
     auto& issue = r.issues[p.number];
     std::string n = std::to_string(p.number);
     std::string url = api_base() + "/repos/" + r.full_name() + "/pulls/" + n;
@@ -686,7 +695,7 @@ struct FakeGitHub::Impl {
       auto b = branch_sha_locked(r, p.base_ref);
       if (!b.empty()) p.base_sha = b;
     }
-    auto m = mergeable(r, p);
+    auto m = mergeable(r, p, observed);
     std::string state = p.merged ? "unknown" : !m ? "unknown" : *m ? "clean" : "dirty";
     json::array labels;
     for (auto& name : issue.labels) labels.push_back(label_json(r, ensure_label(r, name)));
@@ -980,6 +989,7 @@ struct FakeGitHub::Impl {
       if (r.issues[n].state != "open") continue;
       if (p.head_ref == branch || p.base_ref == branch) {
         p.computing_until = std::chrono::steady_clock::now() + options.mergeable_delay;
+        p.null_shown = false;
         p.mergeable_key.clear();
       }
       if (p.head_ref == branch && !after.empty()) {
@@ -1656,7 +1666,7 @@ struct FakeGitHub::Impl {
             std::string owner = colon == std::string::npos ? r.owner : head.substr(0, colon);
             if (lower(owner) != lower(r.owner) || branch != pr.head_ref) continue;
           }
-          all.push_back(pull_json(r, pr));
+          all.push_back(pull_json(r, pr, true));
         }
         return paged(req, all);
       }
@@ -1693,7 +1703,7 @@ struct FakeGitHub::Impl {
       if (!body.root["draft"].get_bool().get(draft)) pr.draft = draft;
       pr.computing_until = std::chrono::steady_clock::now() + options.mergeable_delay;
       r.pulls[n] = pr;
-      auto j = pull_json(r, r.pulls[n]);
+      auto j = pull_json(r, r.pulls[n], true);
       send_event(r, "pull_request", "opened", bot, json::object{{"number", n}, {"pull_request", j}});
       return json_response(201, j);
     }
@@ -1715,7 +1725,7 @@ struct FakeGitHub::Impl {
           }
           issue.updated_at = now_iso();
         }
-        return json_response(200, pull_json(r, pr));
+        return json_response(200, pull_json(r, pr, true));
       }
       if (route == "/repos/{owner}/{repo}/pulls/{pull_number}/reviews") {
         json::array all;
