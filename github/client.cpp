@@ -9,10 +9,12 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <fstream>
 #include <list>
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -781,8 +783,24 @@ GhResult<std::unique_ptr<GitHubClient>> GitHubClient::create(GitHubClientOptions
                                                              const Clock& clock, Sleeper& sleeper) {
   if (options.client_id.empty() && options.app_id.empty())
     return GitHubError::local(GitHubError::Kind::auth, "neither the App's client id nor its id is set");
+  if (options.private_key_pem.empty() && !options.private_key_file.empty()) {
+    std::ifstream in(options.private_key_file, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    if (!in.good() && !in.eof())
+      return GitHubError::local(GitHubError::Kind::auth,
+                                "cannot read the App private key file " + options.private_key_file);
+    options.private_key_pem = content.str();
+    if (options.private_key_pem.empty())
+      return GitHubError::local(GitHubError::Kind::auth,
+                                "the App private key file " + options.private_key_file +
+                                    " is missing or empty");
+  }
   auto probe = make_app_jwt(options.private_key_pem, "probe", clock.now());
-  if (!probe) return GitHubError::local(GitHubError::Kind::auth, probe.error().message);
+  if (!probe)
+    return GitHubError::local(GitHubError::Kind::auth,
+                              probe.error().message +
+                                  (options.private_key_file.empty() ? "" : " (" + options.private_key_file + ")"));
   if (options.api_url.rfind("https://", 0) != 0 && options.api_url.rfind("http://", 0) != 0)
     return GitHubError::local(GitHubError::Kind::auth,
                               "the GitHub API URL must start with https:// (or http://): " + options.api_url);

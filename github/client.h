@@ -52,7 +52,8 @@ struct GitHubClientOptions {
   // The JWT issuer: the client id when set, else the app id.
   std::string app_id;
   std::string client_id;
-  std::string private_key_pem;  // the App's RSA private key (PEM)
+  std::string private_key_pem;  // the App's RSA private key (PEM)...
+  std::string private_key_file;  // ...or the file holding it (read by create())
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds read_timeout{30'000};
   int max_connections_per_host = 16;
@@ -90,7 +91,8 @@ struct ApiResponse {
 
 class GitHubClient {
  public:
-  // Fails when the private key is unusable or api_url is not a URL.
+  // Fails (kind auth) when neither id is set, the private key is missing,
+  // unreadable or not RSA, or api_url is not an http(s) URL.
   static GhResult<std::unique_ptr<GitHubClient>> create(
       GitHubClientOptions options, const Clock& clock = SystemClock::instance(),
       Sleeper& sleeper = RealSleeper::instance());

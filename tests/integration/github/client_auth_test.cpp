@@ -3,6 +3,7 @@
 // recovery from a revoked token) and GitHub's 401/404 answers.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "tests/integration/github/github_fixture.h"
@@ -126,6 +127,21 @@ TEST_F(ClientAuth, RefusesAKeyThatIsNotAnRsaPrivateKey) {
   auto made = github::GitHubClient::create(options, time_, time_);
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.error().kind, github::GitHubError::Kind::auth);
+}
+
+TEST_F(ClientAuth, ReadsThePrivateKeyFromItsFile) {
+  auto options = client_options();
+  options.private_key_pem.clear();
+  options.private_key_file = dir_ + "/app.pem";
+  std::ofstream(options.private_key_file) << keys().private_pem;
+  auto client = make_client(options);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->repository_installation("acme", "widgets").ok());
+
+  options.private_key_file = dir_ + "/missing.pem";
+  auto made = github::GitHubClient::create(options, time_, time_);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.error().message.find("missing.pem"), std::string::npos) << made.error().message;
 }
 
 TEST_F(ClientAuth, UntrustedCertificateIsATransportError) {

@@ -238,6 +238,8 @@ TEST_F(FakeGitHubWebhooks, ScriptedEventsAreSignedAndSentWithUniqueDeliveryIds) 
 
 TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   std::string dir = make_temp_dir("bottega-fake-program-");
+  auto app_key = fake_github::generate_rsa_key_pair();
+  std::ofstream(dir + "/app.pem") << app_key.private_pem;  // the App's own key file
   int out[2];
   ASSERT_EQ(::pipe(out), 0);
   posix_spawn_file_actions_t actions;
@@ -245,7 +247,8 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addclose(&actions, out[0]);
   std::vector<std::string> args = {FAKE_GITHUB_BINARY, "--port", "0", "--state-dir", dir + "/state",
-                                   "--webhook-url", "http://127.0.0.1:9/nowhere", "--repo", "acme/widgets"};
+                                   "--webhook-url", "http://127.0.0.1:9/nowhere", "--repo", "acme/widgets",
+                                   "--app-public-key", dir + "/app.pem"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -280,6 +283,20 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   EXPECT_TRUE(std::ifstream(dir + "/good/README.md").good());
   auto bad = sh("git clone -q 'http://x-access-token:nope@" + host + "/acme/widgets.git' '" + dir + "/bad'");
   EXPECT_NE(bad.status, 0);
+
+  // The client talks to the program as to GitHub (plain HTTP here).
+  github::GitHubClientOptions options;
+  options.api_url = url;
+  options.app_id = "4242";
+  options.private_key_file = dir + "/app.pem";
+  auto client = github::GitHubClient::create(options);
+  ASSERT_TRUE(client.ok()) << client.error().describe();
+  auto inst = (*client)->repository_installation("acme", "widgets");
+  ASSERT_TRUE(inst.ok()) << inst.error().describe();
+  EXPECT_EQ(std::to_string(inst->id), installation);
+  auto readme = (*client)->get_file_contents({inst->id, "acme", "widgets"}, "README.md");
+  ASSERT_TRUE(readme.ok()) << readme.error().describe();
+  EXPECT_EQ(readme->content, "# widgets\n");
 
   ::kill(pid, SIGTERM);
   int status = 0;

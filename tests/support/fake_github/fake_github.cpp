@@ -374,6 +374,25 @@ bool is_number(const std::string& s) {
 
 }  // namespace
 
+namespace {
+// The public half of a private key PEM; the input unchanged when it is not one.
+std::string public_key_of(const std::string& pem) {
+  if (pem.find("PRIVATE KEY") == std::string::npos) return pem;
+  BIO* in = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+  BIO_free(in);
+  if (!key) return pem;
+  BIO* out = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(out, key);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out, &data);
+  std::string result(data, static_cast<std::size_t>(n));
+  BIO_free(out);
+  EVP_PKEY_free(key);
+  return result;
+}
+}  // namespace
+
 KeyPair generate_rsa_key_pair(int bits) {
   KeyPair pair;
   EVP_PKEY* key = EVP_RSA_gen(static_cast<unsigned>(bits));
@@ -2092,6 +2111,7 @@ Result<void> FakeGitHub::start() {
   fs::create_directories(o.state_dir + "/tmp", ec);
   if (ec) return make_error("fake GitHub: cannot create " + o.state_dir + ": " + ec.message());
   o.state_dir = fs::absolute(o.state_dir).string();
+  o.app_public_key_pem = public_key_of(o.app_public_key_pem);
   github::TransportOptions t;
   t.ca_file = o.webhook_ca_file;
   t.connect_timeout = std::chrono::milliseconds(5000);

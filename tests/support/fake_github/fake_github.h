@@ -46,7 +46,9 @@ struct FakeGitHubOptions {
   int64_t app_id = 4242;
   std::string app_client_id = "Iv1.fakeclientid";
   std::string app_slug = "bottega";
-  std::string app_public_key_pem;  // verifies App JWTs; "" = any JWT is refused
+  // Verifies App JWTs; "" = any JWT is refused. A private key PEM is
+  // accepted too (its public half is used).
+  std::string app_public_key_pem;
   std::chrono::seconds token_ttl{3600};
   std::chrono::milliseconds mergeable_delay{200};
   int rate_limit = 5000;  // x-ratelimit-limit per installation per hour

@@ -4,6 +4,9 @@
 //   fake-github --port N --state-dir DIR [--webhook-url URL] [--webhook-secret S]
 //               [--host 127.0.0.1] [--tls-cert F --tls-key F] [--webhook-ca F]
 //               [--app-id N] [--client-id ID] [--app-public-key PEM_FILE]
+//
+// --app-public-key takes the App's public key, or its private key (the
+// public half is used), so a demo can pass the app's own key file.
 //               [--repo OWNER/NAME ...]
 //
 // Prints "fake-github listening on <url>" on stdout once it accepts
