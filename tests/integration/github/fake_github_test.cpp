@@ -298,6 +298,31 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   ASSERT_TRUE(readme.ok()) << readme.error().describe();
   EXPECT_EQ(readme->content, "# widgets\n");
 
+  // Scripting through the control API, as an end-to-end test would.
+  auto post = [&](const std::string& path, const std::string& json) {
+    auto reply = http.send({"POST", url + path, {{"Content-Type", "application/json"}}, json});
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? reply->status : 0;
+  };
+  EXPECT_EQ(post("/_fake/permissions", R"({"owner":"acme","repo":"widgets","user":"reader","permission":"read"})"), 200);
+  EXPECT_EQ(post("/_fake/issues", R"({"owner":"acme","repo":"widgets","user":"alice","title":"Bug","body":"b"})"), 201);
+  EXPECT_EQ(post("/_fake/comments", R"({"owner":"acme","repo":"widgets","number":1,"user":"reader","body":"/approve"})"), 201);
+  EXPECT_EQ(post("/_fake/faults", R"({"method":"GET","route":"/repos/{owner}/{repo}/contents/{path}","kind":"status","status":500,"times":1})"), 200);
+  auto retried = (*client)->get_file_contents({inst->id, "acme", "widgets"}, "README.md");  // 500, then 200
+  EXPECT_TRUE(retried.ok());
+  auto comments = (*client)->list_issue_comments({inst->id, "acme", "widgets"}, 1);
+  ASSERT_TRUE(comments.ok()) << comments.error().describe();
+  ASSERT_EQ(comments->size(), 1u);
+  EXPECT_EQ(comments->at(0).user.login, "reader");
+  EXPECT_EQ((*client)->collaborator_permission({inst->id, "acme", "widgets"}, "reader")->permission, "read");
+  auto hooks = http.send({"GET", url + "/_fake/webhooks", {}, ""});
+  ASSERT_TRUE(hooks.ok());
+  EXPECT_NE(hooks->body.find("\"event\":\"issue_comment\""), std::string::npos) << hooks->body;
+  auto log = http.send({"GET", url + "/_fake/requests", {}, ""});
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/issues/{issue_number}/comments\""), std::string::npos);
+  EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/contents/{path}\",\"status\":500"), std::string::npos);
+
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
