@@ -95,6 +95,7 @@ struct FakeServer::Impl {
   std::list<Worker> connection_threads;
   std::atomic<bool> stopping{false};
   uint16_t port = 0;
+  int listen_fd = -1;
   bool running = false;
 
   template <class Stream>
@@ -230,6 +231,7 @@ Result<void> FakeServer::start() {
     impl_->acceptor->bind(endpoint);
     impl_->acceptor->listen();
     impl_->port = impl_->acceptor->local_endpoint().port();
+    impl_->listen_fd = impl_->acceptor->native_handle();
   } catch (const std::exception& e) {
     return make_error("fake GitHub: cannot listen on " + o.host + ":" + std::to_string(o.port) +
                       ": " + e.what());
@@ -243,10 +245,12 @@ void FakeServer::stop() {
   if (!impl_->running) return;
   impl_->running = false;
   impl_->stopping = true;
-  ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
+  // shutdown() wakes the blocked accept(); the acceptor object itself is
+  // closed only once its thread is gone (it is not safe across threads).
+  ::shutdown(impl_->listen_fd, SHUT_RDWR);
+  impl_->accept_thread.join();
   beast::error_code ignored;
   impl_->acceptor->close(ignored);
-  impl_->accept_thread.join();
   std::list<Impl::Worker> threads;
   {
     std::lock_guard lock(impl_->mutex);
