@@ -74,6 +74,14 @@ std::string random_alnum(std::size_t n) {
   return out;
 }
 
+// Installation tokens are opaque and their length is not fixed (GitHub
+// has announced longer ones), so the fake varies it: 40 to 295 characters.
+std::string new_token() {
+  unsigned char extra = 0;
+  RAND_bytes(&extra, 1);
+  return "ghs_" + random_alnum(36 + extra);
+}
+
 std::string hex(const unsigned char* p, std::size_t n) {
   static const char* digits = "0123456789abcdef";
   std::string out;
@@ -1340,7 +1348,7 @@ struct FakeGitHub::Impl {
     if (route == "/app/installations/{installation_id}/access_tokens") {
       int64_t id = is_number(p["installation_id"]) ? std::stoll(p["installation_id"]) : 0;
       if (!installations.count(id)) return error_response(404, "Not Found");
-      std::string token = "ghs_" + random_alnum(36);
+      std::string token = new_token();
       auto expires = std::chrono::system_clock::now() + options.token_ttl;
       tokens[token] = TokenRec{id, expires};
       return json_response(201, json::object{{"token", token},
@@ -2194,7 +2202,7 @@ void FakeGitHub::set_permission(const std::string& owner, const std::string& rep
 
 std::string FakeGitHub::issue_token(int64_t installation_id, std::chrono::seconds ttl) {
   std::lock_guard lock(impl_->mu);
-  std::string token = "ghs_" + random_alnum(36);
+  std::string token = new_token();
   impl_->tokens[token] = TokenRec{installation_id, std::chrono::system_clock::now() + ttl};
   return token;
 }
