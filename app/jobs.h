@@ -2,14 +2,39 @@
 // server configuration gives the worker pool.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
 #include "config/server_config.h"
 #include "engine/queue/worker_pool.h"
+#include "github/client.h"
 
 namespace bottega {
 
 WorkerPoolOptions worker_options(const ServerConfig& config);
 
-// Registers a handler for every job kind the app enqueues.
-void register_job_handlers(WorkerPool& pool);
+// Registers a handler for every job kind the app enqueues. `github` may be
+// null (no App credentials yet): then there is no delivery reconciler.
+void register_job_handlers(WorkerPool& pool, const std::string& connection_string,
+                           github::GitHubClient* github);
+
+// The GitHub client for the configured App, or null (with the reason
+// logged) when the App's id or private key is not configured.
+std::unique_ptr<github::GitHubClient> make_github_client(const ServerConfig& config);
+
+// Runs `task` every `interval` on its own thread until destroyed.
+class PeriodicTask {
+ public:
+  PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task);
+  ~PeriodicTask();
+  PeriodicTask(const PeriodicTask&) = delete;
+  PeriodicTask& operator=(const PeriodicTask&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace bottega

@@ -1,3 +1,5 @@
+#include <pqxx/pqxx>
+
 #include "app/commands.h"
 #include "app/http/server.h"
 #include "app/jobs.h"
@@ -5,6 +7,7 @@
 #include "app/runtime.h"
 #include "config/base/log.h"
 #include "engine/db/database.h"
+#include "engine/intake/reconciler.h"
 
 namespace bottega {
 
@@ -23,8 +26,9 @@ int run_serve(const ParsedCommand& command) {
     log.error("{}", intake_started.error().message);
     return kExitFailure;
   }
+  auto github = make_github_client(config);
   WorkerPool pool(db.connection_string, worker_options(config));
-  register_job_handlers(pool);
+  register_job_handlers(pool, db.connection_string, github.get());
   if (config.workers > 0) {
     if (auto pool_started = pool.start(); !pool_started) {
       log.error("{}", pool_started.error().message);
@@ -48,8 +52,22 @@ int run_serve(const ParsedCommand& command) {
   }
   log.info("bottega serve is up (embedded database: {})", db.embedded ? "yes" : "no");
 
+  // GitHub does not retry failed deliveries: ask for them periodically.
+  std::unique_ptr<PeriodicTask> reconcile;
+  if (github && config.reconcile_interval.count() > 0) {
+    reconcile = std::make_unique<PeriodicTask>(config.reconcile_interval, [&db] {
+      try {
+        pqxx::connection conn(db.connection_string);
+        if (auto r = schedule_reconcile(conn); !r) component_log("reconciler").error("{}", r.error().message);
+      } catch (const std::exception& e) {
+        component_log("reconciler").error("cannot schedule: {}", e.what());
+      }
+    });
+  }
+
   int signal = wait_for_stop_signal();
   log.info("signal {} received, shutting down", signal);
+  reconcile.reset();
   server.stop();   // answers the webhooks in flight (their intake commits first)
   intake.stop();
   pool.stop();

@@ -14,7 +14,8 @@ int run_worker(const ParsedCommand& command) {
   auto options = worker_options(config);
   if (options.workers == 0) options.workers = 1;
   WorkerPool pool(db.connection_string, options);
-  register_job_handlers(pool);
+  auto github = make_github_client(config);
+  register_job_handlers(pool, db.connection_string, github.get());
   if (auto pool_started = pool.start(); !pool_started) {
     log.error("{}", pool_started.error().message);
     return kExitFailure;

@@ -380,6 +380,14 @@ const std::vector<ConfigKey>& config_keys() {
        "a number of jobs, 1 to 10000", int_key(&ServerConfig::queue_max_running_per_installation, 1, 10000)},
       {"queue.lease_seconds", "BOTTEGA_QUEUE_LEASE_SECONDS", "seconds, 1 to 86400",
        seconds_key(&ServerConfig::queue_lease)},
+      {"webhook.reconcile_interval_seconds", "BOTTEGA_WEBHOOK_RECONCILE_INTERVAL_SECONDS",
+       "seconds, 0 (never) to 86400",
+       [](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+         long long n = 0;
+         if (auto e = parse_int(v, 0, 86400, n)) return e;
+         c.reconcile_interval = std::chrono::seconds(n);
+         return std::nullopt;
+       }},
       {"agents.sandbox", "BOTTEGA_AGENTS_SANDBOX", "on or off", apply_sandbox},
       {"agents.timeout_minutes", "BOTTEGA_AGENTS_TIMEOUT_MINUTES", "minutes, 1 to 10080",
        minutes_key(&ServerConfig::agent_timeout)},

@@ -70,6 +70,7 @@ struct ServerConfig {
   int queue_max_running = 64;
   int queue_max_running_per_installation = 8;
   std::chrono::seconds queue_lease{30};
+  std::chrono::seconds reconcile_interval{300};  // 0: never
 
   // Agents: one entry per harness (claude, codex, opencode), always present.
   std::map<std::string, HarnessConfig> harnesses = {{"claude", {"claude", "", "", "", ""}},
