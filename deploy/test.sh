@@ -21,8 +21,9 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 cmake --build "$build_dir" -j "$(nproc)"
 
 # Pinned npm packages the tests read (payload examples, API descriptions,
-# the agent CLIs); fetched here, never committed.
-export BOTTEGA_NPM_DIR="$root/build/npm"
+# the agent CLIs); fetched here, never committed. Kept in the user's cache,
+# outside /tmp (agents run with a private /tmp) and shared by checkouts.
+export BOTTEGA_NPM_DIR="${BOTTEGA_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bottega/npm}"
 tests/support/npm-packages.sh
 
 # A throwaway PostgreSQL server: initdb into a temporary directory, a unix

@@ -341,7 +341,19 @@ Outcome AgentProcess::run(EventSink& sink) {
     sandbox.readable.push_back(fs::path(argv[0]).parent_path().string());
     std::error_code cec;
     auto resolved = fs::canonical(argv[0], cec);
-    if (!cec) sandbox.readable.push_back(resolved.parent_path().string());
+    if (!cec) {
+      sandbox.readable.push_back(resolved.parent_path().string());
+      // An npm-installed CLI loads sibling packages (its native binary):
+      // keep the whole node_modules tree it lives in.
+      for (auto dir = resolved.parent_path(); dir.has_relative_path(); dir = dir.parent_path()) {
+        if (dir.filename() == "node_modules") {
+          sandbox.readable.push_back(dir.string());
+          break;
+        }
+      }
+    }
+    // So is `bottega` itself, which the agent runs to signal its verdict.
+    for (const auto& dir : spec.path_prepend) sandbox.readable.push_back(dir);
     argv = sandbox_command(sandbox, cwd, argv);
   }
   std::string exe = find_in_path(argv[0], env["PATH"]);
