@@ -12,6 +12,8 @@
 #include <utility>
 #include <variant>
 
+#include "config/base/result.h"
+
 namespace bottega::github {
 
 struct GitHubError {
@@ -60,40 +62,9 @@ struct GitHubError {
   std::string describe() const;
 };
 
-// A value or a GitHubError. [[nodiscard]]: a failed GitHub call is never
-// silently ignored.
+// A value or a GitHubError; [[nodiscard]] (from Result): a failed GitHub
+// call is never silently ignored.
 template <class T>
-class [[nodiscard]] GhResult {
- public:
-  GhResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  GhResult(GitHubError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const GitHubError& error() const { assert(!ok()); return std::get<1>(v_); }
-
- private:
-  std::variant<T, GitHubError> v_;
-};
-
-template <>
-class [[nodiscard]] GhResult<void> {
- public:
-  GhResult() = default;
-  GhResult(GitHubError error) : error_(std::move(error)) {}  // NOLINT: implicit
-  bool ok() const { return !error_; }
-  explicit operator bool() const { return ok(); }
-  const GitHubError& error() const { assert(error_); return *error_; }
-
- private:
-  std::optional<GitHubError> error_;
-};
+using GhResult = Result<T, GitHubError>;
 
 }  // namespace bottega::github

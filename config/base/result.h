@@ -1,9 +1,11 @@
-// Result<T>: a value or an Error, the way fallible operations report in the
-// core (errors are values; exceptions stop at module edges).
+// Result<T, E>: a value or an error (by default an Error), the way fallible
+// operations report (errors are values; exceptions stop at module edges).
+// Modules with richer errors use their own E (github::GhResult).
 // Thread-safety: a plain value type. Ownership: holds its value.
 #pragma once
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -15,11 +17,11 @@ struct Error {
   std::string message;
 };
 
-template <class T>
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -32,25 +34,24 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const E& error() const { assert(!ok()); return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <class E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT
+  Result(E error) : error_(std::move(error)) {}  // NOLINT
 
-  bool ok() const { return !failed_; }
+  bool ok() const { return !error_; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { assert(failed_); return error_; }
+  const E& error() const { assert(error_); return *error_; }
 
  private:
-  Error error_;
-  bool failed_ = false;
+  std::optional<E> error_;
 };
 
 inline Error make_error(std::string message) { return Error{std::move(message)}; }
