@@ -23,7 +23,7 @@ cmake --build "$build_dir" -j "$(nproc)"
 # Pinned npm packages the tests read (payload examples, API descriptions,
 # the agent CLIs); fetched here, never committed. Kept in the user's cache,
 # outside /tmp (agents run with a private /tmp) and shared by checkouts.
-export BOTTEGA_NPM_DIR="${BOTTEGA_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bottega/npm}"
+export BOTTEGA_NPM_DIR="${BOTTEGA_NPM_DIR:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/bottega/npm}"
 tests/support/npm-packages.sh
 
 # A throwaway PostgreSQL server: initdb into a temporary directory, a unix
