@@ -229,12 +229,13 @@ TEST_F(QueueTest, AWorkerKilledWithSigkillLosesNothing) {
 TEST_F(QueueTest, RenewedLeaseIsKept) {
   enqueue(spec("k", 1));
   QueueLimits limits;
-  limits.lease = std::chrono::milliseconds(600);
+  limits.lease = std::chrono::milliseconds(1500);
   JobQueue q(limits);
   auto job = q.claim(*conn_, "keeper");
   ASSERT_TRUE(job.ok() && job->has_value());
-  for (int i = 0; i < 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Held for 2.5 s, past its 1.5 s lease, by renewals with 1 s of slack each.
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto renewed = q.renew(*conn_, "keeper", {(*job)->id});
     ASSERT_TRUE(renewed.ok());
     EXPECT_EQ(*renewed, 1);
