@@ -92,8 +92,16 @@ spdlog::logger& component_log(const std::string& component) {
   std::lock_guard lock(mutex);
   auto existing = spdlog::get(component);
   auto base = spdlog::default_logger();
-  if (existing && existing->sinks() == base->sinks()) return *existing;
-  if (existing) spdlog::drop(component);
+  if (existing) {
+    // Callers may keep the reference: after setup_logging() ran again, the
+    // same logger takes the new sink and level instead of being replaced.
+    if (existing->sinks() != base->sinks()) {
+      existing->sinks() = base->sinks();
+      existing->set_level(base->level());
+      existing->flush_on(spdlog::level::warn);
+    }
+    return *existing;
+  }
   auto made = base->clone(component);
   spdlog::register_logger(made);
   return *made;

@@ -1592,6 +1592,12 @@ struct FakeGitHub::Impl {
       }
       if (route == "/repos/{owner}/{repo}/issues/{issue_number}/reactions")
         return add_reaction(issue->reactions, body.valid ? str(body.root, "content") : "");
+      // The issue's labels after a change, as GitHub answers them.
+      auto issue_labels_response = [&] {
+        json::array out;
+        for (auto& name : issue->labels) out.push_back(label_json(r, ensure_label(r, name)));
+        return json_response(200, out);
+      };
       if (route == "/repos/{owner}/{repo}/issues/{issue_number}/labels") {
         if (req.method == "POST") {
           dom::array names;
@@ -1610,9 +1616,7 @@ struct FakeGitHub::Impl {
             }
           }
         }
-        json::array out;
-        for (auto& name : issue->labels) out.push_back(label_json(r, ensure_label(r, name)));
-        return json_response(200, out);
+        return issue_labels_response();
       }
       if (route == "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}") {
         auto it = std::find_if(issue->labels.begin(), issue->labels.end(),
@@ -1622,9 +1626,7 @@ struct FakeGitHub::Impl {
         issue->labels.erase(it);
         send_event(r, issue->is_pull ? "pull_request" : "issues", "unlabeled", bot,
                    labeled_payload(r, *issue, label));
-        json::array out;
-        for (auto& name : issue->labels) out.push_back(label_json(r, ensure_label(r, name)));
-        return json_response(200, out);
+        return issue_labels_response();
       }
     }
 
