@@ -1,6 +1,7 @@
 #include "app/jobs.h"
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
@@ -9,6 +10,10 @@
 #include "config/base/log.h"
 #include "engine/intake/reconciler.h"
 #include "engine/intake/routing.h"
+#include "engine/agents/agent_config.h"
+#include "engine/db/database.h"
+#include "engine/worker/task_engine.h"
+#include "engine/workspace/workspace.h"
 
 namespace bottega {
 
@@ -18,6 +23,10 @@ WorkerPoolOptions worker_options(const ServerConfig& config) {
   o.limits.global_running = config.queue_max_running;
   o.limits.per_installation_running = config.queue_max_running_per_installation;
   o.limits.lease = config.queue_lease;
+  o.limits.kind_running[kAgentTurnJob] = config.agents_max_running;
+  // Agent turns hold a worker for minutes: they get threads of their own,
+  // so webhooks (and /cancel) are never stuck behind them.
+  o.workers = config.workers == 0 ? 0 : config.workers + config.agents_max_running;
   return o;
 }
 
@@ -70,30 +79,79 @@ PeriodicTask::~PeriodicTask() {
   impl_->thread.join();
 }
 
-void register_job_handlers(WorkerPool& pool, const std::string& connection_string,
-                           github::GitHubClient* github) {
-  if (github) {
-    pool.handle(kReconcileJob, [connection_string, github](const Job&) -> Result<void> {
-      try {
-        pqxx::connection conn(connection_string);
-        GitHubDeliveryLog log(*github);
-        auto report = reconcile_deliveries(conn, log);
-        if (!report) return report.error();
-        component_log("reconciler").info("{} deliveries listed, {} redeliveries asked",
-                                         report->listed, report->requested);
-        return {};
-      } catch (const std::exception& e) {
-        return make_error(std::string("reconciler: ") + e.what());
-      }
+namespace {
+
+// The directory of the running binary: agents find `bottega signal` there.
+std::string binary_dir() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : self.parent_path().string();
+}
+
+std::string absolute(const std::string& path) {
+  std::error_code ec;
+  auto p = std::filesystem::absolute(path, ec);
+  return (ec ? std::filesystem::path(path) : p).lexically_normal().string();
+}
+
+struct WorkflowServices final : JobServices {
+  std::unique_ptr<Database> db;
+  std::unique_ptr<Workspace> workspace;
+  std::unique_ptr<agents::ProcessAgentRunner> runner;
+  std::unique_ptr<TaskEngine> engine;
+  void stop() override { engine->stop(); }
+};
+
+}  // namespace
+
+std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const ServerConfig& config,
+                                                   const std::string& connection_string,
+                                                   github::GitHubClient* github) {
+  if (!github) {
+    pool.handle(kGitHubEventJob, [](const Job& job) -> Result<void> {
+      component_log("worker").warn("job {}: no App credentials, event for {} not acted on", job.id,
+                                   job.task_key.value_or("no task"));
+      return {};
     });
+    return nullptr;
   }
-  // The workflow that acts on GitHub events is not built yet: the job is
-  // recorded as done so deliveries flow through the whole queue.
-  pool.handle(kGitHubEventJob, [](const Job& job) -> Result<void> {
-    component_log("worker").info("job {}: github event {} for {} (no workflow yet)", job.id,
-                                 job.payload, job.task_key.value_or("no task"));
-    return {};
+  pool.handle(kReconcileJob, [connection_string, github](const Job&) -> Result<void> {
+    try {
+      pqxx::connection conn(connection_string);
+      GitHubDeliveryLog log(*github);
+      auto report = reconcile_deliveries(conn, log);
+      if (!report) return report.error();
+      component_log("reconciler").info("{} deliveries listed, {} redeliveries asked",
+                                       report->listed, report->requested);
+      return {};
+    } catch (const std::exception& e) {
+      return make_error(std::string("reconciler: ") + e.what());
+    }
   });
+
+  auto services = std::make_unique<WorkflowServices>();
+  // One connection per worker thread at most, plus the running turns' watchers.
+  services->db = std::make_unique<Database>(
+      connection_string, static_cast<std::size_t>(2 * (config.workers + config.agents_max_running) + 2));
+  WorkspaceOptions ws;
+  ws.root = absolute(config.data_dir) + "/workspaces";
+  ws.ca_file = config.github_ca_file;
+  std::string slug = config.app_slug.empty() ? "bottega" : config.app_slug;
+  ws.author_name = slug + "[bot]";
+  ws.author_email = slug + "[bot]@users.noreply.github.com";
+  services->workspace = std::make_unique<Workspace>(ws);
+  const std::string bin = binary_dir();
+  services->runner = std::make_unique<agents::ProcessAgentRunner>(agents::runner_options(config, bin));
+  TaskEngineOptions options;
+  options.runs_dir = absolute(config.data_dir) + "/runs";
+  options.bottega_dir = bin;
+  services->engine = std::make_unique<TaskEngine>(config, options, *services->db, *github,
+                                                  *services->workspace, *services->runner);
+  TaskEngine* engine = services->engine.get();
+  pool.handle(kGitHubEventJob, [engine](const Job& job) { return engine->handle_event(job); });
+  pool.handle(kAgentTurnJob, [engine](const Job& job) { return engine->handle_turn(job); });
+  pool.handle(kOpenPullJob, [engine](const Job& job) { return engine->handle_open_pull(job); });
+  return services;
 }
 
 }  // namespace bottega

@@ -15,10 +15,21 @@ namespace bottega {
 
 WorkerPoolOptions worker_options(const ServerConfig& config);
 
+// What the job handlers use (the task engine, its database pool, the
+// workspace, the agent runner); kept alive by the caller until the pool stops.
+class JobServices {
+ public:
+  virtual ~JobServices() = default;
+  // Stops running agent turns (they run again later, from the queue).
+  virtual void stop() = 0;
+};
+
 // Registers a handler for every job kind the app enqueues. `github` may be
-// null (no App credentials yet): then there is no delivery reconciler.
-void register_job_handlers(WorkerPool& pool, const std::string& connection_string,
-                           github::GitHubClient* github);
+// null (no App credentials yet): then there is no delivery reconciler and
+// no workflow (events are recorded and their jobs finish at once).
+std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const ServerConfig& config,
+                                                   const std::string& connection_string,
+                                                   github::GitHubClient* github);
 
 // The GitHub client for the configured App, or null (with the reason
 // logged) when the App's id or private key is not configured.

@@ -28,7 +28,7 @@ int run_serve(const ParsedCommand& command) {
   }
   auto github = make_github_client(config);
   WorkerPool pool(db.connection_string, worker_options(config));
-  register_job_handlers(pool, db.connection_string, github.get());
+  auto services = register_job_handlers(pool, config, db.connection_string, github.get());
   if (config.workers > 0) {
     if (auto pool_started = pool.start(); !pool_started) {
       log.error("{}", pool_started.error().message);
@@ -70,6 +70,7 @@ int run_serve(const ParsedCommand& command) {
   reconcile.reset();
   server.stop();   // answers the webhooks in flight (their intake commits first)
   intake.stop();
+  if (services) services->stop();
   pool.stop();
   if (db.embedded) {
     if (auto stopped = db.embedded->stop(); !stopped) {

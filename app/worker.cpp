@@ -15,13 +15,14 @@ int run_worker(const ParsedCommand& command) {
   if (options.workers == 0) options.workers = 1;
   WorkerPool pool(db.connection_string, options);
   auto github = make_github_client(config);
-  register_job_handlers(pool, db.connection_string, github.get());
+  auto services = register_job_handlers(pool, config, db.connection_string, github.get());
   if (auto pool_started = pool.start(); !pool_started) {
     log.error("{}", pool_started.error().message);
     return kExitFailure;
   }
   int signal = wait_for_stop_signal();
   log.info("signal {} received, finishing running jobs", signal);
+  if (services) services->stop();
   pool.stop();
   if (db.embedded && !db.embedded->adopted()) (void)db.embedded->stop();
   return 0;

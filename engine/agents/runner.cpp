@@ -434,6 +434,8 @@ Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink,
     sb.worktree = turn.request.worktree;
     sb.run_dir = turn.request.run_dir;
     sb.hidden = options_.hidden;
+    sb.readable = turn.sandbox_readable;
+    sb.writable = turn.sandbox_writable;
     spec.sandbox = std::move(sb);
   }
   AgentProcess process(std::move(spec), turn.harness->decoder(turn.request, turn.settings),

@@ -99,6 +99,10 @@ class AgentRunner {
     const Harness* harness = nullptr;
     TurnRequest request;
     HarnessSettings settings;
+    // More paths for the sandbox: read-only (a worktree's repository) and
+    // writable (its git metadata), so git works inside it.
+    std::vector<std::string> sandbox_readable;
+    std::vector<std::string> sandbox_writable;
   };
   // Fails only when the turn cannot be planned (a bad model, no binary);
   // everything that happens to the process is in the Outcome.

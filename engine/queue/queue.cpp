@@ -81,14 +81,23 @@ Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::st
         " WHERE coalesce(r.n, 0) < $1"
         " ORDER BY coalesce(r.n, 0), t.last_claimed_at NULLS FIRST, q.installation_id",
         limits_.per_installation_running);
+    // Kinds at their own cap (agent turns) wait; the others go on.
+    std::string full_kinds = "{";
+    for (const auto& [kind, cap] : limits_.kind_running) {
+      auto n = tx.exec_params1("SELECT count(*) FROM jobs WHERE state = 'running' AND kind = $1", kind)[0]
+                   .as<int>();
+      if (n >= cap) full_kinds += (full_kinds.size() > 1 ? ",\"" : "\"") + kind + "\"";  // our own kind names: no quoting needed
+    }
+    full_kinds += "}";
     for (const auto& inst : installations) {
       const auto installation_id = inst[0].as<int64_t>();
       auto picked = tx.exec_params(
           "SELECT id FROM jobs j WHERE state = 'queued' AND run_at <= now() AND installation_id = $1"
+          " AND kind <> ALL($2::text[])"
           " AND (task_key IS NULL OR NOT EXISTS"
           "      (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.task_key = j.task_key))"
           " ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-          installation_id);
+          installation_id, full_kinds);
       if (picked.empty()) continue;
       auto row = tx.exec_params1(
           "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2,"

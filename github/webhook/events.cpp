@@ -122,6 +122,7 @@ Comment comment(const Obj& o) {
   c.body = o.opt_str("body");
   c.user = opt_account(o, "user");
   c.html_url = o.opt_str("html_url");
+  c.created_at = o.opt_str("created_at");
   c.in_reply_to_id = o.opt_int("in_reply_to_id");
   c.path = o.opt_str("path");
   return c;

@@ -46,6 +46,7 @@ struct Comment {
   std::string body;
   std::optional<Account> user;
   std::string html_url;
+  std::string created_at;  // ISO-8601 UTC, "" when absent
   int64_t in_reply_to_id = 0;  // review comments: the thread's first comment
   std::string path;            // review comments: the file
 };

@@ -1,0 +1,1021 @@
+#include "engine/worker/task_engine.h"
+
+#include <simdjson.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <thread>
+
+#include "config/base/log.h"
+#include "config/repo_config.h"
+#include "engine/agents/agent_config.h"
+#include "engine/agents/runner.h"
+#include "engine/agents/signal_file.h"
+#include "engine/agents/transcript_store.h"
+#include "engine/db/database.h"
+#include "engine/prompts/template.h"
+#include "engine/report/comments.h"
+#include "engine/report/task_document.h"
+#include "engine/worker/task_codec.h"
+#include "engine/workflow/workflow.h"
+#include "engine/workspace/workspace.h"
+#include "github/client.h"
+#include "github/commands.h"
+#include "github/webhook/events.h"
+
+namespace bottega {
+namespace {
+
+namespace fs = std::filesystem;
+using workflow::Phase;
+using workflow::Role;
+using workflow::Task;
+
+constexpr const char* kRepoConfigPath = ".github/bottega.yml";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result<void> write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) return make_error("cannot write " + path);
+  return {};
+}
+
+github::Repo repo_of(int64_t installation_id, const std::string& full_name) {
+  github::Repo r;
+  r.installation_id = installation_id;
+  auto slash = full_name.find('/');
+  r.owner = full_name.substr(0, slash);
+  r.name = slash == std::string::npos ? "" : full_name.substr(slash + 1);
+  return r;
+}
+
+// "2026-11-21T10:44:57Z" → unix seconds (0 when unreadable).
+int64_t parse_time(const std::string& iso) {
+  std::tm tm{};
+  std::istringstream in(iso);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail()) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string task_key(const std::string& repo, int64_t issue) {
+  return repo + "#" + std::to_string(issue);
+}
+
+// One task row: the workflow's state plus what the executor keeps.
+struct TaskRow {
+  int64_t installation_id = 0;
+  std::string base_branch;
+  Task task;
+  int64_t plan_comment_id = 0;
+  int64_t status_comment_id = 0;
+  std::string applied_label;
+  std::string outbox = "[]";
+};
+
+const char* kTaskColumns =
+    "id, installation_id, repo, issue, base_branch, state::text, coalesce(plan_comment_id, 0),"
+    " coalesce(status_comment_id, 0), applied_label, outbox::text";
+
+Result<TaskRow> row_from(const pqxx::row& r) {
+  TaskRow row;
+  row.installation_id = r[1].as<int64_t>();
+  row.base_branch = r[4].as<std::string>();
+  auto task = task_from_json(r[5].as<std::string>());
+  if (!task) return make_error("task " + r[0].as<std::string>() + ": " + task.error().message);
+  row.task = std::move(*task);
+  row.task.id = r[0].as<int64_t>();
+  row.plan_comment_id = r[6].as<int64_t>();
+  row.status_comment_id = r[7].as<int64_t>();
+  row.applied_label = r[8].as<std::string>();
+  row.outbox = r[9].as<std::string>();
+  return row;
+}
+
+// What the webhook is about, once translated into a workflow event.
+struct Incoming {
+  int64_t installation_id = 0;
+  std::string repo;
+  int64_t issue = 0;
+  std::string title;
+  std::string body;
+  std::string base_branch;
+  bool create = false;  // make the task if the issue has none
+  workflow::Event event;
+  std::optional<RepoConfig> config;  // the repository's, when it was read
+};
+
+// Wakes a sleeping watcher at once when the turn ends.
+class Stopper {
+ public:
+  bool wait_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, d, [&] { return stopped_; });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+struct TaskEngine::Impl {
+  const ServerConfig& config;
+  TaskEngineOptions options;
+  Database& db;
+  github::GitHubClient& gh;
+  Workspace& workspace;
+  agents::AgentRunner& runner;
+  const Clock& clock = SystemClock::instance();
+  agents::TranscriptStore transcripts{db, clock};
+  RepoConfig defaults = repo_defaults(config);
+  spdlog::logger& log = component_log("workflow");
+
+  std::mutex mutex;  // guards the caches below
+  std::map<std::string, std::pair<github::Permission, std::chrono::steady_clock::time_point>>
+      permissions;
+  std::string bot_login;
+  std::atomic<bool> stopping{false};
+  std::set<agents::AgentProcess*> processes;  // running turns, under `mutex`
+
+  Impl(const ServerConfig& c, TaskEngineOptions o, Database& d, github::GitHubClient& g,
+       Workspace& w, agents::AgentRunner& r)
+      : config(c), options(std::move(o)), db(d), gh(g), workspace(w), runner(r) {}
+
+  // --- GitHub lookups -----------------------------------------------------------
+  std::string bot() {
+    std::lock_guard lock(mutex);
+    if (!bot_login.empty()) return bot_login;
+    std::string slug = config.app_slug;
+    if (slug.empty()) {
+      auto app = gh.request("GET", "/app", {}, 0);
+      simdjson::dom::parser parser;
+      std::string_view s;
+      if (app && !parser.parse(app->body).get_object()["slug"].get(s)) slug = std::string(s);
+    }
+    if (slug.empty()) return "";
+    bot_login = slug + "[bot]";
+    return bot_login;
+  }
+
+  github::Permission permission(const github::Repo& repo, const std::string& login) {
+    const auto key = repo.full_name() + " " + login;
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex);
+      auto it = permissions.find(key);
+      if (it != permissions.end() && now - it->second.second < options.permission_ttl)
+        return it->second.first;
+    }
+    auto p = gh.collaborator_permission(repo, login);
+    if (!p) {
+      log.warn("permission of {} on {}: {}", login, repo.full_name(), p.error().describe());
+      return github::Permission::none;  // unknown: the command is refused, never allowed
+    }
+    auto level = github::effective_permission(p->permission, p->role_name);
+    std::lock_guard lock(mutex);
+    permissions[key] = {level, now};
+    return level;
+  }
+
+  // The repository's config on `ref`; error text when it is invalid.
+  struct LoadedConfig {
+    RepoConfig config;
+    std::string error;
+  };
+  LoadedConfig repo_config(const github::Repo& repo, const std::string& ref) {
+    auto file = gh.get_file_contents(repo, kRepoConfigPath, ref);
+    if (!file) {
+      if (file.error().is_not_found()) return {defaults, ""};
+      // Not the repository's fault: retried by the job.
+      return {defaults, "cannot read " + std::string(kRepoConfigPath) + ": " + file.error().describe()};
+    }
+    auto parsed = parse_repo_config(file->content, defaults);
+    if (!parsed) return {defaults, parsed.error().describe()};
+    return {*parsed, ""};
+  }
+
+  std::optional<std::string> repo_file(const github::Repo& repo, const std::string& path,
+                                       const std::string& ref) {
+    auto file = gh.get_file_contents(repo, path, ref);
+    if (!file) return std::nullopt;
+    return file->content;
+  }
+
+  // --- applying events ----------------------------------------------------------------
+  Result<std::optional<TaskRow>> lock_task(pqxx::work& tx, const std::string& repo, int64_t issue) {
+    auto r = tx.exec_params(std::string("SELECT ") + kTaskColumns +
+                                " FROM tasks WHERE repo = $1 AND issue = $2 FOR UPDATE",
+                            repo, issue);
+    if (r.empty()) return std::optional<TaskRow>{};
+    auto row = row_from(r[0]);
+    if (!row) return row.error();
+    return std::optional<TaskRow>(std::move(*row));
+  }
+
+  Result<std::optional<TaskRow>> lock_task(pqxx::work& tx, int64_t id) {
+    auto r = tx.exec_params(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = $1 FOR UPDATE", id);
+    if (r.empty()) return std::optional<TaskRow>{};
+    auto row = row_from(r[0]);
+    if (!row) return row.error();
+    return std::optional<TaskRow>(std::move(*row));
+  }
+
+  TaskRow new_task(pqxx::work& tx, const Incoming& in) {
+    const auto repo = repo_of(in.installation_id, in.repo);
+    auto template_text = repo_file(repo, ".github/bottega/prompts/plan-template.md", in.base_branch);
+    Task t;
+    t.repo = in.repo;
+    t.issue = in.issue;
+    t.title = in.title;
+    t.document = report::make_task_document(
+        in.title, in.issue, in.body,
+        template_text ? *template_text : std::string(prompts::default_prompt("plan-template").value_or("")));
+    t.branch = report::branch_name(in.issue, in.title);
+    TaskRow row;
+    row.installation_id = in.installation_id;
+    row.base_branch = in.base_branch.empty() ? "main" : in.base_branch;
+    row.task = std::move(t);
+    auto r = tx.exec_params1(
+        "INSERT INTO tasks (installation_id, repo, issue, base_branch, phase, state)"
+        " VALUES ($1, $2, $3, $4, 'idle', $5::jsonb) RETURNING id",
+        in.installation_id, in.repo, in.issue, row.base_branch, task_to_json(row.task));
+    row.task.id = r[0].as<int64_t>();
+    return row;
+  }
+
+  static void apply_policy(Task& t, const RepoConfig& c) {
+    t.command_permission = c.command_permission;
+    t.approve_permission = c.approve_permission;
+    if (t.phase == Phase::idle || t.phase == Phase::cancelled) {
+      t.max_iterations = c.max_iterations;
+      t.max_cost_usd = c.max_cost_usd;
+    }
+  }
+
+  // Runs decide() for `task_id` (or the issue's task) under its row lock;
+  // commits the new state, its jobs and its GitHub effects; then performs
+  // the effects. delivery_id: applied once (empty: not from a delivery).
+  Result<void> apply(const Incoming& in, const std::string& delivery_id, int64_t task_id = 0) {
+    int64_t id = 0;
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::work tx(**conn);
+      auto locked = task_id ? lock_task(tx, task_id) : lock_task(tx, in.repo, in.issue);
+      if (!locked) return locked.error();
+      if (!*locked && !in.create) return {};  // no task, and this event does not make one
+      if (!*locked) {
+        // Two deliveries may race to make the task: the unique key lets one win.
+        tx.exec("SAVEPOINT create_task");
+        try {
+          locked->emplace(new_task(tx, in));
+          tx.exec("RELEASE SAVEPOINT create_task");
+        } catch (const pqxx::unique_violation&) {
+          tx.exec("ROLLBACK TO SAVEPOINT create_task");
+          auto again = lock_task(tx, in.repo, in.issue);
+          if (!again || !*again) return make_error("task for " + task_key(in.repo, in.issue) + " vanished");
+          *locked = std::move(*again);
+        }
+      }
+      TaskRow& row = **locked;
+      id = row.task.id;
+      if (!delivery_id.empty()) {
+        auto fresh = tx.exec_params(
+            "INSERT INTO task_deliveries (delivery_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            delivery_id, id);
+        if (fresh.affected_rows() == 0) {
+          tx.commit();
+          return flush(id);  // applied before a crash: only its effects may be left
+        }
+      }
+      if (in.config) apply_policy(row.task, *in.config);
+      auto decision = workflow::decide(row.task, in.event);
+      commit_decision(tx, row, decision);
+      tx.commit();
+    } catch (const std::exception& e) {
+      return make_error("task " + task_key(in.repo, in.issue) + ": " + e.what());
+    }
+    return flush(id);
+  }
+
+  void commit_decision(pqxx::work& tx, const TaskRow& row, const workflow::Decision& decision) {
+    const Task& t = decision.task;
+    std::vector<workflow::Action> effects;
+    const std::string key = task_key(t.repo, t.issue) + "/agent";
+    for (const auto& action : decision.actions) {
+      if (is_github_effect(action)) {
+        effects.push_back(action);
+      } else if (auto* start = std::get_if<workflow::StartTurn>(&action)) {
+        JobSpec job;
+        job.kind = kAgentTurnJob;
+        job.task_key = key;
+        job.installation_id = row.installation_id;
+        job.payload = "{\"task_id\":" + std::to_string(t.id) + ",\"turn\":" + std::to_string(start->turn) + "}";
+        job.max_attempts = 5;  // restarts and crashed workers use attempts too
+        JobQueue::enqueue(tx, job);
+        log.info("task {}: turn {} ({}) queued", task_key(t.repo, t.issue), start->turn,
+                 workflow::to_string(start->role));
+      } else if (std::holds_alternative<workflow::OpenPullRequest>(action)) {
+        JobSpec job;
+        job.kind = kOpenPullJob;
+        job.task_key = key;
+        job.installation_id = row.installation_id;
+        job.payload = "{\"task_id\":" + std::to_string(t.id) + "}";
+        JobQueue::enqueue(tx, job);
+      }
+      // CancelTurn needs nothing here: the running turn watches its task and
+      // stops when the task no longer waits for it.
+    }
+    tx.exec_params(
+        "UPDATE tasks SET state = $2::jsonb, phase = $3, pr_number = NULLIF($4, 0),"
+        " outbox = outbox || $5::jsonb, updated_at = now() WHERE id = $1",
+        t.id, task_to_json(t), std::string(workflow::to_string(t.phase)), t.pr_number,
+        effects_to_json(effects));
+    if (t.phase != row.task.phase)
+      log.info("task {}: {} → {}", task_key(t.repo, t.issue), workflow::to_string(row.task.phase),
+               workflow::to_string(t.phase));
+  }
+
+  // --- GitHub effects ---------------------------------------------------------------------
+  // Performs the task's outbox under its row lock, so two workers never post
+  // the same effect; what is left after a failure stays for the retry.
+  Result<void> flush(int64_t task_id) {
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::work tx(**conn);
+      auto locked = lock_task(tx, task_id);
+      if (!locked) return locked.error();
+      if (!*locked) return {};
+      TaskRow& row = **locked;
+      auto effects = effects_from_json(row.outbox);
+      if (!effects) return effects.error();
+      if (effects->empty()) return {};
+      const auto repo = repo_of(row.installation_id, row.task.repo);
+
+      // Reactions first (they acknowledge at once), then replies, then one
+      // sync of each comment whatever the number of requests.
+      std::vector<workflow::Action> ordered;
+      bool sync_plan = false, sync_status = false;
+      for (auto& a : *effects)
+        if (std::holds_alternative<workflow::React>(a)) ordered.push_back(a);
+      for (auto& a : *effects)
+        if (std::holds_alternative<workflow::Reply>(a)) ordered.push_back(a);
+      for (auto& a : *effects) {
+        sync_plan |= std::holds_alternative<workflow::SyncPlanComment>(a);
+        sync_status |= std::holds_alternative<workflow::SyncStatus>(a);
+      }
+      if (sync_plan) ordered.push_back(workflow::SyncPlanComment{});
+      if (sync_status) ordered.push_back(workflow::SyncStatus{});
+
+      std::string failure;
+      std::size_t done = 0;
+      for (; done < ordered.size(); ++done) {
+        auto result = perform(row, repo, ordered[done]);
+        if (!result) {
+          failure = result.error().message;
+          break;
+        }
+      }
+      std::vector<workflow::Action> left(ordered.begin() + static_cast<std::ptrdiff_t>(done), ordered.end());
+      tx.exec_params(
+          "UPDATE tasks SET outbox = $2::jsonb, plan_comment_id = NULLIF($3, 0),"
+          " status_comment_id = NULLIF($4, 0), applied_label = $5 WHERE id = $1",
+          task_id, effects_to_json(left), row.plan_comment_id, row.status_comment_id,
+          row.applied_label);
+      tx.commit();
+      if (!failure.empty()) return make_error(failure);
+    } catch (const std::exception& e) {
+      return make_error("task " + std::to_string(task_id) + " effects: " + e.what());
+    }
+    return {};
+  }
+
+  Result<void> perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action) {
+    const Task& t = row.task;
+    if (auto* react = std::get_if<workflow::React>(&action)) {
+      auto r = gh.react_to_issue_comment(repo, react->comment_id,
+                                         react->reaction == "eyes"       ? github::Reaction::eyes
+                                         : react->reaction == "confused" ? github::Reaction::confused
+                                                                         : github::Reaction::minus_one);
+      if (!r && !r.error().is_not_found()) return make_error("reaction: " + r.error().describe());
+      return {};
+    }
+    if (auto* reply = std::get_if<workflow::Reply>(&action)) {
+      auto r = gh.create_issue_comment(repo, static_cast<int>(t.issue), reply->text);
+      if (!r) return make_error("reply: " + r.error().describe());
+      return {};
+    }
+    if (std::holds_alternative<workflow::SyncPlanComment>(action)) {
+      if (t.plan_revision == 0) return {};
+      auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
+                                              github::to_string(t.approve_permission));
+      if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
+        body += "\n\n✅ Approved by @" + t.approved_by + ".";
+      return upsert_comment(repo, t, body, row.plan_comment_id, [&](const std::string& b) {
+        auto m = report::parse_plan_marker(b);
+        return m && m->task_id == t.id;
+      });
+    }
+    if (std::holds_alternative<workflow::SyncStatus>(action)) {
+      auto body = report::render_status_comment(status_view(row));
+      if (auto r = upsert_comment(repo, t, body, row.status_comment_id, [&](const std::string& b) {
+            auto m = report::parse_status_marker(b);
+            return m && *m == t.id;
+          });
+          !r)
+        return r;
+      return sync_label(row, repo);
+    }
+    return {};
+  }
+
+  template <class IsOurs>
+  Result<void> upsert_comment(const github::Repo& repo, const Task& t, const std::string& body,
+                              int64_t& comment_id, IsOurs is_ours) {
+    if (comment_id == 0) {
+      // After a crash between posting and recording it, the comment is found
+      // again by its marker instead of being posted twice.
+      auto comments = gh.list_issue_comments(repo, static_cast<int>(t.issue));
+      if (!comments) return make_error("comments: " + comments.error().describe());
+      for (const auto& c : *comments)
+        if (is_ours(c.body)) comment_id = c.id;
+    }
+    if (comment_id != 0) {
+      auto r = gh.update_issue_comment(repo, comment_id, body);
+      if (r) return {};
+      if (!r.error().is_not_found()) return make_error("comment update: " + r.error().describe());
+      comment_id = 0;  // deleted by someone: post it again
+    }
+    auto r = gh.create_issue_comment(repo, static_cast<int>(t.issue), body);
+    if (!r) return make_error("comment: " + r.error().describe());
+    comment_id = r->id;
+    return {};
+  }
+
+  Result<void> sync_label(TaskRow& row, const github::Repo& repo) {
+    const std::string wanted(workflow::phase_label(row.task.phase));
+    if (wanted == row.applied_label) return {};
+    if (!wanted.empty()) {
+      github::Label label{wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7", ""};
+      if (auto r = gh.ensure_label(repo, label); !r) return make_error("label: " + r.error().describe());
+      if (auto r = gh.add_labels(repo, static_cast<int>(row.task.issue), {wanted}); !r)
+        return make_error("label: " + r.error().describe());
+    }
+    if (!row.applied_label.empty()) {
+      if (auto r = gh.remove_label(repo, static_cast<int>(row.task.issue), row.applied_label); !r)
+        return make_error("label: " + r.error().describe());
+    }
+    row.applied_label = wanted;
+    return {};
+  }
+
+  report::StatusView status_view(const TaskRow& row) {
+    const Task& t = row.task;
+    report::StatusView v;
+    v.task_id = t.id;
+    v.phase = std::string(workflow::to_string(t.phase));
+    v.iteration = t.iteration;
+    v.max_iterations = t.max_iterations;
+    v.tokens_in = t.tokens_in;
+    v.tokens_out = t.tokens_out;
+    v.cost_usd = t.cost_usd;
+    v.max_cost_usd = t.max_cost_usd;
+    v.elapsed_seconds = t.started_at ? std::max<int64_t>(0, unix_now() - t.started_at) : 0;
+    if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval) {
+      v.branch = t.branch;
+      v.branch_url = config.github_web_url + "/" + t.repo + "/tree/" + t.branch;
+    }
+    v.pr_number = static_cast<int>(t.pr_number);
+    v.pr_url = t.pr_url;
+    v.plan_revision = t.plan_revision;
+    v.approved_revision = t.approved_revision;
+    v.todos = report::count_todos(t.document);
+    v.failure_what = t.failure_what;
+    v.failure_why = t.failure_why;
+    v.stderr_tail = t.stderr_tail;
+    v.notes = t.notes;
+    switch (t.phase) {
+      case Phase::awaiting_approval:
+        v.next_step = "Read the plan, then comment `/approve` to start the work or `/revise <feedback>`.";
+        break;
+      case Phase::blocked: v.next_step = "Comment `/retry` to continue, or `/cancel`."; break;
+      case Phase::pr_open: v.next_step = "Review the pull request; a person merges it."; break;
+      case Phase::idle:
+        if (!t.failure_what.empty()) v.next_step = "Fix the problem, then trigger the task again.";
+        break;
+      default: break;
+    }
+    return v;
+  }
+
+  // --- webhooks → events ---------------------------------------------------------------
+  Result<void> handle_event(const Job& job) {
+    if (job.delivery_id.empty()) return {};
+    std::string event_name, body;
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::nontransaction tx(**conn);
+      auto r = tx.exec_params("SELECT event, body FROM deliveries WHERE delivery_id = $1", job.delivery_id);
+      if (r.empty()) return {};
+      event_name = r[0][0].as<std::string>();
+      pqxx::binarystring b(r[0][1]);
+      body.assign(reinterpret_cast<const char*>(b.data()), b.size());
+    } catch (const std::exception& e) {
+      return make_error(std::string("loading delivery: ") + e.what());
+    }
+    auto decoded = decode_event(event_name, body);
+    if (!decoded) return {};  // intake already checked it; nothing to act on
+    const WebhookEvent& ev = *decoded;
+    if (!ev.repository || (ev.sender && ev.sender->is_bot())) return {};
+    auto in = translate(ev);
+    if (!in) return in.error();
+    if (!*in) return {};
+    return apply(**in, job.delivery_id);
+  }
+
+  workflow::Actor actor_of(const github::Repo& repo, const std::optional<Account>& sender) {
+    workflow::Actor a;
+    if (!sender) return a;
+    a.login = sender->login;
+    a.is_bot = sender->is_bot();
+    if (!a.is_bot) a.permission = permission(repo, a.login);
+    return a;
+  }
+
+  Result<std::optional<Incoming>> translate(const WebhookEvent& ev) {
+    Incoming in;
+    in.installation_id = ev.installation_id;
+    in.repo = ev.repository->full_name;
+    in.base_branch = ev.repository->default_branch;
+    const auto repo = repo_of(ev.installation_id, in.repo);
+    const int64_t now = clock_now();
+
+    auto from_issue = [&](const Issue& issue) {
+      in.issue = issue.number;
+      in.title = issue.title;
+      in.body = issue.body;
+    };
+    // A trigger: a `plan` command not written in a comment.
+    auto trigger = [&](const LoadedConfig& loaded) {
+      workflow::CommandEvent c;
+      c.actor = actor_of(repo, ev.sender);
+      c.name = github::CommandName::plan;
+      c.config_error = loaded.error;
+      c.now = now;
+      in.create = true;
+      in.config = loaded.config;
+      in.event = c;
+    };
+
+    if (auto* e = std::get_if<IssuesEvent>(&ev.detail)) {
+      if (e->issue.is_pull_request) return std::optional<Incoming>{};
+      from_issue(e->issue);
+      if (ev.action == "closed") {
+        in.event = workflow::IssueClosed{};
+        return std::optional<Incoming>(std::move(in));
+      }
+      if (ev.action != "labeled" && ev.action != "assigned" && ev.action != "opened")
+        return std::optional<Incoming>{};
+      if (ev.action == "assigned" && (bot().empty() || e->assignee != bot()))
+        return std::optional<Incoming>{};
+      auto loaded = repo_config(repo, in.base_branch);
+      if (ev.action == "labeled" && e->label != loaded.config.trigger_label) return std::optional<Incoming>{};
+      if (ev.action == "opened" && loaded.config.trigger_mode != TriggerMode::on_open)
+        return std::optional<Incoming>{};
+      trigger(loaded);
+      return std::optional<Incoming>(std::move(in));
+    }
+
+    if (auto* e = std::get_if<IssueCommentEvent>(&ev.detail)) {
+      if (e->issue.is_pull_request) return std::optional<Incoming>{};
+      from_issue(e->issue);
+      if (ev.action == "edited") {
+        auto marker = report::parse_plan_marker(e->comment.body);
+        if (!marker) return std::optional<Incoming>{};
+        auto plan = report::extract_plan(e->comment.body);
+        workflow::PlanEdited edit;
+        edit.actor = actor_of(repo, ev.sender);
+        edit.plan = plan ? *plan : e->comment.body;
+        edit.now = now;
+        in.event = edit;
+        return std::optional<Incoming>(std::move(in));
+      }
+      if (ev.action != "created") return std::optional<Incoming>{};
+      auto parsed = github::parse_comment(e->comment.body);
+      if (parsed.kind == github::ParsedComment::Kind::none) return std::optional<Incoming>{};
+      auto loaded = repo_config(repo, in.base_branch);
+      in.config = loaded.config;
+      if (parsed.kind == github::ParsedComment::Kind::mistyped) {
+        workflow::MistypedCommand m;
+        m.actor = actor_of(repo, ev.sender);
+        m.typed = parsed.typed;
+        m.suggestion = parsed.suggestion;
+        m.comment_id = e->comment.id;
+        in.create = true;
+        in.event = m;
+        return std::optional<Incoming>(std::move(in));
+      }
+      workflow::CommandEvent c;
+      c.actor = actor_of(repo, ev.sender);
+      c.name = parsed.command.name;
+      c.args = parsed.command.args;
+      c.comment_id = e->comment.id;
+      c.written_at = parse_time(e->comment.created_at);
+      if (c.name == github::CommandName::plan) c.config_error = loaded.error;
+      c.now = now;
+      in.create = true;
+      in.event = c;
+      return std::optional<Incoming>(std::move(in));
+    }
+
+    if (auto* e = std::get_if<PullRequestEvent>(&ev.detail)) {
+      if (ev.action != "closed") return std::optional<Incoming>{};
+      // The PR's task is found by its number.
+      try {
+        auto conn = db.acquire();
+        if (!conn) return conn.error();
+        pqxx::nontransaction tx(**conn);
+        auto r = tx.exec_params("SELECT issue FROM tasks WHERE repo = $1 AND pr_number = $2", in.repo,
+                                e->pull_request.number);
+        if (r.empty()) return std::optional<Incoming>{};
+        in.issue = r[0][0].as<int64_t>();
+      } catch (const std::exception& ex) {
+        return make_error(std::string("finding the task of a pull request: ") + ex.what());
+      }
+      in.event = workflow::PullRequestClosed{e->pull_request.merged};
+      return std::optional<Incoming>(std::move(in));
+    }
+    return std::optional<Incoming>{};
+  }
+
+  int64_t clock_now() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+  }
+
+  // --- agent turns --------------------------------------------------------------------------
+  struct Loaded {
+    TaskRow row;
+  };
+  Result<std::optional<TaskRow>> load(int64_t task_id) {
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::nontransaction tx(**conn);
+      auto r = tx.exec_params(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = $1", task_id);
+      if (r.empty()) return std::optional<TaskRow>{};
+      auto row = row_from(r[0]);
+      if (!row) return row.error();
+      return std::optional<TaskRow>(std::move(*row));
+    } catch (const std::exception& e) {
+      return make_error(std::string("loading task: ") + e.what());
+    }
+  }
+
+  static Result<std::pair<int64_t, int>> payload_ids(const std::string& payload) {
+    simdjson::dom::parser parser;
+    simdjson::dom::object o;
+    int64_t task = 0, turn = 0;
+    if (parser.parse(payload).get(o) || o["task_id"].get(task))
+      return make_error("job payload has no task_id: " + payload);
+    (void)o["turn"].get(turn);
+    return std::make_pair(task, static_cast<int>(turn));
+  }
+
+  std::string port_range(const Task& t) const {
+    const int first = config.task_port_range_start +
+                      static_cast<int>(t.id % 1000) * config.task_ports_per_task;
+    return std::to_string(first) + "-" + std::to_string(first + config.task_ports_per_task - 1);
+  }
+
+  Result<void> handle_turn(const Job& job) {
+    auto ids = payload_ids(job.payload);
+    if (!ids) return ids.error();
+    auto [task_id, turn] = *ids;
+    auto loaded = load(task_id);
+    if (!loaded) return loaded.error();
+    if (!*loaded) return {};
+    TaskRow row = std::move(**loaded);
+    const Task& t = row.task;
+    if (t.turn != turn || (t.phase != Phase::planning && t.phase != Phase::implementing &&
+                           t.phase != Phase::reviewing))
+      return {};  // superseded (cancelled, retried) before it started
+
+    workflow::TurnFinished finished = run_turn(row, job);
+    if (stopping) return make_error("the server stopped during the turn; it runs again");
+    finished.turn = turn;
+    finished.role = t.turn_role;
+    finished.now = clock_now();
+    Incoming in;
+    in.installation_id = row.installation_id;
+    in.repo = t.repo;
+    in.issue = t.issue;
+    in.event = finished;
+    return apply(in, "", task_id);
+  }
+
+  workflow::TurnFinished setup_failed(std::string why) {
+    workflow::TurnFinished f;
+    f.outcome = workflow::TurnOutcome::setup_failed;
+    f.message = std::move(why);
+    return f;
+  }
+
+  workflow::TurnFinished run_turn(const TaskRow& row, const Job& job) {
+    const Task& t = row.task;
+    const std::string role(workflow::to_string(t.turn_role));
+    const auto repo = repo_of(row.installation_id, t.repo);
+
+    auto cfg = repo_config(repo, row.base_branch);
+    if (!cfg.error.empty()) return setup_failed(cfg.error);
+    auto role_cfg = cfg.config.roles.find(role);
+    if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
+      return setup_failed("no agent is configured for the " + role +
+                          " role: set roles." + role + ".harness and .model in the server config or " +
+                          kRepoConfigPath);
+    const agents::Harness* harness = agents::find_harness(role_cfg->second.harness);
+    if (!harness) return setup_failed("unknown harness " + role_cfg->second.harness);
+    auto settings = agents::harness_settings(config, role_cfg->second.harness);
+    if (!settings) return setup_failed(settings.error().message);
+
+    auto token = gh.installation_token(row.installation_id);
+    if (!token) return setup_failed("no installation token: " + token.error().describe());
+    GitRemote remote{config.github_web_url + "/" + t.repo + ".git", *token};
+    if (auto s = workspace.sync(t.repo, remote); !s) return setup_failed(s.error().message);
+    const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
+    auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
+    if (!worktree) return setup_failed(worktree.error().message);
+
+    const std::string run_dir = options.runs_dir + "/" + std::to_string(t.id) + "/turn-" +
+                                std::to_string(t.turn) + "-" + std::to_string(job.attempts);
+    std::error_code ec;
+    fs::remove_all(run_dir, ec);
+    fs::create_directories(run_dir, ec);
+    if (ec) return setup_failed("cannot create " + run_dir + ": " + ec.message());
+    const std::string task_file = run_dir + "/task.md";
+    if (auto w = write_file(task_file, t.document); !w) return setup_failed(w.error().message);
+
+    auto bullets = [](const std::vector<std::string>& commands) {
+      if (commands.empty()) return std::string("(none configured)");
+      std::string out;
+      for (const auto& c : commands) out += "- `" + c + "`\n";
+      return out;
+    };
+    prompts::TemplateVars vars = {
+        {"task", task_key(t.repo, t.issue)},
+        {"repository", t.repo},
+        {"issue", std::to_string(t.issue)},
+        {"title", t.title},
+        {"task_file", task_file},
+        {"worktree", *worktree},
+        {"branch", t.branch},
+        {"iteration", std::to_string(t.iteration)},
+        {"max_iterations", std::to_string(t.max_iterations)},
+        {"port_range", port_range(t)},
+        {"setup_commands", bullets(cfg.config.setup_commands)},
+        {"test_commands", bullets(cfg.config.test_commands)},
+        {"guidance", t.guidance},
+        {"plan_template", std::string(prompts::default_prompt("plan-template").value_or(""))},
+    };
+    auto override_text = repo_file(repo, ".github/bottega/prompts/" + role + ".md", row.base_branch);
+    auto prompt = prompts::render_prompt(role, override_text, vars);
+    if (!prompt) return setup_failed(prompt.error().message);
+
+    agents::AgentRunner::Turn turn;
+    turn.harness = harness;
+    turn.settings = std::move(*settings);
+    for (auto& [k, v] : std::map<std::string, std::string>{
+             {"BOTTEGA_ROLE", role},
+             {"BOTTEGA_TASK", task_key(t.repo, t.issue)},
+             {"BOTTEGA_ISSUE", std::to_string(t.issue)},
+             {"BOTTEGA_TURN", std::to_string(t.turn)},
+             {"BOTTEGA_ITERATION", std::to_string(t.turn_role == Role::plan ? 0 : t.iteration)},
+             {"BOTTEGA_TASK_FILE", task_file},
+             {"BOTTEGA_PORT_RANGE", port_range(t)}})
+      turn.settings.extra_env[k] = v;
+    turn.request.model = role_cfg->second.model;
+    turn.request.effort = role_cfg->second.effort;
+    turn.request.prompt = *prompt;
+    turn.request.worktree = *worktree;
+    turn.request.run_dir = run_dir;
+    // A worktree's .git is a file naming its metadata in the shared bare
+    // clone: the agent may read the clone and update its own metadata (the
+    // index), so `git status` and `git diff` work in the sandbox.
+    if (auto gitfile = read_file(*worktree + "/.git"); gitfile.rfind("gitdir: ", 0) == 0) {
+      fs::path admin(gitfile.substr(8, gitfile.find_last_not_of("\r\n") - 7));
+      turn.sandbox_writable.push_back(admin.string());
+      turn.sandbox_readable.push_back(admin.parent_path().parent_path().string());
+    }
+    // Sub-agents would escape the plan and the review; Claude Code can forbid them.
+    if (harness->capabilities().disallowed_tools) turn.request.disallowed_tools = {"Task"};
+
+    agents::RunStart start{t.id, role, std::string(harness->name()), turn.request.model,
+                           turn.request.effort};
+    auto run_id = transcripts.begin_run(start);
+    if (!run_id) return setup_failed("transcript: " + run_id.error().message);
+
+    // Watches the task: a /cancel or a newer turn stops this one within a poll.
+    Stopper stopper;
+    std::mutex process_mutex;
+    agents::AgentProcess* process = nullptr;
+    bool cancel_requested = false;
+    std::thread watcher([&] {
+      while (!stopper.wait_for(options.cancel_poll)) {
+        auto now = load(t.id);
+        if (!now || !*now) continue;
+        const Task& current = (*now)->task;
+        if (current.turn == t.turn && current.phase == t.phase) continue;
+        std::lock_guard lock(process_mutex);
+        cancel_requested = true;
+        if (process) process->cancel();
+      }
+    });
+
+    agents::TranscriptWriter writer(transcripts, *run_id);
+    auto outcome = runner.run(turn, writer, [&](agents::AgentProcess* p) {
+      std::lock_guard lock(process_mutex);
+      {
+        std::lock_guard all(mutex);
+        if (p) processes.insert(p);
+        else processes.erase(process);
+        if (p && stopping) p->cancel();
+      }
+      process = p;
+      if (p && cancel_requested) p->cancel();
+    });
+    (void)writer.close();
+    stopper.stop();
+    watcher.join();
+    if (!outcome) {
+      agents::Outcome failed;
+      failed.message = outcome.error().message;
+      (void)transcripts.finish_run(*run_id, failed);
+      return setup_failed(outcome.error().message);
+    }
+    (void)transcripts.finish_run(*run_id, *outcome);
+
+    workflow::TurnFinished f;
+    switch (outcome->kind) {
+      case agents::OutcomeKind::succeeded: f.outcome = workflow::TurnOutcome::succeeded; break;
+      case agents::OutcomeKind::agent_error: f.outcome = workflow::TurnOutcome::agent_error; break;
+      case agents::OutcomeKind::timed_out: f.outcome = workflow::TurnOutcome::timed_out; break;
+      case agents::OutcomeKind::cancelled: f.outcome = workflow::TurnOutcome::cancelled; break;
+      case agents::OutcomeKind::crashed: f.outcome = workflow::TurnOutcome::crashed; break;
+    }
+    f.message = outcome->message;
+    f.stderr_tail = outcome->stderr_tail;
+    f.tokens_in = outcome->usage.input_tokens + outcome->usage.cached_input_tokens +
+                  outcome->usage.cache_write_tokens;
+    f.tokens_out = outcome->usage.output_tokens;
+    f.cost_usd = outcome->usage.cost_usd.value_or(0);
+    f.document = read_file(task_file);
+    if (auto signal = agents::read_signal(run_dir); signal && *signal) {
+      f.signal = (*signal)->kind;
+      f.signal_reason = (*signal)->reason;
+    } else if (!signal) {
+      f.message += (f.message.empty() ? "" : "; ") + signal.error().message;
+    }
+
+    if (t.turn_role == Role::implement) {
+      if (f.outcome == workflow::TurnOutcome::succeeded) {
+        auto sha = workspace.commit_all(*worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) +
+                                                       "), iteration " + std::to_string(t.iteration));
+        if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
+        // Pushed after every implementation turn: another host can rebuild
+        // the worktree from the branch.
+        if (*sha) {
+          if (auto p = workspace.push(*worktree, remote, t.branch); !p)
+            return with_usage(setup_failed("push: " + p.error().message), f);
+        }
+      }
+    } else {
+      auto discarded = workspace.discard_changes(*worktree);
+      if (discarded) f.discarded_files = std::move(*discarded);
+    }
+    log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
+             workflow::to_string(f.outcome), f.signal.empty() ? "none" : f.signal);
+    return f;
+  }
+
+  static workflow::TurnFinished with_usage(workflow::TurnFinished failed, const workflow::TurnFinished& f) {
+    failed.tokens_in = f.tokens_in;
+    failed.tokens_out = f.tokens_out;
+    failed.cost_usd = f.cost_usd;
+    return failed;
+  }
+
+  // --- the pull request -------------------------------------------------------------------
+  Result<void> handle_open_pull(const Job& job) {
+    auto ids = payload_ids(job.payload);
+    if (!ids) return ids.error();
+    auto loaded = load(ids->first);
+    if (!loaded) return loaded.error();
+    if (!*loaded || (*loaded)->task.phase != Phase::opening_pr) return {};
+    TaskRow row = std::move(**loaded);
+    const Task& t = row.task;
+    const auto repo = repo_of(row.installation_id, t.repo);
+
+    Incoming in;
+    in.installation_id = row.installation_id;
+    in.repo = t.repo;
+    in.issue = t.issue;
+    auto opened = open_pull(row, repo);
+    if (opened) {
+      in.event = *opened;
+    } else {
+      // Transient trouble is retried by the queue; the last attempt blocks the task.
+      if (job.attempts < job.max_attempts) return opened.error();
+      in.event = workflow::PullRequestFailed{opened.error().message};
+    }
+    return apply(in, "", t.id);
+  }
+
+  Result<workflow::PullRequestOpened> open_pull(const TaskRow& row, const github::Repo& repo) {
+    const Task& t = row.task;
+    auto token = gh.installation_token(row.installation_id);
+    if (!token) return make_error("installation token: " + token.error().describe());
+    GitRemote remote{config.github_web_url + "/" + t.repo + ".git", *token};
+    if (auto s = workspace.sync(t.repo, remote); !s) return s.error();
+    const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
+    auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
+    if (!worktree) return worktree.error();
+    auto cfg = repo_config(repo, row.base_branch);
+    if (!cfg.error.empty()) return make_error(cfg.error);
+    if (!cfg.config.plan_commit_path.empty()) {
+      std::string path = cfg.config.plan_commit_path;
+      if (auto at = path.find("{issue}"); at != std::string::npos)
+        path.replace(at, 7, std::to_string(t.issue));
+      const fs::path target = fs::path(*worktree) / path;
+      std::error_code ec;
+      fs::create_directories(target.parent_path(), ec);
+      if (auto w = write_file(target.string(), t.document); !w) return w.error();
+    }
+    auto sha = workspace.commit_all(*worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) + ")");
+    if (!sha) return sha.error();
+    if (auto p = workspace.push(*worktree, remote, t.branch); !p) return p.error();
+
+    auto existing = gh.find_pull_by_head(repo, t.branch);
+    if (!existing) return make_error("finding the pull request: " + existing.error().describe());
+    if (*existing && (*existing)->state == "open")
+      return workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch};
+    github::NewPullRequest pull;
+    pull.title = report::pr_title(t.title);
+    pull.head = t.branch;
+    pull.base = row.base_branch;
+    pull.body = report::render_pr_body(t.issue, report::plan_summary(t.document),
+                                       report::todo_section(t.document), "");
+    auto created = gh.create_pull(repo, pull);
+    if (!created) return make_error("opening the pull request: " + created.error().describe());
+    return workflow::PullRequestOpened{created->number, created->html_url, t.branch};
+  }
+};
+
+TaskEngine::TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
+                       github::GitHubClient& github, Workspace& workspace, agents::AgentRunner& runner)
+    : impl_(std::make_unique<Impl>(config, std::move(options), db, github, workspace, runner)) {}
+
+TaskEngine::~TaskEngine() = default;
+
+Result<void> TaskEngine::handle_event(const Job& job) { return impl_->handle_event(job); }
+Result<void> TaskEngine::handle_turn(const Job& job) { return impl_->handle_turn(job); }
+Result<void> TaskEngine::handle_open_pull(const Job& job) { return impl_->handle_open_pull(job); }
+
+void TaskEngine::stop() {
+  impl_->stopping = true;
+  std::lock_guard lock(impl_->mutex);
+  for (auto* p : impl_->processes) p->cancel();
+}
+
+}  // namespace bottega

@@ -1,0 +1,74 @@
+// TaskEngine: the imperative shell around the pure workflow. It turns
+// webhook deliveries into workflow events, runs decide() under the task's
+// row lock, commits the new state together with the jobs it implies (agent
+// turns, opening the PR) and the GitHub effects to perform (the outbox),
+// then performs those effects: reactions, replies, the plan and status
+// comments, the phase label.
+//
+// Three job kinds run through it (spec/workflow.md):
+//   github_event  a stored delivery → an event for its task
+//   agent_turn    one agent turn in the task's worktree → TurnFinished
+//   open_pr       commit, push, open (or find) the PR → PullRequestOpened
+// Every step can be run again after a crash: deliveries are applied to a
+// task once (task_deliveries), comments are found again by their hidden
+// markers, the PR by its head branch, labels are sets.
+//
+// Thread-safety: the handlers may run on any number of worker threads and
+// processes at once; tasks are serialized by their row lock. Ownership:
+// borrows everything passed to the constructor, which must outlive it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "config/base/result.h"
+#include "config/server_config.h"
+#include "engine/queue/queue.h"
+
+namespace bottega {
+
+class Database;
+class Workspace;
+namespace github {
+class GitHubClient;
+}
+namespace agents {
+class AgentRunner;
+}
+
+inline constexpr const char* kAgentTurnJob = "agent_turn";
+inline constexpr const char* kOpenPullJob = "open_pr";
+
+struct TaskEngineOptions {
+  std::string runs_dir;        // run directories: <runs_dir>/<task>/turn-<n>-<attempt>
+  std::string bottega_dir;     // the directory of the bottega binary (agents' PATH)
+  std::chrono::milliseconds cancel_poll{1'000};  // how often a running turn checks for /cancel
+  std::chrono::seconds permission_ttl{60};       // collaborator permissions are cached this long
+};
+
+class TaskEngine {
+ public:
+  TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
+             github::GitHubClient& github, Workspace& workspace, agents::AgentRunner& runner);
+  ~TaskEngine();
+  TaskEngine(const TaskEngine&) = delete;
+  TaskEngine& operator=(const TaskEngine&) = delete;
+
+  // Job handlers. A failure is retried by the queue; everything that is the
+  // task's own trouble (an agent crash, an invalid config) is not a failure
+  // of the job but a blocked task, reported on GitHub.
+  [[nodiscard]] Result<void> handle_event(const Job& job);
+  [[nodiscard]] Result<void> handle_turn(const Job& job);
+  [[nodiscard]] Result<void> handle_open_pull(const Job& job);
+
+  // Shutdown: cancels the running turns; their jobs fail and run again
+  // later (here or on another host) instead of blocking their tasks.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bottega

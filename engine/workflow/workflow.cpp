@@ -1,0 +1,584 @@
+#include "engine/workflow/workflow.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "engine/report/task_document.h"
+
+namespace bottega::workflow {
+namespace {
+
+using github::CommandName;
+using github::Permission;
+
+constexpr std::array<std::pair<Phase, std::string_view>, 10> kPhases = {{
+    {Phase::idle, "idle"},
+    {Phase::planning, "planning"},
+    {Phase::awaiting_approval, "awaiting_approval"},
+    {Phase::implementing, "implementing"},
+    {Phase::reviewing, "reviewing"},
+    {Phase::opening_pr, "opening_pr"},
+    {Phase::pr_open, "pr_open"},
+    {Phase::blocked, "blocked"},
+    {Phase::cancelled, "cancelled"},
+    {Phase::done, "done"},
+}};
+
+std::string command_text(CommandName name) { return "/" + std::string(github::to_string(name)); }
+
+std::string money(double usd) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "$%.2f", usd);
+  return buf;
+}
+
+// Builds one decision: the task as it becomes and what to do about it.
+class Decider {
+ public:
+  explicit Decider(const Task& task) : d_{task, {}} {}
+
+  Decision operator()(const CommandEvent& e) {
+    if (e.actor.is_bot) return std::move(d_);
+    if (!e.config_error.empty() && e.name == CommandName::plan) return invalid_config(e);
+    const bool approving = e.name == CommandName::approve;
+    const Permission needed = approving ? t().approve_permission : t().command_permission;
+    // /help and /status only read: anyone who can read the repository may ask.
+    const bool read_only = e.name == CommandName::help || e.name == CommandName::status;
+    if (!read_only && e.actor.permission < needed) return refuse_permission(e, needed);
+    if (read_only && e.actor.permission < Permission::read) return refuse_permission(e, Permission::read);
+
+    switch (e.name) {
+      case CommandName::plan: return plan(e);
+      case CommandName::revise: return revise(e);
+      case CommandName::approve: return approve(e);
+      case CommandName::cancel: return cancel(e);
+      case CommandName::retry: return retry(e);
+      case CommandName::status: return status(e);
+      case CommandName::help: return help(e);
+    }
+    return std::move(d_);
+  }
+
+  Decision operator()(const MistypedCommand& e) {
+    if (e.actor.is_bot) return std::move(d_);
+    if (e.actor.permission < t().command_permission) return std::move(d_);
+    react(e.comment_id, "confused");
+    reply("`" + e.typed + "` is not a command. Did you mean `" + e.suggestion +
+          "`? Comment `/help` for the commands you can use now.");
+    return std::move(d_);
+  }
+
+  Decision operator()(const PlanEdited& e) {
+    if (e.actor.is_bot) return std::move(d_);
+    const bool editable = t().phase == Phase::awaiting_approval ||
+                          (t().phase == Phase::blocked && t().plan_revision > 0 &&
+                           t().resume_phase == Phase::implementing && t().approved_revision == 0);
+    std::string current = report::plan_part(t().document);
+    if (trim(e.plan) == trim(current)) return std::move(d_);  // our own re-render, or no change
+    if (!editable || e.actor.permission < t().command_permission) {
+      // Put the plan back: only an authorized edit of a plan awaiting
+      // approval makes a new revision.
+      t().notes.push_back("An edit of the plan comment by @" + e.actor.login + " was undone: " +
+                          (editable ? "editing the plan needs " +
+                                          std::string(github::to_string(t().command_permission)) +
+                                          " permission"
+                                    : "the plan can only be edited while it awaits approval"));
+      act(SyncPlanComment{});
+      act(SyncStatus{});
+      return std::move(d_);
+    }
+    t().document = report::with_plan(t().document, e.plan);
+    new_revision(e.now);
+    t().phase = Phase::awaiting_approval;
+    t().notes.push_back("Plan revision " + std::to_string(t().plan_revision) + " is an edit by @" +
+                        e.actor.login + "; it needs its own approval.");
+    act(SyncPlanComment{});
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision operator()(const TurnFinished& e) {
+    if (e.turn != t().turn || !is_running(t().phase) || t().phase == Phase::opening_pr)
+      return std::move(d_);  // a stale or duplicate report
+    t().tokens_in += e.tokens_in;
+    t().tokens_out += e.tokens_out;
+    t().cost_usd += e.cost_usd;
+    if (!e.discarded_files.empty()) {
+      std::string list;
+      for (std::size_t i = 0; i < e.discarded_files.size() && i < 10; ++i)
+        list += (i ? ", " : "") + std::string("`") + e.discarded_files[i] + "`";
+      if (e.discarded_files.size() > 10) list += ", …";
+      t().notes.push_back("The " + std::string(to_string(e.role)) + " turn " +
+                          std::to_string(e.turn) + " changed files, which were discarded (" +
+                          list + "): only the implementer changes code.");
+    }
+    if (e.outcome != TurnOutcome::succeeded) return turn_failed(e);
+    if (e.signal == "blocked")
+      return block(BlockCause::verdict, "The " + std::string(to_string(e.role)) + " agent is blocked",
+                   e.signal_reason.empty() ? "it gave no reason" : e.signal_reason);
+
+    switch (e.role) {
+      case Role::plan: return planned(e);
+      case Role::implement: return implemented(e);
+      case Role::review: return reviewed(e);
+    }
+    return std::move(d_);
+  }
+
+  Decision operator()(const PullRequestOpened& e) {
+    if (t().phase != Phase::opening_pr) return std::move(d_);
+    t().phase = Phase::pr_open;
+    t().pr_number = e.number;
+    t().pr_url = e.url;
+    if (!e.branch.empty()) t().branch = e.branch;
+    clear_failure();
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision operator()(const PullRequestFailed& e) {
+    if (t().phase != Phase::opening_pr) return std::move(d_);
+    return block(BlockCause::failure, "Opening the pull request failed", e.why);
+  }
+
+  Decision operator()(const PullRequestClosed& e) {
+    if (t().phase != Phase::pr_open && t().phase != Phase::blocked) return std::move(d_);
+    if (t().pr_number == 0) return std::move(d_);
+    t().phase = e.merged ? Phase::done : Phase::cancelled;
+    t().notes.push_back(e.merged ? "The pull request was merged." : "The pull request was closed without merging.");
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision operator()(const IssueClosed&) {
+    if (t().phase == Phase::idle || t().phase == Phase::cancelled || t().phase == Phase::done ||
+        t().phase == Phase::pr_open)  // a PR that closes the issue keeps its own lifecycle
+      return std::move(d_);
+    stop_running();
+    t().phase = Phase::cancelled;
+    t().notes.push_back("The issue was closed.");
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+ private:
+  Task& t() { return d_.task; }
+  void act(Action a) { d_.actions.push_back(std::move(a)); }
+  void react(int64_t comment_id, std::string reaction) {
+    if (comment_id != 0) act(React{comment_id, std::move(reaction)});
+  }
+  void reply(std::string text) { act(Reply{std::move(text)}); }
+
+  static std::string trim(std::string_view s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return "";
+    auto e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
+  }
+
+  // An accepted command: 👀 at once.
+  void accept(const CommandEvent& e) { react(e.comment_id, "eyes"); }
+
+  // A command that does not apply now: 👎 and why (the sender is allowed,
+  // so the reason helps them).
+  Decision refuse(const CommandEvent& e, const std::string& why) {
+    react(e.comment_id, "-1");
+    reply("@" + e.actor.login + " `" + command_text(e.name) + "` " + why);
+    return std::move(d_);
+  }
+
+  // Not allowed: 👎 every time, one reply per person per task.
+  Decision refuse_permission(const CommandEvent& e, Permission needed) {
+    react(e.comment_id, "-1");
+    auto& refused = t().refused_users;
+    if (std::find(refused.begin(), refused.end(), e.actor.login) == refused.end()) {
+      refused.push_back(e.actor.login);
+      reply("@" + e.actor.login + " `" + command_text(e.name) + "` needs " +
+            std::string(github::to_string(needed)) + " permission on this repository (you have " +
+            std::string(github::to_string(e.actor.permission)) + ").");
+    }
+    return std::move(d_);
+  }
+
+  Decision invalid_config(const CommandEvent& e) {
+    react(e.comment_id, "-1");
+    t().failure_what = "The repository configuration is invalid, so the task did not start";
+    t().failure_why = e.config_error;
+    t().stderr_tail.clear();
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  void clear_failure() {
+    t().failure_what.clear();
+    t().failure_why.clear();
+    t().stderr_tail.clear();
+    t().block_cause = BlockCause::none;
+  }
+
+  void start_turn(Phase phase, Role role) {
+    t().phase = phase;
+    t().turn += 1;
+    t().turn_role = role;
+    act(StartTurn{role, t().turn});
+  }
+
+  void stop_running() {
+    if (t().phase == Phase::planning || t().phase == Phase::implementing ||
+        t().phase == Phase::reviewing)
+      act(CancelTurn{t().turn});
+  }
+
+  void new_revision(int64_t now) {
+    t().plan_revision += 1;
+    t().plan_revised_at = now;
+    t().approved_revision = 0;
+    t().approved_by.clear();
+  }
+
+  void begin_planning(const CommandEvent& e, std::string guidance) {
+    accept(e);
+    clear_failure();
+    t().guidance = std::move(guidance);
+    if (t().started_at == 0) t().started_at = e.now;
+    start_turn(Phase::planning, Role::plan);
+    act(SyncStatus{});
+  }
+
+  Decision plan(const CommandEvent& e) {
+    switch (t().phase) {
+      case Phase::idle:
+      case Phase::cancelled:
+        t().started_at = e.now;
+        t().iteration = 0;
+        t().notes.clear();
+        begin_planning(e, e.args);
+        return std::move(d_);
+      case Phase::awaiting_approval:
+        begin_planning(e, e.args);
+        return std::move(d_);
+      case Phase::blocked:
+        if (t().approved_revision != 0 && t().resume_phase != Phase::planning)
+          return refuse(e, "is not available: the plan was approved and work started; use `/retry`.");
+        begin_planning(e, e.args);
+        return std::move(d_);
+      case Phase::planning:
+        return refuse(e, "is not needed: a plan is being written now.");
+      case Phase::done:
+        return refuse(e, "is not available: this task is done.");
+      default:
+        return refuse(e, "is not available: the plan was approved and work is under way; `/cancel` first to plan again.");
+    }
+  }
+
+  Decision revise(const CommandEvent& e) {
+    if (trim(e.args).empty()) return refuse(e, "needs feedback: `/revise <what to change in the plan>`.");
+    if (t().phase == Phase::awaiting_approval ||
+        (t().phase == Phase::blocked && t().approved_revision == 0 && t().plan_revision > 0)) {
+      begin_planning(e, trim(e.args));
+      return std::move(d_);
+    }
+    if (t().phase == Phase::planning) return refuse(e, "must wait: a plan is being written now.");
+    if (t().plan_revision == 0) return refuse(e, "has no plan to revise: comment `/plan` first.");
+    return refuse(e, "is only possible while the plan awaits approval.");
+  }
+
+  // "/approve", "/approve 3", "/approve r3", "/approve revision 3".
+  static std::optional<int> approved_revision_arg(std::string_view args) {
+    std::string s = trim(args);
+    if (s.rfind("revision", 0) == 0) s = trim(s.substr(8));
+    if (!s.empty() && (s[0] == 'r' || s[0] == 'R' || s[0] == '#')) s = s.substr(1);
+    int n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return n;
+  }
+
+  Decision approve(const CommandEvent& e) {
+    if (t().phase != Phase::awaiting_approval) {
+      if (t().plan_revision == 0 || t().phase == Phase::idle || t().phase == Phase::planning)
+        return refuse(e, "has nothing to approve: no plan awaits approval" +
+                             std::string(t().phase == Phase::planning ? " yet (a plan is being written)." : "."));
+      if (t().approved_revision != 0)
+        return refuse(e, "is not needed: plan revision " + std::to_string(t().approved_revision) +
+                             " was already approved.");
+      return refuse(e, "is only possible while a plan awaits approval.");
+    }
+    const int current = t().plan_revision;
+    if (auto asked = approved_revision_arg(e.args); asked && *asked != current)
+      return refuse(e, "names plan revision " + std::to_string(*asked) + ", but the current plan is revision " +
+                           std::to_string(current) + ": read it and approve that one.");
+    if (e.written_at != 0 && e.written_at < t().plan_revised_at)
+      return refuse(e, "was written before plan revision " + std::to_string(current) +
+                           " was made: read the current plan and approve again.");
+    accept(e);
+    clear_failure();
+    t().approved_revision = current;
+    t().approved_by = e.actor.login;
+    t().iteration = 1;
+    t().notes.clear();
+    start_turn(Phase::implementing, Role::implement);
+    act(SyncPlanComment{});
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision cancel(const CommandEvent& e) {
+    if (t().phase == Phase::idle || t().phase == Phase::cancelled || t().phase == Phase::done)
+      return refuse(e, "has nothing to cancel.");
+    accept(e);
+    stop_running();
+    t().phase = Phase::cancelled;
+    t().notes.push_back("Cancelled by @" + e.actor.login + ".");
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision retry(const CommandEvent& e) {
+    if (t().phase != Phase::blocked) return refuse(e, "only resumes a blocked task; this one is " +
+                                                      std::string(to_string(t().phase)) + ".");
+    accept(e);
+    if (t().block_cause == BlockCause::iteration_cap) {
+      t().max_iterations += 1;  // one more round, granted by a person
+      t().iteration += 1;
+      t().notes.push_back("@" + e.actor.login + " granted one more iteration (now " +
+                          std::to_string(t().max_iterations) + ").");
+    } else if (t().block_cause == BlockCause::cost_cap && t().max_cost_usd > 0) {
+      t().max_cost_usd += t().max_cost_usd;
+      t().notes.push_back("@" + e.actor.login + " raised the cost budget to " + money(t().max_cost_usd) + ".");
+    }
+    const Phase resume = t().resume_phase;
+    clear_failure();
+    if (!trim(e.args).empty()) t().guidance = trim(e.args);
+    switch (resume) {
+      case Phase::planning: start_turn(Phase::planning, Role::plan); break;
+      case Phase::reviewing: start_turn(Phase::reviewing, Role::review); break;
+      case Phase::opening_pr:
+        t().phase = Phase::opening_pr;
+        act(OpenPullRequest{});
+        break;
+      default: start_turn(Phase::implementing, Role::implement); break;
+    }
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision status(const CommandEvent& e) {
+    accept(e);
+    act(SyncStatus{});
+    std::string line = "@" + e.actor.login + " this task is **" + std::string(to_string(t().phase)) + "**";
+    if (t().iteration > 0 && t().phase != Phase::idle)
+      line += ", iteration " + std::to_string(t().iteration) + " of " + std::to_string(t().max_iterations);
+    if (t().plan_revision > 0) line += ", plan revision " + std::to_string(t().plan_revision);
+    line += "; cost so far " + money(t().cost_usd) + ". The status comment has the details.";
+    reply(line);
+    return std::move(d_);
+  }
+
+  Decision help(const CommandEvent& e) {
+    accept(e);
+    std::string text = "Commands you can use now (the task is **" + std::string(to_string(t().phase)) + "**):\n";
+    for (CommandName c : commands_in(t().phase)) {
+      text += "- `" + command_text(c);
+      switch (c) {
+        case CommandName::plan: text += " [guidance]` — write a plan (or a new one) for this issue"; break;
+        case CommandName::revise: text += " <feedback>` — a new plan revision from your feedback"; break;
+        case CommandName::approve: text += "` — approve the current plan revision and start the work"; break;
+        case CommandName::cancel: text += "` — stop the task (and its running agent)"; break;
+        case CommandName::retry: text += " [note]` — resume where the task stopped"; break;
+        case CommandName::status: text += "` — where the task stands"; break;
+        case CommandName::help: text += "` — this list"; break;
+      }
+      text += "\n";
+    }
+    reply(text);
+    return std::move(d_);
+  }
+
+  Decision block(BlockCause cause, std::string what, std::string why, std::string stderr_tail = "") {
+    t().resume_phase = t().phase;
+    t().phase = Phase::blocked;
+    t().block_cause = cause;
+    t().failure_what = std::move(what);
+    t().failure_why = std::move(why);
+    t().stderr_tail = std::move(stderr_tail);
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision turn_failed(const TurnFinished& e) {
+    const std::string role(to_string(e.role));
+    std::string what;
+    switch (e.outcome) {
+      case TurnOutcome::timed_out: what = "The " + role + " agent timed out"; break;
+      case TurnOutcome::crashed: what = "The " + role + " agent crashed"; break;
+      case TurnOutcome::agent_error: what = "The " + role + " agent reported an error"; break;
+      case TurnOutcome::setup_failed: what = "The " + role + " turn could not start"; break;
+      case TurnOutcome::cancelled: what = "The " + role + " agent was stopped"; break;
+      case TurnOutcome::succeeded: break;
+    }
+    return block(BlockCause::failure, what, e.message.empty() ? "no reason given" : e.message,
+                 e.stderr_tail);
+  }
+
+  bool over_budget() const {
+    return d_.task.max_cost_usd > 0 && d_.task.cost_usd >= d_.task.max_cost_usd;
+  }
+  Decision block_budget() {
+    return block(BlockCause::cost_cap, "The cost budget is spent",
+                 "this task has cost " + money(t().cost_usd) + " of its " + money(t().max_cost_usd) +
+                     " budget; `/retry` grants another budget's worth");
+  }
+
+  Decision planned(const TurnFinished& e) {
+    if (e.signal != "plan-ready")
+      return block(BlockCause::failure, "The plan agent ended without signalling plan-ready",
+                   e.signal.empty() ? "it never ran `bottega signal plan-ready`"
+                                    : "it signalled `" + e.signal + "`, which a planning turn cannot",
+                   e.stderr_tail);
+    auto todos = report::count_todos(e.document);
+    if (todos.total == 0)
+      return block(BlockCause::failure, "The plan has no to-do items",
+                   "the planning agent signalled plan-ready but the task document's To-do section has no `- [ ]` items");
+    t().document = report::with_plan(t().document, report::plan_part(e.document));
+    t().guidance.clear();
+    new_revision(e.now);
+    t().phase = Phase::awaiting_approval;
+    act(SyncPlanComment{});
+    act(SyncStatus{});
+    if (over_budget()) return block_budget();
+    return std::move(d_);
+  }
+
+  Decision implemented(const TurnFinished& e) {
+    // The implementer edits the document only to check items off; the
+    // request stays as the person wrote it.
+    t().document = report::with_plan(t().document, report::plan_part(e.document));
+    if (over_budget()) return block_budget();
+    start_turn(Phase::reviewing, Role::review);
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision reviewed(const TurnFinished& e) {
+    t().document = report::with_plan(t().document, report::plan_part(e.document));
+    auto todos = report::count_todos(t().document);
+    const bool ready = e.signal == "ready" && todos.done == todos.total;
+    if (e.signal == "ready" && !ready)
+      t().notes.push_back("The reviewer signalled ready with " + std::to_string(todos.total - todos.done) +
+                          " to-do item(s) unchecked; treated as needs-work.");
+    if (ready) {
+      t().phase = Phase::opening_pr;
+      act(OpenPullRequest{});
+      act(SyncStatus{});
+      return std::move(d_);
+    }
+    if (over_budget()) return block_budget();
+    if (t().iteration >= t().max_iterations)
+      return block(BlockCause::iteration_cap, "The iteration cap was reached",
+                   "the reviewer still found work after " + std::to_string(t().iteration) + " of " +
+                       std::to_string(t().max_iterations) +
+                       " iterations; `/retry` grants one more, or `/cancel`");
+    t().iteration += 1;
+    start_turn(Phase::implementing, Role::implement);
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision d_;
+};
+
+}  // namespace
+
+std::string_view to_string(Phase phase) {
+  for (const auto& [p, name] : kPhases)
+    if (p == phase) return name;
+  return "idle";
+}
+
+std::optional<Phase> parse_phase(std::string_view name) {
+  for (const auto& [p, n] : kPhases)
+    if (n == name) return p;
+  return std::nullopt;
+}
+
+std::string_view phase_label(Phase phase) {
+  switch (phase) {
+    case Phase::idle: return "";
+    case Phase::planning: return "bottega:planning";
+    case Phase::awaiting_approval: return "bottega:awaiting-approval";
+    case Phase::implementing:
+    case Phase::reviewing:
+    case Phase::opening_pr: return "bottega:working";
+    case Phase::pr_open: return "bottega:pr-open";
+    case Phase::blocked: return "bottega:blocked";
+    case Phase::cancelled: return "bottega:cancelled";
+    case Phase::done: return "bottega:done";
+  }
+  return "";
+}
+
+const std::vector<std::string_view>& all_phase_labels() {
+  static const std::vector<std::string_view> labels = {
+      "bottega:planning", "bottega:awaiting-approval", "bottega:working", "bottega:pr-open",
+      "bottega:blocked",  "bottega:cancelled",         "bottega:done"};
+  return labels;
+}
+
+std::string_view to_string(Role role) {
+  switch (role) {
+    case Role::plan: return "plan";
+    case Role::implement: return "implement";
+    case Role::review: return "review";
+  }
+  return "plan";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  for (Role r : {Role::plan, Role::implement, Role::review})
+    if (to_string(r) == name) return r;
+  return std::nullopt;
+}
+
+std::string_view to_string(TurnOutcome outcome) {
+  switch (outcome) {
+    case TurnOutcome::succeeded: return "succeeded";
+    case TurnOutcome::agent_error: return "agent_error";
+    case TurnOutcome::timed_out: return "timed_out";
+    case TurnOutcome::cancelled: return "cancelled";
+    case TurnOutcome::crashed: return "crashed";
+    case TurnOutcome::setup_failed: return "setup_failed";
+  }
+  return "crashed";
+}
+
+bool is_running(Phase phase) {
+  return phase == Phase::planning || phase == Phase::implementing || phase == Phase::reviewing ||
+         phase == Phase::opening_pr;
+}
+
+std::vector<github::CommandName> commands_in(Phase phase) {
+  using C = CommandName;
+  switch (phase) {
+    case Phase::idle: return {C::plan, C::status, C::help};
+    case Phase::planning: return {C::cancel, C::status, C::help};
+    case Phase::awaiting_approval: return {C::approve, C::revise, C::plan, C::cancel, C::status, C::help};
+    case Phase::implementing:
+    case Phase::reviewing:
+    case Phase::opening_pr:
+    case Phase::pr_open: return {C::cancel, C::status, C::help};
+    case Phase::blocked: return {C::retry, C::plan, C::revise, C::cancel, C::status, C::help};
+    case Phase::cancelled: return {C::plan, C::status, C::help};
+    case Phase::done: return {C::status, C::help};
+  }
+  return {C::help};
+}
+
+Decision decide(const Task& task, const Event& event) {
+  return std::visit(Decider(task), event);
+}
+
+}  // namespace bottega::workflow

@@ -1,0 +1,211 @@
+// The task workflow: a pure state machine from (task, event) to (task',
+// actions), the lifecycle of spec/workflow.md.
+//
+//   idle → planning → awaiting_approval ──/approve──▶ implementing ⇄ reviewing
+//                ▲            │ /revise, plan edited                │ ready
+//                └────────────┘                                     ▼
+//   blocked ◀── caps, failures, a BLOCKED verdict          opening_pr → pr_open → done
+//   any ──/cancel, issue closed──▶ cancelled
+//
+// decide() does no I/O and reads no clock: time arrives in the events,
+// permissions are looked up by the caller and carried in the events, and
+// effects come back as Actions the caller executes (each keyed and
+// idempotent, so a crashed executor can run them again).
+// Thread-safety: pure functions over values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "github/commands.h"
+#include "github/permissions.h"
+
+namespace bottega::workflow {
+
+enum class Phase {
+  idle,               // known issue, no work started (or refused to start)
+  planning,           // a planning turn runs
+  awaiting_approval,  // the plan is posted; waits for /approve or /revise
+  implementing,       // an implementation turn runs
+  reviewing,          // a review turn runs
+  opening_pr,         // commit, push and open the pull request
+  pr_open,            // the PR is open; a human reviews and merges
+  blocked,            // stopped: a failure, a cap or a BLOCKED verdict; /retry resumes
+  cancelled,
+  done,
+};
+std::string_view to_string(Phase phase);
+std::optional<Phase> parse_phase(std::string_view name);
+// The issue label that shows the phase ("bottega:planning", ...).
+std::string_view phase_label(Phase phase);
+const std::vector<std::string_view>& all_phase_labels();
+
+enum class Role { plan, implement, review };
+std::string_view to_string(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+// Why a task is blocked, so /retry knows what to lift.
+enum class BlockCause { none, failure, verdict, iteration_cap, cost_cap };
+
+struct Task {
+  int64_t id = 0;
+  std::string repo;  // "owner/name"
+  int64_t issue = 0;
+  std::string title;
+  Phase phase = Phase::idle;
+  Phase resume_phase = Phase::idle;  // blocked: where /retry picks up
+  BlockCause block_cause = BlockCause::none;
+
+  // The task document: the request quoted verbatim and the plan
+  // (engine/report/task_document.h). Set by the caller when the task is made.
+  std::string document;
+  int plan_revision = 0;        // 0: no plan yet
+  int64_t plan_revised_at = 0;  // unix seconds the current revision was made
+  int approved_revision = 0;    // 0: not approved
+  std::string approved_by;
+  std::string guidance;  // for the next planning turn (/plan text, /revise feedback)
+
+  // Limits, from the repository config when the task started.
+  github::Permission command_permission = github::Permission::write;
+  github::Permission approve_permission = github::Permission::write;
+  int max_iterations = 5;
+  double max_cost_usd = 0;  // 0: no cap
+
+  int turn = 0;  // the last turn started; turns are numbered 1, 2, ... per task
+  Role turn_role = Role::plan;
+  int iteration = 0;  // implement⇄review round, 1-based
+
+  std::string branch;
+  int64_t pr_number = 0;
+  std::string pr_url;
+
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  int64_t started_at = 0;  // unix seconds of the trigger
+
+  // The last failure, shown in the status comment until work resumes.
+  std::string failure_what;
+  std::string failure_why;
+  std::string stderr_tail;
+  std::vector<std::string> notes;           // things the status comment should say
+  std::vector<std::string> refused_users;   // got their one refusal reply
+};
+
+// Who sent a command, as the caller found out.
+struct Actor {
+  std::string login;
+  bool is_bot = false;
+  github::Permission permission = github::Permission::none;
+};
+
+// A command from a comment, or a trigger (label, assignment, opened issue),
+// which arrives as a `plan` command with comment_id 0.
+struct CommandEvent {
+  Actor actor;
+  github::CommandName name = github::CommandName::help;
+  std::string args;
+  int64_t comment_id = 0;  // 0: not from a comment
+  int64_t written_at = 0;  // unix seconds the comment was written (0: unknown)
+  // The repository config is invalid: say so and start nothing.
+  std::string config_error;
+  int64_t now = 0;
+};
+
+// A comment line that looks like a mistyped command ("/aprove").
+struct MistypedCommand {
+  Actor actor;
+  std::string typed;
+  std::string suggestion;
+  int64_t comment_id = 0;
+};
+
+// Someone edited the plan comment; plan is the text between its markers.
+struct PlanEdited {
+  Actor actor;
+  std::string plan;
+  int64_t now = 0;
+};
+
+enum class TurnOutcome { succeeded, agent_error, timed_out, cancelled, crashed, setup_failed };
+std::string_view to_string(TurnOutcome outcome);
+
+struct TurnFinished {
+  int turn = 0;
+  Role role = Role::plan;
+  TurnOutcome outcome = TurnOutcome::succeeded;
+  std::string message;        // what ended the run, or why it could not start
+  std::string stderr_tail;
+  std::string signal;         // plan-ready, ready, needs-work, blocked; "" = none
+  std::string signal_reason;
+  std::string document;       // the task document as the agent left it
+  std::vector<std::string> discarded_files;  // changes a plan or review turn made, undone
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  int64_t now = 0;
+};
+
+struct PullRequestOpened {
+  int64_t number = 0;
+  std::string url;
+  std::string branch;
+};
+struct PullRequestFailed {
+  std::string why;
+};
+struct PullRequestClosed {
+  bool merged = false;
+};
+struct IssueClosed {};
+
+using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished,
+                           PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed>;
+
+// --- actions -------------------------------------------------------------------
+struct React {
+  int64_t comment_id = 0;
+  std::string reaction;  // "eyes" (accepted) or "-1" (refused)
+};
+struct Reply {
+  std::string text;
+};
+// Make the plan comment show the task's current plan revision.
+struct SyncPlanComment {};
+// Make the status comment and the phase label show the task's state.
+struct SyncStatus {};
+// Run agent turn `turn` in `role` (the task's worktree, its document).
+struct StartTurn {
+  Role role = Role::plan;
+  int turn = 0;
+};
+// Stop the running turn `turn` (its process group), if it still runs.
+struct CancelTurn {
+  int turn = 0;
+};
+// Commit, push the task branch and open (or find) its pull request.
+struct OpenPullRequest {};
+
+using Action =
+    std::variant<React, Reply, SyncPlanComment, SyncStatus, StartTurn, CancelTurn, OpenPullRequest>;
+
+struct Decision {
+  Task task;
+  std::vector<Action> actions;
+};
+
+// The one entry point: what `event` does to `task`. Events that do not
+// apply (a stale turn, a bot) leave the task unchanged with no actions.
+Decision decide(const Task& task, const Event& event);
+
+// The commands valid in `phase` (what /help lists).
+std::vector<github::CommandName> commands_in(Phase phase);
+
+// Whether an agent turn or the PR step is under way in `phase`.
+bool is_running(Phase phase);
+
+}  // namespace bottega::workflow
