@@ -78,7 +78,7 @@ class Workspace {
   [[nodiscard]] Result<std::vector<std::string>> discard_changes(const std::string& worktree);
 
   // Commits every change in the worktree (git add -A) with the bot identity
-  // as author and committer, hooks and signing off. nullopt when there was
+  // as author and committer, without hooks or signing. nullopt when there was
   // nothing to commit; else the new commit's sha.
   [[nodiscard]] Result<std::optional<std::string>> commit_all(const std::string& worktree,
                                                               const std::string& message);
