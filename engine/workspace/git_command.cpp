@@ -124,8 +124,7 @@ Result<GitOutput> run_git(const GitCommand& command) {
           return finish_if_done();
         }
         result.err.append(err_buf.data(), n);
-        if (result.err.size() > 2 * kMaxStderr)
-          result.err.erase(0, result.err.size() - kMaxStderr);
+        if (result.err.size() > 2 * kMaxStderr) result.err.erase(0, result.err.size() - kMaxStderr);
         read_err();
       });
     };

@@ -31,7 +31,8 @@ constexpr const char* kLockName = "bottega.lock";
 // other requests are ignored.
 constexpr const char* kCredentialHelper =
     "!f() { test \"$1\" = get || exit 0; h=; p=; "
-    "while read -r l; do case \"$l\" in host=*) h=\"${l#host=}\";; protocol=*) p=\"${l#protocol=}\";; esac; done; "
+    "while read -r l; do case \"$l\" in host=*) h=\"${l#host=}\";; protocol=*) "
+    "p=\"${l#protocol=}\";; esac; done; "
     "test \"$p\" = \"$BOTTEGA_GIT_PROTOCOL\" && test \"$h\" = \"$BOTTEGA_GIT_HOST\" || exit 0; "
     "echo username=x-access-token; printf 'password=%s\\n' \"$BOTTEGA_GIT_TOKEN\"; }; f";
 
@@ -96,20 +97,24 @@ Result<UrlParts> check_remote(const GitRemote& remote) {
     return make_error("clone URL \"" + url + "\" is not an http(s) URL");
   auto host_start = scheme_end + 3;
   auto host_end = url.find('/', host_start);
-  parts.host = url.substr(host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
+  parts.host = url.substr(
+      host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
   // Never echo such a URL back: it holds a credential.
   if (parts.host.find('@') != std::string::npos)
-    return make_error("the clone URL carries a credential; give the token apart (GitRemote::token)");
+    return make_error(
+        "the clone URL carries a credential; give the token apart (GitRemote::token)");
   if (parts.host.empty()) return make_error("clone URL \"" + url + "\" has no host");
   if (remote.token.empty()) return make_error("no installation token given for " + url);
   for (unsigned char c : remote.token)
-    if (c < 0x20 || c == 0x7f) return make_error("the installation token holds a control character");
+    if (c < 0x20 || c == 0x7f)
+      return make_error("the installation token holds a control character");
   return parts;
 }
 
 std::string replace_all(std::string text, const std::string& what, const std::string& with) {
   if (what.empty()) return text;
-  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + with.size()))
+  for (auto pos = text.find(what); pos != std::string::npos;
+       pos = text.find(what, pos + with.size()))
     text.replace(pos, what.size(), with);
   return text;
 }
@@ -121,7 +126,9 @@ std::string trim(std::string s) {
   return s.substr(start);
 }
 
-bool contains(const std::string& text, const char* what) { return text.find(what) != std::string::npos; }
+bool contains(const std::string& text, const char* what) {
+  return text.find(what) != std::string::npos;
+}
 
 // An exclusive flock on a file; released when destroyed. Locks taken through
 // separate open() calls exclude each other across threads and processes alike.
@@ -153,7 +160,8 @@ class FileLock {
 // call gets, and for network calls the token and the credential helper.
 class GitRunner {
  public:
-  GitRunner(const WorkspaceOptions& options, const std::string& exe) : options_(options), exe_(exe) {}
+  GitRunner(const WorkspaceOptions& options, const std::string& exe)
+      : options_(options), exe_(exe) {}
 
   struct Call {
     Call() = default;
@@ -162,8 +170,8 @@ class GitRunner {
         : args(std::move(a)), cwd(std::move(c)), env(std::move(e)), remote(r), url(u) {}
     std::vector<std::string> args;
     std::string cwd;
-    std::vector<std::string> env;           // besides the base environment
-    const GitRemote* remote = nullptr;      // set: a network call (token, helper, CA, network_timeout)
+    std::vector<std::string> env;       // besides the base environment
+    const GitRemote* remote = nullptr;  // set: a network call (token, helper, CA, network_timeout)
     const UrlParts* url = nullptr;
   };
 
@@ -176,12 +184,15 @@ class GitRunner {
     for (const auto& e : call.env) command.env.push_back(e);
     // Hooks never run: a hook would see the token's environment, and the
     // agent can write hook files.
-    command.args = {"-c", "core.hooksPath=/dev/null", "-c", "core.askPass=", "-c", "credential.helper="};
+    command.args = {
+        "-c", "core.hooksPath=/dev/null", "-c", "core.askPass=", "-c", "credential.helper="};
     command.timeout = options_.local_timeout;
     if (call.remote) {
-      command.args.insert(command.args.end(), {"-c", std::string("credential.helper=") + kCredentialHelper,
-                                               "-c", "http.sslVerify=true"});
-      if (!options_.ca_file.empty()) command.args.insert(command.args.end(), {"-c", "http.sslCAInfo=" + options_.ca_file});
+      command.args.insert(command.args.end(),
+                          {"-c", std::string("credential.helper=") + kCredentialHelper, "-c",
+                           "http.sslVerify=true"});
+      if (!options_.ca_file.empty())
+        command.args.insert(command.args.end(), {"-c", "http.sslCAInfo=" + options_.ca_file});
       command.env.push_back("BOTTEGA_GIT_TOKEN=" + call.remote->token);
       command.env.push_back("BOTTEGA_GIT_PROTOCOL=" + call.url->protocol);
       command.env.push_back("BOTTEGA_GIT_HOST=" + call.url->host);
@@ -213,11 +224,16 @@ class GitRunner {
       auto limit = call.remote ? options_.network_timeout : options_.local_timeout;
       reason = "timed out after " + std::to_string(limit.count()) + " s" +
                (call.remote ? " (the remote did not answer in time)" : "") + "; git was killed";
-    } else if (call.remote && (contains(err, "Authentication failed") || contains(err, "could not read Username") ||
-                               contains(err, "could not read Password") || contains(err, "returned error: 401") ||
-                               contains(err, "returned error: 403"))) {
-      reason = "authentication failed (the installation token was refused: expired, revoked, or without access to the repository)";
-    } else if (call.remote && (contains(err, "not found") || contains(err, "returned error: 404"))) {
+    } else if (call.remote &&
+               (contains(err, "Authentication failed") ||
+                contains(err, "could not read Username") ||
+                contains(err, "could not read Password") || contains(err, "returned error: 401") ||
+                contains(err, "returned error: 403"))) {
+      reason =
+          "authentication failed (the installation token was refused: expired, revoked, or without "
+          "access to the repository)";
+    } else if (call.remote &&
+               (contains(err, "not found") || contains(err, "returned error: 404"))) {
       reason = "repository not found (or not visible to the App's installation)";
     } else {
       reason = "git exited with status " + std::to_string(out.exit_code);
@@ -243,8 +259,8 @@ class GitRunner {
     // A directory under worktrees/ that is not a worktree must not be taken
     // for a part of some repository above it.
     env.push_back("GIT_CEILING_DIRECTORIES=" + options_.root + "/worktrees");
-    for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
-                             "ALL_PROXY", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"})
+    for (const char* name : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY",
+                             "no_proxy", "ALL_PROXY", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"})
       if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
     return env;
   }
@@ -253,9 +269,7 @@ class GitRunner {
   const std::string& exe_;
 };
 
-std::string first_line(const std::string& text) {
-  return trim(text.substr(0, text.find('\n')));
-}
+std::string first_line(const std::string& text) { return trim(text.substr(0, text.find('\n'))); }
 
 std::string cache_dir(const std::string& root, const RepoName& repo) {
   return root + "/cache/" + repo.owner + "/" + repo.name + ".git";
@@ -268,8 +282,10 @@ bool same_path(const std::string& a, const std::string& b) {
 }
 
 // The sha `ref` names in the repository at git_dir, or "" when it names no commit.
-Result<std::string> resolve(const GitRunner& git, const std::string& git_dir, const std::string& ref) {
-  auto out = git.run({{"--git-dir=" + git_dir, "rev-parse", "--verify", "--quiet", ref + "^{commit}"}});
+Result<std::string> resolve(const GitRunner& git, const std::string& git_dir,
+                            const std::string& ref) {
+  auto out =
+      git.run({{"--git-dir=" + git_dir, "rev-parse", "--verify", "--quiet", ref + "^{commit}"}});
   if (!out) return out.error();
   if (out->timed_out) return make_error("git rev-parse " + ref + " timed out");
   return out->exit_code == 0 ? first_line(out->out) : std::string();
@@ -281,18 +297,24 @@ Result<void> sync_locked(const GitRunner& git, const std::string& cache, const R
   const std::string gd = "--git-dir=" + cache;
   if (!fs::exists(cache + "/HEAD")) {
     // No template: no sample hooks, nothing but git's own files.
-    auto init = git.check({{"init", "--bare", "--quiet", "--template=", cache}}, "git init of " + repo.full());
+    auto init = git.check({{"init", "--bare", "--quiet", "--template=", cache}},
+                          "git init of " + repo.full());
     if (!init) return init.error();
     log().info("created the cache of {} at {}", repo.full(), cache);
   }
   // Set on every sync: the clone URL may change (a renamed or moved repository).
-  auto set_url = git.check({{gd, "config", "remote.origin.url", remote.clone_url}}, "git config of " + repo.full());
+  auto set_url = git.check({{gd, "config", "remote.origin.url", remote.clone_url}},
+                           "git config of " + repo.full());
   if (!set_url) return set_url.error();
   auto set_refspec = git.check({{gd, "config", "--replace-all", "remote.origin.fetch",
                                  "+refs/heads/*:refs/remotes/origin/*"}},
                                "git config of " + repo.full());
   if (!set_refspec) return set_refspec.error();
-  auto fetch = git.check({{gd, "fetch", "--quiet", "--prune", "--no-write-fetch-head", "origin"}, "", {}, &remote, &url},
+  auto fetch = git.check({{gd, "fetch", "--quiet", "--prune", "--no-write-fetch-head", "origin"},
+                          "",
+                          {},
+                          &remote,
+                          &url},
                          "git fetch of " + repo.full());
   if (!fetch) return fetch.error();
   return {};
@@ -302,7 +324,8 @@ Result<void> sync_locked(const GitRunner& git, const std::string& cache, const R
 Result<std::string> check_worktree(const std::string& root, const std::string& worktree) {
   std::error_code ec;
   auto path = fs::canonical(worktree, ec);
-  if (ec || path.parent_path() != fs::path(root) / "worktrees" || !fs::is_regular_file(path / ".git", ec))
+  if (ec || path.parent_path() != fs::path(root) / "worktrees" ||
+      !fs::is_regular_file(path / ".git", ec))
     return make_error("\"" + worktree + "\" is not a task worktree under " + root + "/worktrees");
   return path.string();
 }
@@ -326,13 +349,15 @@ std::vector<std::string> parse_status(const std::string& out) {
 
 Workspace::Workspace(WorkspaceOptions options) : options_(std::move(options)) {
   std::error_code ec;
-  fs::path root = fs::absolute(options_.root.empty() ? fs::path(".") : fs::path(options_.root), ec).lexically_normal();
+  fs::path root = fs::absolute(options_.root.empty() ? fs::path(".") : fs::path(options_.root), ec)
+                      .lexically_normal();
   for (const char* sub : {"cache", "worktrees", "home"}) fs::create_directories(root / sub, ec);
   auto canonical = fs::weakly_canonical(root, ec);
   options_.root = (ec ? root : canonical).string();
   while (options_.root.size() > 1 && options_.root.back() == '/') options_.root.pop_back();
   const char* path = std::getenv("PATH");
-  git_exe_ = workspace_detail::find_program(options_.git, path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+  git_exe_ = workspace_detail::find_program(options_.git,
+                                            path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 }
 
 Result<void> Workspace::sync(const std::string& repo, const GitRemote& remote) {
@@ -351,15 +376,18 @@ Result<void> Workspace::sync(const std::string& repo, const GitRemote& remote) {
 }
 
 Result<std::string> Workspace::prepare_worktree(const std::string& repo, const GitRemote& remote,
-                                                const std::string& task_dir, const std::string& branch,
+                                                const std::string& task_dir,
+                                                const std::string& branch,
                                                 const std::string& base_branch) {
   auto name = parse_repo(repo);
   if (!name) return name.error();
   auto url = check_remote(remote);
   if (!url) return url.error();
-  if (!valid_component(task_dir)) return make_error("task directory \"" + task_dir + "\" is not a plain name");
+  if (!valid_component(task_dir))
+    return make_error("task directory \"" + task_dir + "\" is not a plain name");
   if (!valid_branch(branch)) return make_error("\"" + branch + "\" is not a valid branch name");
-  if (!valid_branch(base_branch)) return make_error("\"" + base_branch + "\" is not a valid branch name");
+  if (!valid_branch(base_branch))
+    return make_error("\"" + base_branch + "\" is not a valid branch name");
 
   const std::string cache = cache_dir(options_.root, *name);
   std::error_code ec;
@@ -404,21 +432,23 @@ Result<std::string> Workspace::prepare_worktree(const std::string& repo, const G
     sha = resolve(git, cache, start);
     if (!sha) return sha.error();
     if (sha->empty())
-      return make_error("cannot create " + what + ": neither " + branch + " nor the base branch " + base_branch +
-                        " exists in " + name->full());
+      return make_error("cannot create " + what + ": neither " + branch + " nor the base branch " +
+                        base_branch + " exists in " + name->full());
   }
-  auto added = git.check({{gd, "worktree", "add", "--quiet", "--no-track", "-B", branch, path, start}},
-                         "git worktree add of " + what);
+  auto added =
+      git.check({{gd, "worktree", "add", "--quiet", "--no-track", "-B", branch, path, start}},
+                "git worktree add of " + what);
   if (!added) return added.error();
-  log().info("created {} at {} on {} from {} ({})", what, path, branch, start.substr(std::strlen("refs/remotes/")),
-             sha->substr(0, 12));
+  log().info("created {} at {} on {} from {} ({})", what, path, branch,
+             start.substr(std::strlen("refs/remotes/")), sha->substr(0, 12));
   return path;
 }
 
 Result<void> Workspace::remove_worktree(const std::string& repo, const std::string& task_dir) {
   auto name = parse_repo(repo);
   if (!name) return name.error();
-  if (!valid_component(task_dir)) return make_error("task directory \"" + task_dir + "\" is not a plain name");
+  if (!valid_component(task_dir))
+    return make_error("task directory \"" + task_dir + "\" is not a plain name");
   const std::string path = options_.root + "/worktrees/" + task_dir;
   const std::string cache = cache_dir(options_.root, *name);
   std::error_code ec;
@@ -487,7 +517,8 @@ Result<std::vector<std::string>> Workspace::discard_changes(const std::string& w
   return changed;
 }
 
-Result<std::optional<std::string>> Workspace::commit_all(const std::string& worktree, const std::string& message) {
+Result<std::optional<std::string>> Workspace::commit_all(const std::string& worktree,
+                                                         const std::string& message) {
   auto path = check_worktree(options_.root, worktree);
   if (!path) return path.error();
   if (trim(message).empty()) return make_error("a commit needs a message");
@@ -499,12 +530,13 @@ Result<std::optional<std::string>> Workspace::commit_all(const std::string& work
   if (staged->exit_code == 0 && !staged->timed_out) return std::optional<std::string>();
   if (staged->exit_code != 1) return git.failure(*staged, {}, "git diff in " + *path);
   // The environment beats any user.* config; signing and hooks are off.
-  auto committed = git.check({{"-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message},
-                              *path,
-                              {"GIT_AUTHOR_NAME=" + options_.author_name, "GIT_AUTHOR_EMAIL=" + options_.author_email,
-                               "GIT_COMMITTER_NAME=" + options_.author_name,
-                               "GIT_COMMITTER_EMAIL=" + options_.author_email}},
-                             "git commit in " + *path);
+  auto committed = git.check(
+      {{"-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message},
+       *path,
+       {"GIT_AUTHOR_NAME=" + options_.author_name, "GIT_AUTHOR_EMAIL=" + options_.author_email,
+        "GIT_COMMITTER_NAME=" + options_.author_name,
+        "GIT_COMMITTER_EMAIL=" + options_.author_email}},
+      "git commit in " + *path);
   if (!committed) return committed.error();
   auto sha = head_sha(*path);
   if (!sha) return sha.error();
@@ -516,15 +548,17 @@ Result<std::string> Workspace::head_sha(const std::string& worktree) {
   auto path = check_worktree(options_.root, worktree);
   if (!path) return path.error();
   GitRunner git(options_, git_exe_);
-  auto out = git.check({{"rev-parse", "--verify", "HEAD"}, *path}, "git rev-parse HEAD in " + *path);
+  auto out =
+      git.check({{"rev-parse", "--verify", "HEAD"}, *path}, "git rev-parse HEAD in " + *path);
   if (!out) return out.error();
   return first_line(*out);
 }
 
-Result<void> Workspace::push(const std::string& worktree, const GitRemote& remote, const std::string& branch) {
+Result<void> Workspace::push(const std::string& worktree, const GitRemote& remote,
+                             const std::string& branch) {
   if (branch.rfind(kBranchPrefix, 0) != 0 || !valid_branch(branch))
-    return make_error("refusing to push to \"" + branch + "\": the app only pushes its own " + kBranchPrefix +
-                      " branches");
+    return make_error("refusing to push to \"" + branch + "\": the app only pushes its own " +
+                      kBranchPrefix + " branches");
   auto path = check_worktree(options_.root, worktree);
   if (!path) return path.error();
   auto url = check_remote(remote);
@@ -536,7 +570,8 @@ Result<void> Workspace::push(const std::string& worktree, const GitRemote& remot
   const std::string cache = first_line(*common);
   // cache/<owner>/<name>.git names the repository in messages.
   fs::path cache_path(cache);
-  std::string repo = cache_path.parent_path().filename().string() + "/" + cache_path.stem().string();
+  std::string repo =
+      cache_path.parent_path().filename().string() + "/" + cache_path.stem().string();
   const std::string what = "git push of " + branch + " to " + repo;
 
   auto lock = FileLock::acquire(cache + "/" + kLockName);
@@ -548,18 +583,26 @@ Result<void> Workspace::push(const std::string& worktree, const GitRemote& remot
   if (!head) return head.error();
   // The lease: the remote branch is still what we last fetched (or still
   // absent), so a push from elsewhere is never overwritten.
-  GitRunner::Call call{{"push", "--quiet", "--force-with-lease=refs/heads/" + branch + ":" + *expected,
-                        remote.clone_url, *head + ":refs/heads/" + branch},
-                       *path, {}, &remote, &*url};
+  GitRunner::Call call{
+      {"push", "--quiet", "--force-with-lease=refs/heads/" + branch + ":" + *expected,
+       remote.clone_url, *head + ":refs/heads/" + branch},
+      *path,
+      {},
+      &remote,
+      &*url};
   auto out = git.run(call);
   if (!out) return make_error(what + ": " + out.error().message);
   if (out->timed_out || out->exit_code != 0) {
     if (contains(out->err, "stale info") || contains(out->err, "fetch first"))
-      return make_error(what + ": the remote branch changed since it was last fetched (someone else pushed); "
-                        "not overwritten: " + trim(tail_lines(git.scrub(out->err, &remote), 4)));
+      return make_error(
+          what +
+          ": the remote branch changed since it was last fetched (someone else pushed); "
+          "not overwritten: " +
+          trim(tail_lines(git.scrub(out->err, &remote), 4)));
     return git.failure(*out, call, what);
   }
-  auto updated = git.check({{"--git-dir=" + cache, "update-ref", tracking, *head}}, "git update-ref in " + repo);
+  auto updated = git.check({{"--git-dir=" + cache, "update-ref", tracking, *head}},
+                           "git update-ref in " + repo);
   if (!updated) return updated.error();
   log().info("pushed {} to {} of {}", head->substr(0, 12), branch, repo);
   return {};

@@ -32,13 +32,15 @@ namespace bottega {
 
 struct GitRemote {
   std::string clone_url;  // https://host/owner/repo.git — never carries a credential
-  std::string token;      // installation token: reaches git only through the credential helper's environment
+  std::string
+      token;  // installation token: reaches git only through the credential helper's environment
 };
 
 struct WorkspaceOptions {
-  std::string root;  // <data_dir>/workspaces; made absolute
+  std::string root;         // <data_dir>/workspaces; made absolute
   std::string git = "git";  // a name looked up on PATH, or a path
-  std::string ca_file;      // CA bundle git trusts for HTTPS instead of the system's (tests, GHES); "" = system
+  std::string
+      ca_file;  // CA bundle git trusts for HTTPS instead of the system's (tests, GHES); "" = system
   std::string author_name = "bottega[bot]";
   std::string author_email = "bottega[bot]@users.noreply.github.com";
   std::chrono::seconds network_timeout{300};  // each fetch or push, whole
@@ -62,7 +64,8 @@ class Workspace {
   // branch reset, from origin/<branch> when the remote has that branch (a
   // host rebuilding another host's task), else from origin/<base_branch>.
   // Fails when neither exists on the remote.
-  [[nodiscard]] Result<std::string> prepare_worktree(const std::string& repo, const GitRemote& remote,
+  [[nodiscard]] Result<std::string> prepare_worktree(const std::string& repo,
+                                                     const GitRemote& remote,
                                                      const std::string& task_dir,
                                                      const std::string& branch,
                                                      const std::string& base_branch);

@@ -111,7 +111,9 @@ class WorkspaceTest : public ::testing::Test {
   }
 
   std::string cache() const { return dir_ + "/ws/cache/acme/widgets.git"; }
-  std::string remote_sha(const std::string& branch) const { return fake_->branch_sha("acme", "widgets", branch); }
+  std::string remote_sha(const std::string& branch) const {
+    return fake_->branch_sha("acme", "widgets", branch);
+  }
 
   // Every file under `root` whose bytes contain the token.
   std::vector<std::string> files_with_token(const std::string& root) const {
@@ -132,15 +134,19 @@ class WorkspaceTest : public ::testing::Test {
 };
 
 TEST_F(WorkspaceTest, SyncCreatesTheBareCacheWithEveryBranchAndPrunes) {
-  ASSERT_TRUE(fake_->commit_files("acme", "widgets", "feature", {{"f.txt", "f\n"}}, "feature work").ok());
+  ASSERT_TRUE(
+      fake_->commit_files("acme", "widgets", "feature", {{"f.txt", "f\n"}}, "feature work").ok());
   Workspace ws(options());
   auto synced = ws.sync("acme/widgets", remote_);
   ASSERT_TRUE(synced.ok()) << synced.error().message;
 
-  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse --is-bare-repository")), "true");
-  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse refs/remotes/origin/main")), remote_sha("main"));
-  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse refs/remotes/origin/feature")),
-            remote_sha("feature"));
+  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse --is-bare-repository")),
+            "true");
+  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse refs/remotes/origin/main")),
+            remote_sha("main"));
+  EXPECT_EQ(
+      first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse refs/remotes/origin/feature")),
+      remote_sha("feature"));
 
   // Deleted on the remote: gone from the cache after the next sync; a new
   // commit on main arrives.
@@ -148,13 +154,18 @@ TEST_F(WorkspaceTest, SyncCreatesTheBareCacheWithEveryBranchAndPrunes) {
   ASSERT_TRUE(fake_->commit_files("acme", "widgets", "main", {{"n.txt", "n\n"}}, "more").ok());
   synced = ws.sync("acme/widgets", remote_);
   ASSERT_TRUE(synced.ok()) << synced.error().message;
-  EXPECT_NE(git("--git-dir=" + q(cache()) + " rev-parse --verify --quiet refs/remotes/origin/feature").status, 0);
-  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse refs/remotes/origin/main")), remote_sha("main"));
+  EXPECT_NE(
+      git("--git-dir=" + q(cache()) + " rev-parse --verify --quiet refs/remotes/origin/feature")
+          .status,
+      0);
+  EXPECT_EQ(first_line(git_ok("--git-dir=" + q(cache()) + " rev-parse refs/remotes/origin/main")),
+            remote_sha("main"));
 }
 
 TEST_F(WorkspaceTest, TheTokenIsInNoFileNoLogLineAndNoEnvironmentLeftBehind) {
   Workspace ws(options());
-  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-1", "bottega/1-tokens", "main");
+  auto wt =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-1", "bottega/1-tokens", "main");
   ASSERT_TRUE(wt.ok()) << wt.error().message;
   write_file(*wt + "/change.txt", "x\n");
   auto sha = ws.commit_all(*wt, "a change");
@@ -174,7 +185,8 @@ TEST_F(WorkspaceTest, TheTokenIsInNoFileNoLogLineAndNoEnvironmentLeftBehind) {
   // Nor anywhere else under the root, the fetched and pushed objects included.
   EXPECT_TRUE(files_with_token(dir_ + "/ws").empty());
   // git logged nothing with it; our process never had it in its environment.
-  EXPECT_NE(logs_.str().find("git fetch"), std::string::npos) << "debug logging reached the test sink";
+  EXPECT_NE(logs_.str().find("git fetch"), std::string::npos)
+      << "debug logging reached the test sink";
   EXPECT_EQ(logs_.str().find(token_), std::string::npos);
   EXPECT_EQ(std::getenv("BOTTEGA_GIT_TOKEN"), nullptr);
 }
@@ -185,16 +197,18 @@ TEST_F(WorkspaceTest, HooksAndConfiguredCredentialHelpersNeverRunSoNeverSeeTheTo
   // What an agent able to write into the cache might plant.
   const std::string spy = dir_ + "/spy";
   fs::create_directories(spy);
-  for (const char* hook : {"pre-push", "reference-transaction", "post-checkout", "pre-commit", "commit-msg",
-                           "post-commit", "post-merge", "pre-auto-gc"}) {
+  for (const char* hook : {"pre-push", "reference-transaction", "post-checkout", "pre-commit",
+                           "commit-msg", "post-commit", "post-merge", "pre-auto-gc"}) {
     const std::string path = cache() + "/hooks/" + hook;
     write_file(path, "#!/bin/sh\nenv > " + q(spy + "/" + hook) + "\ncat >/dev/null\nexit 0\n");
     fs::permissions(path, fs::perms::owner_all);
   }
   git_ok("--git-dir=" + q(cache()) + " config core.hooksPath " + q(cache() + "/hooks"));
-  git_ok("--git-dir=" + q(cache()) + " config credential.helper " + q("!f() { cat > " + spy + "/helper-$1; }; f"));
+  git_ok("--git-dir=" + q(cache()) + " config credential.helper " +
+         q("!f() { cat > " + spy + "/helper-$1; }; f"));
 
-  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-2", "bottega/2-hooks", "main");
+  auto wt =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-2", "bottega/2-hooks", "main");
   ASSERT_TRUE(wt.ok()) << wt.error().message;
   write_file(*wt + "/change.txt", "x\n");
   ASSERT_TRUE(ws.commit_all(*wt, "a change").ok());
@@ -215,12 +229,13 @@ TEST_F(WorkspaceTest, TheTokenGoesOnlyToTheCloneUrlsHost) {
   // server, which the test certificate also covers): git asks the helper
   // for that host, and the helper gives it nothing.
   const std::string port = std::to_string(fake_->port());
-  git_ok("--git-dir=" + q(cache()) + " config url.https://localhost:" + port + "/.insteadOf https://127.0.0.1:" +
-         port + "/");
+  git_ok("--git-dir=" + q(cache()) + " config url.https://localhost:" + port +
+         "/.insteadOf https://127.0.0.1:" + port + "/");
   fake_->clear_requests();
   auto synced = ws.sync("acme/widgets", remote_);
   ASSERT_FALSE(synced.ok());
-  EXPECT_NE(synced.error().message.find("authentication failed"), std::string::npos) << synced.error().message;
+  EXPECT_NE(synced.error().message.find("authentication failed"), std::string::npos)
+      << synced.error().message;
   ASSERT_FALSE(fake_->requests().empty());
   for (const auto& r : fake_->requests()) EXPECT_NE(r.auth, "basic") << r.path;
 }
@@ -232,7 +247,8 @@ TEST_F(WorkspaceTest, ACredentialInTheCloneUrlIsRefusedWithoutEchoingIt) {
                 token_};
   auto synced = ws.sync("acme/widgets", bad);
   ASSERT_FALSE(synced.ok());
-  EXPECT_NE(synced.error().message.find("carries a credential"), std::string::npos) << synced.error().message;
+  EXPECT_NE(synced.error().message.find("carries a credential"), std::string::npos)
+      << synced.error().message;
   EXPECT_EQ(synced.error().message.find(token_), std::string::npos);
 }
 
@@ -252,7 +268,8 @@ TEST_F(WorkspaceTest, ARevokedTokenFailsFastWithAClearErrorThatDoesNotHoldIt) {
   }
   auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-3", "bottega/3-x", "main");
   ASSERT_FALSE(wt.ok());
-  EXPECT_NE(wt.error().message.find("authentication failed"), std::string::npos) << wt.error().message;
+  EXPECT_NE(wt.error().message.find("authentication failed"), std::string::npos)
+      << wt.error().message;
   EXPECT_EQ(logs_.str().find(token_), std::string::npos);
 }
 
@@ -267,7 +284,8 @@ TEST_F(WorkspaceTest, ARemoteThatNeverAnswersTimesOut) {
   ASSERT_EQ(::listen(fd, 16), 0);
   socklen_t len = sizeof addr;
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  GitRemote silent{"https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/acme/widgets.git", token_};
+  GitRemote silent{
+      "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/acme/widgets.git", token_};
 
   auto o = options();
   o.network_timeout = 2s;
@@ -277,7 +295,8 @@ TEST_F(WorkspaceTest, ARemoteThatNeverAnswersTimesOut) {
   auto took = std::chrono::steady_clock::now() - start;
   ::close(fd);
   ASSERT_FALSE(synced.ok());
-  EXPECT_NE(synced.error().message.find("git fetch of acme/widgets: timed out after 2 s"), std::string::npos)
+  EXPECT_NE(synced.error().message.find("git fetch of acme/widgets: timed out after 2 s"),
+            std::string::npos)
       << synced.error().message;
   EXPECT_GE(took, 2s);
   EXPECT_LT(took, 15s);
@@ -295,26 +314,32 @@ TEST_F(WorkspaceTest, ANewTaskBranchStartsFromTheBaseBranch) {
   // No upstream recorded: the cache's config stays what sync wrote.
   EXPECT_EQ(read_file(cache() + "/config").find("bottega/4-new"), std::string::npos);
 
-  auto missing = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-5", "bottega/5-x", "no-such-base");
+  auto missing =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-5", "bottega/5-x", "no-such-base");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message.find("no-such-base"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("no-such-base"), std::string::npos)
+      << missing.error().message;
 }
 
 TEST_F(WorkspaceTest, PreparingTwiceReusesTheWorktreeWithItsChanges) {
   Workspace ws(options());
-  auto first = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-6", "bottega/6-twice", "main");
+  auto first =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-6", "bottega/6-twice", "main");
   ASSERT_TRUE(first.ok()) << first.error().message;
   write_file(*first + "/work-in-progress.txt", "wip\n");
-  auto second = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-6", "bottega/6-twice", "main");
+  auto second =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-6", "bottega/6-twice", "main");
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_EQ(*first, *second);
   EXPECT_EQ(read_file(*second + "/work-in-progress.txt"), "wip\n");
   EXPECT_EQ(*ws.changed_files(*second), std::vector<std::string>{"work-in-progress.txt"});
 
   // On another branch it is rebuilt on the one asked for.
-  auto other = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-6", "bottega/6-other", "main");
+  auto other =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-6", "bottega/6-other", "main");
   ASSERT_TRUE(other.ok()) << other.error().message;
-  EXPECT_EQ(first_line(git_ok("-C " + q(*other) + " symbolic-ref HEAD")), "refs/heads/bottega/6-other");
+  EXPECT_EQ(first_line(git_ok("-C " + q(*other) + " symbolic-ref HEAD")),
+            "refs/heads/bottega/6-other");
   EXPECT_FALSE(fs::exists(*other + "/work-in-progress.txt"));
 }
 
@@ -339,7 +364,8 @@ TEST_F(WorkspaceTest, WorktreesOfTwoTasksAreIndependent) {
 
 TEST_F(WorkspaceTest, ARemovedWorktreeIsRebuiltFromThePushedBranchOnThisHostOrAnother) {
   Workspace ws(options());
-  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-9", "bottega/9-recover", "main");
+  auto wt =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-9", "bottega/9-recover", "main");
   ASSERT_TRUE(wt.ok()) << wt.error().message;
   write_file(*wt + "/done.txt", "turn 1\n");
   auto sha = ws.commit_all(*wt, "turn 1");
@@ -349,17 +375,22 @@ TEST_F(WorkspaceTest, ARemovedWorktreeIsRebuiltFromThePushedBranchOnThisHostOrAn
 
   ASSERT_TRUE(ws.remove_worktree("acme/widgets", "acme-widgets-9").ok());
   EXPECT_FALSE(fs::exists(*wt));
-  EXPECT_NE(git("--git-dir=" + q(cache()) + " rev-parse --verify --quiet refs/heads/bottega/9-recover").status, 0);
+  EXPECT_NE(
+      git("--git-dir=" + q(cache()) + " rev-parse --verify --quiet refs/heads/bottega/9-recover")
+          .status,
+      0);
   EXPECT_TRUE(ws.remove_worktree("acme/widgets", "acme-widgets-9").ok()) << "absent: success";
 
-  auto again = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-9", "bottega/9-recover", "main");
+  auto again =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-9", "bottega/9-recover", "main");
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(*ws.head_sha(*again), **sha);
   EXPECT_EQ(read_file(*again + "/done.txt"), "turn 1\n");
 
   // Another host, its own root and cache: the same pushed commit.
   Workspace other(options("host-b"));
-  auto there = other.prepare_worktree("acme/widgets", remote_, "acme-widgets-9", "bottega/9-recover", "main");
+  auto there = other.prepare_worktree("acme/widgets", remote_, "acme-widgets-9",
+                                      "bottega/9-recover", "main");
   ASSERT_TRUE(there.ok()) << there.error().message;
   EXPECT_EQ(*other.head_sha(*there), **sha);
   EXPECT_EQ(read_file(*there + "/done.txt"), "turn 1\n");
@@ -367,16 +398,19 @@ TEST_F(WorkspaceTest, ARemovedWorktreeIsRebuiltFromThePushedBranchOnThisHostOrAn
 
 TEST_F(WorkspaceTest, ALostWorktreeDirectoryIsRecreated) {
   Workspace ws(options());
-  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-10", "bottega/10-lost", "main");
+  auto wt =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-10", "bottega/10-lost", "main");
   ASSERT_TRUE(wt.ok()) << wt.error().message;
   fs::remove_all(*wt);  // a crash, a cleanup script: the cache still lists it
-  auto again = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-10", "bottega/10-lost", "main");
+  auto again =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-10", "bottega/10-lost", "main");
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(*ws.head_sha(*again), remote_sha("main"));
   // A plain directory in its place (a half-made worktree) too.
   fs::remove_all(*wt);
   write_file(*wt + "/junk.txt", "junk\n");
-  again = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-10", "bottega/10-lost", "main");
+  again =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-10", "bottega/10-lost", "main");
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(fs::exists(*wt + "/junk.txt"));
   EXPECT_TRUE(ws.changed_files(*again)->empty());
@@ -384,7 +418,8 @@ TEST_F(WorkspaceTest, ALostWorktreeDirectoryIsRecreated) {
 
 TEST_F(WorkspaceTest, ChangedFilesListsTrackedAndUntrackedButNotIgnoredAndDiscardPutsThemBack) {
   Workspace ws(options());
-  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-11", "bottega/11-review", "main");
+  auto wt =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-11", "bottega/11-review", "main");
   ASSERT_TRUE(wt.ok()) << wt.error().message;
   write_file(*wt + "/README.md", "# changed by a reviewer\n");
   fs::remove(*wt + "/src/main.c");
@@ -394,8 +429,8 @@ TEST_F(WorkspaceTest, ChangedFilesListsTrackedAndUntrackedButNotIgnoredAndDiscar
   fs::create_directories(*wt + "/nested-repo");
   git_ok("init -q " + q(*wt + "/nested-repo"));
 
-  const std::vector<std::string> expected = {"README.md", "nested-repo/", "new/dir/file.txt", "src/main.c",
-                                             "with space.txt"};
+  const std::vector<std::string> expected = {"README.md", "nested-repo/", "new/dir/file.txt",
+                                             "src/main.c", "with space.txt"};
   auto changed = ws.changed_files(*wt);
   ASSERT_TRUE(changed.ok()) << changed.error().message;
   EXPECT_EQ(*changed, expected);
@@ -414,7 +449,8 @@ TEST_F(WorkspaceTest, ChangedFilesListsTrackedAndUntrackedButNotIgnoredAndDiscar
 
 TEST_F(WorkspaceTest, CommitAllCommitsTheWorktreeOnlyAsTheBotIdentity) {
   Workspace ws(options());
-  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-12", "bottega/12-commit", "main");
+  auto wt =
+      ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-12", "bottega/12-commit", "main");
   ASSERT_TRUE(wt.ok()) << wt.error().message;
   auto nothing = ws.commit_all(*wt, "nothing");
   ASSERT_TRUE(nothing.ok()) << nothing.error().message;
@@ -435,9 +471,11 @@ TEST_F(WorkspaceTest, CommitAllCommitsTheWorktreeOnlyAsTheBotIdentity) {
   EXPECT_EQ(**sha, *ws.head_sha(*wt));
   EXPECT_EQ(**sha, first_line(git_ok("-C " + q(*wt) + " rev-parse HEAD")));
   EXPECT_EQ(git_ok("-C " + q(*wt) + " log -1 --format=%an%n%ae%n%cn%n%ce"),
-            "bottega[bot]\nbottega[bot]@users.noreply.github.com\nbottega[bot]\nbottega[bot]@users.noreply.github.com\n");
+            "bottega[bot]\nbottega[bot]@users.noreply.github.com\nbottega[bot]\nbottega[bot]@users."
+            "noreply.github.com\n");
   EXPECT_EQ(git_ok("-C " + q(*wt) + " log -1 --format=%B"), "Add the feature\n\nCloses #12\n\n");
-  EXPECT_EQ(git_ok("-C " + q(*wt) + " show --name-status --format= HEAD"), "D\tREADME.md\nA\tsrc/feature.c\n");
+  EXPECT_EQ(git_ok("-C " + q(*wt) + " show --name-status --format= HEAD"),
+            "D\tREADME.md\nA\tsrc/feature.c\n");
   EXPECT_EQ(first_line(git_ok("-C " + q(*wt) + " rev-parse HEAD~1")), remote_sha("main"));
   EXPECT_TRUE(ws.changed_files(*wt)->empty());
   EXPECT_FALSE(ws.commit_all(*wt, "again")->has_value());
@@ -455,7 +493,8 @@ TEST_F(WorkspaceTest, PushUsesALeaseAndRefusesBranchesThatAreNotOurs) {
   for (const char* other : {"main", "feature/x", "bottega", "bottegax/1", "bottega/../main"}) {
     auto refused = ws.push(*wt, remote_, other);
     ASSERT_FALSE(refused.ok()) << other;
-    EXPECT_NE(refused.error().message.find("refusing to push"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("refusing to push"), std::string::npos)
+        << refused.error().message;
   }
   EXPECT_EQ(remote_sha("main"), main_before);
 
@@ -463,19 +502,22 @@ TEST_F(WorkspaceTest, PushUsesALeaseAndRefusesBranchesThatAreNotOurs) {
   ASSERT_TRUE(pushed.ok()) << pushed.error().message;
   EXPECT_EQ(remote_sha(branch), *ws.head_sha(*wt));
   // Amended and pushed again: a force push our lease allows.
-  git_ok("-C " + q(*wt) + " -c user.name=t -c user.email=t@example.com commit -q --amend -m one-amended");
+  git_ok("-C " + q(*wt) +
+         " -c user.name=t -c user.email=t@example.com commit -q --amend -m one-amended");
   pushed = ws.push(*wt, remote_, branch);
   ASSERT_TRUE(pushed.ok()) << pushed.error().message;
   EXPECT_EQ(remote_sha(branch), *ws.head_sha(*wt));
 
   // Someone else pushes to the branch: our next push must not overwrite it.
-  auto theirs = fake_->commit_files("acme", "widgets", branch, {{"theirs.txt", "t\n"}}, "theirs", "octocat");
+  auto theirs =
+      fake_->commit_files("acme", "widgets", branch, {{"theirs.txt", "t\n"}}, "theirs", "octocat");
   ASSERT_TRUE(theirs.ok());
   write_file(*wt + "/two.txt", "2\n");
   ASSERT_TRUE(ws.commit_all(*wt, "two").ok());
   auto broken = ws.push(*wt, remote_, branch);
   ASSERT_FALSE(broken.ok());
-  EXPECT_NE(broken.error().message.find("the remote branch changed since it was last fetched"), std::string::npos)
+  EXPECT_NE(broken.error().message.find("the remote branch changed since it was last fetched"),
+            std::string::npos)
       << broken.error().message;
   EXPECT_EQ(remote_sha(branch), *theirs);
   EXPECT_EQ(broken.error().message.find(token_), std::string::npos);
@@ -516,7 +558,8 @@ TEST_F(WorkspaceTest, RefusesNamesThatWouldLeaveTheRoot) {
   EXPECT_FALSE(ws.sync("acme", remote_).ok());
   EXPECT_FALSE(ws.sync("../widgets", remote_).ok());
   EXPECT_FALSE(ws.sync("acme/..", remote_).ok());
-  EXPECT_FALSE(ws.prepare_worktree("acme/widgets", remote_, "../escape", "bottega/1-x", "main").ok());
+  EXPECT_FALSE(
+      ws.prepare_worktree("acme/widgets", remote_, "../escape", "bottega/1-x", "main").ok());
   EXPECT_FALSE(ws.prepare_worktree("acme/widgets", remote_, "a/b", "bottega/1-x", "main").ok());
   EXPECT_FALSE(ws.prepare_worktree("acme/widgets", remote_, "t", "bottega/1 x", "main").ok());
   EXPECT_FALSE(ws.remove_worktree("acme/widgets", "..").ok());
