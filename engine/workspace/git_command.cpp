@@ -1,0 +1,166 @@
+#include "engine/workspace/git_command.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/start_dir.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <functional>
+#include <optional>
+
+#include "engine/process/inherit.h"
+
+namespace bottega::workspace_detail {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+namespace {
+
+constexpr std::size_t kMaxStdout = 64 * 1024 * 1024;
+constexpr std::size_t kMaxStderr = 64 * 1024;
+// After git exits, how long a straggler holding the pipes may delay us.
+constexpr std::chrono::seconds kDrain{2};
+
+// A session (and process group) of its own: a timeout kills git and every
+// helper it started, and no terminal is reachable for a prompt.
+struct NewSession {
+  template <class Launcher>
+  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
+                                          const char* const*&) {
+    ::setsid();
+    return {};
+  }
+};
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::string find_program(const std::string& name, const std::string& path) {
+  if (name.find('/') != std::string::npos) return name;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+Result<GitOutput> run_git(const GitCommand& command) {
+  int out_fds[2], err_fds[2];
+  if (::pipe2(out_fds, O_CLOEXEC) != 0) return make_error("cannot create a pipe for git");
+  Fd out_read{out_fds[0]}, out_write{out_fds[1]};
+  if (::pipe2(err_fds, O_CLOEXEC) != 0) return make_error("cannot create a pipe for git");
+  Fd err_read{err_fds[0]}, err_write{err_fds[1]};
+
+  try {
+    asio::io_context ctx;
+    asio::readable_pipe out(ctx, out_read.fd);
+    out_read.fd = -1;
+    asio::readable_pipe err(ctx, err_read.fd);
+    err_read.fd = -1;
+    std::optional<bp::process> proc;
+    try {
+      proc.emplace(ctx, command.exe, command.args,
+                   bp::process_stdio{nullptr, out_write.fd, err_write.fd},
+                   bp::process_start_dir(command.cwd), bp::process_environment(command.env),
+                   NewSession{}, CloseInheritedFds{});
+    } catch (const std::exception& e) {
+      return make_error("cannot start " + command.exe + ": " + e.what());
+    }
+    // Only the child holds the write ends now: EOF means it (and its
+    // children) are done with them.
+    ::close(out_write.fd);
+    out_write.fd = -1;
+    ::close(err_write.fd);
+    err_write.fd = -1;
+    const int pid = proc->id();
+
+    GitOutput result;
+    bool exited = false, out_eof = false, err_eof = false;
+    asio::steady_timer deadline(ctx), drain(ctx);
+    std::array<char, 64 * 1024> out_buf{}, err_buf{};
+
+    auto finish_if_done = [&] {
+      if (exited && out_eof && err_eof) {
+        deadline.cancel();
+        drain.cancel();
+      }
+    };
+    std::function<void()> read_out = [&] {
+      out.async_read_some(asio::buffer(out_buf), [&](boost::system::error_code ec, std::size_t n) {
+        if (ec) {
+          out_eof = true;
+          return finish_if_done();
+        }
+        if (result.out.size() < kMaxStdout)
+          result.out.append(out_buf.data(), std::min(n, kMaxStdout - result.out.size()));
+        read_out();
+      });
+    };
+    std::function<void()> read_err = [&] {
+      err.async_read_some(asio::buffer(err_buf), [&](boost::system::error_code ec, std::size_t n) {
+        if (ec) {
+          err_eof = true;
+          return finish_if_done();
+        }
+        result.err.append(err_buf.data(), n);
+        if (result.err.size() > 2 * kMaxStderr) result.err.erase(0, result.err.size() - kMaxStderr);
+        read_err();
+      });
+    };
+    read_out();
+    read_err();
+
+    deadline.expires_after(command.timeout);
+    deadline.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      result.timed_out = true;
+      ::kill(-pid, SIGKILL);
+    });
+    proc->async_wait([&](boost::system::error_code ec, int code) {
+      exited = true;
+      result.exit_code = ec ? -1 : code;
+      // git is reaped: its pid may be reused, so no signal is sent from now on.
+      deadline.cancel();
+      if (!(out_eof && err_eof)) {
+        drain.expires_after(kDrain);
+        drain.async_wait([&](boost::system::error_code dec) {
+          if (dec) return;
+          boost::system::error_code ignored;
+          out.close(ignored);
+          err.close(ignored);
+        });
+      }
+      finish_if_done();
+    });
+    ctx.run();
+
+    if (result.timed_out) result.exit_code = -1;
+    if (result.err.size() > kMaxStderr) result.err.erase(0, result.err.size() - kMaxStderr);
+    return result;
+  } catch (const std::exception& e) {
+    return make_error("running " + command.exe + " failed: " + e.what());
+  }
+}
+
+}  // namespace bottega::workspace_detail

@@ -1,0 +1,109 @@
+// Workspace: the git side of a task. One bare clone per repository as a
+// cache, one worktree per task on the task's branch, fetch and push with the
+// installation token, commits as the App's bot identity. Runs the real git
+// program (no libgit2); every call has a deadline. See spec/workspace.md.
+//
+// The token reaches git only through a credential helper given on the
+// command line, reading it from the environment of that one git process:
+// never in a URL, a git config file, a log line, an error message, or the
+// environment of hooks (hooks never run) or of an agent.
+//
+// Layout under options.root:
+//   cache/<owner>/<repo>.git   bare clone; origin's branches as refs/remotes/origin/*
+//   worktrees/<task_dir>       a task's worktree (its .git file points into the cache)
+//   home/                      git's empty HOME
+//
+// Thread-safety: every method may be called from any thread, and from
+// several processes sharing one root: operations that touch a repository's
+// cache (sync, prepare_worktree, push, remove_worktree) take an exclusive
+// lock file in the cache. One worktree is used by one caller at a time.
+// Ownership: owns nothing but the files under root; holds no open files
+// between calls.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/base/result.h"
+
+namespace bottega {
+
+struct GitRemote {
+  std::string clone_url;  // https://host/owner/repo.git — never carries a credential
+  std::string
+      token;  // installation token: reaches git only through the credential helper's environment
+};
+
+struct WorkspaceOptions {
+  std::string root;         // <data_dir>/workspaces; made absolute
+  std::string git = "git";  // a name looked up on PATH, or a path
+  std::string
+      ca_file;  // CA bundle git trusts for HTTPS instead of the system's (tests, GHES); "" = system
+  std::string author_name = "bottega[bot]";
+  std::string author_email = "bottega[bot]@users.noreply.github.com";
+  std::chrono::seconds network_timeout{300};  // each fetch or push, whole
+  std::chrono::seconds local_timeout{600};    // each local git call (a checkout of a big tree)
+};
+
+class Workspace {
+ public:
+  explicit Workspace(WorkspaceOptions options);
+
+  // Creates the bare clone cache of `repo` ("owner/name") or fetches into it:
+  // all branches, pruning those deleted on the remote. Concurrent calls for
+  // one repository are serialized (flock, across processes). Fails with
+  // "git fetch of owner/name: authentication failed ..." for a refused token,
+  // "... timed out ..." when the remote does not answer in network_timeout.
+  [[nodiscard]] Result<void> sync(const std::string& repo, const GitRemote& remote);
+
+  // Syncs, then returns the absolute path of the task's worktree
+  // <root>/worktrees/<task_dir> on `branch`: reused as is (uncommitted changes
+  // kept) when it exists on that branch; otherwise (re)created, and the local
+  // branch reset, from origin/<branch> when the remote has that branch (a
+  // host rebuilding another host's task), else from origin/<base_branch>.
+  // Fails when neither exists on the remote.
+  [[nodiscard]] Result<std::string> prepare_worktree(const std::string& repo,
+                                                     const GitRemote& remote,
+                                                     const std::string& task_dir,
+                                                     const std::string& branch,
+                                                     const std::string& base_branch);
+
+  // Paths (relative to the worktree) changed, added or deleted since HEAD,
+  // tracked and untracked but not ignored, sorted. `worktree` must be one of
+  // ours (under <root>/worktrees).
+  [[nodiscard]] Result<std::vector<std::string>> changed_files(const std::string& worktree);
+
+  // Puts the worktree back to HEAD (reset --hard, clean -ffd: ignored files
+  // such as build output stay) and returns what was discarded, as
+  // changed_files() would have.
+  [[nodiscard]] Result<std::vector<std::string>> discard_changes(const std::string& worktree);
+
+  // Commits every change in the worktree (git add -A) with the bot identity
+  // as author and committer, without hooks or signing. nullopt when there was
+  // nothing to commit; else the new commit's sha.
+  [[nodiscard]] Result<std::optional<std::string>> commit_all(const std::string& worktree,
+                                                              const std::string& message);
+
+  // Pushes HEAD to refs/heads/<branch> with --force-with-lease, the lease
+  // being origin/<branch> as last fetched (absent: the branch must not exist
+  // on the remote). Refuses a branch not under "bottega/". A lease broken by
+  // someone else's push fails with "... the remote branch changed ...".
+  [[nodiscard]] Result<void> push(const std::string& worktree, const GitRemote& remote,
+                                  const std::string& branch);
+
+  // The full sha of the worktree's HEAD.
+  [[nodiscard]] Result<std::string> head_sha(const std::string& worktree);
+
+  // Removes the task's worktree and its local branch. Absent: success.
+  [[nodiscard]] Result<void> remove_worktree(const std::string& repo, const std::string& task_dir);
+
+  const WorkspaceOptions& options() const { return options_; }
+
+ private:
+  WorkspaceOptions options_;  // root made absolute and canonical
+  std::string git_exe_;       // "" when options_.git was not found
+};
+
+}  // namespace bottega
