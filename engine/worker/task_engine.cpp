@@ -20,6 +20,7 @@
 #include "engine/agents/signal_file.h"
 #include "engine/agents/transcript_store.h"
 #include "engine/db/database.h"
+#include "engine/prompts/prompts.h"
 #include "engine/prompts/template.h"
 #include "engine/report/comments.h"
 #include "engine/report/task_document.h"
@@ -124,6 +125,7 @@ struct Incoming {
   bool create = false;  // make the task if the issue has none
   workflow::Event event;
   std::optional<RepoConfig> config;  // the repository's, when it was read
+  int64_t plan_comment_id = 0;       // PlanEdited: the comment edited
 };
 
 // Wakes a sleeping watcher at once when the turn ends.
@@ -319,6 +321,10 @@ struct TaskEngine::Impl {
           return flush(id);  // applied before a crash: only its effects may be left
         }
       }
+      if (in.plan_comment_id != 0 && in.plan_comment_id != row.plan_comment_id) {
+        tx.commit();
+        return {};  // a marker in some other comment
+      }
       if (in.config) apply_policy(row.task, *in.config);
       auto decision = workflow::decide(row.task, in.event);
       commit_decision(tx, row, decision);
@@ -469,8 +475,9 @@ struct TaskEngine::Impl {
       // again by its marker instead of being posted twice.
       auto comments = gh.list_issue_comments(repo, static_cast<int>(t.issue));
       if (!comments) return make_error("comments: " + comments.error().describe());
+      const std::string me = bot();
       for (const auto& c : *comments)
-        if (is_ours(c.body)) comment_id = c.id;
+        if ((me.empty() ? c.user.type == "Bot" : c.user.login == me) && is_ours(c.body)) comment_id = c.id;
     }
     if (comment_id != 0) {
       auto r = gh.update_issue_comment(repo, comment_id, body);
@@ -623,8 +630,11 @@ struct TaskEngine::Impl {
       if (e->issue.is_pull_request) return std::optional<Incoming>{};
       from_issue(e->issue);
       if (ev.action == "edited") {
+        // Only our own plan comment (by the bot, the task's marker) is read back:
+        // anyone can type a marker into a comment of theirs.
         auto marker = report::parse_plan_marker(e->comment.body);
-        if (!marker) return std::optional<Incoming>{};
+        if (!marker || !e->comment.user || !e->comment.user->is_bot()) return std::optional<Incoming>{};
+        in.plan_comment_id = e->comment.id;
         auto plan = report::extract_plan(e->comment.body);
         workflow::PlanEdited edit;
         edit.actor = actor_of(repo, ev.sender);
@@ -787,12 +797,6 @@ struct TaskEngine::Impl {
     const std::string task_file = run_dir + "/task.md";
     if (auto w = write_file(task_file, t.document); !w) return setup_failed(w.error().message);
 
-    auto bullets = [](const std::vector<std::string>& commands) {
-      if (commands.empty()) return std::string("(none configured)");
-      std::string out;
-      for (const auto& c : commands) out += "- `" + c + "`\n";
-      return out;
-    };
     prompts::TemplateVars vars = {
         {"task", task_key(t.repo, t.issue)},
         {"repository", t.repo},
@@ -804,8 +808,8 @@ struct TaskEngine::Impl {
         {"iteration", std::to_string(t.iteration)},
         {"max_iterations", std::to_string(t.max_iterations)},
         {"port_range", port_range(t)},
-        {"setup_commands", bullets(cfg.config.setup_commands)},
-        {"test_commands", bullets(cfg.config.test_commands)},
+        {"setup_commands", prompts::command_list(cfg.config.setup_commands)},
+        {"test_commands", prompts::command_list(cfg.config.test_commands)},
         {"guidance", t.guidance},
         {"plan_template", std::string(prompts::default_prompt("plan-template").value_or(""))},
     };
