@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -161,13 +162,84 @@ std::optional<std::string> apply_sandbox(ServerConfig& c, const std::string& v) 
   return std::nullopt;
 }
 
-Apply minutes_key(std::chrono::seconds ServerConfig::*member) {
+// A plain decimal ("10", "0.05"): no sign, exponent, hex, inf or nan, so
+// what is accepted is what a person reads.
+std::optional<std::string> parse_decimal(const std::string& v, double& out) {
+  if (v.empty()) return "empty";
+  bool digit = false, point = false;
+  for (char ch : v) {
+    if (ch >= '0' && ch <= '9')
+      digit = true;
+    else if (ch == '.' && !point)
+      point = true;
+    else
+      return "'" + v + "' is not a decimal number";
+  }
+  if (!digit) return "'" + v + "' is not a decimal number";
+  out = std::strtod(v.c_str(), nullptr);
+  return std::nullopt;
+}
+
+// Decimal minutes, kept in milliseconds: 0.05 is 3 s.
+Apply minutes_key(std::chrono::milliseconds ServerConfig::*member) {
   return [member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
-    long long n = 0;
-    if (auto e = parse_int(v, 1, 7 * 24 * 60, n)) return e;
-    c.*member = std::chrono::minutes(n);
+    double minutes = 0;
+    if (auto e = parse_decimal(v, minutes)) return e;
+    if (minutes > 7 * 24 * 60) return "'" + v + "' is out of range 0..10080";
+    if (minutes <= 0) return "'" + v + "' is not more than 0";
+    const auto ms = std::llround(minutes * 60'000);
+    if (ms < 1) return "'" + v + "' is shorter than a millisecond";
+    c.*member = std::chrono::milliseconds(ms);
     return std::nullopt;
   };
+}
+
+std::optional<std::string> apply_trigger_label(ServerConfig& c, const std::string& v) {
+  if (auto e = check_trigger_label(v)) return "'" + v + "': " + *e;
+  c.task_trigger_label = v;
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_trigger(ServerConfig& c, const std::string& v) {
+  if (v != "label" && v != "on_open") return "'" + v + "' is neither label nor on_open";
+  c.task_trigger = v;
+  return std::nullopt;
+}
+
+// The five levels a person can hold (none is no level to require).
+Apply permission_key(std::string ServerConfig::*member) {
+  return [member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    for (const char* level : {"read", "triage", "write", "maintain", "admin"})
+      if (v == level) {
+        c.*member = v;
+        return std::nullopt;
+      }
+    return "'" + v + "' is not a permission level";
+  };
+}
+
+std::optional<std::string> apply_max_cost(ServerConfig& c, const std::string& v) {
+  double usd = 0;
+  if (auto e = parse_decimal(v, usd)) return e;
+  if (usd > 1'000'000) return "'" + v + "' is out of range 0..1000000";
+  c.task_max_cost_usd = usd;
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_mutation_spacing(ServerConfig& c, const std::string& v) {
+  long long n = 0;
+  if (auto e = parse_int(v, 0, 60'000, n)) return e;
+  c.github_mutation_spacing = std::chrono::milliseconds(n);
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_app_slug(ServerConfig& c, const std::string& v) {
+  for (char ch : v)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          ch == '-' || ch == '_'))
+      return "'" + v + "' is not a slug";
+  c.app_slug = v;
+  return std::nullopt;
 }
 
 std::string upper(std::string s) {
@@ -203,6 +275,17 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
 }
 
 }  // namespace
+
+std::optional<std::string> check_trigger_label(std::string_view label) {
+  if (label.empty()) return "empty";
+  std::size_t characters = 0;
+  for (char ch : label)
+    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++characters;  // UTF-8 lead bytes
+  if (characters > 50) return "longer than 50 characters";
+  if (label.find(',') != std::string_view::npos) return "contains a comma";
+  if (label.front() == ' ' || label.back() == ' ') return "starts or ends with a space";
+  return std::nullopt;
+}
 
 // ---- Agent harness rules ----
 
@@ -366,12 +449,16 @@ const std::vector<ConfigKey>& config_keys() {
        string_key(&ServerConfig::app_client_id)},
       {"app.private_key_file", "BOTTEGA_PRIVATE_KEY_FILE", "path of the App's PEM private key",
        readable_file_key(&ServerConfig::private_key_file)},
+      {"app.slug", "BOTTEGA_APP_SLUG", "the App's slug (letters, digits, -), or empty",
+       apply_app_slug},
       {"github.api_url", "BOTTEGA_GITHUB_API_URL", "an http(s):// URL",
        url_key(&ServerConfig::github_api_url)},
       {"github.web_url", "BOTTEGA_GITHUB_WEB_URL", "an http(s):// URL",
        url_key(&ServerConfig::github_web_url)},
       {"github.ca_file", "BOTTEGA_GITHUB_CA_FILE", "path of a PEM CA bundle to trust",
        readable_file_key(&ServerConfig::github_ca_file)},
+      {"github.mutation_spacing_ms", "BOTTEGA_GITHUB_MUTATION_SPACING_MS",
+       "milliseconds, 0 to 60000", apply_mutation_spacing},
       {"workers", "BOTTEGA_WORKERS", "a number of job workers, 0 to 256",
        int_key(&ServerConfig::workers, 0, 256)},
       {"queue.max_running", "BOTTEGA_QUEUE_MAX_RUNNING", "a number of jobs, 1 to 10000",
@@ -389,10 +476,31 @@ const std::vector<ConfigKey>& config_keys() {
          return std::nullopt;
        }},
       {"agents.sandbox", "BOTTEGA_AGENTS_SANDBOX", "on or off", apply_sandbox},
-      {"agents.timeout_minutes", "BOTTEGA_AGENTS_TIMEOUT_MINUTES", "minutes, 1 to 10080",
+      {"agents.timeout_minutes", "BOTTEGA_AGENTS_TIMEOUT_MINUTES",
+       "minutes, more than 0 up to 10080 (decimals allowed: 0.05 is 3 s)",
        minutes_key(&ServerConfig::agent_timeout)},
-      {"agents.idle_timeout_minutes", "BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES", "minutes, 1 to 10080",
+      {"agents.idle_timeout_minutes", "BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES",
+       "minutes, more than 0 up to 10080 (decimals allowed: 0.05 is 3 s)",
        minutes_key(&ServerConfig::agent_idle_timeout)},
+      {"agents.max_running", "BOTTEGA_AGENTS_MAX_RUNNING", "a number of agent turns, 1 to 1000",
+       int_key(&ServerConfig::agent_max_running, 1, 1000)},
+      {"tasks.trigger_label", "BOTTEGA_TASKS_TRIGGER_LABEL",
+       "a label name: 1 to 50 characters, no comma", apply_trigger_label},
+      {"tasks.trigger", "BOTTEGA_TASKS_TRIGGER", "label or on_open", apply_trigger},
+      {"tasks.max_iterations", "BOTTEGA_TASKS_MAX_ITERATIONS", "a number of rounds, 1 to 50",
+       int_key(&ServerConfig::task_max_iterations, 1, 50)},
+      {"tasks.max_cost_usd", "BOTTEGA_TASKS_MAX_COST_USD",
+       "US dollars, 0 (no cap) to 1000000, decimals allowed", apply_max_cost},
+      {"tasks.command_permission", "BOTTEGA_TASKS_COMMAND_PERMISSION",
+       "read, triage, write, maintain or admin",
+       permission_key(&ServerConfig::task_command_permission)},
+      {"tasks.approve_permission", "BOTTEGA_TASKS_APPROVE_PERMISSION",
+       "read, triage, write, maintain or admin",
+       permission_key(&ServerConfig::task_approve_permission)},
+      {"tasks.port_range_start", "BOTTEGA_TASKS_PORT_RANGE_START", "a port, 1024 to 65535",
+       int_key(&ServerConfig::task_port_range_start, 1024, 65535)},
+      {"tasks.ports_per_task", "BOTTEGA_TASKS_PORTS_PER_TASK", "a number of ports, 1 to 1000",
+       int_key(&ServerConfig::task_ports_per_task, 1, 1000)},
   };
   static const std::vector<ConfigKey> all = [] {
     std::vector<ConfigKey> v = keys;
@@ -500,6 +608,19 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
                      ": required when `" + (cert_missing ? "tls.key" : "tls.cert") +
                      "` is set; expected " + (cert_missing ? "path of a PEM certificate chain file"
                                                             : "path of a PEM private key file"));
+  }
+
+  if (config.task_port_range_start + config.task_ports_per_task - 1 > 65535) {
+    // Blame the key that was set (at least one was: the defaults fit).
+    const bool per_task_set = values.count("tasks.ports_per_task") > 0;
+    const char* key = per_task_set ? "tasks.ports_per_task" : "tasks.port_range_start";
+    const char* env_name =
+        per_task_set ? "BOTTEGA_TASKS_PORTS_PER_TASK" : "BOTTEGA_TASKS_PORT_RANGE_START";
+    errors.push_back("`" + std::string(key) + "` at " + where(key, env_name) + ": a block of " +
+                     std::to_string(config.task_ports_per_task) + " ports from " +
+                     std::to_string(config.task_port_range_start) +
+                     " goes past 65535; expected tasks.port_range_start + tasks.ports_per_task "
+                     "to be at most 65536");
   }
 
   // Harnesses: resolve env:NAME keys, check the lists; roles: a known

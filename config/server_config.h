@@ -78,8 +78,28 @@ struct ServerConfig {
                                                     {"opencode", {"opencode", "", "", "", ""}}};
   std::map<std::string, RoleConfig> roles;  // plan, implement, review, fix; only those set
   bool agent_sandbox = true;
-  std::chrono::seconds agent_timeout{std::chrono::minutes(60)};
-  std::chrono::seconds agent_idle_timeout{std::chrono::minutes(10)};
+  // Milliseconds because the keys take decimal minutes (tests use seconds).
+  std::chrono::milliseconds agent_timeout{std::chrono::minutes(60)};
+  std::chrono::milliseconds agent_idle_timeout{std::chrono::minutes(10)};
+  int agent_max_running = 2;  // agent turns at once, across every host
+
+  std::string app_slug;  // empty: asked from GET /app
+  // Gap between two mutating GitHub requests of one installation (GitHub's
+  // secondary rate limits); 0 in tests.
+  std::chrono::milliseconds github_mutation_spacing{1000};
+
+  // Tasks (tasks.*): what a repository without .github/bottega.yml gets;
+  // config/repo_config.h turns them (and `roles`) into a RepoConfig. Kept as
+  // checked names here so the server configuration needs no github/ type.
+  std::string task_trigger_label = "bottega";
+  std::string task_trigger = "label";  // label | on_open
+  int task_max_iterations = 5;
+  double task_max_cost_usd = 10.0;                // 0: no cap
+  std::string task_command_permission = "write";  // read | triage | write | maintain | admin
+  std::string task_approve_permission = "write";
+  // Task k's dev-server ports: a block of ports_per_task from port_range_start.
+  int task_port_range_start = 41000;
+  int task_ports_per_task = 20;
 
   bool tls_enabled() const { return !tls_cert.empty(); }
 };
@@ -111,6 +131,10 @@ bool is_known_harness(std::string_view name);
 std::optional<std::string> check_harness_model(std::string_view harness, std::string_view model);
 // nullopt when `harness` takes `effort` (empty: the CLI's default).
 std::optional<std::string> check_harness_effort(std::string_view harness, std::string_view effort);
+
+// nullopt when `label` can be the trigger label: non-empty, at most 50
+// characters (GitHub's limit), no comma (labels are listed comma-separated).
+std::optional<std::string> check_trigger_label(std::string_view label);
 
 // USD per million tokens, for CLIs that report no cost (Codex).
 struct TokenPrice {

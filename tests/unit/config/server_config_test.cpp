@@ -173,6 +173,126 @@ TEST_F(ServerConfigTest, BadUrlsAndNumbersAreRejected) {
     EXPECT_NE(m.find(key), std::string::npos) << key << " missing from: " << m;
 }
 
+TEST_F(ServerConfigTest, TaskAgentAndGitHubKeysHaveDefaults) {
+  auto config = load("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->task_trigger_label, "bottega");
+  EXPECT_EQ(config->task_trigger, "label");
+  EXPECT_EQ(config->task_max_iterations, 5);
+  EXPECT_EQ(config->task_max_cost_usd, 10.0);
+  EXPECT_EQ(config->task_command_permission, "write");
+  EXPECT_EQ(config->task_approve_permission, "write");
+  EXPECT_EQ(config->task_port_range_start, 41000);
+  EXPECT_EQ(config->task_ports_per_task, 20);
+  EXPECT_EQ(config->agent_max_running, 2);
+  EXPECT_EQ(config->github_mutation_spacing, std::chrono::milliseconds(1000));
+  EXPECT_EQ(config->app_slug, "");
+  EXPECT_EQ(config->agent_timeout, std::chrono::minutes(60));
+  EXPECT_EQ(config->agent_idle_timeout, std::chrono::minutes(10));
+}
+
+TEST_F(ServerConfigTest, ReadsTaskAgentAndGitHubKeys) {
+  auto file = write("c.yml",
+                    "tasks:\n"
+                    "  trigger_label: ai task\n"
+                    "  trigger: on_open\n"
+                    "  max_iterations: 12\n"
+                    "  max_cost_usd: 0\n"
+                    "  command_permission: triage\n"
+                    "  approve_permission: maintain\n"
+                    "  port_range_start: 50000\n"
+                    "  ports_per_task: 10\n"
+                    "agents:\n  max_running: 3\n  timeout_minutes: 0.05\n"
+                    "github:\n  mutation_spacing_ms: 0\n"
+                    "app:\n  slug: my-bottega\n");
+  env_["BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES"] = "1.5";
+  env_["BOTTEGA_TASKS_APPROVE_PERMISSION"] = "admin";
+  auto config = load(file);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->task_trigger_label, "ai task");
+  EXPECT_EQ(config->task_trigger, "on_open");
+  EXPECT_EQ(config->task_max_iterations, 12);
+  EXPECT_EQ(config->task_max_cost_usd, 0.0);
+  EXPECT_EQ(config->task_command_permission, "triage");
+  EXPECT_EQ(config->task_approve_permission, "admin");  // the environment wins
+  EXPECT_EQ(config->task_port_range_start, 50000);
+  EXPECT_EQ(config->task_ports_per_task, 10);
+  EXPECT_EQ(config->agent_max_running, 3);
+  EXPECT_EQ(config->agent_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config->agent_idle_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(config->github_mutation_spacing, std::chrono::milliseconds(0));
+  EXPECT_EQ(config->app_slug, "my-bottega");
+}
+
+TEST_F(ServerConfigTest, TaskAgentAndGitHubKeysRejectBadValues) {
+  struct Case {
+    const char* env;
+    const char* value;
+    const char* key;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"BOTTEGA_TASKS_TRIGGER_LABEL", "", "`tasks.trigger_label`", "empty"},
+      {"BOTTEGA_TASKS_TRIGGER_LABEL", "a,b", "`tasks.trigger_label`", "comma"},
+      {"BOTTEGA_TASKS_TRIGGER_LABEL", "x123456789x123456789x123456789x123456789x123456789x",
+       "`tasks.trigger_label`", "longer than 50"},
+      {"BOTTEGA_TASKS_TRIGGER", "always", "`tasks.trigger`", "neither label nor on_open"},
+      {"BOTTEGA_TASKS_MAX_ITERATIONS", "0", "`tasks.max_iterations`", "out of range 1..50"},
+      {"BOTTEGA_TASKS_MAX_ITERATIONS", "51", "`tasks.max_iterations`", "out of range 1..50"},
+      {"BOTTEGA_TASKS_MAX_COST_USD", "-1", "`tasks.max_cost_usd`", "not a decimal number"},
+      {"BOTTEGA_TASKS_MAX_COST_USD", "1e3", "`tasks.max_cost_usd`", "not a decimal number"},
+      {"BOTTEGA_TASKS_MAX_COST_USD", "inf", "`tasks.max_cost_usd`", "not a decimal number"},
+      {"BOTTEGA_TASKS_MAX_COST_USD", "2000000", "`tasks.max_cost_usd`", "out of range"},
+      {"BOTTEGA_TASKS_COMMAND_PERMISSION", "push", "`tasks.command_permission`",
+       "not a permission level"},
+      {"BOTTEGA_TASKS_APPROVE_PERMISSION", "none", "`tasks.approve_permission`",
+       "not a permission level"},
+      {"BOTTEGA_TASKS_PORT_RANGE_START", "80", "`tasks.port_range_start`", "out of range"},
+      {"BOTTEGA_TASKS_PORTS_PER_TASK", "0", "`tasks.ports_per_task`", "out of range"},
+      {"BOTTEGA_AGENTS_MAX_RUNNING", "0", "`agents.max_running`", "out of range 1..1000"},
+      {"BOTTEGA_AGENTS_TIMEOUT_MINUTES", "0", "`agents.timeout_minutes`", "not more than 0"},
+      {"BOTTEGA_AGENTS_TIMEOUT_MINUTES", "0.0000001", "`agents.timeout_minutes`",
+       "shorter than a millisecond"},
+      {"BOTTEGA_AGENTS_TIMEOUT_MINUTES", "10081", "`agents.timeout_minutes`", "out of range"},
+      {"BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES", "1.2.3", "`agents.idle_timeout_minutes`",
+       "not a decimal number"},
+      {"BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES", ".", "`agents.idle_timeout_minutes`",
+       "not a decimal number"},
+      {"BOTTEGA_GITHUB_MUTATION_SPACING_MS", "60001", "`github.mutation_spacing_ms`",
+       "out of range"},
+      {"BOTTEGA_GITHUB_MUTATION_SPACING_MS", "-5", "`github.mutation_spacing_ms`", "out of range"},
+      {"BOTTEGA_APP_SLUG", "my app", "`app.slug`", "not a slug"},
+  };
+  for (const Case& c : cases) {
+    env_.clear();
+    env_[c.env] = c.value;
+    auto config = load("");
+    ASSERT_FALSE(config.ok()) << c.env << "=" << c.value;
+    const auto& m = config.error().message;
+    EXPECT_NE(m.find(c.key), std::string::npos) << c.env << "=" << c.value << ": " << m;
+    EXPECT_NE(m.find(c.reason), std::string::npos) << c.env << "=" << c.value << ": " << m;
+    EXPECT_NE(m.find(std::string("environment variable ") + c.env), std::string::npos) << m;
+  }
+}
+
+TEST_F(ServerConfigTest, TaskPortBlockMustFitBelow65536) {
+  env_["BOTTEGA_TASKS_PORT_RANGE_START"] = "65530";
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("`tasks.port_range_start` at environment variable "
+                                        "BOTTEGA_TASKS_PORT_RANGE_START: a block of 20 ports"),
+            std::string::npos)
+      << config.error().message;
+
+  env_["BOTTEGA_TASKS_PORTS_PER_TASK"] = "6";  // 65530..65535 fits exactly
+  ASSERT_TRUE(load("").ok());
+  env_["BOTTEGA_TASKS_PORTS_PER_TASK"] = "7";
+  config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("`tasks.ports_per_task`"), std::string::npos)
+      << config.error().message;
+}
+
 TEST_F(ServerConfigTest, EveryKeyIsDocumentedInTheSpec) {
   std::ifstream in(std::string(BOTTEGA_SOURCE_DIR) + "/spec/configuration.md");
   ASSERT_TRUE(in) << "spec/configuration.md is missing";

@@ -1,0 +1,74 @@
+// The per-repository configuration, `.github/bottega.yml` on the default
+// branch: how tasks start there, which harness and model each role runs,
+// the caps, who may command and approve, the commands agents are told to
+// use, and where the task document is committed. spec/repository-config.md
+// documents every key. The server configuration supplies the defaults
+// (repo_defaults); the file overrides only what it sets.
+// Thread-safety: plain values and pure functions. parse_repo_config never
+// throws: the file is untrusted input and every problem is a
+// RepoConfigError the status comment can show.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/base/result.h"
+#include "config/server_config.h"
+#include "github/permissions.h"
+
+namespace bottega {
+
+// What starts a task besides `/plan` and assigning the App: the trigger
+// label being added (label), or also an issue being opened (on_open).
+enum class TriggerMode { label, on_open };
+
+std::string_view to_string(TriggerMode mode);  // "label", "on_open"
+
+struct RepoConfig {
+  std::string trigger_label = "bottega";
+  TriggerMode trigger_mode = TriggerMode::label;
+  // plan, implement, review, fix: those configured (by the server or the
+  // file); a role given in the file replaces the server's whole.
+  std::map<std::string, RoleConfig> roles;
+  int max_iterations = 5;      // implement ⇄ review rounds, 1..50
+  double max_cost_usd = 10.0;  // per task; 0 = no cap
+  github::Permission command_permission = github::Permission::write;
+  github::Permission approve_permission = github::Permission::write;
+  std::vector<std::string> setup_commands;  // shell commands, told to the agents
+  std::vector<std::string> test_commands;
+  // Where the final task document is committed in the PR, relative to the
+  // repository root; may contain {issue} (the issue number). "" = not
+  // committed.
+  std::string plan_commit_path;
+};
+
+// One problem in the file, for a person: the dotted key ("limits.max_iterations";
+// "" for the file as a whole), why, and the 1-based line (0 when unknown).
+struct RepoConfigError {
+  std::string key;
+  std::string reason;
+  int line = 0;
+
+  // ".github/bottega.yml line 4: limits.max_iterations: expected …"
+  std::string describe() const;
+};
+
+// The repository path the file is read from.
+inline constexpr std::string_view kRepoConfigPath = ".github/bottega.yml";
+
+// The defaults a repository without a file gets: the server's tasks.* and
+// roles.* keys. `config` must have been validated by load_server_config.
+RepoConfig repo_defaults(const ServerConfig& config);
+
+// Parses the file's text over `defaults`. Empty text (or only comments)
+// gives `defaults`. Fails on the first problem in document order: invalid
+// YAML (key "", yaml-cpp's message and line), an unknown key at any level
+// (with "did you mean" when one is close), a value of the wrong form, a
+// role without harness or model, or a model or effort its harness cannot
+// take.
+Result<RepoConfig, RepoConfigError> parse_repo_config(std::string_view yaml,
+                                                      const RepoConfig& defaults);
+
+}  // namespace bottega

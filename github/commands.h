@@ -1,0 +1,58 @@
+// Slash commands in issue comments (`/plan`, `/approve`, ...): the parser
+// that turns a comment body into at most one command, a mistyped command to
+// answer with a suggestion, or nothing. Pure: no I/O and no authorization
+// (the workflow decides who may do what, and in which state).
+// Thread-safety: pure functions over immutable tables.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bottega::github {
+
+enum class CommandName { plan, revise, approve, cancel, retry, status, help };
+
+// The name without the slash: "plan", "revise", ...
+std::string_view to_string(CommandName name);
+
+// Every command, in the order /help lists them (also the order that breaks
+// ties between equally close suggestions).
+const std::vector<CommandName>& all_commands();
+
+// The command named `name` (no slash, any case), or nullopt.
+std::optional<CommandName> command_from_string(std::string_view name);
+
+struct Command {
+  CommandName name = CommandName::help;
+  // Trimmed. /plan and /retry: the rest of the command's line. /revise: the
+  // rest of its line and every line after it (line ends normalized to \n).
+  // Empty for the commands that take no arguments.
+  std::string args;
+};
+
+struct ParsedComment {
+  enum class Kind {
+    none,      // no command: ordinary discussion, or only code, quotes, paths
+    command,   // `command` holds the first command of the comment
+    mistyped,  // a `/word` close to a command name: reply with `suggestion`
+  };
+  Kind kind = Kind::none;
+  Command command;         // kind == command
+  std::string typed;       // kind == mistyped: what was written, e.g. "/aprove"
+  std::string suggestion;  // kind == mistyped: the closest command, e.g. "/approve"
+};
+
+// Finds the first line of `body` that starts (after at most three spaces)
+// with `/name` followed by whitespace or the end of the line, where `name` is
+// a command in any case. Lines in fenced code blocks (``` or ~~~), indented
+// code (four spaces or a tab), block quotes (`>`) and HTML comments
+// (`<!--` … `-->`, hidden when GitHub renders the comment) are skipped, so
+// quoting, pasting or hiding a command never runs it. A `/word` of letters only that is no
+// command but within edit distance 2 of one (and at least three letters)
+// stops the search as `mistyped`; any other `/word` (`/usr/bin/env`, `/path`)
+// is ordinary text. LF and CRLF line ends are accepted. Never fails.
+ParsedComment parse_comment(std::string_view body);
+
+}  // namespace bottega::github
