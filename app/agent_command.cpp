@@ -154,7 +154,7 @@ int run_agent(const ParsedCommand& command) {
 
   agents::ProcessAgentRunner runner(options);
   PrintingSink sink;
-  agents::AgentRunner::Turn t{harness, turn, *settings};
+  agents::AgentRunner::Turn t{harness, turn, *settings, {}, {}};
   auto outcome = runner.run(t, sink, [&](agents::AgentProcess* p) {
     std::lock_guard lock(mutex);
     running = p;  // nullptr once the turn is over, before the process goes away

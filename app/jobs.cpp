@@ -23,10 +23,10 @@ WorkerPoolOptions worker_options(const ServerConfig& config) {
   o.limits.global_running = config.queue_max_running;
   o.limits.per_installation_running = config.queue_max_running_per_installation;
   o.limits.lease = config.queue_lease;
-  o.limits.kind_running[kAgentTurnJob] = config.agents_max_running;
+  o.limits.kind_running[kAgentTurnJob] = config.agent_max_running;
   // Agent turns hold a worker for minutes: they get threads of their own,
   // so webhooks (and /cancel) are never stuck behind them.
-  o.workers = config.workers == 0 ? 0 : config.workers + config.agents_max_running;
+  o.workers = config.workers == 0 ? 0 : config.workers + config.agent_max_running;
   return o;
 }
 
@@ -43,6 +43,7 @@ std::unique_ptr<github::GitHubClient> make_github_client(const ServerConfig& con
   options.app_id = config.app_id;
   options.client_id = config.app_client_id;
   options.private_key_file = config.private_key_file;
+  options.mutation_spacing = config.github_mutation_spacing;
   auto client = github::GitHubClient::create(std::move(options));
   if (!client) {
     log.error("cannot set up the GitHub client: {}", client.error().describe());
@@ -132,7 +133,7 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   auto services = std::make_unique<WorkflowServices>();
   // One connection per worker thread at most, plus the running turns' watchers.
   services->db = std::make_unique<Database>(
-      connection_string, static_cast<std::size_t>(2 * (config.workers + config.agents_max_running) + 2));
+      connection_string, static_cast<std::size_t>(2 * (config.workers + config.agent_max_running) + 2));
   WorkspaceOptions ws;
   ws.root = absolute(config.data_dir) + "/workspaces";
   ws.ca_file = config.github_ca_file;

@@ -39,7 +39,6 @@ using workflow::Phase;
 using workflow::Role;
 using workflow::Task;
 
-constexpr const char* kRepoConfigPath = ".github/bottega.yml";
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -216,7 +215,7 @@ struct TaskEngine::Impl {
     std::string error;
   };
   LoadedConfig repo_config(const github::Repo& repo, const std::string& ref) {
-    auto file = gh.get_file_contents(repo, kRepoConfigPath, ref);
+    auto file = gh.get_file_contents(repo, std::string(kRepoConfigPath), ref);
     if (!file) {
       if (file.error().is_not_found()) return {defaults, ""};
       // Not the repository's fault: retried by the job.
@@ -720,7 +719,7 @@ struct TaskEngine::Impl {
     int64_t task = 0, turn = 0;
     if (parser.parse(payload).get(o) || o["task_id"].get(task))
       return make_error("job payload has no task_id: " + payload);
-    (void)o["turn"].get(turn);
+    if (o["turn"].get(turn)) turn = 0;  // open_pr jobs name no turn
     return std::make_pair(task, static_cast<int>(turn));
   }
 
@@ -774,7 +773,7 @@ struct TaskEngine::Impl {
     if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
       return setup_failed("no agent is configured for the " + role +
                           " role: set roles." + role + ".harness and .model in the server config or " +
-                          kRepoConfigPath);
+                          std::string(kRepoConfigPath));
     const agents::Harness* harness = agents::find_harness(role_cfg->second.harness);
     if (!harness) return setup_failed("unknown harness " + role_cfg->second.harness);
     auto settings = agents::harness_settings(config, role_cfg->second.harness);

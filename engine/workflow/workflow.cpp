@@ -343,7 +343,7 @@ class Decider {
     accept(e);
     if (t().block_cause == BlockCause::iteration_cap) {
       t().max_iterations += 1;  // one more round, granted by a person
-      t().iteration += 1;
+      t().iteration += 1;  // resumes with implementing
       t().notes.push_back("@" + e.actor.login + " granted one more iteration (now " +
                           std::to_string(t().max_iterations) + ").");
     } else if (t().block_cause == BlockCause::cost_cap && t().max_cost_usd > 0) {
@@ -398,8 +398,10 @@ class Decider {
     return std::move(d_);
   }
 
-  Decision block(BlockCause cause, std::string what, std::string why, std::string stderr_tail = "") {
-    t().resume_phase = t().phase;
+  // resume: where /retry picks up; idle = the phase that stopped.
+  Decision block(BlockCause cause, std::string what, std::string why, std::string stderr_tail = "",
+                 Phase resume = Phase::idle) {
+    t().resume_phase = resume == Phase::idle ? t().phase : resume;
     t().phase = Phase::blocked;
     t().block_cause = cause;
     t().failure_what = std::move(what);
@@ -427,10 +429,12 @@ class Decider {
   bool over_budget() const {
     return d_.task.max_cost_usd > 0 && d_.task.cost_usd >= d_.task.max_cost_usd;
   }
-  Decision block_budget() {
+  // The turn that spent the budget is done: /retry goes on with the next.
+  Decision block_budget(Phase next) {
     return block(BlockCause::cost_cap, "The cost budget is spent",
                  "this task has cost " + money(t().cost_usd) + " of its " + money(t().max_cost_usd) +
-                     " budget; `/retry` grants another budget's worth");
+                     " budget; `/retry` grants another budget's worth",
+                 "", next);
   }
 
   Decision planned(const TurnFinished& e) {
@@ -447,9 +451,10 @@ class Decider {
     t().guidance.clear();
     new_revision(e.now);
     t().phase = Phase::awaiting_approval;
+    // No budget check here: approval is a person's decision, and the next
+    // turn's cost is checked when it ends.
     act(SyncPlanComment{});
     act(SyncStatus{});
-    if (over_budget()) return block_budget();
     return std::move(d_);
   }
 
@@ -457,7 +462,7 @@ class Decider {
     // The implementer edits the document only to check items off; the
     // request stays as the person wrote it.
     t().document = report::with_plan(t().document, report::plan_part(e.document));
-    if (over_budget()) return block_budget();
+    if (over_budget()) return block_budget(Phase::reviewing);
     start_turn(Phase::reviewing, Role::review);
     act(SyncStatus{});
     return std::move(d_);
@@ -476,13 +481,14 @@ class Decider {
       act(SyncStatus{});
       return std::move(d_);
     }
-    if (over_budget()) return block_budget();
     if (t().iteration >= t().max_iterations)
       return block(BlockCause::iteration_cap, "The iteration cap was reached",
                    "the reviewer still found work after " + std::to_string(t().iteration) + " of " +
                        std::to_string(t().max_iterations) +
-                       " iterations; `/retry` grants one more, or `/cancel`");
+                       " iterations; `/retry` grants one more, or `/cancel`",
+                   "", Phase::implementing);
     t().iteration += 1;
+    if (over_budget()) return block_budget(Phase::implementing);
     start_turn(Phase::implementing, Role::implement);
     act(SyncStatus{});
     return std::move(d_);
