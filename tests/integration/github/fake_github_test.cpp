@@ -234,6 +234,69 @@ TEST_F(FakeGitHubWebhooks, ScriptedEventsAreSignedAndSentWithUniqueDeliveryIds) 
   for (auto& w : fake_->webhooks()) EXPECT_EQ(w.status_code, 202);
 }
 
+// What the workflow's end-to-end tests lean on: the App's own actions are
+// the bot's (type Bot) and their webhooks name it as the sender; a person may
+// edit the bot's comment; assignment and closing; the inspection calls.
+TEST_F(FakeGitHubWebhooks, TheAppsActionsAreTheBotsAndPeopleEditAssignAndClose) {
+  int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
+  auto client = make_client(client_options());
+  ASSERT_TRUE(client);
+  auto mine = client->create_issue_comment(repo_, issue, "<!-- bottega:plan task=1 revision=1 -->\nPlan");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_TRUE(client->react_to_issue_comment(repo_, mine->id, github::Reaction::eyes).ok());
+  ASSERT_TRUE(client->add_labels(repo_, issue, {"bottega:planning"}).ok());
+  ASSERT_TRUE(client->add_labels(repo_, issue, {"bottega:planning"}).ok());  // has it: no event
+  fake_->add_label_by("acme", "widgets", issue, "carol", "bottega");
+  fake_->add_label_by("acme", "widgets", issue, "carol", "bottega");  // has it: no event
+  ASSERT_TRUE(fake_->edit_comment("acme", "widgets", mine->id, "carol", "edited by carol"));
+  fake_->assign_issue("acme", "widgets", issue, "carol", "bottega[bot]");
+  fake_->close_issue("acme", "widgets", issue, "carol");
+  ASSERT_TRUE(fake_->wait_for_webhooks(7, 10s));
+
+  auto got = received();
+  ASSERT_EQ(got.size(), 7u);
+  std::vector<std::string> kinds;
+  for (auto& r : got) kinds.push_back(r.header("x-github-event") + " " + r.body.substr(11, r.body.find('"', 11) - 11));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"issues opened", "issue_comment created", "issues labeled",
+                                             "issues labeled", "issue_comment edited", "issues assigned",
+                                             "issues closed"}));
+  auto sender_of = [](const std::string& body) { return body.substr(body.find("\"sender\":")); };
+  EXPECT_NE(sender_of(got[1].body).find("\"login\":\"bottega[bot]\""), std::string::npos);
+  EXPECT_NE(sender_of(got[1].body).find("\"type\":\"Bot\""), std::string::npos);
+  EXPECT_NE(got[1].body.find("\"performed_via_github_app\":{"), std::string::npos);
+  EXPECT_NE(sender_of(got[2].body).find("\"login\":\"bottega[bot]\""), std::string::npos);
+  // The edit: carol sends it, the comment stays the bot's, the old body is in changes.
+  EXPECT_NE(sender_of(got[4].body).find("\"login\":\"carol\""), std::string::npos);
+  EXPECT_NE(got[4].body.find("\"changes\":{\"body\":{\"from\":\"<!-- bottega:plan task=1 revision=1 -->\\nPlan\"}}"),
+            std::string::npos);
+  EXPECT_NE(got[4].body.find("\"updated_at\":\""), std::string::npos);
+  EXPECT_NE(got[5].body.find("\"assignee\":{\"login\":\"bottega[bot]\""), std::string::npos);
+
+  auto comment = fake_->comment("acme", "widgets", mine->id);
+  ASSERT_TRUE(comment);
+  EXPECT_EQ(comment->user, "bottega[bot]");
+  EXPECT_EQ(comment->body, "edited by carol");
+  EXPECT_EQ(comment->created_at.size(), 20u);  // 2024-01-01T00:00:00Z
+  auto reactions = fake_->comment_reactions("acme", "widgets", mine->id);
+  ASSERT_EQ(reactions.size(), 1u);
+  EXPECT_EQ(reactions[0].user, "bottega[bot]");
+  EXPECT_EQ(reactions[0].content, "eyes");
+  auto history = fake_->label_history("acme", "widgets", issue);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].label, "bottega:planning");
+  EXPECT_EQ(history[0].user, "bottega[bot]");
+  EXPECT_EQ(history[1].label, "bottega");
+  EXPECT_EQ(history[1].user, "carol");
+
+  ASSERT_TRUE(fake_->commit_files("acme", "widgets", "feature", {{"a.txt", "a\n"}}, "a").ok());
+  ASSERT_TRUE(client->create_pull(repo_, {"A", "feature", "main", "Closes #1", false}).ok());
+  auto pulls = fake_->pulls("acme", "widgets");
+  ASSERT_EQ(pulls.size(), 1u);
+  EXPECT_EQ(pulls[0].body, "Closes #1");
+  EXPECT_EQ(pulls[0].user, "bottega[bot]");
+  EXPECT_EQ(pulls[0].head_ref, "feature");
+}
+
 // ------------------------------------------------------------ the program
 
 TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
@@ -307,6 +370,8 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   EXPECT_EQ(post("/_fake/permissions", R"({"owner":"acme","repo":"widgets","user":"reader","permission":"read"})"), 200);
   EXPECT_EQ(post("/_fake/issues", R"({"owner":"acme","repo":"widgets","user":"alice","title":"Bug","body":"b"})"), 201);
   EXPECT_EQ(post("/_fake/comments", R"({"owner":"acme","repo":"widgets","number":1,"user":"reader","body":"/approve"})"), 201);
+  EXPECT_EQ(post("/_fake/assignments", R"({"owner":"acme","repo":"widgets","number":1,"user":"alice","assignee":"bottega[bot]"})"), 200);
+  EXPECT_EQ(post("/_fake/comment-edits", R"({"owner":"acme","repo":"widgets","id":1,"user":"alice","body":"x"})"), 404);
   EXPECT_EQ(post("/_fake/faults", R"({"method":"GET","route":"/repos/{owner}/{repo}/contents/{path}","kind":"status","status":500,"times":1})"), 200);
   auto retried = (*client)->get_file_contents({inst->id, "acme", "widgets"}, "README.md");  // 500, then 200
   EXPECT_TRUE(retried.ok());
@@ -315,9 +380,17 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   ASSERT_EQ(comments->size(), 1u);
   EXPECT_EQ(comments->at(0).user.login, "reader");
   EXPECT_EQ((*client)->collaborator_permission({inst->id, "acme", "widgets"}, "reader")->permission, "read");
+  EXPECT_EQ(post("/_fake/comment-edits", R"({"owner":"acme","repo":"widgets","id":)" +
+                                             std::to_string(comments->at(0).id) +
+                                             R"(,"user":"alice","body":"/approve 1"})"),
+            200);
+  EXPECT_EQ(post("/_fake/closures", R"({"owner":"acme","repo":"widgets","number":1,"user":"alice"})"), 200);
   auto hooks = http.send({"GET", url + "/_fake/webhooks", {}, ""});
   ASSERT_TRUE(hooks.ok());
   EXPECT_NE(hooks->body.find("\"event\":\"issue_comment\""), std::string::npos) << hooks->body;
+  EXPECT_NE(hooks->body.find("\"action\":\"assigned\""), std::string::npos) << hooks->body;
+  EXPECT_NE(hooks->body.find("\"action\":\"edited\""), std::string::npos) << hooks->body;
+  EXPECT_NE(hooks->body.find("\"action\":\"closed\""), std::string::npos) << hooks->body;
   auto log = http.send({"GET", url + "/_fake/requests", {}, ""});
   ASSERT_TRUE(log.ok());
   EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/issues/{issue_number}/comments\""), std::string::npos);

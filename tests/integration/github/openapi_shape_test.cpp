@@ -306,6 +306,8 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
   const std::string r = "/repos/acme/widgets";
   call("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}",
        r + "/issues/comments/" + std::to_string(comment), 200, R"({"body":"/plan please"})");
+  ASSERT_TRUE(fake_->edit_comment("acme", "widgets", comment, "carol", "/plan now"));
+  fake_->assign_issue("acme", "widgets", issue, "alice", "bottega[bot]");
   auto pull = call("POST", "/repos/{owner}/{repo}/pulls", r + "/pulls", 201,
                    R"({"title":"A","head":"feature","base":"main","body":"Closes #1"})");
   int pr = static_cast<int>(std::atoll(pull.c_str() + pull.find("\"number\":") + 9));
@@ -315,6 +317,7 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
   call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels",
        r + "/issues/" + std::to_string(pr) + "/labels", 200, R"({"labels":["bottega: pr"]})");
   ASSERT_TRUE(fake_->merge_pull("acme", "widgets", pr, "alice").ok());
+  fake_->close_issue("acme", "widgets", issue, "alice");
   ASSERT_TRUE(fake_->wait_for_webhooks(fake_->webhooks().size(), 5s));
 
   std::set<std::string> kinds;
@@ -342,7 +345,7 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
                                           "pull-request-review-comment-created", "pull-request-review-submitted",
                                           "pull-request-synchronize", "check-run-completed",
                                           "check-suite-completed", "pull-request-labeled",
-                                          "pull-request-closed"}));
+                                          "pull-request-closed", "issues-assigned", "issues-closed"}));
 }
 
 }  // namespace

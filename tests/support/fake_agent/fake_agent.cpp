@@ -28,6 +28,27 @@
 //   crash                   dies of SIGSEGV
 //   exit CODE               exits with CODE
 //
+// `text`, `thinking`, `write` and `stderr` expand $NAME and ${NAME} from the
+// environment (unset: empty; $$ is a literal $); `tool` and `signal` go
+// through `sh -c`, which expands them.
+//
+// One scenario per turn: when $FAKE_AGENT_SCENARIO is not set but
+// $FAKE_AGENT_SCENARIO_DIR is, the scenario is the first file that exists of
+//
+//   <dir>/<BOTTEGA_ISSUE>/turn-<BOTTEGA_TURN>
+//   <dir>/<BOTTEGA_ISSUE>/<BOTTEGA_ROLE>-<BOTTEGA_ITERATION>
+//   <dir>/<BOTTEGA_ISSUE>/<BOTTEGA_ROLE>
+//   <dir>/<BOTTEGA_ROLE>-<BOTTEGA_ITERATION>
+//   <dir>/<BOTTEGA_ROLE>
+//
+// (a candidate whose variables are unset is skipped), from the variables the
+// workflow gives every agent turn: the role (plan, implement, review), the
+// issue number, the task's turn number (a retried turn gets a new one) and
+// the implement/review iteration (0 for planning). None exists: an error on
+// stderr and exit status 3. The turn then opens with the assistant message
+// "fake_agent issue=N role=R turn=T iteration=I scenario=PATH", so a test
+// can tell from the stored transcript which issue a run was for.
+//
 // The session id is the resumed one (--resume ID, `exec resume ID`,
 // --session ID) or a fresh "fake-session-<pid>". $FAKE_AGENT_ARGS_LOG, when
 // set, gets the command line, one argument per line.
@@ -38,6 +59,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -212,6 +234,69 @@ void tool(State& s, const std::string& command) {
   }
 }
 
+std::string env_or_empty(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v ? v : "";
+}
+
+bool is_name_char(char c, bool first) {
+  return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (!first && c >= '0' && c <= '9');
+}
+
+// $NAME and ${NAME} from the environment; $$ is a literal $.
+std::string expand(const std::string& in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '$' || i + 1 == in.size()) {
+      out += in[i];
+      continue;
+    }
+    if (in[i + 1] == '$') {
+      out += '$';
+      ++i;
+    } else if (in[i + 1] == '{') {
+      auto close = in.find('}', i + 2);
+      if (close == std::string::npos) {
+        out += in.substr(i);
+        break;
+      }
+      out += env_or_empty(in.substr(i + 2, close - i - 2));
+      i = close;
+    } else if (is_name_char(in[i + 1], true)) {
+      std::size_t j = i + 1;
+      while (j < in.size() && is_name_char(in[j], false)) ++j;
+      out += env_or_empty(in.substr(i + 1, j - i - 1));
+      i = j - 1;
+    } else {
+      out += '$';
+    }
+  }
+  return out;
+}
+
+// The scenario file for this turn under `dir` (see the header), or "" with
+// the candidates tried in `tried`.
+std::string pick_scenario(const std::string& dir, std::vector<std::string>& tried) {
+  const std::string issue = env_or_empty("BOTTEGA_ISSUE"), role = env_or_empty("BOTTEGA_ROLE"),
+                    turn = env_or_empty("BOTTEGA_TURN"),
+                    iteration = env_or_empty("BOTTEGA_ITERATION");
+  std::vector<std::string> candidates;
+  if (!issue.empty() && !turn.empty()) candidates.push_back(issue + "/turn-" + turn);
+  if (!issue.empty() && !role.empty() && !iteration.empty())
+    candidates.push_back(issue + "/" + role + "-" + iteration);
+  if (!issue.empty() && !role.empty()) candidates.push_back(issue + "/" + role);
+  if (!role.empty() && !iteration.empty()) candidates.push_back(role + "-" + iteration);
+  if (!role.empty()) candidates.push_back(role);
+  for (const auto& c : candidates) {
+    std::string path = dir + "/" + c;
+    tried.push_back(path);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path;
+  }
+  return "";
+}
+
 std::string rest(std::istringstream& in) {
   std::string r;
   std::getline(in, r);
@@ -256,9 +341,24 @@ int main(int argc, char** argv) {
   char cwd[4096];
   s.cwd = ::getcwd(cwd, sizeof cwd) ? cwd : "";
 
-  const char* scenario_path = std::getenv("FAKE_AGENT_SCENARIO");
-  if (!scenario_path) {
-    std::cerr << "fake_agent: FAKE_AGENT_SCENARIO is not set\n";
+  std::string scenario_path = env_or_empty("FAKE_AGENT_SCENARIO");
+  const std::string scenario_dir = env_or_empty("FAKE_AGENT_SCENARIO_DIR");
+  const bool per_turn = scenario_path.empty() && !scenario_dir.empty();
+  if (per_turn) {
+    std::vector<std::string> tried;
+    scenario_path = pick_scenario(scenario_dir, tried);
+    if (scenario_path.empty()) {
+      std::cerr << "fake_agent: no scenario for issue '" << env_or_empty("BOTTEGA_ISSUE")
+                << "' role '" << env_or_empty("BOTTEGA_ROLE") << "' turn '"
+                << env_or_empty("BOTTEGA_TURN") << "' iteration '"
+                << env_or_empty("BOTTEGA_ITERATION") << "'; tried:";
+      for (const auto& t : tried) std::cerr << " " << t;
+      std::cerr << (tried.empty() ? " nothing (BOTTEGA_ROLE is not set)\n" : "\n");
+      return 3;
+    }
+  }
+  if (scenario_path.empty()) {
+    std::cerr << "fake_agent: neither FAKE_AGENT_SCENARIO nor FAKE_AGENT_SCENARIO_DIR is set\n";
     return 2;
   }
   std::ifstream scenario(scenario_path);
@@ -267,6 +367,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   bool started = false;
+  if (per_turn) {
+    start(s);
+    started = true;
+    text(s,
+         "fake_agent issue=" + env_or_empty("BOTTEGA_ISSUE") +
+             " role=" + env_or_empty("BOTTEGA_ROLE") + " turn=" + env_or_empty("BOTTEGA_TURN") +
+             " iteration=" + env_or_empty("BOTTEGA_ITERATION") + " scenario=" + scenario_path,
+         false);
+  }
   std::string line;
   while (std::getline(scenario, line)) {
     if (line.empty() || line[0] == '#') continue;
@@ -279,15 +388,16 @@ int main(int argc, char** argv) {
     };
     if (step == "text" || step == "thinking") {
       ensure_started();
-      text(s, rest(in), step == "thinking");
+      text(s, expand(rest(in)), step == "thinking");
     } else if (step == "tool") {
       ensure_started();
       tool(s, rest(in));
     } else if (step == "write") {
       std::string path;
       in >> path;
+      path = expand(path);
       std::ofstream f(path);
-      f << rest(in) << "\n";
+      f << expand(rest(in)) << "\n";
       if (!f) std::cerr << "fake_agent: cannot write " << path << "\n";
     } else if (step == "signal") {
       auto [code, out] = shell("bottega signal " + rest(in));
@@ -314,7 +424,7 @@ int main(int argc, char** argv) {
       for (long long k = 0; k < n; ++k) std::fwrite(l.data(), 1, l.size(), stdout);
       std::fflush(stdout);
     } else if (step == "stderr") {
-      std::cerr << rest(in) << std::endl;
+      std::cerr << expand(rest(in)) << std::endl;
     } else if (step == "sleep") {
       long long ms = 0;
       in >> ms;

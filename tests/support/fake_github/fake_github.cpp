@@ -189,8 +189,10 @@ struct IssueRec {
   int number = 0;
   std::string title, body, user, state = "open", created_at, updated_at, closed_at;
   std::vector<std::string> labels;
+  std::vector<std::string> assignees;
   bool is_pull = false;
   std::vector<ReactionRec> reactions;
+  std::vector<LabelEvent> label_events;  // for tests: every labeled/unlabeled, in order
 };
 
 struct PullRec {
@@ -616,6 +618,8 @@ struct FakeGitHub::Impl {
     int64_t count = 0;
     for (auto& [id, c] : comments)
       if (c.repo_id == r.id && c.issue == i.number) ++count;
+    json::array assignees;
+    for (auto& a : i.assignees) assignees.push_back(user_json(a));
     json::object o{{"id", i.id},
                    {"node_id", node_id("Issue", i.id)},
                    {"url", url},
@@ -632,8 +636,8 @@ struct FakeGitHub::Impl {
                    {"body", i.body},
                    {"user", user_json(i.user)},
                    {"labels", labels},
-                   {"assignee", nullptr},
-                   {"assignees", json::array()},
+                   {"assignee", i.assignees.empty() ? json::value(nullptr) : json::value(user_json(i.assignees.front()))},
+                   {"assignees", assignees},
                    {"milestone", nullptr},
                    {"locked", false},
                    {"active_lock_reason", nullptr},
@@ -670,7 +674,8 @@ struct FakeGitHub::Impl {
         {"updated_at", c.updated_at},
         {"issue_url", api_base() + "/repos/" + r.full_name() + "/issues/" + std::to_string(c.issue)},
         {"author_association", association(r, c.user)},
-        {"performed_via_github_app", nullptr},
+        // GitHub names the App on what it wrote with an installation token.
+        {"performed_via_github_app", c.user == bot_login() ? json::value(app_json()) : json::value(nullptr)},
         {"reactions", reactions_json(url, c.reactions)}};
   }
 
@@ -1611,6 +1616,7 @@ struct FakeGitHub::Impl {
                                        [&](const std::string& l) { return lower(l) == lower(name); });
             if (!present) {
               issue->labels.push_back(label.name);
+              issue->label_events.push_back({"labeled", label.name, bot});
               send_event(r, issue->is_pull ? "pull_request" : "issues", "labeled", bot,
                          labeled_payload(r, *issue, label));
             }
@@ -1624,6 +1630,7 @@ struct FakeGitHub::Impl {
         if (it == issue->labels.end()) return error_response(404, "Label does not exist");
         auto label = ensure_label(r, *it);
         issue->labels.erase(it);
+        issue->label_events.push_back({"unlabeled", label.name, bot});
         send_event(r, issue->is_pull ? "pull_request" : "issues", "unlabeled", bot,
                    labeled_payload(r, *issue, label));
         return issue_labels_response();
@@ -2241,9 +2248,61 @@ void FakeGitHub::add_label_by(const std::string& owner, const std::string& repo,
   if (!r || !r->issues.count(number)) return;
   auto& issue = r->issues[number];
   auto& l = impl_->ensure_label(*r, label);
+  for (const auto& existing : issue.labels)
+    if (lower(existing) == lower(l.name)) return;
   issue.labels.push_back(l.name);
+  issue.label_events.push_back({"labeled", l.name, user});
   impl_->send_event(*r, issue.is_pull ? "pull_request" : "issues", "labeled", user,
                     impl_->labeled_payload(*r, issue, l));
+}
+
+bool FakeGitHub::edit_comment(const std::string& owner, const std::string& repo,
+                              int64_t comment_id, const std::string& user,
+                              const std::string& new_body) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  auto it = impl_->comments.find(comment_id);
+  if (!r || it == impl_->comments.end() || it->second.repo_id != r->id) return false;
+  auto& c = it->second;
+  std::string old = c.body;
+  c.body = new_body;
+  c.updated_at = now_iso();
+  auto& issue = r->issues[c.issue];
+  impl_->send_event(*r, "issue_comment", "edited", user,
+                    json::object{{"changes", json::object{{"body", json::object{{"from", old}}}}},
+                                 {"issue", impl_->issue_json(*r, issue)},
+                                 {"comment", impl_->comment_json(*r, c)}});
+  return true;
+}
+
+void FakeGitHub::assign_issue(const std::string& owner, const std::string& repo, int number,
+                              const std::string& user, const std::string& assignee) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r || !r->issues.count(number)) return;
+  auto& issue = r->issues[number];
+  for (const auto& a : issue.assignees)
+    if (lower(a) == lower(assignee)) return;
+  issue.assignees.push_back(assignee);
+  issue.updated_at = now_iso();
+  impl_->send_event(*r, issue.is_pull ? "pull_request" : "issues", "assigned", user,
+                    issue.is_pull ? json::object{{"number", number},
+                                                 {"assignee", impl_->user_json(assignee)},
+                                                 {"pull_request", impl_->pull_json(*r, r->pulls[number])}}
+                                  : json::object{{"assignee", impl_->user_json(assignee)},
+                                                 {"issue", impl_->issue_json(*r, issue)}});
+}
+
+void FakeGitHub::close_issue(const std::string& owner, const std::string& repo, int number,
+                             const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r || !r->issues.count(number)) return;
+  auto& issue = r->issues[number];
+  if (issue.is_pull || issue.state == "closed") return;
+  issue.state = "closed";
+  issue.closed_at = issue.updated_at = now_iso();
+  impl_->send_event(*r, "issues", "closed", user, json::object{{"issue", impl_->issue_json(*r, issue)}});
 }
 
 int64_t FakeGitHub::submit_review(const std::string& owner, const std::string& repo, int pull,
@@ -2433,8 +2492,19 @@ std::vector<CommentView> FakeGitHub::comments(const std::string& owner, const st
   std::vector<CommentView> out;
   if (!r) return out;
   for (auto& [id, c] : impl_->comments)
-    if (c.repo_id == r->id && c.issue == number) out.push_back({c.id, c.user, c.body});
+    if (c.repo_id == r->id && c.issue == number)
+      out.push_back({c.id, c.user, c.body, c.created_at, c.updated_at});
   return out;
+}
+
+std::optional<CommentView> FakeGitHub::comment(const std::string& owner, const std::string& repo,
+                                               int64_t comment_id) const {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  auto it = impl_->comments.find(comment_id);
+  if (!r || it == impl_->comments.end() || it->second.repo_id != r->id) return std::nullopt;
+  const auto& c = it->second;
+  return CommentView{c.id, c.user, c.body, c.created_at, c.updated_at};
 }
 
 std::optional<PullView> FakeGitHub::pull(const std::string& owner, const std::string& repo, int number) const {
@@ -2443,7 +2513,19 @@ std::optional<PullView> FakeGitHub::pull(const std::string& owner, const std::st
   if (!r || !r->pulls.count(number)) return std::nullopt;
   auto& p = r->pulls.at(number);
   auto& i = r->issues.at(number);
-  return PullView{number, i.state, i.title, p.head_ref, p.head_sha, p.base_ref, p.merged};
+  return PullView{number, i.state, i.title, p.head_ref, p.head_sha, p.base_ref, p.merged, i.body, p.user};
+}
+
+std::vector<PullView> FakeGitHub::pulls(const std::string& owner, const std::string& repo) const {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  std::vector<PullView> out;
+  if (!r) return out;
+  for (auto& [number, p] : r->pulls) {
+    auto& i = r->issues.at(number);
+    out.push_back({number, i.state, i.title, p.head_ref, p.head_sha, p.base_ref, p.merged, i.body, p.user});
+  }
+  return out;
 }
 
 std::vector<std::string> FakeGitHub::reactions(const std::string& owner, const std::string& repo,
@@ -2457,6 +2539,28 @@ std::vector<std::string> FakeGitHub::reactions(const std::string& owner, const s
   if (auto it = impl_->review_comments.find(comment_id); it != impl_->review_comments.end())
     for (auto& x : it->second.reactions) out.push_back(x.content);
   return out;
+}
+
+std::vector<ReactionView> FakeGitHub::comment_reactions(const std::string& owner,
+                                                       const std::string& repo,
+                                                       int64_t comment_id) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<ReactionView> out;
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r) return out;
+  if (auto it = impl_->comments.find(comment_id); it != impl_->comments.end())
+    for (auto& x : it->second.reactions) out.push_back({x.user, x.content});
+  if (auto it = impl_->review_comments.find(comment_id); it != impl_->review_comments.end())
+    for (auto& x : it->second.reactions) out.push_back({x.user, x.content});
+  return out;
+}
+
+std::vector<LabelEvent> FakeGitHub::label_history(const std::string& owner, const std::string& repo,
+                                                  int number) const {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r || !r->issues.count(number)) return {};
+  return r->issues.at(number).label_events;
 }
 
 std::string FakeGitHub::git_dir(const std::string& owner, const std::string& repo) const {
@@ -2538,6 +2642,19 @@ Response FakeGitHub::Impl::control(const Request& req) {
     return json_response(201, json::object{{"id", self->add_comment(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"), s("body"))}});
   if (path == "/_fake/labels") {
     self->add_label_by(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"), s("label"));
+    return json_response(200, json::object());
+  }
+  if (path == "/_fake/comment-edits") {
+    if (!self->edit_comment(s("owner"), s("repo"), n("id"), s("user"), s("body")))
+      return error_response(404, "Not Found");
+    return json_response(200, json::object());
+  }
+  if (path == "/_fake/assignments") {
+    self->assign_issue(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"), s("assignee"));
+    return json_response(200, json::object());
+  }
+  if (path == "/_fake/closures") {
+    self->close_issue(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"));
     return json_response(200, json::object());
   }
   if (path == "/_fake/reviews") {

@@ -119,12 +119,28 @@ struct PullView {
   std::string head_sha;
   std::string base_ref;
   bool merged = false;
+  std::string body;
+  std::string user;
 };
 
 struct CommentView {
   int64_t id = 0;
   std::string user;
   std::string body;
+  std::string created_at;  // ISO-8601 UTC, as GitHub writes them
+  std::string updated_at;
+};
+
+struct ReactionView {
+  std::string user;
+  std::string content;  // "+1", "-1", "eyes", ...
+};
+
+// A label added to or removed from an issue (by a person or through the API).
+struct LabelEvent {
+  std::string action;  // "labeled" or "unlabeled"
+  std::string label;
+  std::string user;
 };
 
 class FakeGitHub {
@@ -165,8 +181,20 @@ class FakeGitHub {
                    const std::vector<std::string>& labels = {});
   int64_t add_comment(const std::string& owner, const std::string& repo, int number,
                       const std::string& user, const std::string& body);
+  // Adds a label as `user` (nothing happens, as on GitHub, when the issue has it).
   void add_label_by(const std::string& owner, const std::string& repo, int number,
                     const std::string& user, const std::string& label);
+  // Edits a comment as `user` (who need not be its author: writers may edit
+  // any comment); sends issue_comment edited with changes.body.from. False
+  // when there is no such comment.
+  bool edit_comment(const std::string& owner, const std::string& repo, int64_t comment_id,
+                    const std::string& user, const std::string& new_body);
+  // Assigns `assignee` (e.g. "bottega[bot]") to the issue as `user`: issues assigned.
+  void assign_issue(const std::string& owner, const std::string& repo, int number,
+                    const std::string& user, const std::string& assignee);
+  // Closes the issue as `user`: issues closed.
+  void close_issue(const std::string& owner, const std::string& repo, int number,
+                   const std::string& user);
   // A review (state APPROVED, CHANGES_REQUESTED or COMMENTED) with inline
   // comments on the pull's head. Returns the review id.
   int64_t submit_review(const std::string& owner, const std::string& repo, int pull,
@@ -198,9 +226,20 @@ class FakeGitHub {
   std::vector<std::string> repo_labels(const std::string& owner, const std::string& repo) const;
   std::vector<CommentView> comments(const std::string& owner, const std::string& repo,
                                     int number) const;
+  std::optional<CommentView> comment(const std::string& owner, const std::string& repo,
+                                     int64_t comment_id) const;
   std::optional<PullView> pull(const std::string& owner, const std::string& repo, int number) const;
+  // Every pull of the repository, open or not, oldest first.
+  std::vector<PullView> pulls(const std::string& owner, const std::string& repo) const;
+  // The reactions' contents on an issue or review comment.
   std::vector<std::string> reactions(const std::string& owner, const std::string& repo,
                                      int64_t comment_id) const;
+  // The same with who reacted (the App's reactions are by "<slug>[bot]").
+  std::vector<ReactionView> comment_reactions(const std::string& owner, const std::string& repo,
+                                              int64_t comment_id) const;
+  // Every label added to or removed from the issue since it was opened, in order.
+  std::vector<LabelEvent> label_history(const std::string& owner, const std::string& repo,
+                                        int number) const;
   std::string git_dir(const std::string& owner, const std::string& repo) const;
   std::string branch_sha(const std::string& owner, const std::string& repo,
                          const std::string& branch) const;

@@ -1,0 +1,448 @@
+// The acceptance scenarios of the workflow, from issue to pull request,
+// through the real binary, the fake GitHub, the fake agent CLI, PostgreSQL
+// and git (issue 6, "Acceptance"). What each test takes the app to do on
+// GitHub is said where the test waits for it; the fixture is in
+// workflow_fixture.h.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "tests/e2e/workflow_fixture.h"
+
+namespace bottega::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using fake_github::CommentView;
+
+bool contains_ci(const std::string& haystack, const std::string& needle) {
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) ==
+                                 std::tolower(static_cast<unsigned char>(b));
+                        });
+  return it != haystack.end();
+}
+
+// "#12" not followed by another digit, or a link to pull 12.
+bool mentions_pull(const std::string& body, int number) {
+  const std::string n = std::to_string(number);
+  if (body.find("/pull/" + n) != std::string::npos) {
+    auto at = body.find("/pull/" + n) + 6 + n.size();
+    if (at >= body.size() || !std::isdigit(static_cast<unsigned char>(body[at]))) return true;
+  }
+  for (auto at = body.find("#" + n); at != std::string::npos; at = body.find("#" + n, at + 1)) {
+    auto end = at + 1 + n.size();
+    if (end >= body.size() || !std::isdigit(static_cast<unsigned char>(body[end]))) return true;
+  }
+  return false;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+class Workflow : public WorkflowFixture {
+ protected:
+  static constexpr std::chrono::seconds kVeryLong{240};
+
+  // Label by a writer → planning turn → the plan comment (revision 1) and
+  // bottega:awaiting-approval.
+  void trigger_and_wait_for_plan(int issue) {
+    label_issue(issue);
+    ASSERT_TRUE(wait_for_plan(issue, 1));
+  }
+
+  ::testing::AssertionResult wait_for_plan(int issue, int revision,
+                                           std::chrono::milliseconds timeout = kLong) {
+    return wait_until(
+        [&] {
+          return plan_revision(issue) == revision &&
+                 phase_labels(issue) == std::vector<std::string>{"bottega:awaiting-approval"};
+        },
+        "plan revision " + std::to_string(revision) + " on #" + std::to_string(issue) +
+            " awaiting approval (the plan comment's marker, label bottega:awaiting-approval only)",
+        timeout);
+  }
+
+  // /approve by the writer, acknowledged with 👀.
+  void approve(int issue, const std::string& text = "/approve") {
+    int64_t id = comment(issue, kWriter, text);
+    ASSERT_TRUE(wait_for_reaction(id, "eyes"));
+  }
+
+  // A refused command: 👎 by the app.
+  int64_t refused(int issue, const std::string& user, const std::string& text) {
+    int64_t id = comment(issue, user, text);
+    EXPECT_TRUE(wait_for_reaction(id, "-1")) << user << ": " << text;
+    return id;
+  }
+
+  // The end of every successful task: one open pull from
+  // bottega/<issue>-<slug> into main with the agent's files and
+  // "Closes #<issue>" and the to-do list in its body; bottega:pr-open as
+  // the only phase label; one plan comment; one status comment mentioning
+  // the pull.
+  void expect_pull_request(int issue,
+                           const std::map<std::string, std::string>& files = {{"hello.txt",
+                                                                               "hello\n"}},
+                           const std::vector<std::string>& todo = {"create hello.txt"},
+                           std::chrono::milliseconds timeout = kVeryLong) {
+    const std::string n = std::to_string(issue);
+    ASSERT_TRUE(wait_for_pull(issue, timeout));
+    ASSERT_TRUE(wait_until(
+        [&] { return phase_labels(issue) == std::vector<std::string>{"bottega:pr-open"}; },
+        "bottega:pr-open as the only phase label of #" + n));
+    auto pulls = pulls_for(issue);
+    ASSERT_EQ(pulls.size(), 1u) << describe_state();
+    const auto& pr = pulls[0];
+    EXPECT_EQ(pr.state, "open");
+    EXPECT_EQ(pr.base_ref, "main");
+    EXPECT_EQ(pr.user, kAppBot);
+    EXPECT_GT(pr.head_ref.size(), ("bottega/" + n + "-").size())
+        << "the branch has a slug: " << pr.head_ref;
+    EXPECT_NE(pr.body.find("Closes #" + n), std::string::npos) << pr.body;
+    for (const auto& item : todo)
+      EXPECT_NE(pr.body.find(item), std::string::npos) << item << "\n" << pr.body;
+    for (const auto& [path, content] : files)
+      EXPECT_EQ(file_at(pr.head_ref, path), std::optional<std::string>(content))
+          << path << " on " << pr.head_ref;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          auto status = status_comment(issue);
+          return status && mentions_pull(status->body, pr.number);
+        },
+        "the status comment of #" + n + " to mention pull #" + std::to_string(pr.number)));
+    EXPECT_EQ(marked_comments(issue, kPlanMarker).size(), 1u);
+    EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u);
+  }
+
+  // The app's labels never went on twice (each "labeled" by the app once per
+  // label), and the issue carries no label twice.
+  void expect_no_label_added_twice(int issue) {
+    std::map<std::string, int> added;
+    for (const auto& e : github().label_history(kOwner, kRepo, issue))
+      if (e.action == "labeled" && e.user == kAppBot) ++added[e.label];
+    for (const auto& [label, times] : added)
+      EXPECT_EQ(times, 1) << label << " added " << times << " times";
+    auto all = labels(issue);
+    std::set<std::string> unique(all.begin(), all.end());
+    EXPECT_EQ(unique.size(), all.size());
+  }
+
+  bool ever_labeled(int issue, const std::string& label) {
+    for (const auto& e : github().label_history(kOwner, kRepo, issue))
+      if (e.action == "labeled" && e.label == label) return true;
+    return false;
+  }
+
+  std::vector<std::string> roles_in_order() {
+    std::vector<std::string> out;
+    for (const auto& r : agent_runs()) out.push_back(r.role);
+    return out;
+  }
+
+  // Waits for the status comment to say why the task is blocked.
+  ::testing::AssertionResult wait_for_blocked(int issue, const std::string& reason_word) {
+    return wait_until(
+        [&] {
+          auto status = status_comment(issue);
+          return phase_labels(issue) == std::vector<std::string>{"bottega:blocked"} && status &&
+                 contains_ci(status->body, reason_word);
+        },
+        "#" + std::to_string(issue) +
+            " blocked (label bottega:blocked only) with a status comment saying '" + reason_word +
+            "'");
+  }
+};
+
+// Acceptance 1. Assumes: the plan comment's first line is the marker
+// `<!-- bottega:plan task=<id> revision=1 -->` and its body carries the to-do
+// list of the task document; /approve gets 👀; turns run as plan,
+// implement (iteration 1), review (1), implement (2), review (2); the second
+// implementation's files are what lands, on top of the first's; accepted
+// commands get no reply comment.
+TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/implement-1",
+                 implement_turn({{"hello.txt", "hullo"}, {"first.txt", "from iteration one"}}));
+  write_scenario(n + "/review-1", review_needs_work("hello.txt says hullo, not hello"));
+  write_scenario(n + "/implement-2", implement_turn({{"hello.txt", "hello"}}));
+
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  auto plan = plan_comment(issue);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->user, kAppBot);
+  EXPECT_EQ(first_line(plan->body).rfind("<!-- bottega:plan task=", 0), 0u) << plan->body;
+  EXPECT_NE(first_line(plan->body).find(" revision=1 -->"), std::string::npos) << plan->body;
+  EXPECT_NE(plan->body.find("create hello.txt"), std::string::npos) << "the plan's to-do list:\n"
+                                                                    << plan->body;
+  EXPECT_NE(plan->body.find("/approve"), std::string::npos) << "says how to approve:\n"
+                                                            << plan->body;
+  EXPECT_TRUE(ever_labeled(issue, "bottega:planning"));
+
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(
+      issue, {{"hello.txt", "hello\n"}, {"first.txt", "from iteration one\n"}}));
+
+  EXPECT_TRUE(ever_labeled(issue, "bottega:working"));
+  EXPECT_EQ(roles_in_order(),
+            (std::vector<std::string>{"plan", "implement", "review", "implement", "review"}));
+  for (const auto& run : agent_runs()) EXPECT_EQ(run.status, "succeeded") << "run " << run.id;
+  EXPECT_TRUE(app_replies(issue).empty()) << "only the plan and status comments, no other";
+  expect_no_label_added_twice(issue);
+  // The review finding reached the second implementation through the task
+  // document; the plan comment stays the approved plan.
+  EXPECT_EQ(marked_comments(issue, kPlanMarker).size(), 1u);
+}
+
+// Acceptance 2. Assumes: a refused command gets 👎 and, the first time per
+// person per task, one reply naming the permission needed ("write") or the
+// reason (the stale revision); a second refusal of the same person gets
+// only the 👎; a bot's comment gets nothing; a writer's edit of the plan
+// comment makes revision 2 (re-rendered with the new marker); `/approve 1`
+// then is stale; `/approve` on an issue with no plan is refused.
+TEST_F(Workflow, ApproveIsRefusedFromAReaderABotAStaleRevisionAndBeforeAnyPlan) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+
+  // A reader: refused, told once which permission it takes.
+  int64_t reader_first = refused(issue, kReader, "/approve");
+  ASSERT_TRUE(
+      wait_until([&] { return app_replies(issue).size() == 1; }, "one reply to the reader"));
+  EXPECT_TRUE(contains_ci(app_replies(issue)[0].body, "write")) << app_replies(issue)[0].body;
+  int64_t reader_again = refused(issue, kReader, "/approve");
+
+  // A bot: ignored altogether.
+  int64_t from_bot = comment(issue, "dependabot[bot]", "/approve");
+
+  // A stale revision: a writer edits the plan comment (revision 2), then
+  // approves revision 1.
+  auto plan = plan_comment(issue);
+  ASSERT_TRUE(plan);
+  std::string edited = plan->body;
+  auto at = edited.find("create hello.txt");
+  ASSERT_NE(at, std::string::npos) << edited;
+  edited.replace(at, 16, "create hello.txt and goodbye.txt");
+  ASSERT_TRUE(edit_comment(plan->id, kWriter, edited));
+  ASSERT_TRUE(wait_for_plan(issue, 2));
+  EXPECT_NE(plan_comment(issue)->body.find("goodbye.txt"), std::string::npos)
+      << "the edit is the new plan";
+  EXPECT_EQ(plan_comment(issue)->id, plan->id) << "the plan comment is edited in place";
+  int64_t stale = refused(issue, kWriter, "/approve 1");
+  ASSERT_TRUE(
+      wait_until([&] { return app_replies(issue).size() == 2; }, "a reply to the stale approval"));
+  EXPECT_TRUE(contains_ci(app_replies(issue)[1].body, "revision")) << app_replies(issue)[1].body;
+
+  // Before any plan exists.
+  int fresh = open_issue("Something else", "Not planned yet.");
+  int64_t early = refused(fresh, kWriter, "/approve");
+
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(app_reactions(reader_first), std::vector<std::string>{"-1"});
+  EXPECT_EQ(app_reactions(reader_again), std::vector<std::string>{"-1"});
+  EXPECT_TRUE(app_reactions(from_bot).empty());
+  EXPECT_EQ(app_reactions(stale), std::vector<std::string>{"-1"});
+  EXPECT_EQ(app_reactions(early), std::vector<std::string>{"-1"});
+  EXPECT_EQ(app_replies(issue).size(), 2u) << "no second reply to the reader, none to the bot";
+  EXPECT_LE(app_replies(fresh).size(), 1u);
+
+  // Nothing started.
+  EXPECT_EQ(phase_labels(issue), std::vector<std::string>{"bottega:awaiting-approval"});
+  EXPECT_FALSE(ever_labeled(issue, "bottega:working"));
+  EXPECT_TRUE(phase_labels(fresh).empty());
+  EXPECT_FALSE(plan_comment(fresh));
+  EXPECT_EQ(roles_in_order(), std::vector<std::string>{"plan"})
+      << "one planning turn, nothing else";
+  for (const auto& run : agent_runs()) EXPECT_NE(run.issue, fresh);
+  EXPECT_TRUE(branches("bottega/").empty());
+  EXPECT_TRUE(github().pulls(kOwner, kRepo).empty());
+  EXPECT_EQ(plan_revision(issue), 2);
+}
+
+// Acceptance 3. Assumes: /revise gets 👀 and runs a new planning turn (the
+// task's turn 2) whose plan replaces the comment's text under revision 2;
+// the task awaits approval again; `/approve 1` is stale; `/approve` starts
+// the work on the revised plan.
+TEST_F(Workflow, ReviseMakesANewRevisionThatNeedsItsOwnApproval) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/turn-2", plan_turn({"create hello.txt", "create goodbye.txt"},
+                                          "Add a greeting and a farewell file."));
+  write_scenario(n + "/implement-1",
+                 implement_turn({{"hello.txt", "hello"}, {"goodbye.txt", "goodbye"}}));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  int64_t first_plan = plan_comment(issue)->id;
+
+  int64_t revise =
+      comment(issue, kWriter, "/revise Please also add goodbye.txt that says goodbye.");
+  ASSERT_TRUE(wait_for_reaction(revise, "eyes"));
+  ASSERT_TRUE(wait_for_plan(issue, 2));
+  EXPECT_EQ(plan_comment(issue)->id, first_plan) << "one plan comment, edited in place";
+  EXPECT_EQ(marked_comments(issue, kPlanMarker).size(), 1u);
+  EXPECT_NE(plan_comment(issue)->body.find("create goodbye.txt"), std::string::npos)
+      << plan_comment(issue)->body;
+
+  refused(issue, kWriter, "/approve 1");
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(roles_in_order(), (std::vector<std::string>{"plan", "plan"}))
+      << "the stale approval started nothing";
+  EXPECT_FALSE(ever_labeled(issue, "bottega:working"));
+
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_pull_request(issue, {{"hello.txt", "hello\n"}, {"goodbye.txt", "goodbye\n"}},
+                          {"create hello.txt", "create goodbye.txt"}));
+}
+
+// Acceptance 4, a crash. Assumes: the plan is turn 1 and the first
+// implementation turn 2 (which dies of SIGSEGV); the task is blocked with a
+// status comment saying the agent crashed; /retry gets 👀 and runs a new
+// implementation turn (3), which succeeds.
+TEST_F(Workflow, CrashedTurnBlocksTheTaskAndRetryContinues) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/turn-2", {"text starting on it", "stderr about to fall over", "crash"});
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_for_blocked(issue, "crash"));
+  EXPECT_TRUE(pulls_for(issue).empty());
+
+  int64_t retry = comment(issue, kWriter, "/retry");
+  ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  auto runs = agent_runs();
+  ASSERT_GE(runs.size(), 4u);
+  EXPECT_EQ(runs[1].role, "implement");
+  EXPECT_EQ(runs[1].status, "crashed");
+}
+
+// Acceptance 4, a hang. Assumes: agents.timeout_minutes and
+// agents.idle_timeout_minutes take decimals (0.05 = 3 s); the first review
+// (turn 3) never ends and is stopped; the status comment says it timed
+// out; /retry runs the review again (turn 4), which says ready.
+TEST_F(Workflow, TurnPastItsTimeLimitBlocksTheTaskAndRetryContinues) {
+  set_config("agents.timeout_minutes", "0.05");
+  set_config("agents.idle_timeout_minutes", "0.05");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/turn-3", {"text looking at it", "hang"});
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_for_blocked(issue, "timed out"));
+  EXPECT_TRUE(pulls_for(issue).empty());
+
+  int64_t retry = comment(issue, kWriter, "/retry");
+  ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  auto runs = agent_runs();
+  ASSERT_GE(runs.size(), 4u);
+  EXPECT_EQ(runs[2].role, "review");
+  EXPECT_EQ(runs[2].status, "timed_out");
+}
+
+// Acceptance 4, no signal. Assumes: a planning turn that ends (successfully)
+// without `bottega signal` blocks the task, the status comment naming the
+// missing signal; /retry runs planning again (turn 2), and the task goes on
+// to approval and a pull request.
+TEST_F(Workflow, PlanningTurnWithoutASignalBlocksTheTaskAndRetryContinues) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/turn-1", {"text I looked around and forgot to say so", "result ok done"});
+  label_issue(issue);
+  ASSERT_TRUE(wait_for_blocked(issue, "signal"));
+
+  int64_t retry = comment(issue, kWriter, "/retry");
+  ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return plan_revision(issue) >= 1 &&
+               phase_labels(issue) == std::vector<std::string>{"bottega:awaiting-approval"};
+      },
+      "a plan awaiting approval after /retry"));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  EXPECT_EQ(roles_in_order(), (std::vector<std::string>{"plan", "plan", "implement", "review"}));
+}
+
+// Acceptance 5. Assumes: agent turns are queue jobs with a lease (5 s here),
+// so a turn whose server died runs again after a restart; the app finds its
+// plan and status comments again by their markers, its branch and pull by
+// the branch name. GitHub ends with one plan comment, one status comment,
+// one pull, and no label added twice.
+TEST_F(Workflow, ServerKilledDuringImplementationResumesWithoutDuplicates) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  // Slow enough to be caught running; the turn run again after the restart
+  // takes as long, then succeeds.
+  write_scenario(n + "/implement-1", with_prefix({"sleep 5000"}, implement_turn()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_until(
+      [&] { return count("SELECT count(*) FROM agent_runs WHERE status = 'running'") > 0; },
+      "the implementation turn to be running"));
+
+  ASSERT_NO_FATAL_FAILURE(restart_bottega());
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  EXPECT_EQ(github().pulls(kOwner, kRepo).size(), 1u);
+  EXPECT_EQ(branches("bottega/" + n + "-").size(), 1u);
+  EXPECT_TRUE(app_replies(issue).empty()) << "no comment but the plan and the status";
+  expect_no_label_added_twice(issue);
+}
+
+// Acceptance 6. Assumes: agents.max_running caps agent processes across the
+// server (queued turns wait, none is lost); agent_runs records every turn's
+// start and end. Each turn sleeps a little so that runs overlap.
+TEST_F(Workflow, TenIssuesAtOnceReachPullRequestsWithAtMostThreeAgentsRunning) {
+  set_config("agents.max_running", "3");
+  write_scenario("plan", with_prefix({"sleep 400"}, plan_turn()));
+  write_scenario("implement", with_prefix({"sleep 400"}, implement_turn()));
+  write_scenario("review", with_prefix({"sleep 400"}, review_ready()));
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  std::vector<int> issues;
+  for (int i = 0; i < 10; ++i)
+    issues.push_back(open_issue("Greeting number " + std::to_string(i + 1)));
+  for (int issue : issues) label_issue(issue);
+  for (int issue : issues) ASSERT_TRUE(wait_for_plan(issue, 1, kVeryLong));
+  for (int issue : issues) ASSERT_NO_FATAL_FAILURE(approve(issue));
+  for (int issue : issues) ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+
+  EXPECT_EQ(github().pulls(kOwner, kRepo).size(), 10u);
+  auto runs = agent_runs();
+  EXPECT_GE(runs.size(), 30u);
+  int overlap = max_overlap(runs);
+  EXPECT_LE(overlap, 3) << describe_state();
+  EXPECT_GT(overlap, 1) << "the runs never overlapped: nothing ran in parallel";
+}
+
+// Beyond the six: the other triggers. Assigning the issue to the App's bot
+// and `/plan <guidance>` by a writer start a task (the /plan comment gets
+// 👀); the trigger label added by a reader starts nothing.
+TEST_F(Workflow, AssigningTheBotOrPlanFromAWriterStartsATaskButALabelFromAReaderDoesNot) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int assigned = open_issue("Add a greeting file");
+  int planned = open_issue("Add a farewell file");
+  int by_reader = open_issue("Add a third file");
+  github().assign_issue(kOwner, kRepo, assigned, kWriter, kAppBot);
+  int64_t plan_command = comment(planned, kWriter, "/plan keep it small");
+  label_issue(by_reader, kReader);
+  ASSERT_TRUE(wait_for_plan(assigned, 1));
+  ASSERT_TRUE(wait_for_reaction(plan_command, "eyes"));
+  ASSERT_TRUE(wait_for_plan(planned, 1));
+  ASSERT_TRUE(settle());
+  EXPECT_FALSE(plan_comment(by_reader));
+  EXPECT_TRUE(phase_labels(by_reader).empty());
+  for (const auto& run : agent_runs()) EXPECT_NE(run.issue, by_reader);
+}
+
+}  // namespace
+}  // namespace bottega::testing
