@@ -107,6 +107,7 @@ Command make_command(CommandName name, std::string_view rest_of_line,
   switch (name) {
     case CommandName::plan:
     case CommandName::retry:
+    case CommandName::approve:  // an optional plan revision: "/approve 2"
       command.args = std::string(trim(rest_of_line));
       break;
     case CommandName::revise: {
@@ -115,7 +116,6 @@ Command make_command(CommandName name, std::string_view rest_of_line,
       command.args = std::string(trim(feedback));
       break;
     }
-    case CommandName::approve:
     case CommandName::cancel:
     case CommandName::status:
     case CommandName::help:

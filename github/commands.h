@@ -26,7 +26,8 @@ std::optional<CommandName> command_from_string(std::string_view name);
 
 struct Command {
   CommandName name = CommandName::help;
-  // Trimmed. /plan and /retry: the rest of the command's line. /revise: the
+  // Trimmed. /plan, /retry and /approve (a plan revision): the rest of the
+  // command's line. /revise: the
   // rest of its line and every line after it (line ends normalized to \n).
   // Empty for the commands that take no arguments.
   std::string args;
