@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -512,6 +513,9 @@ struct TaskEngine::Impl {
     report::StatusView v;
     v.task_id = t.id;
     v.phase = std::string(workflow::to_string(t.phase));
+    std::replace(v.phase.begin(), v.phase.end(), '_', ' ');
+    if (v.phase == "pr open") v.phase = "PR open";
+    else if (v.phase == "opening pr") v.phase = "opening the PR";
     v.iteration = t.iteration;
     v.max_iterations = t.max_iterations;
     v.tokens_in = t.tokens_in;

@@ -446,3 +446,99 @@ TEST_F(Workflow, AssigningTheBotOrPlanFromAWriterStartsATaskButALabelFromAReader
 
 }  // namespace
 }  // namespace bottega::testing
+
+namespace bottega::testing {
+namespace {
+
+// An invalid .github/bottega.yml: the status comment names the key and the
+// reason, nothing starts; once the file is fixed, `/plan` starts the task.
+TEST_F(Workflow, InvalidRepositoryConfigIsReportedAndStartsNothing) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  ASSERT_TRUE(github()
+                  .commit_files(kOwner, kRepo, "main",
+                                {{".github/bottega.yml", "limits:\n  max_iterations: many\n"}},
+                                "configure bottega")
+                  .ok());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  label_issue(issue);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto status = status_comment(issue);
+        return status && status->body.find("limits.max_iterations") != std::string::npos &&
+               contains_ci(status->body, "line 2");
+      },
+      "a status comment naming limits.max_iterations and its line"));
+  ASSERT_TRUE(settle());
+  EXPECT_TRUE(agent_runs().empty()) << "no agent ran";
+  EXPECT_FALSE(plan_comment(issue));
+  EXPECT_TRUE(phase_labels(issue).empty());
+
+  ASSERT_TRUE(github()
+                  .commit_files(kOwner, kRepo, "main",
+                                {{".github/bottega.yml", "limits:\n  max_iterations: 2\n"}},
+                                "fix the bottega config")
+                  .ok());
+  comment(issue, kWriter, "/plan");
+  ASSERT_TRUE(wait_for_plan(issue, 1));
+  EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u) << "the same status comment, edited";
+  EXPECT_EQ(status_comment(issue)->body.find("limits.max_iterations"), std::string::npos)
+      << "the old error is gone:\n" << status_comment(issue)->body;
+}
+
+// /cancel during an implementation turn stops the agent (its run ends
+// cancelled, long before its scenario would end) and the task is cancelled.
+TEST_F(Workflow, CancelStopsTheRunningAgent) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(issue) + "/implement-1",
+                 with_prefix({"sleep 600000"}, implement_turn()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count("SELECT count(*) FROM agent_runs WHERE status = 'running' AND role = 'implement'") > 0;
+      },
+      "the implementation turn to be running"));
+  int64_t cancel = comment(issue, kWriter, "/cancel");
+  ASSERT_TRUE(wait_for_reaction(cancel, "eyes"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count("SELECT count(*) FROM agent_runs WHERE role = 'implement' AND status = 'cancelled'") == 1 &&
+               phase_labels(issue) == std::vector<std::string>{"bottega:cancelled"};
+      },
+      "the implementation run cancelled and the task labelled bottega:cancelled"));
+  ASSERT_TRUE(settle());
+  EXPECT_TRUE(pulls_for(issue).empty());
+  EXPECT_EQ(count("SELECT count(*) FROM agent_runs WHERE status = 'running'"), 0);
+}
+
+// A review turn that edits files has its changes discarded (the PR does not
+// carry them, the status comment says so), and with plan.commit_path set the
+// final task document is committed into the PR.
+TEST_F(Workflow, ReviewChangesAreDiscardedAndThePlanIsCommittedWhereConfigured) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  ASSERT_TRUE(github()
+                  .commit_files(kOwner, kRepo, "main",
+                                {{".github/bottega.yml", "plan:\n  commit_path: docs/plans/{issue}.md\n"}},
+                                "configure bottega")
+                  .ok());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/review-1", with_prefix({"write stray.txt the reviewer was here"}, review_ready()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  const auto head = pulls_for(issue)[0].head_ref;
+  EXPECT_FALSE(file_at(head, "stray.txt")) << "the reviewer's file is not in the PR";
+  auto doc = file_at(head, "docs/plans/" + n + ".md");
+  ASSERT_TRUE(doc) << "the task document is committed";
+  EXPECT_NE(doc->find("> Please add hello.txt that says hello."), std::string::npos) << *doc;
+  EXPECT_NE(doc->find("- [x] create hello.txt"), std::string::npos) << *doc;
+  auto status = status_comment(issue);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(contains_ci(status->body, "discarded")) << status->body;
+  EXPECT_NE(status->body.find("stray.txt"), std::string::npos) << status->body;
+}
+
+}  // namespace
+}  // namespace bottega::testing

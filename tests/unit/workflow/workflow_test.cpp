@@ -307,6 +307,23 @@ TEST(Workflow, RefusesApproveNamingAStaleRevision) {
             Phase::implementing);
 }
 
+TEST(Workflow, ApproveWithWordsApprovesTheCurrentRevision) {
+  auto d = decide(awaiting(), command(CommandName::approve, writer(), "looks great", 105, 3000));
+  EXPECT_EQ(d.task.phase, Phase::implementing);
+  EXPECT_EQ(d.task.approved_revision, 1);
+}
+
+TEST(Workflow, CostCapAfterReviewResumesWithTheNextImplementation) {
+  auto t = reviewing();
+  t.max_cost_usd = 0.4;
+  auto blocked = decide(t, finished(t, "needs-work", kPlan)).task;
+  EXPECT_EQ(blocked.phase, Phase::blocked);
+  EXPECT_EQ(blocked.block_cause, BlockCause::cost_cap);
+  auto d = decide(blocked, command(CommandName::retry));
+  EXPECT_EQ(d.task.phase, Phase::implementing);
+  EXPECT_EQ(d.task.iteration, 2);
+}
+
 TEST(Workflow, RefusesApproveWrittenBeforeTheCurrentRevision) {
   auto t = awaiting();  // revision made at 2000
   auto d = decide(t, command(CommandName::approve, writer(), "", 104, 1500));
