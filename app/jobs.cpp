@@ -146,6 +146,7 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   TaskEngineOptions options;
   options.runs_dir = absolute(config.data_dir) + "/runs";
   options.bottega_dir = bin;
+  options.host = local_host_name();
   services->engine = std::make_unique<TaskEngine>(config, options, *services->db, *github,
                                                   *services->workspace, *services->runner);
   TaskEngine* engine = services->engine.get();

@@ -1,5 +1,7 @@
 #include "engine/queue/queue.h"
 
+#include <unistd.h>
+
 #include <pqxx/pqxx>
 
 #include "config/base/log.h"
@@ -49,14 +51,36 @@ std::chrono::milliseconds retry_delay(int attempt, const QueueLimits& limits, st
 
 void JobQueue::enqueue(pqxx::transaction_base& tx, const JobSpec& job) {
   tx.exec_params(
-      "INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id, max_attempts, run_at) "
-      "VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, now() + $7 * interval '1 millisecond')",
+      "INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id, max_attempts, run_at,"
+      " host) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, now() + $7 * interval '1 millisecond',"
+      " NULLIF($8, ''))",
       job.kind, job.task_key ? job.task_key->c_str() : nullptr, job.installation_id, job.payload,
-      job.delivery_id, job.max_attempts, static_cast<int64_t>(job.delay.count()));
+      job.delivery_id, job.max_attempts, static_cast<int64_t>(job.delay.count()), job.host);
   tx.exec_params("SELECT pg_notify($1, '')", kJobsChannel);
 }
 
-Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::string& owner) {
+std::string local_host_name() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+Result<void> JobQueue::heartbeat(pqxx::connection& conn, const std::string& host) {
+  try {
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO worker_hosts (host, seen_at) VALUES ($1, now())"
+        " ON CONFLICT (host) DO UPDATE SET seen_at = excluded.seen_at",
+        host);
+    tx.commit();
+    return {};
+  } catch (const std::exception& e) {
+    return make_error(std::string("cannot record this host as alive: ") + e.what());
+  }
+}
+
+Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::string& owner,
+                                           const std::string& host) {
   try {
     pqxx::work tx(conn);
     tx.exec_params("SELECT pg_advisory_xact_lock($1)", kClaimLockKey);
@@ -94,10 +118,13 @@ Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::st
       auto picked = tx.exec_params(
           "SELECT id FROM jobs j WHERE state = 'queued' AND run_at <= now() AND installation_id = $1"
           " AND kind <> ALL($2::text[])"
+          " AND (j.host IS NULL OR j.host = $3 OR NOT EXISTS"
+          "      (SELECT 1 FROM worker_hosts h WHERE h.host = j.host"
+          "       AND h.seen_at > now() - 2 * $4 * interval '1 millisecond'))"
           " AND (task_key IS NULL OR NOT EXISTS"
           "      (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.task_key = j.task_key))"
           " ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-          installation_id, full_kinds);
+          installation_id, full_kinds, host, static_cast<int64_t>(limits_.lease.count()));
       if (picked.empty()) continue;
       auto row = tx.exec_params1(
           "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2,"

@@ -36,6 +36,9 @@ struct JobSpec {
   std::string delivery_id;     // empty: none
   int max_attempts = 8;
   std::chrono::milliseconds delay{0};  // run no earlier than now + delay
+  // Run only on this host while it is alive (its worktree is there); empty:
+  // any host. A host is alive while its workers renew within two leases.
+  std::string host;
 };
 
 struct Job {
@@ -66,6 +69,9 @@ std::chrono::milliseconds retry_delay(int attempt, const QueueLimits& limits, st
 
 inline constexpr const char* kJobsChannel = "bottega_jobs";
 
+// This machine's name, as worker pools and job affinity know it.
+std::string local_host_name();
+
 class JobQueue {
  public:
   explicit JobQueue(QueueLimits limits) : limits_(limits) {}
@@ -73,9 +79,13 @@ class JobQueue {
   // Inserts the job in tx (visible when tx commits) and notifies workers.
   static void enqueue(pqxx::transaction_base& tx, const JobSpec& job);
 
-  // Claims the next job for worker `owner`, or nullopt when none is ready
-  // within the caps. Requeues (or dead-letters) jobs whose lease expired.
-  Result<std::optional<Job>> claim(pqxx::connection& conn, const std::string& owner);
+  // Claims the next job for worker `owner` on `host`, or nullopt when none
+  // is ready within the caps (jobs bound to another live host are left to
+  // it). Requeues (or dead-letters) jobs whose lease expired.
+  Result<std::optional<Job>> claim(pqxx::connection& conn, const std::string& owner,
+                                   const std::string& host = local_host_name());
+  // Records that `host` is alive (called with every lease renewal).
+  Result<void> heartbeat(pqxx::connection& conn, const std::string& host);
 
   // Extends the leases of these jobs held by owner; returns how many rows
   // were still held (a job lost to expiry is not renewed).

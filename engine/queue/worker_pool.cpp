@@ -25,11 +25,7 @@ class Wakeup : public pqxx::notification_receiver {
   std::function<void()> on_notify_;
 };
 
-std::string default_owner() {
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(::getpid());
-}
+std::string default_owner() { return local_host_name() + ":" + std::to_string(::getpid()); }
 
 }  // namespace
 
@@ -86,7 +82,7 @@ struct WorkerPool::Impl {
           continue;
         }
       }
-      auto claimed_job = queue.claim(*conn, owner);
+      auto claimed_job = queue.claim(*conn, owner, options.host);
       if (!claimed_job) {
         log.error("{}", claimed_job.error().message);
         conn.reset();
@@ -148,6 +144,7 @@ struct WorkerPool::Impl {
               ids.assign(running.begin(), running.end());
             }
             if (auto r = queue.renew(conn, options.owner, ids); !r) log.error("{}", r.error().message);
+            if (auto r = queue.heartbeat(conn, options.host); !r) log.error("{}", r.error().message);
             next_renew = now + renew_every;
           }
         }
@@ -163,6 +160,7 @@ struct WorkerPool::Impl {
 WorkerPool::WorkerPool(std::string connection_string, WorkerPoolOptions options)
     : impl_(std::make_unique<Impl>(std::move(connection_string), std::move(options))) {
   if (impl_->options.owner.empty()) impl_->options.owner = default_owner();
+  if (impl_->options.host.empty()) impl_->options.host = local_host_name();
 }
 
 WorkerPool::~WorkerPool() { stop(std::chrono::milliseconds(1000)); }

@@ -25,6 +25,7 @@ using JobHandler = std::function<Result<void>(const Job&)>;
 struct WorkerPoolOptions {
   int workers = 4;
   std::string owner = "";  // this process's name in lease_owner; empty: host:pid
+  std::string host = "";   // this machine's name for job affinity; empty: local_host_name()
   std::chrono::milliseconds safety_poll{5'000};
   QueueLimits limits;
 };

@@ -93,11 +93,12 @@ struct TaskRow {
   int64_t status_comment_id = 0;
   std::string applied_label;
   std::string outbox = "[]";
+  std::string worktree_host;  // where the worktree is; "" = nowhere yet
 };
 
 const char* kTaskColumns =
     "id, installation_id, repo, issue, base_branch, state::text, coalesce(plan_comment_id, 0),"
-    " coalesce(status_comment_id, 0), applied_label, outbox::text";
+    " coalesce(status_comment_id, 0), applied_label, outbox::text, coalesce(worktree_host, '')";
 
 Result<TaskRow> row_from(const pqxx::row& r) {
   TaskRow row;
@@ -111,6 +112,7 @@ Result<TaskRow> row_from(const pqxx::row& r) {
   row.status_comment_id = r[7].as<int64_t>();
   row.applied_label = r[8].as<std::string>();
   row.outbox = r[9].as<std::string>();
+  row.worktree_host = r[10].as<std::string>();
   return row;
 }
 
@@ -349,6 +351,7 @@ struct TaskEngine::Impl {
         job.installation_id = row.installation_id;
         job.payload = "{\"task_id\":" + std::to_string(t.id) + ",\"turn\":" + std::to_string(start->turn) + "}";
         job.max_attempts = 5;  // restarts and crashed workers use attempts too
+        job.host = row.worktree_host;
         JobQueue::enqueue(tx, job);
         log.info("task {}: turn {} ({}) queued", task_key(t.repo, t.issue), start->turn,
                  workflow::to_string(start->role));
@@ -358,6 +361,7 @@ struct TaskEngine::Impl {
         job.task_key = key;
         job.installation_id = row.installation_id;
         job.payload = "{\"task_id\":" + std::to_string(t.id) + "}";
+        job.host = row.worktree_host;
         JobQueue::enqueue(tx, job);
       }
       // CancelTurn needs nothing here: the running turn watches its task and
@@ -790,6 +794,7 @@ struct TaskEngine::Impl {
     const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
     auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
     if (!worktree) return setup_failed(worktree.error().message);
+    if (auto h = hold_worktree(row); !h) return setup_failed(h.error().message);
 
     const std::string run_dir = options.runs_dir + "/" + std::to_string(t.id) + "/turn-" +
                                 std::to_string(t.turn) + "-" + std::to_string(job.attempts);
@@ -936,6 +941,21 @@ struct TaskEngine::Impl {
     return f;
   }
 
+  // This host holds the task's worktree now: the task's next jobs come here.
+  Result<void> hold_worktree(const TaskRow& row) {
+    if (row.worktree_host == options.host) return {};
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::work tx(**conn);
+      tx.exec_params("UPDATE tasks SET worktree_host = $2 WHERE id = $1", row.task.id, options.host);
+      tx.commit();
+      return {};
+    } catch (const std::exception& e) {
+      return make_error(std::string("recording the worktree's host: ") + e.what());
+    }
+  }
+
   static workflow::TurnFinished with_usage(workflow::TurnFinished failed, const workflow::TurnFinished& f) {
     failed.tokens_in = f.tokens_in;
     failed.tokens_out = f.tokens_out;
@@ -978,6 +998,7 @@ struct TaskEngine::Impl {
     const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
     auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
     if (!worktree) return worktree.error();
+    if (auto h = hold_worktree(row); !h) return h.error();
     auto cfg = repo_config(repo, row.base_branch);
     if (!cfg.error.empty()) return make_error(cfg.error);
     if (!cfg.config.plan_commit_path.empty()) {

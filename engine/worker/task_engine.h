@@ -45,6 +45,7 @@ struct TaskEngineOptions {
   std::string bottega_dir;     // the directory of the bottega binary (agents' PATH)
   std::chrono::milliseconds cancel_poll{1'000};  // how often a running turn checks for /cancel
   std::chrono::seconds permission_ttl{60};       // collaborator permissions are cached this long
+  std::string host;  // this machine, as the queue knows it (the task's jobs come back here)
 };
 
 class TaskEngine {

@@ -132,6 +132,59 @@ TEST_F(QueueTest, GlobalAndPerInstallationCaps) {
   EXPECT_TRUE(more->has_value());  // a freed slot is used
 }
 
+TEST_F(QueueTest, KindCapHoldsThatKindAndLetsOthersRun) {
+  enqueue(spec("agent_turn", 1), 4);
+  enqueue(spec("github_event", 1), 2);
+  QueueLimits limits;
+  limits.kind_running["agent_turn"] = 2;
+  JobQueue q(limits);
+  std::map<std::string, int> kinds;
+  for (;;) {
+    auto job = q.claim(*conn_, "w");
+    ASSERT_TRUE(job.ok()) << job.error().message;
+    if (!*job) break;
+    ++kinds[(*job)->kind];
+  }
+  EXPECT_EQ(kinds["agent_turn"], 2);
+  EXPECT_EQ(kinds["github_event"], 2);
+}
+
+TEST_F(QueueTest, AJobBoundToALiveHostWaitsForItThenGoesAnywhereWhenItDies) {
+  QueueLimits limits;
+  limits.lease = std::chrono::milliseconds(500);
+  JobQueue q(limits);
+  ASSERT_TRUE(q.heartbeat(*conn_, "host-a").ok());
+  auto bound = spec("agent_turn", 1, "acme/widgets#1/agent");
+  bound.host = "host-a";
+  enqueue(bound);
+
+  auto on_b = q.claim(*conn_, "b:1", "host-b");
+  ASSERT_TRUE(on_b.ok());
+  EXPECT_FALSE(on_b->has_value()) << "host-a is alive and holds the worktree";
+
+  // host-a stops renewing: after two leases another host takes the job.
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("UPDATE worker_hosts SET seen_at = now() - interval '2 seconds'");
+    tx.commit();
+  }
+  auto later = q.claim(*conn_, "b:1", "host-b");
+  ASSERT_TRUE(later.ok());
+  ASSERT_TRUE(later->has_value());
+  EXPECT_EQ((*later)->kind, "agent_turn");
+}
+
+TEST_F(QueueTest, AJobBoundToAHostRunsThere) {
+  JobQueue q(QueueLimits{});
+  ASSERT_TRUE(q.heartbeat(*conn_, "host-a").ok());
+  auto bound = spec("agent_turn", 1);
+  bound.host = "host-a";
+  enqueue(bound);
+  auto on_a = q.claim(*conn_, "a:1", "host-a");
+  ASSERT_TRUE(on_a.ok());
+  EXPECT_TRUE(on_a->has_value());
+}
+
 TEST_F(QueueTest, InstallationsAreServedInRotation) {
   enqueue(spec("busy", 1), 20);  // one busy installation, enqueued first
   enqueue(spec("quiet", 2), 2);
