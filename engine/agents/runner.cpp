@@ -1,5 +1,7 @@
 #include "engine/agents/runner.h"
 
+#include <sys/prctl.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -34,12 +36,16 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Puts the child in a session (and process group) of its own, so that a
-// cancel reaches every process it starts, and nothing of ours.
+// cancel reaches every process it starts, and nothing of ours; and kills it
+// if the server dies (SIGKILL, a crash), so a turn run again after a
+// restart never meets the old agent in the worktree (the sandbox's
+// --die-with-parent does the same for sandboxed runs).
 struct NewSession {
   template <class Launcher>
   boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
                                           const char* const*&) {
     ::setsid();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     return {};
   }
 };
