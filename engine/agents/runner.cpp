@@ -1,4 +1,5 @@
 #include "engine/agents/runner.h"
+#include "engine/process/run.h"
 
 #include <sys/prctl.h>
 
@@ -49,22 +50,6 @@ struct NewSession {
     return {};
   }
 };
-
-std::string find_in_path(const std::string& name, const std::string& path) {
-  if (name.find('/') != std::string::npos) return name;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(start, end - start);
-    if (!dir.empty()) {
-      std::string candidate = dir + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    start = end + 1;
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -338,7 +323,7 @@ Outcome AgentProcess::run(EventSink& sink) {
   const std::string cwd = spec.plan.cwd.empty() ? spec.run_dir : spec.plan.cwd;
   if (spec.sandbox) {
     // bwrap finds the program on the child's PATH, inside the sandbox.
-    argv[0] = find_in_path(argv[0], env["PATH"]);
+    argv[0] = find_program(argv[0], env["PATH"]);
     if (argv[0].empty())
       return failed_start("program '" + spec.plan.argv[0] + "' not found on PATH");
     SandboxSpec sandbox = *spec.sandbox;
@@ -362,7 +347,7 @@ Outcome AgentProcess::run(EventSink& sink) {
     for (const auto& dir : spec.path_prepend) sandbox.readable.push_back(dir);
     argv = sandbox_command(sandbox, cwd, argv);
   }
-  std::string exe = find_in_path(argv[0], env["PATH"]);
+  std::string exe = find_program(argv[0], env["PATH"]);
   if (exe.empty()) return failed_start("program '" + argv[0] + "' not found on PATH");
   std::vector<std::string> args(argv.begin() + 1, argv.end());
 

@@ -25,4 +25,8 @@ Result<CommandResult> run_command(const std::string& exe, const std::vector<std:
 // The last `max_lines` lines of `text`, for error messages.
 std::string tail_lines(const std::string& text, std::size_t max_lines = 15);
 
+// `name` found on `path` (a PATH value: directories separated by ':'); a
+// name with a slash is returned as is; "" when no executable is found.
+std::string find_program(const std::string& name, const std::string& path);
+
 }  // namespace bottega

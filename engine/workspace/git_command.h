@@ -38,8 +38,4 @@ struct GitOutput {
 // timeout is a successful run that says so.
 Result<GitOutput> run_git(const GitCommand& command);
 
-// `name` found on `path` (a PATH value); a name with a slash is returned as
-// is; "" when not found.
-std::string find_program(const std::string& name, const std::string& path);
-
 }  // namespace bottega::workspace_detail

@@ -356,7 +356,7 @@ Workspace::Workspace(WorkspaceOptions options) : options_(std::move(options)) {
   options_.root = (ec ? root : canonical).string();
   while (options_.root.size() > 1 && options_.root.back() == '/') options_.root.pop_back();
   const char* path = std::getenv("PATH");
-  git_exe_ = workspace_detail::find_program(options_.git,
+  git_exe_ = find_program(options_.git,
                                             path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 }
 
