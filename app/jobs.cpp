@@ -59,9 +59,11 @@ struct PeriodicTask::Impl {
   std::thread thread;
 };
 
-PeriodicTask::PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task)
+PeriodicTask::PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task,
+                           bool run_now)
     : impl_(std::make_unique<Impl>()) {
-  impl_->thread = std::thread([impl = impl_.get(), interval, task = std::move(task)] {
+  impl_->thread = std::thread([impl = impl_.get(), interval, task = std::move(task), run_now] {
+    if (run_now) task();
     std::unique_lock lock(impl->mutex);
     while (!impl->wake.wait_for(lock, interval, [&] { return impl->stopping; })) {
       lock.unlock();
@@ -100,7 +102,11 @@ struct WorkflowServices final : JobServices {
   std::unique_ptr<Workspace> workspace;
   std::unique_ptr<agents::ProcessAgentRunner> runner;
   std::unique_ptr<TaskEngine> engine;
-  void stop() override { engine->stop(); }
+  std::unique_ptr<PeriodicTask> sweeper;
+  void stop() override {
+    sweeper.reset();
+    engine->stop();
+  }
 };
 
 }  // namespace
@@ -153,6 +159,16 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   pool.handle(kGitHubEventJob, [engine](const Job& job) { return engine->handle_event(job); });
   pool.handle(kAgentTurnJob, [engine](const Job& job) { return engine->handle_turn(job); });
   pool.handle(kOpenPullJob, [engine](const Job& job) { return engine->handle_open_pull(job); });
+  if (config.workers > 0) {
+    // A task whose job died on every attempt would wait forever: block it, visibly.
+    services->sweeper = std::make_unique<PeriodicTask>(
+        std::chrono::minutes(1),
+        [engine] {
+          auto blocked = engine->block_lost_tasks();
+          if (!blocked) component_log("workflow").error("{}", blocked.error().message);
+        },
+        /*run_now=*/true);
+  }
   return services;
 }
 

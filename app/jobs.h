@@ -20,7 +20,8 @@ WorkerPoolOptions worker_options(const ServerConfig& config);
 class JobServices {
  public:
   virtual ~JobServices() = default;
-  // Stops running agent turns (they run again later, from the queue).
+  // Stops the periodic sweeps and the running agent turns (they run again
+  // later, from the queue).
   virtual void stop() = 0;
 };
 
@@ -38,7 +39,8 @@ std::unique_ptr<github::GitHubClient> make_github_client(const ServerConfig& con
 // Runs `task` every `interval` on its own thread until destroyed.
 class PeriodicTask {
  public:
-  PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task);
+  // run_now: also once at the start (on the task's thread).
+  PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task, bool run_now = false);
   ~PeriodicTask();
   PeriodicTask(const PeriodicTask&) = delete;
   PeriodicTask& operator=(const PeriodicTask&) = delete;

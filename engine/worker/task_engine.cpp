@@ -236,6 +236,12 @@ struct TaskEngine::Impl {
     return file->content;
   }
 
+  // The repository's plan template (.github/bottega/prompts/plan-template.md), else ours.
+  std::string plan_template(const github::Repo& repo, const std::string& ref) {
+    if (auto text = repo_file(repo, prompts::override_path("plan-template"), ref)) return *text;
+    return std::string(prompts::default_prompt("plan-template").value_or(""));
+  }
+
   // --- applying events ----------------------------------------------------------------
   Result<std::optional<TaskRow>> lock_task(pqxx::work& tx, const std::string& repo, int64_t issue) {
     auto r = tx.exec_params(std::string("SELECT ") + kTaskColumns +
@@ -257,14 +263,11 @@ struct TaskEngine::Impl {
 
   TaskRow new_task(pqxx::work& tx, const Incoming& in) {
     const auto repo = repo_of(in.installation_id, in.repo);
-    auto template_text = repo_file(repo, ".github/bottega/prompts/plan-template.md", in.base_branch);
     Task t;
     t.repo = in.repo;
     t.issue = in.issue;
     t.title = in.title;
-    t.document = report::make_task_document(
-        in.title, in.issue, in.body,
-        template_text ? *template_text : std::string(prompts::default_prompt("plan-template").value_or("")));
+    t.document = report::make_task_document(in.title, in.issue, in.body, plan_template(repo, in.base_branch));
     t.branch = report::branch_name(in.issue, in.title);
     TaskRow row;
     row.installation_id = in.installation_id;
@@ -819,9 +822,9 @@ struct TaskEngine::Impl {
         {"setup_commands", prompts::command_list(cfg.config.setup_commands)},
         {"test_commands", prompts::command_list(cfg.config.test_commands)},
         {"guidance", t.guidance},
-        {"plan_template", std::string(prompts::default_prompt("plan-template").value_or(""))},
+        {"plan_template", plan_template(repo, row.base_branch)},
     };
-    auto override_text = repo_file(repo, ".github/bottega/prompts/" + role + ".md", row.base_branch);
+    auto override_text = repo_file(repo, prompts::override_path(role), row.base_branch);
     auto prompt = prompts::render_prompt(role, override_text, vars);
     if (!prompt) return setup_failed(prompt.error().message);
 
@@ -963,6 +966,53 @@ struct TaskEngine::Impl {
     return failed;
   }
 
+  // --- lost jobs ----------------------------------------------------------------------------
+  Result<int> block_lost_tasks() {
+    std::vector<std::pair<int64_t, std::string>> lost;
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::nontransaction tx(**conn);
+      // A task waits for its /agent job; when the newest such job is dead
+      // and none is queued or running, nothing will ever move the task.
+      auto r = tx.exec(
+          "SELECT t.id, d.attempts, d.last_error FROM tasks t"
+          " JOIN LATERAL (SELECT id, state, attempts, last_error FROM jobs j"
+          "   WHERE j.task_key = t.repo || '#' || t.issue || '/agent'"
+          "   ORDER BY j.id DESC LIMIT 1) d ON d.state = 'dead'"
+          " WHERE t.phase IN ('planning', 'implementing', 'reviewing', 'opening_pr')");
+      for (const auto& row : r)
+        lost.emplace_back(row[0].as<int64_t>(), "its job failed " + row[1].as<std::string>() +
+                                                     " times; the last error: " + row[2].as<std::string>());
+    } catch (const std::exception& e) {
+      return make_error(std::string("looking for lost tasks: ") + e.what());
+    }
+    int blocked = 0;
+    for (const auto& [task_id, why] : lost) {
+      auto loaded = load(task_id);
+      if (!loaded) return loaded.error();
+      if (!*loaded) continue;
+      const Task& t = (*loaded)->task;
+      Incoming in;
+      in.installation_id = (*loaded)->installation_id;
+      in.repo = t.repo;
+      in.issue = t.issue;
+      if (t.phase == Phase::opening_pr) {
+        in.event = workflow::PullRequestFailed{"opening the pull request was given up: " + why};
+      } else {
+        workflow::TurnFinished f = setup_failed("the turn was given up: " + why);
+        f.turn = t.turn;
+        f.role = t.turn_role;
+        f.now = clock_now();
+        in.event = f;
+      }
+      log.warn("task {}: {}", task_key(t.repo, t.issue), why);
+      if (auto applied = apply(in, "", task_id); !applied) return applied.error();
+      ++blocked;
+    }
+    return blocked;
+  }
+
   // --- the pull request -------------------------------------------------------------------
   Result<void> handle_open_pull(const Job& job) {
     auto ids = payload_ids(job.payload);
@@ -1039,6 +1089,8 @@ TaskEngine::~TaskEngine() = default;
 Result<void> TaskEngine::handle_event(const Job& job) { return impl_->handle_event(job); }
 Result<void> TaskEngine::handle_turn(const Job& job) { return impl_->handle_turn(job); }
 Result<void> TaskEngine::handle_open_pull(const Job& job) { return impl_->handle_open_pull(job); }
+
+Result<int> TaskEngine::block_lost_tasks() { return impl_->block_lost_tasks(); }
 
 void TaskEngine::stop() {
   impl_->stopping = true;

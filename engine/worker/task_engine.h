@@ -63,6 +63,12 @@ class TaskEngine {
   [[nodiscard]] Result<void> handle_turn(const Job& job);
   [[nodiscard]] Result<void> handle_open_pull(const Job& job);
 
+  // Tasks whose turn or PR job is dead (it failed or lost its worker on
+  // every attempt) and that nothing else will move: blocked with the job's
+  // last error, so the status says so and /retry resumes them. Returns how
+  // many. Run at start and periodically.
+  [[nodiscard]] Result<int> block_lost_tasks();
+
   // Shutdown: cancels the running turns; their jobs fail and run again
   // later (here or on another host) instead of blocking their tasks.
   void stop();

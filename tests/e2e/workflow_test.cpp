@@ -540,5 +540,27 @@ TEST_F(Workflow, ReviewChangesAreDiscardedAndThePlanIsCommittedWhereConfigured) 
   EXPECT_NE(status->body.find("stray.txt"), std::string::npos) << status->body;
 }
 
+// A turn whose job died on every attempt (here: marked dead while the
+// server was down) does not leave its task waiting forever: at start the
+// server blocks it with the job's last error, and /retry runs the turn again.
+TEST_F(Workflow, ATurnGivenUpByTheQueueBlocksTheTaskAndRetryContinues) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(issue) + "/turn-2", with_prefix({"sleep 600000"}, implement_turn()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_until(
+      [&] { return count("SELECT count(*) FROM jobs WHERE kind = 'agent_turn' AND state = 'running'") == 1; },
+      "the implementation turn's job to be running"));
+  kill_bottega();
+  query("UPDATE jobs SET state = 'dead', last_error = 'simulated: the worker died on every attempt',"
+        " finished_at = now(), lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE kind = 'agent_turn' AND state = 'running'");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  ASSERT_TRUE(wait_for_blocked(issue, "simulated: the worker died on every attempt"));
+  ASSERT_NO_FATAL_FAILURE(approve(issue, "/retry"));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+}
+
 }  // namespace
 }  // namespace bottega::testing
