@@ -170,7 +170,11 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
   write_scenario(n + "/implement-1",
                  implement_turn({{"hello.txt", "hullo"}, {"first.txt", "from iteration one"}}));
   write_scenario(n + "/review-1", review_needs_work("hello.txt says hullo, not hello"));
-  write_scenario(n + "/implement-2", implement_turn({{"hello.txt", "hello"}}));
+  // git works in the sandboxed worktree (its metadata lives in the shared clone).
+  write_scenario(n + "/implement-2",
+                 with_prefix({"tool git status --porcelain >/dev/null && git log -1 --format=%an && "
+                              "echo GIT_$((40+2))_OK"},
+                             implement_turn({{"hello.txt", "hello"}})));
 
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   auto plan = plan_comment(issue);
@@ -193,6 +197,10 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
             (std::vector<std::string>{"plan", "implement", "review", "implement", "review"}));
   for (const auto& run : agent_runs()) EXPECT_EQ(run.status, "succeeded") << "run " << run.id;
   EXPECT_TRUE(app_replies(issue).empty()) << "only the plan and status comments, no other";
+  EXPECT_EQ(count("SELECT count(*) FROM agent_events WHERE kind = 'tool_result'"
+                  " AND data::text LIKE '%GIT_42_OK%'"),
+            1)
+      << "git status and git log ran inside the sandbox";
   expect_no_label_added_twice(issue);
   // The review finding reached the second implementation through the task
   // document; the plan comment stays the approved plan.
