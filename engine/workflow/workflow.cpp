@@ -73,9 +73,10 @@ class Decider {
 
   Decision operator()(const PlanEdited& e) {
     if (e.actor.is_bot) return std::move(d_);
+    // A plan awaiting approval, or one whose revision's planning turn failed.
     const bool editable = t().phase == Phase::awaiting_approval ||
-                          (t().phase == Phase::blocked && t().plan_revision > 0 &&
-                           t().resume_phase == Phase::implementing && t().approved_revision == 0);
+                          (t().phase == Phase::blocked && t().resume_phase == Phase::planning &&
+                           t().plan_revision > 0 && t().approved_revision == 0);
     std::string current = report::plan_part(t().document);
     if (trim(e.plan) == trim(current)) return std::move(d_);  // our own re-render, or no change
     if (!editable || e.actor.permission < t().command_permission) {
@@ -91,6 +92,7 @@ class Decider {
       return std::move(d_);
     }
     t().document = report::with_plan(t().document, e.plan);
+    clear_failure();
     new_revision(e.now);
     t().phase = Phase::awaiting_approval;
     t().notes.push_back("Plan revision " + std::to_string(t().plan_revision) + " is an edit by @" +

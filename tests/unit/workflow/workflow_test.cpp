@@ -390,6 +390,17 @@ TEST(Workflow, UnauthorizedPlanEditIsUndone) {
   EXPECT_EQ(count<SyncPlanComment>(d), 1);  // re-rendered: the edit is put back
 }
 
+TEST(Workflow, PlanEditWhileARevisionIsBlockedMakesTheNextRevision) {
+  auto t = awaiting();
+  auto replanning = decide(t, command(CommandName::revise, writer(), "more")).task;
+  auto blocked = decide(replanning, finished(replanning, "", kPlan, TurnOutcome::crashed)).task;
+  ASSERT_EQ(blocked.phase, Phase::blocked);
+  auto d = decide(blocked, PlanEdited{writer(), kPlan + "- [ ] by hand\n", 5000});
+  EXPECT_EQ(d.task.phase, Phase::awaiting_approval);
+  EXPECT_EQ(d.task.plan_revision, 2);
+  EXPECT_TRUE(d.task.failure_what.empty()) << "no longer blocked: " << d.task.failure_what;
+}
+
 TEST(Workflow, PlanEditAfterApprovalIsUndone) {
   auto d = decide(implementing(), PlanEdited{writer(), "## To-do\n- [ ] other\n", 4000});
   EXPECT_EQ(d.task.plan_revision, 1);
@@ -588,6 +599,108 @@ TEST(Workflow, ClosingTheIssueCancelsTheTask) {
 
 TEST(Workflow, ClosingTheIssueLeavesAnOpenPullRequestAlone) {
   EXPECT_EQ(decide(pr_open(), IssueClosed{}).task.phase, Phase::pr_open);
+}
+
+// --- the remaining transitions and refusals ------------------------------------------------
+
+TEST(Workflow, PlanWhileAwaitingApprovalPlansAgainWithGuidance) {
+  auto d = decide(awaiting(), command(CommandName::plan, writer(), "smaller steps"));
+  EXPECT_EQ(d.task.phase, Phase::planning);
+  EXPECT_EQ(d.task.guidance, "smaller steps");
+  EXPECT_EQ(first<StartTurn>(d)->role, Role::plan);
+}
+
+TEST(Workflow, PlanOrReviseWhileBlockedBeforeApprovalPlansAgain) {
+  auto t = planning();
+  auto failed = decide(t, finished(t, "", kPlan, TurnOutcome::crashed)).task;  // no plan yet
+  EXPECT_EQ(decide(failed, command(CommandName::plan)).task.phase, Phase::planning);
+  auto revised = awaiting();
+  revised.phase = Phase::blocked;  // e.g. a revision's planning turn failed
+  revised.resume_phase = Phase::planning;
+  auto d = decide(revised, command(CommandName::revise, writer(), "try again, simpler"));
+  EXPECT_EQ(d.task.phase, Phase::planning);
+  EXPECT_EQ(d.task.guidance, "try again, simpler");
+}
+
+TEST(Workflow, RefusesPlanWhenBlockedAfterApproval) {
+  auto d = decide(blocked_implementing(), command(CommandName::plan));
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_NE(replies(d).find("/retry"), std::string::npos);
+}
+
+TEST(Workflow, RefusesPlanWhenDone) {
+  auto done = decide(pr_open(), PullRequestClosed{true}).task;
+  auto d = decide(done, command(CommandName::plan));
+  EXPECT_EQ(d.task.phase, Phase::done);
+  EXPECT_EQ(reactions(d), "-1;");
+}
+
+TEST(Workflow, RefusesReviseWithoutAPlan) {
+  auto d = decide(fresh(), command(CommandName::revise, writer(), "change it"));
+  EXPECT_EQ(d.task.phase, Phase::idle);
+  EXPECT_NE(replies(d).find("no plan to revise"), std::string::npos);
+}
+
+TEST(Workflow, RefusesReviseWhilePlanning) {
+  auto d = decide(planning(), command(CommandName::revise, writer(), "change it"));
+  EXPECT_EQ(d.task.phase, Phase::planning);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+  EXPECT_EQ(reactions(d), "-1;");
+}
+
+TEST(Workflow, RefusesApproveWhenBlockedAfterApproval) {
+  auto d = decide(blocked_implementing(), command(CommandName::approve));
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_NE(replies(d).find("already approved"), std::string::npos);
+}
+
+TEST(Workflow, CancelWhileBlockedCancels) {
+  auto d = decide(blocked_implementing(), command(CommandName::cancel));
+  EXPECT_EQ(d.task.phase, Phase::cancelled);
+  EXPECT_EQ(count<CancelTurn>(d), 0);  // nothing runs while blocked
+}
+
+TEST(Workflow, CancelWithAnOpenPullRequestStopsShepherding) {
+  auto d = decide(pr_open(), command(CommandName::cancel));
+  EXPECT_EQ(d.task.phase, Phase::cancelled);
+  EXPECT_EQ(count<CancelTurn>(d), 0);
+}
+
+TEST(Workflow, RefusesCancelWhenDone) {
+  auto done = decide(pr_open(), PullRequestClosed{true}).task;
+  EXPECT_EQ(reactions(decide(done, command(CommandName::cancel))), "-1;");
+}
+
+TEST(Workflow, RetryNoteBecomesGuidance) {
+  auto t = planning();
+  auto blocked = decide(t, finished(t, "", kPlan)).task;
+  auto d = decide(blocked, command(CommandName::retry, writer(), "the API is back"));
+  EXPECT_EQ(d.task.guidance, "the API is back");
+}
+
+TEST(Workflow, IgnoresPullRequestEventsOutsideTheirPhases) {
+  EXPECT_TRUE(decide(implementing(), PullRequestOpened{5, "u", ""}).actions.empty());
+  EXPECT_TRUE(decide(implementing(), PullRequestFailed{"x"}).actions.empty());
+  EXPECT_TRUE(decide(implementing(), PullRequestClosed{true}).actions.empty());
+  EXPECT_EQ(decide(implementing(), PullRequestClosed{true}).task.phase, Phase::implementing);
+}
+
+TEST(Workflow, ClosingTheIssueOfAnIdleTaskChangesNothing) {
+  EXPECT_TRUE(decide(fresh(), IssueClosed{}).actions.empty());
+}
+
+TEST(Workflow, IgnoresPlanEditsByBots) {
+  auto d = decide(awaiting(), PlanEdited{bot(), "## To-do\n- [ ] other\n", 4000});
+  EXPECT_TRUE(d.actions.empty());
+  EXPECT_EQ(d.task.plan_revision, 1);
+}
+
+TEST(Workflow, ReviewReportIsIgnoredAfterCancel) {
+  auto t = reviewing();
+  auto cancelled = decide(t, command(CommandName::cancel)).task;
+  auto d = decide(cancelled, finished(t, "ready"));
+  EXPECT_TRUE(d.actions.empty());
+  EXPECT_EQ(d.task.phase, Phase::cancelled);
 }
 
 // --- status, help, typos ----------------------------------------------------------------------
