@@ -261,7 +261,7 @@ struct TaskEngine::Impl {
     return std::optional<TaskRow>(std::move(*row));
   }
 
-  TaskRow new_task(pqxx::work& tx, const Incoming& in) {
+  TaskRow new_task(pqxx::transaction_base& tx, const Incoming& in) {
     const auto repo = repo_of(in.installation_id, in.repo);
     Task t;
     t.repo = in.repo;
@@ -304,12 +304,11 @@ struct TaskEngine::Impl {
       if (!*locked && !in.create) return {};  // no task, and this event does not make one
       if (!*locked) {
         // Two deliveries may race to make the task: the unique key lets one win.
-        tx.exec("SAVEPOINT create_task");
         try {
-          locked->emplace(new_task(tx, in));
-          tx.exec("RELEASE SAVEPOINT create_task");
+          pqxx::subtransaction create(tx, "create_task");
+          locked->emplace(new_task(create, in));
+          create.commit();
         } catch (const pqxx::unique_violation&) {
-          tx.exec("ROLLBACK TO SAVEPOINT create_task");
           auto again = lock_task(tx, in.repo, in.issue);
           if (!again || !*again) return make_error("task for " + task_key(in.repo, in.issue) + " vanished");
           *locked = std::move(*again);

@@ -460,10 +460,19 @@ class Decider {
     return std::move(d_);
   }
 
-  Decision implemented(const TurnFinished& e) {
-    // The implementer edits the document only to check items off; the
-    // request stays as the person wrote it.
+  // Takes the plan part of the document an agent left (the request stays as
+  // the person wrote it); a document emptied of its to-do list is not taken.
+  void take_document(const TurnFinished& e) {
+    if (report::count_todos(e.document).total == 0) {
+      t().notes.push_back("The " + std::string(to_string(e.role)) + " turn " + std::to_string(e.turn) +
+                          " left the task document without its to-do list; the previous one was kept.");
+      return;
+    }
     t().document = report::with_plan(t().document, report::plan_part(e.document));
+  }
+
+  Decision implemented(const TurnFinished& e) {
+    take_document(e);
     if (over_budget()) return block_budget(Phase::reviewing);
     start_turn(Phase::reviewing, Role::review);
     act(SyncStatus{});
@@ -471,7 +480,7 @@ class Decider {
   }
 
   Decision reviewed(const TurnFinished& e) {
-    t().document = report::with_plan(t().document, report::plan_part(e.document));
+    take_document(e);
     auto todos = report::count_todos(t().document);
     const bool ready = e.signal == "ready" && todos.done == todos.total;
     if (e.signal == "ready" && !ready)

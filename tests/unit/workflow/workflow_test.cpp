@@ -445,6 +445,14 @@ TEST(Workflow, ReadyWithUncheckedItemsIsNeedsWork) {
   EXPECT_FALSE(d.task.notes.empty());
 }
 
+TEST(Workflow, ADocumentEmptiedByAnAgentIsNotTaken) {
+  auto t = implementing();
+  auto d = decide(t, finished(t, "ready", ""));
+  EXPECT_EQ(d.task.document, t.document);
+  EXPECT_FALSE(d.task.notes.empty());
+  EXPECT_EQ(d.task.phase, Phase::reviewing);
+}
+
 TEST(Workflow, ReadyOpensThePullRequest) {
   auto t = reviewing();
   auto d = decide(t, finished(t, "ready"));
