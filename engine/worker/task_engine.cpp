@@ -74,12 +74,6 @@ int64_t parse_time(const std::string& iso) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string task_key(const std::string& repo, int64_t issue) {
   return repo + "#" + std::to_string(issue);
 }
@@ -528,7 +522,7 @@ struct TaskEngine::Impl {
     v.tokens_out = t.tokens_out;
     v.cost_usd = t.cost_usd;
     v.max_cost_usd = t.max_cost_usd;
-    v.elapsed_seconds = t.started_at ? std::max<int64_t>(0, unix_now() - t.started_at) : 0;
+    v.elapsed_seconds = t.started_at ? std::max<int64_t>(0, clock_now() - t.started_at) : 0;
     if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval) {
       v.branch = t.branch;
       v.branch_url = config.github_web_url + "/" + t.repo + "/tree/" + t.branch;
