@@ -43,7 +43,23 @@ namespace {
 
 // What the server shares with its sessions: settings, the handler, and the
 // bookkeeping that graceful shutdown needs.
+// An io_context whose pending handlers can be destroyed on demand (what its
+// destructor does first), so stop() can release every session at once.
+class ServerContext : public asio::io_context {
+ public:
+  using asio::execution_context::shutdown;
+};
+
+// What the server and its sessions share. A session can outlive the server
+// (a handler may still hold its responder on another thread), so the
+// io_context and the TLS context live here, as long as any session does.
 struct Shared {
+  ServerContext ioc;
+  std::optional<asio::ssl::context> tls;
+  // Cleared by stop(): a response that comes later is dropped (the client
+  // is gone) instead of being handed to a stopped io_context.
+  std::mutex respond_mutex;
+  bool responses_open = true;
   HttpServerOptions options;
   Handler handler;
   std::atomic<bool> stopping{false};
@@ -151,6 +167,8 @@ class Session {
     beast::get_lowest_layer(derived().stream()).expires_never();
     auto self = derived().shared_from_this();
     Responder respond = [self](HttpResponse response) {
+      std::lock_guard lock(self->shared_->respond_mutex);
+      if (!self->shared_->responses_open) return;
       asio::dispatch(self->stream().get_executor(),
                      [self, response = std::move(response)]() mutable {
                        self->do_write(std::move(response));
@@ -259,11 +277,11 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 
 struct HttpServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  asio::io_context ioc;
+  ServerContext& ioc = shared->ioc;
+  std::optional<asio::ssl::context>& tls = shared->tls;
   // Keeps the threads running while a handler holds a request but no I/O is
   // pending (during a drain, the acceptor is already closed).
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::optional<asio::ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -359,10 +377,18 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(shared->mutex);
     shared->drained.wait_for(lock, grace, [&] { return shared->sessions == 0; });
   }
+  {
+    std::lock_guard lock(shared->respond_mutex);
+    shared->responses_open = false;
+  }
   impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  impl_->acceptor.reset();
+  // Releases the sessions still waiting on I/O; those a handler holds are
+  // released when it answers (the answer is dropped).
+  impl_->ioc.shutdown();
   component_log("http").info("stopped");
 }
 
