@@ -570,5 +570,28 @@ TEST_F(Workflow, ATurnGivenUpByTheQueueBlocksTheTaskAndRetryContinues) {
   ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
 }
 
+// GitHub failing while the app reports (5xx past the client's own retries):
+// the decision is kept, its effects wait in the task's outbox and are done
+// when the job runs again; nothing is posted twice.
+TEST_F(Workflow, GitHubErrorsWhileReportingAreRetriedWithoutDuplicates) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  fake_github::Fault outage;
+  outage.kind = fake_github::Fault::Kind::status;
+  outage.status = 502;
+  outage.times = 6;  // more than the client's four tries of one request
+  github().inject_fault("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", outage);
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(marked_comments(issue, kPlanMarker).size(), 1u);
+  EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u);
+  EXPECT_EQ(comments(issue).size(), 2u) << "the plan and status comments only";
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE outbox <> '[]'::jsonb"), 0) << "nothing left to do";
+  int failed = 0;
+  for (const auto& r : github().requests()) failed += r.status == 502;
+  EXPECT_EQ(failed, 6) << "the outage was met";
+  expect_no_label_added_twice(issue);
+}
+
 }  // namespace
 }  // namespace bottega::testing
