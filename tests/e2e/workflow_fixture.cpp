@@ -518,7 +518,11 @@ std::string WorkflowFixture::describe_state() const {
   out << "webhooks answered:";
   for (auto& [status, n] : answers)
     out << " " << (status ? std::to_string(status) : "none") << " x" << n;
-  out << "\n";
+  out << "\n---- the fake's last requests\n";
+  auto requests = github_->requests();
+  for (std::size_t i = requests.size() > 25 ? requests.size() - 25 : 0; i < requests.size(); ++i)
+    out << requests[i].method << " " << requests[i].path << " " << requests[i].status << " "
+        << requests[i].auth << "\n";
   auto* self = const_cast<WorkflowFixture*>(this);
   try {
     out << "---- agent runs\n";
