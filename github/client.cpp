@@ -976,6 +976,16 @@ GhResult<void> GitHubClient::add_labels(const Repo& repo, int issue_number,
                                  repo.installation_id, to_json({{"labels", names}})));
 }
 
+GhResult<std::vector<std::string>> GitHubClient::list_issue_labels(const Repo& repo, int issue_number) {
+  std::vector<std::string> out;
+  auto r = impl_->paginate("/repos/{owner}/{repo}/issues/{issue_number}/labels",
+                           {repo.owner, repo.name, std::to_string(issue_number)},
+                           repo.installation_id, "", nullptr,
+                           [&](dom::element e) { out.push_back(str(e, "name")); });
+  if (!r) return r.error();
+  return out;
+}
+
 GhResult<void> GitHubClient::remove_label(const Repo& repo, int issue_number, const std::string& label) {
   auto r = impl_->call("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
                        {repo.owner, repo.name, std::to_string(issue_number), label},

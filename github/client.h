@@ -146,6 +146,8 @@ class GitHubClient {
   GhResult<void> ensure_label(const Repo& repo, const Label& label);
   GhResult<void> add_labels(const Repo& repo, int issue_number,
                             const std::vector<std::string>& labels);
+  // The names of the issue's labels (follows pagination).
+  GhResult<std::vector<std::string>> list_issue_labels(const Repo& repo, int issue_number);
   // Removing a label the issue does not have is success.
   GhResult<void> remove_label(const Repo& repo, int issue_number, const std::string& label);
 

@@ -491,18 +491,26 @@ struct TaskEngine::Impl {
     return {};
   }
 
+  // The issue carries exactly the phase's label. The issue's labels are read
+  // first, so a label added just before a crash (or by hand) is removed too.
   Result<void> sync_label(TaskRow& row, const github::Repo& repo) {
     const std::string wanted(workflow::phase_label(row.task.phase));
     if (wanted == row.applied_label) return {};
-    if (!wanted.empty()) {
+    const int issue = static_cast<int>(row.task.issue);
+    auto current = gh.list_issue_labels(repo, issue);
+    if (!current) return make_error("labels: " + current.error().describe());
+    const auto has = [&](const std::string& name) {
+      return std::find(current->begin(), current->end(), name) != current->end();
+    };
+    if (!wanted.empty() && !has(wanted)) {
       github::Label label{wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7", ""};
       if (auto r = gh.ensure_label(repo, label); !r) return make_error("label: " + r.error().describe());
-      if (auto r = gh.add_labels(repo, static_cast<int>(row.task.issue), {wanted}); !r)
-        return make_error("label: " + r.error().describe());
+      if (auto r = gh.add_labels(repo, issue, {wanted}); !r) return make_error("label: " + r.error().describe());
     }
-    if (!row.applied_label.empty()) {
-      if (auto r = gh.remove_label(repo, static_cast<int>(row.task.issue), row.applied_label); !r)
-        return make_error("label: " + r.error().describe());
+    for (auto phase_label : workflow::all_phase_labels()) {
+      const std::string name(phase_label);
+      if (name == wanted || !has(name)) continue;
+      if (auto r = gh.remove_label(repo, issue, name); !r) return make_error("label: " + r.error().describe());
     }
     row.applied_label = wanted;
     return {};

@@ -133,7 +133,13 @@ TEST_F(ClientOperations, LabelsAreCreatedOnceAddedAndRemoved) {
 
   ASSERT_TRUE(client_->add_labels(repo_, issue, {"bottega: planning"}).ok());
   EXPECT_EQ(fake_->issue_labels("acme", "widgets", issue), std::vector<std::string>{"bottega: planning"});
+  auto listed = client_->list_issue_labels(repo_, issue);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, std::vector<std::string>{"bottega: planning"});
   ASSERT_TRUE(client_->remove_label(repo_, issue, "bottega: planning").ok());
+  listed = client_->list_issue_labels(repo_, issue);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
   EXPECT_TRUE(fake_->issue_labels("acme", "widgets", issue).empty());
   // Already gone: still success.
   ASSERT_TRUE(client_->remove_label(repo_, issue, "bottega: planning").ok());
