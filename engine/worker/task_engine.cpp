@@ -206,21 +206,22 @@ struct TaskEngine::Impl {
     return level;
   }
 
-  // The repository's config on `ref`; error text when it is invalid.
+  // The repository's config on `ref`, with `error` saying why the file is
+  // invalid; fails when GitHub could not be asked (not the repository's
+  // fault: the job is retried).
   struct LoadedConfig {
     RepoConfig config;
     std::string error;
   };
-  LoadedConfig repo_config(const github::Repo& repo, const std::string& ref) {
+  Result<LoadedConfig> repo_config(const github::Repo& repo, const std::string& ref) {
     auto file = gh.get_file_contents(repo, std::string(kRepoConfigPath), ref);
     if (!file) {
-      if (file.error().is_not_found()) return {defaults, ""};
-      // Not the repository's fault: retried by the job.
-      return {defaults, "cannot read " + std::string(kRepoConfigPath) + ": " + file.error().describe()};
+      if (file.error().is_not_found()) return LoadedConfig{defaults, ""};
+      return make_error("cannot read " + std::string(kRepoConfigPath) + ": " + file.error().describe());
     }
     auto parsed = parse_repo_config(file->content, defaults);
-    if (!parsed) return {defaults, parsed.error().describe()};
-    return {*parsed, ""};
+    if (!parsed) return LoadedConfig{defaults, parsed.error().describe()};
+    return LoadedConfig{*parsed, ""};
   }
 
   std::optional<std::string> repo_file(const github::Repo& repo, const std::string& path,
@@ -630,10 +631,11 @@ struct TaskEngine::Impl {
       if (ev.action == "assigned" && (bot().empty() || e->assignee != bot()))
         return std::optional<Incoming>{};
       auto loaded = repo_config(repo, in.base_branch);
-      if (ev.action == "labeled" && e->label != loaded.config.trigger_label) return std::optional<Incoming>{};
-      if (ev.action == "opened" && loaded.config.trigger_mode != TriggerMode::on_open)
+      if (!loaded) return loaded.error();
+      if (ev.action == "labeled" && e->label != loaded->config.trigger_label) return std::optional<Incoming>{};
+      if (ev.action == "opened" && loaded->config.trigger_mode != TriggerMode::on_open)
         return std::optional<Incoming>{};
-      trigger(loaded);
+      trigger(*loaded);
       return std::optional<Incoming>(std::move(in));
     }
 
@@ -658,7 +660,8 @@ struct TaskEngine::Impl {
       auto parsed = github::parse_comment(e->comment.body);
       if (parsed.kind == github::ParsedComment::Kind::none) return std::optional<Incoming>{};
       auto loaded = repo_config(repo, in.base_branch);
-      in.config = loaded.config;
+      if (!loaded) return loaded.error();
+      in.config = loaded->config;
       if (parsed.kind == github::ParsedComment::Kind::mistyped) {
         workflow::MistypedCommand m;
         m.actor = actor_of(repo, ev.sender);
@@ -675,7 +678,7 @@ struct TaskEngine::Impl {
       c.args = parsed.command.args;
       c.comment_id = e->comment.id;
       c.written_at = parse_time(e->comment.created_at);
-      if (c.name == github::CommandName::plan) c.config_error = loaded.error;
+      if (c.name == github::CommandName::plan) c.config_error = loaded->error;
       c.now = now;
       in.create = true;
       in.event = c;
@@ -754,8 +757,12 @@ struct TaskEngine::Impl {
                            t.phase != Phase::reviewing))
       return {};  // superseded (cancelled, retried) before it started
 
-    workflow::TurnFinished finished = run_turn(row, job);
+    auto ran = run_turn(row, job);
     if (stopping) return make_error("the server stopped during the turn; it runs again");
+    // Trouble that is nobody's fault (GitHub or git unreachable) is retried
+    // by the queue; on the last attempt the task is blocked with it.
+    if (!ran && job.attempts < job.max_attempts) return ran.error();
+    workflow::TurnFinished finished = ran ? std::move(*ran) : setup_failed(ran.error().message);
     finished.turn = turn;
     finished.role = t.turn_role;
     finished.now = clock_now();
@@ -774,12 +781,16 @@ struct TaskEngine::Impl {
     return f;
   }
 
-  workflow::TurnFinished run_turn(const TaskRow& row, const Job& job) {
+  // Runs the task's current turn. Fails on trouble worth retrying; what the
+  // task itself got wrong (a bad config, a crashed agent) is in the result.
+  Result<workflow::TurnFinished> run_turn(const TaskRow& row, const Job& job) {
     const Task& t = row.task;
     const std::string role(workflow::to_string(t.turn_role));
     const auto repo = repo_of(row.installation_id, t.repo);
 
-    auto cfg = repo_config(repo, row.base_branch);
+    auto loaded = repo_config(repo, row.base_branch);
+    if (!loaded) return loaded.error();
+    const LoadedConfig& cfg = *loaded;
     if (!cfg.error.empty()) return setup_failed(cfg.error);
     auto role_cfg = cfg.config.roles.find(role);
     if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
@@ -792,13 +803,13 @@ struct TaskEngine::Impl {
     if (!settings) return setup_failed(settings.error().message);
 
     auto token = gh.installation_token(row.installation_id);
-    if (!token) return setup_failed("no installation token: " + token.error().describe());
+    if (!token) return make_error("no installation token: " + token.error().describe());
     GitRemote remote{config.github_web_url + "/" + t.repo + ".git", *token};
-    if (auto s = workspace.sync(t.repo, remote); !s) return setup_failed(s.error().message);
+    if (auto s = workspace.sync(t.repo, remote); !s) return s.error();
     const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
     auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
-    if (!worktree) return setup_failed(worktree.error().message);
-    if (auto h = hold_worktree(row); !h) return setup_failed(h.error().message);
+    if (!worktree) return worktree.error();
+    if (auto h = hold_worktree(row); !h) return h.error();
 
     const std::string run_dir = options.runs_dir + "/" + std::to_string(t.id) + "/turn-" +
                                 std::to_string(t.turn) + "-" + std::to_string(job.attempts);
@@ -1051,9 +1062,10 @@ struct TaskEngine::Impl {
     if (!worktree) return worktree.error();
     if (auto h = hold_worktree(row); !h) return h.error();
     auto cfg = repo_config(repo, row.base_branch);
-    if (!cfg.error.empty()) return make_error(cfg.error);
-    if (!cfg.config.plan_commit_path.empty()) {
-      std::string path = cfg.config.plan_commit_path;
+    if (!cfg) return cfg.error();
+    if (!cfg->error.empty()) return make_error(cfg->error);
+    if (!cfg->config.plan_commit_path.empty()) {
+      std::string path = cfg->config.plan_commit_path;
       if (auto at = path.find("{issue}"); at != std::string::npos)
         path.replace(at, 7, std::to_string(t.issue));
       const fs::path target = fs::path(*worktree) / path;

@@ -593,5 +593,27 @@ TEST_F(Workflow, GitHubErrorsWhileReportingAreRetriedWithoutDuplicates) {
   expect_no_label_added_twice(issue);
 }
 
+// GitHub failing when a turn starts (git cannot fetch): the turn's job is
+// retried, not the task blocked, and the work goes on to a PR.
+TEST_F(Workflow, GitHubErrorsWhenATurnStartsAreRetried) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_TRUE(settle());
+  fake_github::Fault outage;
+  outage.kind = fake_github::Fault::Kind::status;
+  outage.status = 502;
+  outage.times = 2;  // the implementation turn's first two fetches
+  github().inject_fault("*", "/{owner}/{repo}.git/*", outage);
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  EXPECT_FALSE(ever_labeled(issue, "bottega:blocked"));
+  int failed = 0;
+  for (const auto& r : github().requests()) failed += r.status == 502;
+  EXPECT_EQ(failed, 2) << "the outage was met";
+  EXPECT_EQ(count("SELECT max(attempts) FROM jobs WHERE kind = 'agent_turn'"), 3)
+      << "the implementation turn ran on its third attempt";
+}
+
 }  // namespace
 }  // namespace bottega::testing
