@@ -159,6 +159,7 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   pool.handle(kGitHubEventJob, [engine](const Job& job) { return engine->handle_event(job); });
   pool.handle(kAgentTurnJob, [engine](const Job& job) { return engine->handle_turn(job); });
   pool.handle(kOpenPullJob, [engine](const Job& job) { return engine->handle_open_pull(job); });
+  pool.handle(kCleanupJob, [engine](const Job& job) { return engine->handle_cleanup(job); });
   if (config.workers > 0) {
     // A task whose job died on every attempt would wait forever: block it, visibly.
     services->sweeper = std::make_unique<PeriodicTask>(

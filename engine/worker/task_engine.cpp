@@ -364,6 +364,16 @@ struct TaskEngine::Impl {
       // CancelTurn needs nothing here: the running turn watches its task and
       // stops when the task no longer waits for it.
     }
+    const bool ended = t.phase == Phase::done || t.phase == Phase::cancelled;
+    if (ended && t.phase != row.task.phase && !row.worktree_host.empty()) {
+      JobSpec job;
+      job.kind = kCleanupJob;
+      job.task_key = key;  // after the cancelled turn has stopped
+      job.installation_id = row.installation_id;
+      job.payload = "{\"task_id\":" + std::to_string(t.id) + "}";
+      job.host = row.worktree_host;
+      JobQueue::enqueue(tx, job);
+    }
     tx.exec_params(
         "UPDATE tasks SET state = $2::jsonb, phase = $3, pr_number = NULLIF($4, 0),"
         " outbox = outbox || $5::jsonb, updated_at = now() WHERE id = $1",
@@ -978,6 +988,28 @@ struct TaskEngine::Impl {
     return failed;
   }
 
+  // --- cleanup ------------------------------------------------------------------------------
+  Result<void> handle_cleanup(const Job& job) {
+    auto ids = payload_ids(job.payload);
+    if (!ids) return ids.error();
+    auto loaded = load(ids->first);
+    if (!loaded) return loaded.error();
+    if (!*loaded) return {};
+    const TaskRow& row = **loaded;
+    const Task& t = row.task;
+    // Triggered again since: the worktree is in use.
+    if (t.phase != Phase::done && t.phase != Phase::cancelled) return {};
+    const auto repo = repo_of(row.installation_id, t.repo);
+    const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
+    if (auto r = workspace.remove_worktree(t.repo, task_dir); !r) return r.error();
+    std::error_code ec;
+    fs::remove_all(options.runs_dir + "/" + std::to_string(t.id), ec);
+    if (ec) return make_error("removing the run directories of task " + std::to_string(t.id) + ": " + ec.message());
+    log.info("task {}: {} — worktree and run directories removed", task_key(t.repo, t.issue),
+             workflow::to_string(t.phase));
+    return {};
+  }
+
   // --- lost jobs ----------------------------------------------------------------------------
   Result<int> block_lost_tasks() {
     std::vector<std::pair<int64_t, std::string>> lost;
@@ -1103,6 +1135,7 @@ Result<void> TaskEngine::handle_event(const Job& job) { return impl_->handle_eve
 Result<void> TaskEngine::handle_turn(const Job& job) { return impl_->handle_turn(job); }
 Result<void> TaskEngine::handle_open_pull(const Job& job) { return impl_->handle_open_pull(job); }
 
+Result<void> TaskEngine::handle_cleanup(const Job& job) { return impl_->handle_cleanup(job); }
 Result<int> TaskEngine::block_lost_tasks() { return impl_->block_lost_tasks(); }
 
 void TaskEngine::stop() {

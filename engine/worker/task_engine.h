@@ -9,6 +9,7 @@
 //   github_event  a stored delivery → an event for its task
 //   agent_turn    one agent turn in the task's worktree → TurnFinished
 //   open_pr       commit, push, open (or find) the PR → PullRequestOpened
+//   cleanup_task  an ended task's worktree and run directories removed
 // Every step can be run again after a crash: deliveries are applied to a
 // task once (task_deliveries), comments are found again by their hidden
 // markers, the PR by its head branch, labels are sets.
@@ -39,6 +40,7 @@ class AgentRunner;
 
 inline constexpr const char* kAgentTurnJob = "agent_turn";
 inline constexpr const char* kOpenPullJob = "open_pr";
+inline constexpr const char* kCleanupJob = "cleanup_task";
 
 struct TaskEngineOptions {
   std::string runs_dir;        // run directories: <runs_dir>/<task>/turn-<n>-<attempt>
@@ -62,6 +64,8 @@ class TaskEngine {
   [[nodiscard]] Result<void> handle_event(const Job& job);
   [[nodiscard]] Result<void> handle_turn(const Job& job);
   [[nodiscard]] Result<void> handle_open_pull(const Job& job);
+  // A task that ended (done, cancelled): its worktree and run directories go.
+  [[nodiscard]] Result<void> handle_cleanup(const Job& job);
 
   // Tasks whose turn or PR job is dead (it failed or lost its worker on
   // every attempt) and that nothing else will move: blocked with the job's

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -518,6 +519,12 @@ TEST_F(Workflow, CancelStopsTheRunningAgent) {
   ASSERT_TRUE(settle());
   EXPECT_TRUE(pulls_for(issue).empty());
   EXPECT_EQ(count("SELECT count(*) FROM agent_runs WHERE status = 'running'"), 0);
+  // The ended task's worktree and run directories are removed.
+  const std::string worktree = tree() + "/data/workspaces/worktrees/acme-widgets-" + std::to_string(issue);
+  const std::string runs = tree() + "/data/runs/" +
+                           std::to_string(count("SELECT id FROM tasks WHERE issue = " + std::to_string(issue)));
+  EXPECT_TRUE(wait_until([&] { return !std::filesystem::exists(worktree) && !std::filesystem::exists(runs); },
+                         "the worktree " + worktree + " and " + runs + " removed"));
 }
 
 // A review turn that edits files has its changes discarded (the PR does not
