@@ -1,6 +1,9 @@
 // The bubblewrap sandbox, on the fake agent: what it can and cannot reach.
 // Each secret is first shown readable without the sandbox, so a pass means
 // the sandbox hid it (the tree lives outside /tmp for the same reason).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "tests/integration/agents/agent_fixture.h"
@@ -14,8 +17,16 @@ int live_in_group(int group) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // A process may end between the listing and the read (libstdc++ then
+    // throws from the stream): read with plain calls and skip it.
+    std::string text;
+    int fd = ::open((entry.path() / "stat").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buf[1024];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0) continue;
+    text.assign(buf, static_cast<std::size_t>(n));
     auto close = text.rfind(')');
     if (close == std::string::npos || close + 2 >= text.size()) continue;
     std::istringstream fields(text.substr(close + 2));
