@@ -172,8 +172,12 @@ struct TaskEngine::Impl {
 
   // --- GitHub lookups -----------------------------------------------------------
   std::string bot() {
-    std::lock_guard lock(mutex);
-    if (!bot_login.empty()) return bot_login;
+    {
+      std::lock_guard lock(mutex);
+      if (!bot_login.empty()) return bot_login;
+    }
+    // Asked outside the lock (the permission cache shares it); two threads
+    // asking at once get the same answer.
     std::string slug = config.app_slug;
     if (slug.empty()) {
       auto app = gh.request("GET", "/app", {}, 0);
@@ -182,6 +186,7 @@ struct TaskEngine::Impl {
       if (app && !parser.parse(app->body).get_object()["slug"].get(s)) slug = std::string(s);
     }
     if (slug.empty()) return "";
+    std::lock_guard lock(mutex);
     bot_login = slug + "[bot]";
     return bot_login;
   }
@@ -812,14 +817,10 @@ struct TaskEngine::Impl {
     auto settings = agents::harness_settings(config, role_cfg->second.harness);
     if (!settings) return setup_failed(settings.error().message);
 
-    auto token = gh.installation_token(row.installation_id);
-    if (!token) return make_error("no installation token: " + token.error().describe());
-    GitRemote remote{config.github_web_url + "/" + t.repo + ".git", *token};
-    if (auto s = workspace.sync(t.repo, remote); !s) return s.error();
-    const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
-    auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
-    if (!worktree) return worktree.error();
-    if (auto h = hold_worktree(row); !h) return h.error();
+    auto checkout = check_out(row);
+    if (!checkout) return checkout.error();
+    const GitRemote& remote = checkout->remote;
+    const std::string& worktree = checkout->worktree;
 
     const std::string run_dir = options.runs_dir + "/" + std::to_string(t.id) + "/turn-" +
                                 std::to_string(t.turn) + "-" + std::to_string(job.attempts);
@@ -836,7 +837,7 @@ struct TaskEngine::Impl {
         {"issue", std::to_string(t.issue)},
         {"title", t.title},
         {"task_file", task_file},
-        {"worktree", *worktree},
+        {"worktree", worktree},
         {"branch", t.branch},
         {"iteration", std::to_string(t.iteration)},
         {"max_iterations", std::to_string(t.max_iterations)},
@@ -865,12 +866,12 @@ struct TaskEngine::Impl {
     turn.request.model = role_cfg->second.model;
     turn.request.effort = role_cfg->second.effort;
     turn.request.prompt = *prompt;
-    turn.request.worktree = *worktree;
+    turn.request.worktree = worktree;
     turn.request.run_dir = run_dir;
     // A worktree's .git is a file naming its metadata in the shared bare
     // clone: the agent may read the clone and update its own metadata (the
     // index), so `git status` and `git diff` work in the sandbox.
-    if (auto gitfile = read_file(*worktree + "/.git"); gitfile.rfind("gitdir: ", 0) == 0) {
+    if (auto gitfile = read_file(worktree + "/.git"); gitfile.rfind("gitdir: ", 0) == 0) {
       fs::path admin(gitfile.substr(8, gitfile.find_last_not_of("\r\n") - 7));
       turn.sandbox_writable.push_back(admin.string());
       turn.sandbox_readable.push_back(admin.parent_path().parent_path().string());
@@ -947,23 +948,56 @@ struct TaskEngine::Impl {
 
     if (t.turn_role == Role::implement) {
       if (f.outcome == workflow::TurnOutcome::succeeded) {
-        auto sha = workspace.commit_all(*worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) +
+        auto sha = workspace.commit_all(worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) +
                                                        "), iteration " + std::to_string(t.iteration));
         if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
         // Pushed after every implementation turn: another host can rebuild
         // the worktree from the branch.
         if (*sha) {
-          if (auto p = workspace.push(*worktree, remote, t.branch); !p)
+          if (auto p = workspace.push(worktree, remote, t.branch); !p)
             return with_usage(setup_failed("push: " + p.error().message), f);
         }
       }
     } else {
-      auto discarded = workspace.discard_changes(*worktree);
+      auto discarded = workspace.discard_changes(worktree);
       if (discarded) f.discarded_files = std::move(*discarded);
     }
     log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
              workflow::to_string(f.outcome), f.signal.empty() ? "none" : f.signal);
     return f;
+  }
+
+  // The task's worktree, synced with GitHub and held by this host, and the
+  // remote to push to. Fails on trouble worth retrying (GitHub, git).
+  struct Checkout {
+    GitRemote remote;
+    std::string worktree;
+  };
+  Result<Checkout> check_out(const TaskRow& row) {
+    const Task& t = row.task;
+    auto token = gh.installation_token(row.installation_id);
+    if (!token) return make_error("no installation token: " + token.error().describe());
+    Checkout c{GitRemote{config.github_web_url + "/" + t.repo + ".git", *token}, ""};
+    // prepare_worktree fetches the repository first (under the cache lock).
+    auto worktree = workspace.prepare_worktree(t.repo, c.remote, task_dir(t), t.branch, row.base_branch);
+    if (!worktree) return worktree.error();
+    if (auto h = hold_worktree(row); !h) return h.error();
+    c.worktree = std::move(*worktree);
+    return c;
+  }
+
+  // The task's worktree directory name: "owner-repo-N".
+  static std::string task_dir(const Task& t) {
+    std::string dir = t.repo;
+    std::replace(dir.begin(), dir.end(), '/', '-');
+    return dir + "-" + std::to_string(t.issue);
+  }
+
+  // The task a job names (nullopt: it is gone).
+  Result<std::optional<TaskRow>> job_task(const Job& job) {
+    auto ids = payload_ids(job.payload);
+    if (!ids) return ids.error();
+    return load(ids->first);
   }
 
   // This host holds the task's worktree now: the task's next jobs come here.
@@ -990,18 +1024,13 @@ struct TaskEngine::Impl {
 
   // --- cleanup ------------------------------------------------------------------------------
   Result<void> handle_cleanup(const Job& job) {
-    auto ids = payload_ids(job.payload);
-    if (!ids) return ids.error();
-    auto loaded = load(ids->first);
+    auto loaded = job_task(job);
     if (!loaded) return loaded.error();
     if (!*loaded) return {};
-    const TaskRow& row = **loaded;
-    const Task& t = row.task;
+    const Task& t = (*loaded)->task;
     // Triggered again since: the worktree is in use.
     if (t.phase != Phase::done && t.phase != Phase::cancelled) return {};
-    const auto repo = repo_of(row.installation_id, t.repo);
-    const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
-    if (auto r = workspace.remove_worktree(t.repo, task_dir); !r) return r.error();
+    if (auto r = workspace.remove_worktree(t.repo, task_dir(t)); !r) return r.error();
     std::error_code ec;
     fs::remove_all(options.runs_dir + "/" + std::to_string(t.id), ec);
     if (ec) return make_error("removing the run directories of task " + std::to_string(t.id) + ": " + ec.message());
@@ -1059,9 +1088,7 @@ struct TaskEngine::Impl {
 
   // --- the pull request -------------------------------------------------------------------
   Result<void> handle_open_pull(const Job& job) {
-    auto ids = payload_ids(job.payload);
-    if (!ids) return ids.error();
-    auto loaded = load(ids->first);
+    auto loaded = job_task(job);
     if (!loaded) return loaded.error();
     if (!*loaded || (*loaded)->task.phase != Phase::opening_pr) return {};
     TaskRow row = std::move(**loaded);
@@ -1085,14 +1112,10 @@ struct TaskEngine::Impl {
 
   Result<workflow::PullRequestOpened> open_pull(const TaskRow& row, const github::Repo& repo) {
     const Task& t = row.task;
-    auto token = gh.installation_token(row.installation_id);
-    if (!token) return make_error("installation token: " + token.error().describe());
-    GitRemote remote{config.github_web_url + "/" + t.repo + ".git", *token};
-    if (auto s = workspace.sync(t.repo, remote); !s) return s.error();
-    const std::string task_dir = repo.owner + "-" + repo.name + "-" + std::to_string(t.issue);
-    auto worktree = workspace.prepare_worktree(t.repo, remote, task_dir, t.branch, row.base_branch);
-    if (!worktree) return worktree.error();
-    if (auto h = hold_worktree(row); !h) return h.error();
+    auto checkout = check_out(row);
+    if (!checkout) return checkout.error();
+    const GitRemote& remote = checkout->remote;
+    const std::string& worktree = checkout->worktree;
     auto cfg = repo_config(repo, row.base_branch);
     if (!cfg) return cfg.error();
     if (!cfg->error.empty()) return make_error(cfg->error);
@@ -1100,14 +1123,14 @@ struct TaskEngine::Impl {
       std::string path = cfg->config.plan_commit_path;
       if (auto at = path.find("{issue}"); at != std::string::npos)
         path.replace(at, 7, std::to_string(t.issue));
-      const fs::path target = fs::path(*worktree) / path;
+      const fs::path target = fs::path(worktree) / path;
       std::error_code ec;
       fs::create_directories(target.parent_path(), ec);
       if (auto w = write_file(target.string(), t.document); !w) return w.error();
     }
-    auto sha = workspace.commit_all(*worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) + ")");
+    auto sha = workspace.commit_all(worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) + ")");
     if (!sha) return sha.error();
-    if (auto p = workspace.push(*worktree, remote, t.branch); !p) return p.error();
+    if (auto p = workspace.push(worktree, remote, t.branch); !p) return p.error();
 
     auto existing = gh.find_pull_by_head(repo, t.branch);
     if (!existing) return make_error("finding the pull request: " + existing.error().describe());

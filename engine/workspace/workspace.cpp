@@ -156,6 +156,15 @@ class FileLock {
   int fd_;
 };
 
+// The cache directory, made if missing, locked against every other thread
+// and process working on it.
+Result<FileLock> lock_cache(const std::string& cache) {
+  std::error_code ec;
+  fs::create_directories(cache, ec);
+  if (ec) return make_error("cannot create " + cache + ": " + ec.message());
+  return FileLock::acquire(cache + "/" + kLockName);
+}
+
 // Runs git for one Workspace: the clean environment, the options every
 // call gets, and for network calls the token and the credential helper.
 class GitRunner {
@@ -366,10 +375,7 @@ Result<void> Workspace::sync(const std::string& repo, const GitRemote& remote) {
   auto url = check_remote(remote);
   if (!url) return url.error();
   const std::string cache = cache_dir(options_.root, *name);
-  std::error_code ec;
-  fs::create_directories(cache, ec);
-  if (ec) return make_error("cannot create " + cache + ": " + ec.message());
-  auto lock = FileLock::acquire(cache + "/" + kLockName);
+  auto lock = lock_cache(cache);
   if (!lock) return lock.error();
   GitRunner git(options_, git_exe_);
   return sync_locked(git, cache, *name, remote, *url);
@@ -390,10 +396,7 @@ Result<std::string> Workspace::prepare_worktree(const std::string& repo, const G
     return make_error("\"" + base_branch + "\" is not a valid branch name");
 
   const std::string cache = cache_dir(options_.root, *name);
-  std::error_code ec;
-  fs::create_directories(cache, ec);
-  if (ec) return make_error("cannot create " + cache + ": " + ec.message());
-  auto lock = FileLock::acquire(cache + "/" + kLockName);
+  auto lock = lock_cache(cache);
   if (!lock) return lock.error();
   GitRunner git(options_, git_exe_);
   auto synced = sync_locked(git, cache, *name, remote, *url);
@@ -401,6 +404,7 @@ Result<std::string> Workspace::prepare_worktree(const std::string& repo, const G
 
   const std::string path = options_.root + "/worktrees/" + task_dir;
   const std::string gd = "--git-dir=" + cache;
+  std::error_code ec;
   const std::string what = "worktree " + task_dir + " of " + name->full();
   if (fs::exists(fs::symlink_status(path, ec))) {
     bool ours = false;
