@@ -213,17 +213,6 @@ void WorkflowFixture::set_config(const std::string& key, const std::string& valu
   config_[key] = value;
 }
 
-void WorkflowFixture::erase_config(const std::string& key) { config_.erase(key); }
-
-std::vector<std::string> WorkflowFixture::workflow_config_keys() {
-  return {"app.slug",
-          "github.mutation_spacing_ms",
-          "agents.max_running",
-          "tasks.trigger_label",
-          "tasks.max_iterations",
-          "tasks.max_cost_usd"};
-}
-
 std::string WorkflowFixture::config_yaml() const {
   // The dotted keys, sorted, share their prefixes: emit each map once.
   std::string out;

@@ -80,10 +80,6 @@ class WorkflowFixture : public ::testing::Test {
   // Sets a key by its dotted YAML path ("agents.timeout_minutes"), value as
   // written in YAML (always emitted quoted: the loader reads scalars).
   void set_config(const std::string& key, const std::string& value);
-  void erase_config(const std::string& key);
-  // The keys new with the workflow (app.slug, github.mutation_spacing_ms,
-  // agents.max_running, tasks.*), which a server without it refuses.
-  static std::vector<std::string> workflow_config_keys();
   // The YAML the next start writes (nested maps from the dotted keys).
   std::string config_yaml() const;
   const std::string& config_file() const { return config_file_; }
