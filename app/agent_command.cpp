@@ -86,6 +86,7 @@ int run_agent(const ParsedCommand& command) {
   turn.effort = command.get("effort");
   turn.prompt = command.positionals.at(0);
   turn.resume_session = command.get("resume");
+  turn.forbid_subagents = command.has("no-subagents");
   if (auto e = agents::check_model(name, turn.model)) {
     std::cerr << "bottega agent: " << *e << "\n";
     return kExitUsage;

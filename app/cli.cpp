@@ -23,6 +23,7 @@ const std::vector<CommandSpec>& command_specs() {
         {"effort", "LEVEL", "the effort level the harness takes"},
         {"cwd", "DIR", "the working directory (required)"},
         {"resume", "ID", "continue this session"},
+        {"no-subagents", "", "forbid sub-agents, as the workflow's turns do"},
         {"sandbox", "on|off", "run inside bubblewrap (default: agents.sandbox)"},
         {"run-dir", "DIR", "private HOME and signal files (default: under data_dir; reuse it to resume)"}}},
   };

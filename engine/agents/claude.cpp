@@ -156,9 +156,12 @@ class ClaudeHarness final : public Harness {
     if (!turn.effort.empty()) p.argv.insert(p.argv.end(), {"--effort", turn.effort});
     if (!turn.system_prompt.empty())
       p.argv.insert(p.argv.end(), {"--append-system-prompt", turn.system_prompt});
-    if (!turn.disallowed_tools.empty()) {
+    auto denied = turn.disallowed_tools;
+    // Agent is the sub-agent tool since 2.x; Task is its earlier name.
+    if (turn.forbid_subagents) denied.insert(denied.end(), {"Agent", "Task"});
+    if (!denied.empty()) {
       std::string list;
-      for (const auto& t : turn.disallowed_tools) list += (list.empty() ? "" : ",") + t;
+      for (const auto& t : denied) list += (list.empty() ? "" : ",") + t;
       p.argv.insert(p.argv.end(), {"--disallowed-tools", list});
     }
     if (!turn.resume_session.empty())

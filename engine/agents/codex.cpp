@@ -209,6 +209,8 @@ class CodexHarness final : public Harness {
     if (!turn.effort.empty()) config("model_reasoning_effort=" + toml_string(turn.effort));
     if (!turn.system_prompt.empty())
       config("developer_instructions=" + toml_string(turn.system_prompt));
+    // Codex's sub-agents (its multi_agent tools) are a feature switched off by config.
+    if (turn.forbid_subagents) config("features.multi_agent=false");
     if (!settings.base_url.empty()) {
       // OPENAI_BASE_URL is ignored: a custom provider is the way to an endpoint.
       config("model_provider=\"bottega\"");

@@ -35,6 +35,9 @@ struct TurnRequest {
   std::string prompt;
   std::string system_prompt;  // appended to the CLI's own system prompt
   std::vector<std::string> disallowed_tools;
+  // No sub-agents: they would work outside the plan and the review. Each
+  // CLI has its own switch for them; the adapter knows it.
+  bool forbid_subagents = false;
   std::string resume_session;  // empty: a new session
   std::string worktree;        // the agent's working directory
   std::string run_dir;         // private HOME, signal files, instructions

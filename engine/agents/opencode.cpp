@@ -182,11 +182,13 @@ class OpenCodeHarness final : public Harness {
       append_json_escaped(file, config);
       config += "\"]";
     }
-    if (!turn.disallowed_tools.empty()) {
+    auto denied = turn.disallowed_tools;
+    if (turn.forbid_subagents) denied.emplace_back("task");  // OpenCode's ids are lower case
+    if (!denied.empty()) {
       config += ",\"tools\":{";
-      for (std::size_t i = 0; i < turn.disallowed_tools.size(); ++i) {
+      for (std::size_t i = 0; i < denied.size(); ++i) {
         config += i ? ",\"" : "\"";
-        append_json_escaped(turn.disallowed_tools[i], config);
+        append_json_escaped(denied[i], config);
         config += "\":false";
       }
       config += '}';

@@ -876,8 +876,7 @@ struct TaskEngine::Impl {
       turn.sandbox_writable.push_back(admin.string());
       turn.sandbox_readable.push_back(admin.parent_path().parent_path().string());
     }
-    // Sub-agents would escape the plan and the review; Claude Code can forbid them.
-    if (harness->capabilities().disallowed_tools) turn.request.disallowed_tools = {"Task"};
+    turn.request.forbid_subagents = true;
 
     agents::RunStart start{t.id, role, std::string(harness->name()), turn.request.model,
                            turn.request.effort};

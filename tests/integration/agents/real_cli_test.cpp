@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "tests/integration/agents/agent_fixture.h"
 #include "tests/support/fake_model_api/fake_model_api.h"
@@ -64,6 +65,9 @@ struct Cli {
   const char* harness;
   const char* model;
   const char* endpoint_suffix;  // appended to the fake API's base URL
+  // The sub-agent tool a headless turn offers unless told not to (measured;
+  // null: none is offered in this mode).
+  const char* subagent_tool;
 };
 
 void PrintTo(const Cli& cli, std::ostream* os) { *os << cli.harness; }
@@ -155,10 +159,65 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   EXPECT_TRUE(history) << "the resumed turn did not send the earlier conversation";
 }
 
+// The names of the tools the model was offered, over all the requests.
+std::set<std::string> offered_tools(const std::vector<bottega::testing::RecordedRequest>& requests) {
+  std::set<std::string> names;
+  simdjson::dom::parser parser;
+  for (const auto& r : requests) {
+    simdjson::dom::array tools;
+    if (parser.parse(r.body).at_key("tools").get(tools)) continue;
+    for (auto tool : tools) {
+      std::string_view name;
+      if (!tool["name"].get(name) || !tool["function"]["name"].get(name))
+        names.emplace(name);
+    }
+  }
+  return names;
+}
+
+// Every name the three CLIs have given a tool that starts sub-agents.
+bool starts_subagents(const std::string& tool) {
+  static const std::set<std::string> kNames = {"Agent", "Task", "task", "multi_agent_v1",
+                                               "multi_agent_v2", "spawn_agent"};
+  return kNames.count(tool) != 0;
+}
+
+// A workflow turn forbids sub-agents: the model is offered no tool that
+// starts one, and every other tool as before.
+TEST_P(RealCliTest, NoSubagentsTakesAwayOnlyTheSubAgentTools) {
+  std::string binary = cli_binary();
+  ASSERT_FALSE(binary.empty());
+  ASSERT_EQ(std::system(("git init -q " + quote(worktree())).c_str()), 0);
+  bottega::testing::FakeModelApi api("echo written > agent.txt");
+  auto started = api.start();
+  ASSERT_TRUE(started) << started.error().message;
+  const std::string base = api.base_url() + GetParam().endpoint_suffix;
+
+  auto plain = run_turn(command(binary, base, quote("Write the file agent.txt.")));
+  ASSERT_EQ(plain.outcome, "succeeded") << plain.output;
+  auto before = api.requests();
+  auto with_subagents = offered_tools(before);
+  ASSERT_FALSE(with_subagents.empty()) << "no tools were offered: the test would prove nothing";
+  if (GetParam().subagent_tool) {
+    EXPECT_EQ(with_subagents.count(GetParam().subagent_tool), 1u)
+        << GetParam().subagent_tool << " is no longer offered: has the CLI renamed it?";
+  }
+
+  auto denied = run_turn(
+      command(binary, base, "--no-subagents " + quote("Write the file agent.txt.")));
+  ASSERT_EQ(denied.outcome, "succeeded") << denied.output;
+  auto after = api.requests();
+  auto without = offered_tools({after.begin() + before.size(), after.end()});
+  std::set<std::string> expected;
+  for (const auto& t : with_subagents)
+    if (!starts_subagents(t)) expected.insert(t);
+  EXPECT_EQ(without, expected);
+}
+
 INSTANTIATE_TEST_SUITE_P(Clis, RealCliTest,
-                         ::testing::Values(Cli{"claude", "claude-sonnet-4-5", ""},
-                                           Cli{"codex", "gpt-5", "/v1"},
-                                           Cli{"opencode", "fake/fake-model", "/v1"}),
+                         ::testing::Values(Cli{"claude", "claude-sonnet-4-5", "", nullptr},
+                                           Cli{"codex", "gpt-5", "/v1", "multi_agent_v1"},
+                                           Cli{"opencode", "fake/fake-model", "/v1", nullptr}),
                          [](const auto& info) { return std::string(info.param.harness); });
 
 }  // namespace

@@ -99,6 +99,40 @@ TEST(CodexHarness, UsesACustomProviderForTheEndpointAndPassesThePromptLast) {
   EXPECT_FALSE(find_harness("codex")->capabilities().disallowed_tools);
 }
 
+// Each CLI switches sub-agents off its own way; asked for nothing, it keeps them.
+TEST(Harnesses, ForbidSubAgentsEachInTheirOwnWay) {
+  auto t = turn("claude-sonnet-4-5");
+  t.disallowed_tools = {"WebFetch"};
+  auto claude = find_harness("claude")->plan(t, settings("claude"));
+  ASSERT_TRUE(claude);
+  EXPECT_TRUE(contains_seq(claude->argv, {"--disallowed-tools", "WebFetch"}));
+  t.forbid_subagents = true;
+  claude = find_harness("claude")->plan(t, settings("claude"));
+  ASSERT_TRUE(claude);
+  EXPECT_TRUE(contains_seq(claude->argv, {"--disallowed-tools", "WebFetch,Agent,Task"}));
+
+  t = turn("gpt-5");
+  auto codex = find_harness("codex")->plan(t, settings("codex"));
+  ASSERT_TRUE(codex);
+  EXPECT_FALSE(contains(codex->argv, "features.multi_agent=false"));
+  t.forbid_subagents = true;
+  codex = find_harness("codex")->plan(t, settings("codex"));
+  ASSERT_TRUE(codex);
+  EXPECT_TRUE(contains_seq(codex->argv, {"-c", "features.multi_agent=false"}));
+  EXPECT_EQ(codex->argv.back(), "fix the bug");  // config flags stay before the prompt
+
+  t = turn("anthropic/claude-sonnet-4-5");
+  auto opencode = find_harness("opencode")->plan(t, settings("opencode"));
+  ASSERT_TRUE(opencode);
+  EXPECT_EQ(opencode->env["OPENCODE_CONFIG_CONTENT"].find("\"tools\""), std::string::npos);
+  t.forbid_subagents = true;
+  opencode = find_harness("opencode")->plan(t, settings("opencode"));
+  ASSERT_TRUE(opencode);
+  EXPECT_NE(opencode->env["OPENCODE_CONFIG_CONTENT"].find(R"("tools":{"task":false})"),
+            std::string::npos)
+      << opencode->env["OPENCODE_CONFIG_CONTENT"];
+}
+
 TEST(CodexHarness, ResumesWithoutTheDirectoryFlagAndStartsInTheWorktree) {
   auto t = turn("gpt-5");
   t.resume_session = "thread-9";
