@@ -305,7 +305,37 @@ struct Call {
   std::string body;
   int64_t installation = 0;  // 0: the App (JWT)
   bool content_creation = false;
+  // An acknowledgement (a reaction): goes before the installation's other
+  // waiting mutations, so a person's 👀 never queues behind status edits.
+  bool acknowledgement = false;
   std::size_t max_body_bytes = 32 * 1024 * 1024;
+};
+
+// One mutation of an installation at a time; acknowledgements first.
+class MutationGate {
+ public:
+  void enter(bool acknowledgement) {
+    std::unique_lock lock(mutex_);
+    if (acknowledgement) ++acknowledgements_waiting_;
+    ready_.wait(lock, [&] {
+      return !busy_ && (acknowledgement || acknowledgements_waiting_ == 0);
+    });
+    if (acknowledgement) --acknowledgements_waiting_;
+    busy_ = true;
+  }
+  void leave() {
+    {
+      std::lock_guard lock(mutex_);
+      busy_ = false;
+    }
+    ready_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  bool busy_ = false;
+  int acknowledgements_waiting_ = 0;
 };
 
 struct Quota {
@@ -315,7 +345,7 @@ struct Quota {
   int secondary_streak = 0;
   std::chrono::steady_clock::time_point next_mutation{};
   std::deque<std::chrono::steady_clock::time_point> creations;
-  std::shared_ptr<std::mutex> mutation_lock = std::make_shared<std::mutex>();
+  std::shared_ptr<MutationGate> mutation_gate = std::make_shared<MutationGate>();
 };
 
 struct TokenEntry {
@@ -562,15 +592,20 @@ struct GitHubClient::Impl {
     // Mutations are serialized and spaced per installation; App-level calls
     // (tokens, redeliveries) are rare and not spaced.
     const bool spaced = mutating && call.installation != 0;
-    std::unique_lock<std::mutex> serial;
+    std::shared_ptr<MutationGate> gate;
     if (spaced) {
-      std::shared_ptr<std::mutex> m;
       {
         std::lock_guard lock(quota_mutex);
-        m = quotas[call.installation].mutation_lock;
+        gate = quotas[call.installation].mutation_gate;
       }
-      serial = std::unique_lock<std::mutex>(*m);
+      gate->enter(call.acknowledgement);
     }
+    struct Leave {
+      MutationGate* gate;
+      ~Leave() {
+        if (gate) gate->leave();
+      }
+    } leave{gate.get()};
     const std::string url = !call.absolute_url.empty()
                                 ? call.absolute_url
                                 : api_base + call.path + (call.query.empty() ? "" : "?" + call.query);
@@ -715,7 +750,7 @@ struct GitHubClient::Impl {
   GhResult<ApiResponse> call(std::string method, std::string route,
                              const std::vector<std::string>& params, int64_t installation,
                              std::string body = "", std::string query = "",
-                             bool content_creation = false) {
+                             bool content_creation = false, bool acknowledgement = false) {
     Call c;
     c.method = std::move(method);
     c.path = expand(route, params);
@@ -724,6 +759,7 @@ struct GitHubClient::Impl {
     c.body = std::move(body);
     c.query = std::move(query);
     c.content_creation = content_creation;
+    c.acknowledgement = acknowledgement;
     return execute(c);
   }
 
@@ -936,20 +972,23 @@ GhResult<void> GitHubClient::react_to_issue_comment(const Repo& repo, int64_t co
                                                     Reaction reaction) {
   return void_result(impl_->call("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
                                  {repo.owner, repo.name, std::to_string(comment_id)},
-                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}})));
+                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}}),
+                                 "", /*content_creation=*/true, /*acknowledgement=*/true));
 }
 
 GhResult<void> GitHubClient::react_to_review_comment(const Repo& repo, int64_t comment_id,
                                                      Reaction reaction) {
   return void_result(impl_->call("POST", "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
                                  {repo.owner, repo.name, std::to_string(comment_id)},
-                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}})));
+                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}}),
+                                 "", /*content_creation=*/true, /*acknowledgement=*/true));
 }
 
 GhResult<void> GitHubClient::react_to_issue(const Repo& repo, int issue_number, Reaction reaction) {
   return void_result(impl_->call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/reactions",
                                  {repo.owner, repo.name, std::to_string(issue_number)},
-                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}})));
+                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}}),
+                                 "", /*content_creation=*/true, /*acknowledgement=*/true));
 }
 
 // ----------------------------------------------------------------- labels

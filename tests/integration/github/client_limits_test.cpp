@@ -307,5 +307,40 @@ TEST_F(ClientLimits, HundredConcurrentCallsShareThePoolAndSpaceMutations) {
   }
 }
 
+// A reaction acknowledges a person: it goes before the mutations already
+// waiting (real clock), behind at most the one holding the installation's turn.
+TEST_F(ClientLimits, AReactionGoesBeforeTheMutationsAlreadyWaiting) {
+  int issue = fake_->create_issue("acme", "widgets", "alice", "Busy", "");
+  int64_t first = fake_->add_comment("acme", "widgets", issue, "alice", "/status");
+  auto options = client_options();
+  options.mutation_spacing = 150ms;
+  auto made = github::GitHubClient::create(options);  // real clock and sleeper
+  ASSERT_TRUE(made.ok());
+  auto& client = **made;
+
+  const auto comments_route = "/repos/{owner}/{repo}/issues/{issue_number}/comments";
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 6; ++i)
+    writers.emplace_back([&, i] {
+      for (int j = 0; j < 2; ++j)
+        EXPECT_TRUE(client.create_issue_comment(repo_, issue, "edit " + std::to_string(i)).ok());
+    });
+  // Once the writers queue, acknowledge.
+  while (seen(comments_route, "POST").size() < 2) std::this_thread::sleep_for(5ms);
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.react_to_issue_comment(repo_, first, github::Reaction::eyes).ok());
+  for (auto& t : writers) t.join();
+
+  auto reactions = seen("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "POST");
+  ASSERT_EQ(reactions.size(), 1u);
+  int ahead = 0, behind = 0;
+  for (auto& r : seen(comments_route, "POST")) {
+    if (r.at > asked && r.at < reactions[0].at) ++ahead;
+    if (r.at > reactions[0].at) ++behind;
+  }
+  EXPECT_LE(ahead, 1) << "mutations sent between the reaction's call and the reaction";
+  EXPECT_GE(behind, 8) << "the writers had not been waiting: the test proves nothing";
+}
+
 }  // namespace
 }  // namespace bottega::testing
