@@ -23,6 +23,7 @@ WorkerPoolOptions worker_options(const ServerConfig& config) {
   o.limits.global_running = config.queue_max_running;
   o.limits.per_installation_running = config.queue_max_running_per_installation;
   o.limits.lease = config.queue_lease;
+  o.host = config.queue_host;  // empty: the pool asks the machine
   o.limits.kind_running[kAgentTurnJob] = config.agent_max_running;
   // Agent turns hold a worker for minutes: they get threads of their own,
   // so webhooks (and /cancel) are never stuck behind them.
@@ -152,7 +153,7 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   TaskEngineOptions options;
   options.runs_dir = absolute(config.data_dir) + "/runs";
   options.bottega_dir = bin;
-  options.host = local_host_name();
+  options.host = config.queue_host.empty() ? local_host_name() : config.queue_host;
   services->engine = std::make_unique<TaskEngine>(config, options, *services->db, *github,
                                                   *services->workspace, *services->runner);
   TaskEngine* engine = services->engine.get();

@@ -467,6 +467,7 @@ const std::vector<ConfigKey>& config_keys() {
        "a number of jobs, 1 to 10000", int_key(&ServerConfig::queue_max_running_per_installation, 1, 10000)},
       {"queue.lease_seconds", "BOTTEGA_QUEUE_LEASE_SECONDS", "seconds, 1 to 86400",
        seconds_key(&ServerConfig::queue_lease)},
+      {"queue.host", "BOTTEGA_QUEUE_HOST", "a host name", string_key(&ServerConfig::queue_host)},
       {"webhook.reconcile_interval_seconds", "BOTTEGA_WEBHOOK_RECONCILE_INTERVAL_SECONDS",
        "seconds, 0 (never) to 86400",
        [](ServerConfig& c, const std::string& v) -> std::optional<std::string> {

@@ -70,6 +70,9 @@ struct ServerConfig {
   int queue_max_running = 64;
   int queue_max_running_per_installation = 8;
   std::chrono::seconds queue_lease{30};
+  // This process's host for job affinity (a task's jobs go where its
+  // worktree is); empty: the machine's hostname.
+  std::string queue_host;
   std::chrono::seconds reconcile_interval{300};  // 0: never
 
   // Agents: one entry per harness (claude, codex, opencode), always present.

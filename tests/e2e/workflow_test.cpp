@@ -408,6 +408,44 @@ TEST_F(Workflow, ServerKilledDuringImplementationResumesWithoutDuplicates) {
   expect_no_label_added_twice(issue);
 }
 
+// Several worker hosts: a task's turns run where its worktree is. When that
+// host vanishes (killed, its disk gone) mid-turn, another host takes the
+// turn once the first has missed two leases, rebuilds the worktree from the
+// pushed task branch and carries on: the PR has both iterations' files.
+TEST_F(Workflow, AnotherHostTakesOverTheTurnOfAHostThatVanished) {
+  set_config("queue.lease_seconds", "1");
+  set_config("queue.host", "alpha");
+  set_config("data_dir", tree() + "/alpha");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add two files");
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/implement-1", implement_turn({{"first.txt", "one"}}));
+  write_scenario(n + "/review-1", review_needs_work("second.txt is missing"));
+  write_scenario(n + "/implement-2",
+                 with_prefix({"sleep 600000"}, implement_turn({{"second.txt", "two"}})));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count("SELECT count(*) FROM agent_runs WHERE role = 'implement'") == 2 &&
+               count("SELECT count(*) FROM agent_runs WHERE status = 'running'") == 1;
+      },
+      "the second implementation turn to be running on alpha"));
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE worktree_host = 'alpha'"), 1);
+
+  kill_bottega();
+  std::filesystem::remove_all(tree() + "/alpha");
+  write_scenario(n + "/implement-2", implement_turn({{"second.txt", "two"}}));
+  set_config("queue.host", "beta");
+  set_config("data_dir", tree() + "/beta");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue, {{"first.txt", "one\n"}, {"second.txt", "two\n"}}));
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE worktree_host = 'beta'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM agent_runs WHERE role = 'implement'"), 3)
+      << "the interrupted turn ran again";
+  EXPECT_EQ(github().pulls(kOwner, kRepo).size(), 1u);
+}
+
 // Acceptance 6. Assumes: agents.max_running caps agent processes across the
 // server (queued turns wait, none is lost); agent_runs records every turn's
 // start and end. Each turn sleeps a little so that runs overlap.
