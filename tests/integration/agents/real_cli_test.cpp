@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <set>
 
 #include "tests/integration/agents/agent_fixture.h"
@@ -108,18 +109,29 @@ class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> 
            " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
            quote(worktree()) + " --run-dir " + quote(run_dir()) + " --sandbox on " + extra;
   }
+
+  // The CLI, a git worktree, and the fake model API asking for `shell_command`.
+  void prepare(const std::string& shell_command) {
+    binary_ = cli_binary();
+    ASSERT_FALSE(binary_.empty());
+    ASSERT_EQ(std::system(("git init -q " + quote(worktree())).c_str()), 0);
+    api_ = std::make_unique<bottega::testing::FakeModelApi>(shell_command);
+    auto started = api_->start();
+    ASSERT_TRUE(started) << started.error().message;
+    base_ = api_->base_url() + GetParam().endpoint_suffix;
+  }
+
+  // One turn through `bottega agent`; `args` are its last arguments.
+  TurnResult turn(const std::string& args) { return run_turn(command(binary_, base_, args)); }
+
+  std::string binary_, base_;
+  std::unique_ptr<bottega::testing::FakeModelApi> api_;
 };
 
 TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
-  std::string binary = cli_binary();
-  ASSERT_FALSE(binary.empty());
-  ASSERT_EQ(std::system(("git init -q " + quote(worktree())).c_str()), 0);
-  bottega::testing::FakeModelApi api("echo written-by-the-agent > agent.txt");
-  auto started = api.start();
-  ASSERT_TRUE(started) << started.error().message;
-  const std::string base = api.base_url() + GetParam().endpoint_suffix;
+  ASSERT_NO_FATAL_FAILURE(prepare("echo written-by-the-agent > agent.txt"));
 
-  auto first = run_turn(command(binary, base, quote("Write the file agent.txt.")));
+  auto first = turn(quote("Write the file agent.txt."));
   EXPECT_EQ(first.status, 0) << first.output;
   EXPECT_EQ(first.outcome, "succeeded") << first.output;
   EXPECT_EQ(read(fs::path(worktree()) / "agent.txt"), "written-by-the-agent\n") << first.output;
@@ -133,7 +145,7 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
     saw_final_text = saw_final_text || l.find("Done: the file is written.") != std::string::npos;
   }
   EXPECT_TRUE(saw_tool_use && saw_result && saw_final_text) << first.output;
-  auto requests = api.requests();
+  auto requests = api_->requests();
   ASSERT_FALSE(requests.empty());
   bool keyed = false;
   for (const auto& r : requests)
@@ -141,8 +153,7 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   EXPECT_TRUE(keyed) << "the harness's API key never reached the model API";
 
   fs::remove(fs::path(worktree()) / "agent.txt");
-  auto second = run_turn(
-      command(binary, base, "--resume " + quote(first.session_id) + " " + quote("Once more.")));
+  auto second = turn("--resume " + quote(first.session_id) + " " + quote("Once more."));
   EXPECT_EQ(second.status, 0) << second.output;
   EXPECT_EQ(second.outcome, "succeeded") << second.output;
   EXPECT_EQ(second.session_id, first.session_id) << second.output;
@@ -152,7 +163,7 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   EXPECT_EQ(second.input_tokens, first.input_tokens) << second.output;
   EXPECT_EQ(second.output_tokens, first.output_tokens) << second.output;
   // The resumed conversation carried the first turn's history to the model.
-  auto later = api.requests();
+  auto later = api_->requests();
   bool history = false;
   for (std::size_t i = requests.size(); i < later.size(); ++i)
     history = history || later[i].body.find("Write the file agent.txt.") != std::string::npos;
@@ -185,17 +196,11 @@ bool starts_subagents(const std::string& tool) {
 // A workflow turn forbids sub-agents: the model is offered no tool that
 // starts one, and every other tool as before.
 TEST_P(RealCliTest, NoSubagentsTakesAwayOnlyTheSubAgentTools) {
-  std::string binary = cli_binary();
-  ASSERT_FALSE(binary.empty());
-  ASSERT_EQ(std::system(("git init -q " + quote(worktree())).c_str()), 0);
-  bottega::testing::FakeModelApi api("echo written > agent.txt");
-  auto started = api.start();
-  ASSERT_TRUE(started) << started.error().message;
-  const std::string base = api.base_url() + GetParam().endpoint_suffix;
+  ASSERT_NO_FATAL_FAILURE(prepare("echo written > agent.txt"));
 
-  auto plain = run_turn(command(binary, base, quote("Write the file agent.txt.")));
+  auto plain = turn(quote("Write the file agent.txt."));
   ASSERT_EQ(plain.outcome, "succeeded") << plain.output;
-  auto before = api.requests();
+  auto before = api_->requests();
   auto with_subagents = offered_tools(before);
   ASSERT_FALSE(with_subagents.empty()) << "no tools were offered: the test would prove nothing";
   if (GetParam().subagent_tool) {
@@ -203,10 +208,9 @@ TEST_P(RealCliTest, NoSubagentsTakesAwayOnlyTheSubAgentTools) {
         << GetParam().subagent_tool << " is no longer offered: has the CLI renamed it?";
   }
 
-  auto denied = run_turn(
-      command(binary, base, "--no-subagents " + quote("Write the file agent.txt.")));
+  auto denied = turn("--no-subagents " + quote("Write the file agent.txt."));
   ASSERT_EQ(denied.outcome, "succeeded") << denied.output;
-  auto after = api.requests();
+  auto after = api_->requests();
   auto without = offered_tools({after.begin() + before.size(), after.end()});
   std::set<std::string> expected;
   for (const auto& t : with_subagents)
