@@ -1,5 +1,6 @@
 #include "app/jobs.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -25,6 +26,9 @@ WorkerPoolOptions worker_options(const ServerConfig& config) {
   o.limits.lease = config.queue_lease;
   o.host = config.queue_host;  // empty: the pool asks the machine
   o.limits.kind_running[kAgentTurnJob] = config.agent_max_running;
+  // Effects mostly wait out GitHub's write spacing: they never take every
+  // worker, so webhooks (and their 👀) are handled meanwhile.
+  o.limits.kind_running[kTaskEffectsJob] = std::max(1, config.workers / 2);
   // Agent turns hold a worker for minutes: they get threads of their own,
   // so webhooks (and /cancel) are never stuck behind them.
   o.workers = config.workers == 0 ? 0 : config.workers + config.agent_max_running;
@@ -159,6 +163,7 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   TaskEngine* engine = services->engine.get();
   pool.handle(kGitHubEventJob, [engine](const Job& job) { return engine->handle_event(job); });
   pool.handle(kAgentTurnJob, [engine](const Job& job) { return engine->handle_turn(job); });
+  pool.handle(kTaskEffectsJob, [engine](const Job& job) { return engine->handle_effects(job); });
   pool.handle(kOpenPullJob, [engine](const Job& job) { return engine->handle_open_pull(job); });
   pool.handle(kCleanupJob, [engine](const Job& job) { return engine->handle_cleanup(job); });
   if (config.workers > 0) {

@@ -305,37 +305,12 @@ struct Call {
   std::string body;
   int64_t installation = 0;  // 0: the App (JWT)
   bool content_creation = false;
-  // An acknowledgement (a reaction): goes before the installation's other
-  // waiting mutations, so a person's 👀 never queues behind status edits.
+  // An acknowledgement (a reaction to a person's command): one small write
+  // per command, so it is not spaced or queued behind the installation's
+  // other writes; it still counts as a content creation and waits out any
+  // rate limit.
   bool acknowledgement = false;
   std::size_t max_body_bytes = 32 * 1024 * 1024;
-};
-
-// One mutation of an installation at a time; acknowledgements first.
-class MutationGate {
- public:
-  void enter(bool acknowledgement) {
-    std::unique_lock lock(mutex_);
-    if (acknowledgement) ++acknowledgements_waiting_;
-    ready_.wait(lock, [&] {
-      return !busy_ && (acknowledgement || acknowledgements_waiting_ == 0);
-    });
-    if (acknowledgement) --acknowledgements_waiting_;
-    busy_ = true;
-  }
-  void leave() {
-    {
-      std::lock_guard lock(mutex_);
-      busy_ = false;
-    }
-    ready_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  bool busy_ = false;
-  int acknowledgements_waiting_ = 0;
 };
 
 struct Quota {
@@ -345,7 +320,7 @@ struct Quota {
   int secondary_streak = 0;
   std::chrono::steady_clock::time_point next_mutation{};
   std::deque<std::chrono::steady_clock::time_point> creations;
-  std::shared_ptr<MutationGate> mutation_gate = std::make_shared<MutationGate>();
+  std::shared_ptr<std::mutex> mutation_lock = std::make_shared<std::mutex>();
 };
 
 struct TokenEntry {
@@ -501,16 +476,16 @@ struct GitHubClient::Impl {
         }
         if (spaced && q.next_mutation > now)
           wait = std::max(wait, std::chrono::ceil<milliseconds>(q.next_mutation - now));
-        if (spaced && call.content_creation && options.content_creations_per_minute > 0) {
+        const bool capped = call.content_creation && call.installation != 0 &&
+                            options.content_creations_per_minute > 0;
+        if (capped) {
           while (!q.creations.empty() && q.creations.front() + 60s <= now) q.creations.pop_front();
           if (static_cast<int>(q.creations.size()) >= options.content_creations_per_minute)
             wait = std::max(wait, std::chrono::ceil<milliseconds>(q.creations.front() + 60s - now));
         }
         if (wait.count() <= 0) {
-          if (spaced) {
-            q.next_mutation = now + options.mutation_spacing;
-            if (call.content_creation) q.creations.push_back(now);
-          }
+          if (spaced) q.next_mutation = now + options.mutation_spacing;
+          if (capped) q.creations.push_back(now);
           return {};
         }
       }
@@ -591,21 +566,16 @@ struct GitHubClient::Impl {
     const bool mutating = call.method != "GET" && call.method != "HEAD";
     // Mutations are serialized and spaced per installation; App-level calls
     // (tokens, redeliveries) are rare and not spaced.
-    const bool spaced = mutating && call.installation != 0;
-    std::shared_ptr<MutationGate> gate;
+    const bool spaced = mutating && call.installation != 0 && !call.acknowledgement;
+    std::unique_lock<std::mutex> serial;
     if (spaced) {
+      std::shared_ptr<std::mutex> m;
       {
         std::lock_guard lock(quota_mutex);
-        gate = quotas[call.installation].mutation_gate;
+        m = quotas[call.installation].mutation_lock;
       }
-      gate->enter(call.acknowledgement);
+      serial = std::unique_lock<std::mutex>(*m);
     }
-    struct Leave {
-      MutationGate* gate;
-      ~Leave() {
-        if (gate) gate->leave();
-      }
-    } leave{gate.get()};
     const std::string url = !call.absolute_url.empty()
                                 ? call.absolute_url
                                 : api_base + call.path + (call.query.empty() ? "" : "?" + call.query);

@@ -293,7 +293,11 @@ struct TaskEngine::Impl {
   // Runs decide() for `task_id` (or the issue's task) under its row lock;
   // commits the new state, its jobs and its GitHub effects; then performs
   // the effects. delivery_id: applied once (empty: not from a delivery).
+  // A webhook's event performs only the acknowledgements (reactions) and
+  // leaves the rest to a task_effects job: GitHub's write spacing would
+  // otherwise hold the worker for seconds, and the next command's 👀 with it.
   Result<void> apply(const Incoming& in, const std::string& delivery_id, int64_t task_id = 0) {
+    const bool acknowledge_only = !delivery_id.empty();
     int64_t id = 0;
     try {
       auto conn = db.acquire();
@@ -322,7 +326,7 @@ struct TaskEngine::Impl {
             delivery_id, id);
         if (fresh.affected_rows() == 0) {
           tx.commit();
-          return flush(id);  // applied before a crash: only its effects may be left
+          return flush(id, acknowledge_only);  // applied before a crash: only its effects may be left
         }
       }
       if (in.plan_comment_id != 0 && in.plan_comment_id != row.plan_comment_id) {
@@ -332,11 +336,32 @@ struct TaskEngine::Impl {
       if (in.config) apply_policy(row.task, *in.config);
       auto decision = workflow::decide(row.task, in.event);
       commit_decision(tx, row, decision);
+      if (acknowledge_only) enqueue_effects(tx, row.task.id, row.installation_id, in.repo, in.issue);
       tx.commit();
     } catch (const std::exception& e) {
       return make_error("task " + task_key(in.repo, in.issue) + ": " + e.what());
     }
-    return flush(id);
+    return flush(id, acknowledge_only);
+  }
+
+  // A task_effects job for what the outbox holds besides reactions, unless
+  // one is already queued (under the task's row lock, so two events cannot
+  // both miss it).
+  static void enqueue_effects(pqxx::work& tx, int64_t task_id, int64_t installation_id,
+                              const std::string& repo, int64_t issue) {
+    const std::string key = task_key(repo, issue) + "/effects";
+    auto waiting = tx.exec_params(
+        "SELECT 1 FROM tasks t WHERE t.id = $1"
+        " AND EXISTS (SELECT 1 FROM jsonb_array_elements(t.outbox) e WHERE e->>'kind' <> 'react')"
+        " AND NOT EXISTS (SELECT 1 FROM jobs WHERE task_key = $2 AND state = 'queued')",
+        task_id, key);
+    if (waiting.empty()) return;
+    JobSpec job;
+    job.kind = kTaskEffectsJob;
+    job.task_key = key;
+    job.installation_id = installation_id;
+    job.payload = "{\"task_id\":" + std::to_string(task_id) + "}";
+    JobQueue::enqueue(tx, job);
   }
 
   void commit_decision(pqxx::work& tx, const TaskRow& row, const workflow::Decision& decision) {
@@ -392,7 +417,8 @@ struct TaskEngine::Impl {
   // --- GitHub effects ---------------------------------------------------------------------
   // Performs the task's outbox under its row lock, so two workers never post
   // the same effect; what is left after a failure stays for the retry.
-  Result<void> flush(int64_t task_id) {
+  // acknowledgements_only: the reactions, leaving the rest as it was.
+  Result<void> flush(int64_t task_id, bool acknowledgements_only = false) {
     try {
       auto conn = db.acquire();
       if (!conn) return conn.error();
@@ -408,18 +434,24 @@ struct TaskEngine::Impl {
 
       // Reactions first (they acknowledge at once), then replies, then one
       // sync of each comment whatever the number of requests.
-      std::vector<workflow::Action> ordered;
+      std::vector<workflow::Action> ordered, later;
       bool sync_plan = false, sync_status = false;
       for (auto& a : *effects)
         if (std::holds_alternative<workflow::React>(a)) ordered.push_back(a);
-      for (auto& a : *effects)
-        if (std::holds_alternative<workflow::Reply>(a)) ordered.push_back(a);
-      for (auto& a : *effects) {
-        sync_plan |= std::holds_alternative<workflow::SyncPlanComment>(a);
-        sync_status |= std::holds_alternative<workflow::SyncStatus>(a);
+      if (acknowledgements_only) {
+        if (ordered.empty()) return {};
+        for (auto& a : *effects)
+          if (!std::holds_alternative<workflow::React>(a)) later.push_back(a);
+      } else {
+        for (auto& a : *effects)
+          if (std::holds_alternative<workflow::Reply>(a)) ordered.push_back(a);
+        for (auto& a : *effects) {
+          sync_plan |= std::holds_alternative<workflow::SyncPlanComment>(a);
+          sync_status |= std::holds_alternative<workflow::SyncStatus>(a);
+        }
+        if (sync_plan) ordered.push_back(workflow::SyncPlanComment{});
+        if (sync_status) ordered.push_back(workflow::SyncStatus{});
       }
-      if (sync_plan) ordered.push_back(workflow::SyncPlanComment{});
-      if (sync_status) ordered.push_back(workflow::SyncStatus{});
 
       std::string failure;
       std::size_t done = 0;
@@ -431,6 +463,7 @@ struct TaskEngine::Impl {
         }
       }
       std::vector<workflow::Action> left(ordered.begin() + static_cast<std::ptrdiff_t>(done), ordered.end());
+      left.insert(left.end(), later.begin(), later.end());
       tx.exec_params(
           "UPDATE tasks SET outbox = $2::jsonb, plan_comment_id = NULLIF($3, 0),"
           " status_comment_id = NULLIF($4, 0), applied_label = $5 WHERE id = $1",
@@ -572,6 +605,13 @@ struct TaskEngine::Impl {
       default: break;
     }
     return v;
+  }
+
+  // --- task_effects jobs: the outbox a webhook's event left ---------------------------
+  Result<void> handle_effects(const Job& job) {
+    auto ids = payload_ids(job.payload);
+    if (!ids) return ids.error();
+    return flush(ids->first);
   }
 
   // --- webhooks → events ---------------------------------------------------------------
@@ -1155,6 +1195,7 @@ TaskEngine::~TaskEngine() = default;
 
 Result<void> TaskEngine::handle_event(const Job& job) { return impl_->handle_event(job); }
 Result<void> TaskEngine::handle_turn(const Job& job) { return impl_->handle_turn(job); }
+Result<void> TaskEngine::handle_effects(const Job& job) { return impl_->handle_effects(job); }
 Result<void> TaskEngine::handle_open_pull(const Job& job) { return impl_->handle_open_pull(job); }
 
 Result<void> TaskEngine::handle_cleanup(const Job& job) { return impl_->handle_cleanup(job); }

@@ -41,6 +41,7 @@ class AgentRunner;
 inline constexpr const char* kAgentTurnJob = "agent_turn";
 inline constexpr const char* kOpenPullJob = "open_pr";
 inline constexpr const char* kCleanupJob = "cleanup_task";
+inline constexpr const char* kTaskEffectsJob = "task_effects";
 
 struct TaskEngineOptions {
   std::string runs_dir;        // run directories: <runs_dir>/<task>/turn-<n>-<attempt>
@@ -63,6 +64,9 @@ class TaskEngine {
   // of the job but a blocked task, reported on GitHub.
   [[nodiscard]] Result<void> handle_event(const Job& job);
   [[nodiscard]] Result<void> handle_turn(const Job& job);
+  // Performs what a webhook's event left in the task's outbox (replies,
+  // the plan and status comments, labels), spaced as GitHub asks.
+  [[nodiscard]] Result<void> handle_effects(const Job& job);
   [[nodiscard]] Result<void> handle_open_pull(const Job& job);
   // A task that ended (done, cancelled): its worktree and run directories go.
   [[nodiscard]] Result<void> handle_cleanup(const Job& job);

@@ -255,6 +255,22 @@ TEST_F(ClientLimits, ContentCreationsAreCappedPerMinute) {
   EXPECT_EQ(fake_->comments("acme", "widgets", issue).size(), 4u);
 }
 
+// A reaction is sent without waiting for the spacing after a comment, but
+// counts toward the content creations of the minute.
+TEST_F(ClientLimits, ReactionsAreNotSpacedButCountAsContentCreations) {
+  auto options = client_options();
+  options.content_creations_per_minute = 2;
+  auto client = make_client(options);
+  ASSERT_TRUE(client);
+  int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "It breaks");
+  int64_t command = fake_->add_comment("acme", "widgets", issue, "alice", "/status");
+  ASSERT_TRUE(client->create_issue_comment(repo_, issue, "status").ok());
+  ASSERT_TRUE(client->react_to_issue_comment(repo_, command, github::Reaction::eyes).ok());
+  EXPECT_TRUE(time_.waits().empty()) << "the reaction waited for the comment's spacing";
+  ASSERT_TRUE(client->react_to_issue_comment(repo_, command, github::Reaction::confused).ok());
+  EXPECT_EQ(time_.waits(), std::vector<milliseconds>{60'000ms});
+}
+
 // 100 calls at once from 100 threads, real clock: they share a small pool
 // of keep-alive connections, and the mutations of each installation reach
 // GitHub one at a time, spaced.
@@ -307,9 +323,10 @@ TEST_F(ClientLimits, HundredConcurrentCallsShareThePoolAndSpaceMutations) {
   }
 }
 
-// A reaction acknowledges a person: it goes before the mutations already
-// waiting (real clock), behind at most the one holding the installation's turn.
-TEST_F(ClientLimits, AReactionGoesBeforeTheMutationsAlreadyWaiting) {
+// A reaction acknowledges a person: it is not queued behind the mutations
+// already waiting for their spacing (real clock), though it counts as a
+// content creation.
+TEST_F(ClientLimits, AReactionIsNotQueuedBehindTheMutationsWaitingForTheirSpacing) {
   int issue = fake_->create_issue("acme", "widgets", "alice", "Busy", "");
   int64_t first = fake_->add_comment("acme", "widgets", issue, "alice", "/status");
   auto options = client_options();
