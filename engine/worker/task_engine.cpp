@@ -40,6 +40,9 @@ using workflow::Phase;
 using workflow::Role;
 using workflow::Task;
 
+// The advisory lock class of "one flusher per task" (the task id is the
+// other key); two-key locks never meet the queue's one-key claim lock.
+constexpr int kFlushLockClass = 0x626f74;  // "bot"
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -254,7 +257,13 @@ struct TaskEngine::Impl {
   }
 
   Result<std::optional<TaskRow>> lock_task(pqxx::work& tx, int64_t id) {
-    auto r = tx.exec_params(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = $1 FOR UPDATE", id);
+    return select_task(tx, id, /*for_update=*/true);
+  }
+
+  Result<std::optional<TaskRow>> select_task(pqxx::work& tx, int64_t id, bool for_update) {
+    auto r = tx.exec_params(std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = $1" +
+                                (for_update ? " FOR UPDATE" : ""),
+                            id);
     if (r.empty()) return std::optional<TaskRow>{};
     auto row = row_from(r[0]);
     if (!row) return row.error();
@@ -415,60 +424,87 @@ struct TaskEngine::Impl {
   }
 
   // --- GitHub effects ---------------------------------------------------------------------
-  // Performs the task's outbox under its row lock, so two workers never post
-  // the same effect; what is left after a failure stays for the retry.
-  // acknowledgements_only: the reactions, leaving the rest as it was.
+  // Performs the task's outbox; what is left after a failure stays for the
+  // retry. The row is locked only to take out what was done, so events are
+  // decided while effects wait out GitHub's spacing; one flusher of a task
+  // at a time (an advisory lock) never posts an effect twice. An
+  // acknowledging flush (acknowledgements_only: the reactions, nothing
+  // else) takes no flusher lock: a reaction sent twice is one reaction.
   Result<void> flush(int64_t task_id, bool acknowledgements_only = false) {
     try {
       auto conn = db.acquire();
       if (!conn) return conn.error();
       pqxx::work tx(**conn);
-      auto locked = lock_task(tx, task_id);
-      if (!locked) return locked.error();
-      if (!*locked) return {};
-      TaskRow& row = **locked;
+      if (!acknowledgements_only)
+        tx.exec_params("SELECT pg_advisory_xact_lock($1::int4, ($2::bigint % 2147483647)::int4)", kFlushLockClass,
+                       task_id);
+      auto loaded = select_task(tx, task_id, /*for_update=*/false);
+      if (!loaded) return loaded.error();
+      if (!*loaded) return {};
+      TaskRow& row = **loaded;
       auto effects = effects_from_json(row.outbox);
       if (!effects) return effects.error();
-      if (effects->empty()) return {};
       const auto repo = repo_of(row.installation_id, row.task.repo);
 
       // Reactions first (they acknowledge at once), then replies, then one
-      // sync of each comment whatever the number of requests.
-      std::vector<workflow::Action> ordered, later;
-      bool sync_plan = false, sync_status = false;
+      // sync of each comment whatever the number of requests. Each step
+      // names the outbox entries it stands for.
+      std::vector<std::pair<workflow::Action, std::vector<std::string>>> steps;
+      auto entry = [](const workflow::Action& a) { return effects_to_json({a}); };
+      auto take_all = [&](auto is, workflow::Action step) {
+        std::vector<std::string> entries;
+        for (auto& a : *effects)
+          if (is(a)) entries.push_back(entry(a));
+        if (!entries.empty()) steps.emplace_back(std::move(step), std::move(entries));
+      };
       for (auto& a : *effects)
-        if (std::holds_alternative<workflow::React>(a)) ordered.push_back(a);
-      if (acknowledgements_only) {
-        if (ordered.empty()) return {};
+        if (std::holds_alternative<workflow::React>(a)) steps.push_back({a, {entry(a)}});
+      if (!acknowledgements_only) {
         for (auto& a : *effects)
-          if (!std::holds_alternative<workflow::React>(a)) later.push_back(a);
-      } else {
-        for (auto& a : *effects)
-          if (std::holds_alternative<workflow::Reply>(a)) ordered.push_back(a);
-        for (auto& a : *effects) {
-          sync_plan |= std::holds_alternative<workflow::SyncPlanComment>(a);
-          sync_status |= std::holds_alternative<workflow::SyncStatus>(a);
-        }
-        if (sync_plan) ordered.push_back(workflow::SyncPlanComment{});
-        if (sync_status) ordered.push_back(workflow::SyncStatus{});
+          if (std::holds_alternative<workflow::Reply>(a)) steps.push_back({a, {entry(a)}});
+        take_all([](auto& a) { return std::holds_alternative<workflow::SyncPlanComment>(a); },
+                 workflow::SyncPlanComment{});
+        take_all([](auto& a) { return std::holds_alternative<workflow::SyncStatus>(a); },
+                 workflow::SyncStatus{});
       }
+      if (steps.empty()) return {};
 
       std::string failure;
-      std::size_t done = 0;
-      for (; done < ordered.size(); ++done) {
-        auto result = perform(row, repo, ordered[done]);
+      std::vector<std::string> done;
+      for (auto& [action, entries] : steps) {
+        auto result = perform(row, repo, action);
         if (!result) {
           failure = result.error().message;
           break;
         }
+        done.insert(done.end(), entries.begin(), entries.end());
       }
-      std::vector<workflow::Action> left(ordered.begin() + static_cast<std::ptrdiff_t>(done), ordered.end());
-      left.insert(left.end(), later.begin(), later.end());
-      tx.exec_params(
-          "UPDATE tasks SET outbox = $2::jsonb, plan_comment_id = NULLIF($3, 0),"
-          " status_comment_id = NULLIF($4, 0), applied_label = $5 WHERE id = $1",
-          task_id, effects_to_json(left), row.plan_comment_id, row.status_comment_id,
-          row.applied_label);
+
+      // Events may have added effects meanwhile: take out only what was done.
+      auto current = select_task(tx, task_id, /*for_update=*/true);
+      if (!current) return current.error();
+      if (!*current) return {};
+      auto now_there = effects_from_json((*current)->outbox);
+      if (!now_there) return now_there.error();
+      std::vector<workflow::Action> left;
+      for (auto& a : *now_there) {
+        auto it = std::find(done.begin(), done.end(), entry(a));
+        if (it != done.end()) {
+          done.erase(it);
+        } else {
+          left.push_back(a);
+        }
+      }
+      if (acknowledgements_only) {
+        tx.exec_params("UPDATE tasks SET outbox = $2::jsonb WHERE id = $1", task_id,
+                       effects_to_json(left));
+      } else {
+        tx.exec_params(
+            "UPDATE tasks SET outbox = $2::jsonb, plan_comment_id = NULLIF($3, 0),"
+            " status_comment_id = NULLIF($4, 0), applied_label = $5 WHERE id = $1",
+            task_id, effects_to_json(left), row.plan_comment_id, row.status_comment_id,
+            row.applied_label);
+      }
       tx.commit();
       if (!failure.empty()) return make_error(failure);
     } catch (const std::exception& e) {

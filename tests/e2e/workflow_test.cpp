@@ -638,16 +638,16 @@ TEST_F(Workflow, GitHubErrorsWhileReportingAreRetriedWithoutDuplicates) {
   expect_no_label_added_twice(issue);
 }
 
-// The 👀 does not wait out GitHub's write spacing: while the first
-// command's other writes (its reply, its status comment) wait for theirs, a
-// second command is acknowledged before the first's next write.
+// The 👀 does not wait out GitHub's write spacing: while a command's other
+// writes (its reply, its status comment) wait for theirs, a second command
+// is acknowledged before the first's next write, on another issue and on
+// the same one (whose writes are being sent: its row is not held meanwhile).
 TEST_F(Workflow, ACommandIsAcknowledgedWhileEarlierWritesWaitOutTheSpacing) {
-  set_config("github.mutation_spacing_ms", "4000");
+  set_config("github.mutation_spacing_ms", "3000");
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int first = open_issue("One"), second = open_issue("Two");
   ASSERT_TRUE(settle());
-  const std::size_t mark = github().requests().size();
-  auto writes = [&] {  // the app's writes since the mark, reactions aside
+  auto writes_since = [&](std::size_t mark) {  // the app's writes, reactions aside
     auto all = github().requests();
     int n = 0;
     for (std::size_t i = mark; i < all.size(); ++i)
@@ -655,14 +655,18 @@ TEST_F(Workflow, ACommandIsAcknowledgedWhileEarlierWritesWaitOutTheSpacing) {
            all[i].path.find("/reactions") == std::string::npos;
     return n;
   };
-  int64_t a = comment(first, kWriter, "/status");
-  ASSERT_TRUE(wait_for_reaction(a, "eyes"));
-  ASSERT_TRUE(wait_until([&] { return writes() >= 1; }, "the first command's first write"));
-  int64_t b = comment(second, kWriter, "/status");
-  ASSERT_TRUE(wait_for_reaction(b, "eyes"));
-  EXPECT_EQ(writes(), 1) << "the second 👀 waited for the first command's spacing";
-  ASSERT_TRUE(settle());
-  EXPECT_GE(writes(), 4) << "each command's reply and status comment";
+  for (int next : {second, first}) {
+    const std::size_t mark = github().requests().size();
+    int64_t a = comment(first, kWriter, "/status");
+    ASSERT_TRUE(wait_for_reaction(a, "eyes"));
+    ASSERT_TRUE(wait_until([&] { return writes_since(mark) >= 1; }, "the first command's first write"));
+    int64_t b = comment(next, kWriter, "/status");
+    ASSERT_TRUE(wait_for_reaction(b, "eyes"));
+    EXPECT_EQ(writes_since(mark), 1) << "the 👀 on #" << next << " waited for the spacing of #"
+                                     << first << "'s writes";
+    ASSERT_TRUE(settle());
+    EXPECT_GE(writes_since(mark), 4) << "each command's reply and status comment";
+  }
 }
 
 // GitHub failing when a turn starts (git cannot fetch): the turn's job is
