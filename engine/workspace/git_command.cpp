@@ -2,20 +2,18 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
 #include <functional>
 #include <optional>
 
-#include "engine/process/inherit.h"
+#include "engine/process/spawn.h"
 
 namespace bottega::workspace_detail {
 
@@ -28,17 +26,6 @@ constexpr std::size_t kMaxStdout = 64 * 1024 * 1024;
 constexpr std::size_t kMaxStderr = 64 * 1024;
 // After git exits, how long a straggler holding the pipes may delay us.
 constexpr std::chrono::seconds kDrain{2};
-
-// A session (and process group) of its own: a timeout kills git and every
-// helper it started, and no terminal is reachable for a prompt.
-struct NewSession {
-  template <class Launcher>
-  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
-                                          const char* const*&) {
-    ::setsid();
-    return {};
-  }
-};
 
 struct Fd {
   int fd = -1;
@@ -62,14 +49,21 @@ Result<GitOutput> run_git(const GitCommand& command) {
     out_read.fd = -1;
     asio::readable_pipe err(ctx, err_read.fd);
     err_read.fd = -1;
+    // A session (and process group) of its own: a timeout kills git and
+    // every helper it started, and no terminal is reachable for a prompt.
+    // posix_spawn, not a fork: see spawn.h.
+    SpawnOptions spawn{command.exe, command.args, command.env, command.cwd,
+                       out_write.fd, err_write.fd, /*new_session=*/true};
+    auto spawned = spawn_process(spawn);
+    if (!spawned) return spawned.error();
+    const int pid = *spawned;
     std::optional<bp::process> proc;
     try {
-      proc.emplace(ctx, command.exe, command.args,
-                   bp::process_stdio{nullptr, out_write.fd, err_write.fd},
-                   bp::process_start_dir(command.cwd), bp::process_environment(command.env),
-                   NewSession{}, CloseInheritedFds{});
+      proc.emplace(ctx.get_executor(), pid);  // waits through a pidfd
     } catch (const std::exception& e) {
-      return make_error("cannot start " + command.exe + ": " + e.what());
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      return make_error("cannot watch " + command.exe + ": " + e.what());
     }
     // Only the child holds the write ends now: EOF means it (and its
     // children) are done with them.
@@ -77,7 +71,6 @@ Result<GitOutput> run_git(const GitCommand& command) {
     out_write.fd = -1;
     ::close(err_write.fd);
     err_write.fd = -1;
-    const int pid = proc->id();
 
     GitOutput result;
     bool exited = false, out_eof = false, err_eof = false;
