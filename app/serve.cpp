@@ -19,9 +19,7 @@ int run_serve(const ParsedCommand& command) {
   auto& log = component_log("serve");
 
   Database database(db.connection_string, 8);
-  IntakeOptions xx;
-  if (const char* t = std::getenv("XX_WRITERS")) xx.writers = std::atoi(t);
-  Intake intake(db.connection_string, xx);
+  Intake intake(db.connection_string, IntakeOptions{});
   if (auto intake_started = intake.start(); !intake_started) {
     log.error("{}", intake_started.error().message);
     return kExitFailure;
@@ -44,7 +42,6 @@ int run_serve(const ParsedCommand& command) {
   options.max_body_bytes = config.max_body_bytes;
   options.read_timeout = config.read_timeout;
   options.idle_timeout = config.idle_timeout;
-  if (const char* t = std::getenv("XX_HTTP_THREADS")) options.threads = std::atoi(t);
   HttpServer server(options, router.handler());
   if (auto listening = server.start(); !listening) {
     log.error("{}", listening.error().message);

@@ -290,6 +290,25 @@ bool same_path(const std::string& a, const std::string& b) {
   return !ec1 && !ec2 && ca == cb;
 }
 
+// A directory under worktrees/ as the cache sees it: `ours` when its .git
+// names this cache, and then the ref its HEAD is on ("" when detached).
+struct WorktreeHead {
+  bool ours = false;
+  std::string ref;
+};
+
+WorktreeHead worktree_head(const GitRunner& git, const std::string& path, const std::string& cache) {
+  WorktreeHead h;
+  std::error_code ec;
+  if (!fs::is_regular_file(path + "/.git", ec)) return h;
+  auto common = git.run({{"rev-parse", "--path-format=absolute", "--git-common-dir"}, path});
+  h.ours = common && common->exit_code == 0 && same_path(first_line(common->out), cache);
+  if (!h.ours) return h;
+  auto head = git.run({{"symbolic-ref", "--quiet", "HEAD"}, path});
+  if (head && head->exit_code == 0) h.ref = first_line(head->out);
+  return h;
+}
+
 // The sha `ref` names in the repository at git_dir, or "" when it names no commit.
 Result<std::string> resolve(const GitRunner& git, const std::string& git_dir,
                             const std::string& ref) {
@@ -407,20 +426,13 @@ Result<std::string> Workspace::prepare_worktree(const std::string& repo, const G
   std::error_code ec;
   const std::string what = "worktree " + task_dir + " of " + name->full();
   if (fs::exists(fs::symlink_status(path, ec))) {
-    bool ours = false;
-    if (fs::is_regular_file(path + "/.git", ec)) {
-      auto common = git.run({{"rev-parse", "--path-format=absolute", "--git-common-dir"}, path});
-      ours = common && common->exit_code == 0 && same_path(first_line(common->out), cache);
-      if (ours) {
-        auto head = git.run({{"symbolic-ref", "--quiet", "HEAD"}, path});
-        if (head && head->exit_code == 0 && first_line(head->out) == "refs/heads/" + branch) {
-          log().debug("reusing {} at {}", what, path);
-          return path;
-        }
-      }
+    auto head = worktree_head(git, path, cache);
+    if (head.ref == "refs/heads/" + branch) {
+      log().debug("reusing {} at {}", what, path);
+      return path;
     }
     log().info("{} at {} is not on {}: recreating it", what, path, branch);
-    if (ours) (void)git.run({{gd, "worktree", "remove", "--force", "--force", path}});
+    if (head.ours) (void)git.run({{gd, "worktree", "remove", "--force", "--force", path}});
     fs::remove_all(path, ec);
     if (ec) return make_error("cannot remove " + path + ": " + ec.message());
   }
@@ -466,17 +478,9 @@ Result<void> Workspace::remove_worktree(const std::string& repo, const std::stri
   GitRunner git(options_, git_exe_);
   const std::string gd = "--git-dir=" + cache;
 
-  std::string branch_ref;
-  bool ours = false;
-  if (fs::is_regular_file(path + "/.git", ec)) {
-    auto common = git.run({{"rev-parse", "--path-format=absolute", "--git-common-dir"}, path});
-    ours = common && common->exit_code == 0 && same_path(first_line(common->out), cache);
-    if (ours) {
-      auto head = git.run({{"symbolic-ref", "--quiet", "HEAD"}, path});
-      if (head && head->exit_code == 0) branch_ref = first_line(head->out);
-    }
-  }
-  if (ours) (void)git.run({{gd, "worktree", "remove", "--force", "--force", path}});
+  auto head = worktree_head(git, path, cache);
+  const std::string& branch_ref = head.ref;
+  if (head.ours) (void)git.run({{gd, "worktree", "remove", "--force", "--force", path}});
   fs::remove_all(path, ec);
   if (ec) return make_error("cannot remove " + path + ": " + ec.message());
   auto pruned = git.check({{gd, "worktree", "prune"}}, "git worktree prune of " + name->full());

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/shell.h"
 #include "tests/support/tls_fixture.h"
 
 namespace bottega::testing {
@@ -21,30 +22,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Runs `sh -c command`; (exit status, stdout + stderr).
-std::pair<int, std::string> shell(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return {127, "cannot run sh"};
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, out};
-}
-
-// A shell word: single-quoted, quotes inside escaped.
-std::string sq(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
 
 std::string yaml_quote(const std::string& s) {
   std::string out = "\"";
@@ -77,9 +54,8 @@ std::string clip(const std::string& s, std::size_t n) {
 }
 
 int http_status(const std::string& url) {
-  auto [code, out] = shell("curl -s -o /dev/null --max-time 5 -w '%{http_code}' " + sq(url));
-  (void)code;
-  return std::atoi(out.c_str());
+  return std::atoi(
+      run_shell("curl -s -o /dev/null --max-time 5 -w '%{http_code}' " + shell_quote(url)).out.c_str());
 }
 
 // Creates the replacement of the task document's tail: a shell command that
@@ -88,7 +64,7 @@ int http_status(const std::string& url) {
 // file or its directory.
 std::string rewrite_tail_command(const std::vector<std::string>& lines) {
   std::string words;
-  for (const auto& l : lines) words += " " + sq(l);
+  for (const auto& l : lines) words += " " + shell_quote(l);
   // $(...) drops the blank line before "## Overview": put it back.
   return "tool content=$(sed '/^## Overview/,$d' \"$BOTTEGA_TASK_FILE\") && { printf '%s\\n\\n' "
          "\"$content\"; printf '%s\\n'" +
@@ -388,8 +364,8 @@ std::vector<fake_github::PullView> WorkflowFixture::pulls_for(int issue) const {
 }
 
 std::vector<std::string> WorkflowFixture::branches(const std::string& prefix) const {
-  auto [code, out] = shell("git --git-dir=" + sq(github_->git_dir(kOwner, kRepo)) +
-                           " for-each-ref --format='%(refname:short)' refs/heads/");
+  auto [code, out] = run_shell("git --git-dir=" + shell_quote(github_->git_dir(kOwner, kRepo)) +
+                               " for-each-ref --format='%(refname:short)' refs/heads/");
   std::vector<std::string> result;
   if (code != 0) return result;
   std::stringstream ss(out);
@@ -400,8 +376,8 @@ std::vector<std::string> WorkflowFixture::branches(const std::string& prefix) co
 
 std::optional<std::string> WorkflowFixture::file_at(const std::string& ref,
                                                     const std::string& path) const {
-  auto [code, out] = shell("git --git-dir=" + sq(github_->git_dir(kOwner, kRepo)) + " show " +
-                           sq(ref + ":" + path));
+  auto [code, out] = run_shell("git --git-dir=" + shell_quote(github_->git_dir(kOwner, kRepo)) + " show " +
+                               shell_quote(ref + ":" + path));
   if (code != 0) return std::nullopt;
   return out;
 }
@@ -580,8 +556,8 @@ Scenario WorkflowFixture::review_needs_work(const std::string& reason) {
   return {"text reviewing issue $BOTTEGA_ISSUE: " + reason,
           "tool content=$(sed '0,/- \\[x\\]/s//- [ ]/' \"$BOTTEGA_TASK_FILE\") && { printf '%s\\n' "
           "\"$content\"; printf '%s\\n' " +
-              sq("- FAIL: " + reason) + "; } > \"$BOTTEGA_TASK_FILE\"",
-          "signal needs-work --reason " + sq(reason), "result ok reviewed"};
+              shell_quote("- FAIL: " + reason) + "; } > \"$BOTTEGA_TASK_FILE\"",
+          "signal needs-work --reason " + shell_quote(reason), "result ok reviewed"};
 }
 
 Scenario WorkflowFixture::with_prefix(const Scenario& prefix, const Scenario& steps) {

@@ -156,6 +156,29 @@ class Workflow : public WorkflowFixture {
             " blocked (label bottega:blocked only) with a status comment saying '" + reason_word +
             "'");
   }
+
+  // Turn `turn` of a new issue's task fails as `scenario` makes it: the task
+  // ends blocked with `reason_word` in its status and no PR; `/retry` gets
+  // 👀 and goes on to a PR; the failed run is recorded as `role`, `status`.
+  void expect_failed_turn_then_retry(int turn, const Scenario& scenario,
+                                     const std::string& reason_word, const std::string& role,
+                                     const std::string& status) {
+    ASSERT_NO_FATAL_FAILURE(start_bottega());
+    int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+    write_scenario(std::to_string(issue) + "/turn-" + std::to_string(turn), scenario);
+    ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+    ASSERT_NO_FATAL_FAILURE(approve(issue));
+    ASSERT_TRUE(wait_for_blocked(issue, reason_word));
+    EXPECT_TRUE(pulls_for(issue).empty());
+
+    int64_t retry = comment(issue, kWriter, "/retry");
+    ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
+    ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+    auto runs = agent_runs();
+    ASSERT_GE(runs.size(), 4u);
+    EXPECT_EQ(runs[turn - 1].role, role);
+    EXPECT_EQ(runs[turn - 1].status, status);
+  }
 };
 
 // Acceptance 1. Assumes: the plan comment's first line is the marker
@@ -314,22 +337,8 @@ TEST_F(Workflow, ReviseMakesANewRevisionThatNeedsItsOwnApproval) {
 // status comment saying the agent crashed; /retry gets 👀 and runs a new
 // implementation turn (3), which succeeds.
 TEST_F(Workflow, CrashedTurnBlocksTheTaskAndRetryContinues) {
-  ASSERT_NO_FATAL_FAILURE(start_bottega());
-  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  const std::string n = std::to_string(issue);
-  write_scenario(n + "/turn-2", {"text starting on it", "stderr about to fall over", "crash"});
-  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
-  ASSERT_NO_FATAL_FAILURE(approve(issue));
-  ASSERT_TRUE(wait_for_blocked(issue, "crash"));
-  EXPECT_TRUE(pulls_for(issue).empty());
-
-  int64_t retry = comment(issue, kWriter, "/retry");
-  ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
-  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
-  auto runs = agent_runs();
-  ASSERT_GE(runs.size(), 4u);
-  EXPECT_EQ(runs[1].role, "implement");
-  EXPECT_EQ(runs[1].status, "crashed");
+  expect_failed_turn_then_retry(2, {"text starting on it", "stderr about to fall over", "crash"},
+                                "crash", "implement", "crashed");
 }
 
 // Acceptance 4, a hang. Assumes: agents.timeout_minutes and
@@ -339,22 +348,8 @@ TEST_F(Workflow, CrashedTurnBlocksTheTaskAndRetryContinues) {
 TEST_F(Workflow, TurnPastItsTimeLimitBlocksTheTaskAndRetryContinues) {
   set_config("agents.timeout_minutes", "0.05");
   set_config("agents.idle_timeout_minutes", "0.05");
-  ASSERT_NO_FATAL_FAILURE(start_bottega());
-  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  const std::string n = std::to_string(issue);
-  write_scenario(n + "/turn-3", {"text looking at it", "hang"});
-  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
-  ASSERT_NO_FATAL_FAILURE(approve(issue));
-  ASSERT_TRUE(wait_for_blocked(issue, "timed out"));
-  EXPECT_TRUE(pulls_for(issue).empty());
-
-  int64_t retry = comment(issue, kWriter, "/retry");
-  ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
-  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
-  auto runs = agent_runs();
-  ASSERT_GE(runs.size(), 4u);
-  EXPECT_EQ(runs[2].role, "review");
-  EXPECT_EQ(runs[2].status, "timed_out");
+  expect_failed_turn_then_retry(3, {"text looking at it", "hang"}, "timed out", "review",
+                                "timed_out");
 }
 
 // Acceptance 4, no signal. Assumes: a planning turn that ends (successfully)

@@ -4,18 +4,19 @@
 // that writes a file, then a final text; then a resumed turn.
 // Nothing is skipped: a missing CLI fails the test, saying why.
 #include <simdjson.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <set>
 
 #include "tests/integration/agents/agent_fixture.h"
 #include "tests/support/fake_model_api/fake_model_api.h"
+#include "tests/support/shell.h"
 
 namespace bottega::agents::testing {
 namespace {
+
+using bottega::testing::shell_quote;
 
 struct TurnResult {
   int status = -1;
@@ -25,21 +26,11 @@ struct TurnResult {
   std::string output;
 };
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 TurnResult run_turn(const std::string& command) {
   TurnResult r;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  auto ran = bottega::testing::run_shell(command);
+  r.status = ran.status;
+  r.output = std::move(ran.out);
   std::size_t start = 0;
   while (start < r.output.size()) {
     auto nl = r.output.find('\n', start);
@@ -101,20 +92,20 @@ class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> 
     std::string prefix = "BOTTEGA_HARNESS_" + upper + "_";
     return "env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 BOTTEGA_LOG_LEVEL=warn "
            "BOTTEGA_DATA_DIR=" +
-           quote((root_ / "data").string()) +
+           shell_quote((root_ / "data").string()) +
            " BOTTEGA_AGENTS_TIMEOUT_MINUTES=2 BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES=1 " + prefix +
-           "BINARY=" + quote(binary) + " " + prefix + "BASE_URL=" + quote(base_url) + " " + prefix +
+           "BINARY=" + shell_quote(binary) + " " + prefix + "BASE_URL=" + shell_quote(base_url) + " " + prefix +
            "API_KEY=sk-fake-" + h + " " + prefix +
-           "EXTRA_ENV=" + quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + quote(BOTTEGA_BINARY) +
+           "EXTRA_ENV=" + shell_quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + shell_quote(BOTTEGA_BINARY) +
            " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
-           quote(worktree()) + " --run-dir " + quote(run_dir()) + " --sandbox on " + extra;
+           shell_quote(worktree()) + " --run-dir " + shell_quote(run_dir()) + " --sandbox on " + extra;
   }
 
   // The CLI, a git worktree, and the fake model API asking for `shell_command`.
   void prepare(const std::string& shell_command) {
     binary_ = cli_binary();
     ASSERT_FALSE(binary_.empty());
-    ASSERT_EQ(std::system(("git init -q " + quote(worktree())).c_str()), 0);
+    ASSERT_EQ(std::system(("git init -q " + shell_quote(worktree())).c_str()), 0);
     api_ = std::make_unique<bottega::testing::FakeModelApi>(shell_command);
     auto started = api_->start();
     ASSERT_TRUE(started) << started.error().message;
@@ -131,7 +122,7 @@ class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> 
 TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   ASSERT_NO_FATAL_FAILURE(prepare("echo written-by-the-agent > agent.txt"));
 
-  auto first = turn(quote("Write the file agent.txt."));
+  auto first = turn(shell_quote("Write the file agent.txt."));
   EXPECT_EQ(first.status, 0) << first.output;
   EXPECT_EQ(first.outcome, "succeeded") << first.output;
   EXPECT_EQ(read(fs::path(worktree()) / "agent.txt"), "written-by-the-agent\n") << first.output;
@@ -153,7 +144,7 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   EXPECT_TRUE(keyed) << "the harness's API key never reached the model API";
 
   fs::remove(fs::path(worktree()) / "agent.txt");
-  auto second = turn("--resume " + quote(first.session_id) + " " + quote("Once more."));
+  auto second = turn("--resume " + shell_quote(first.session_id) + " " + shell_quote("Once more."));
   EXPECT_EQ(second.status, 0) << second.output;
   EXPECT_EQ(second.outcome, "succeeded") << second.output;
   EXPECT_EQ(second.session_id, first.session_id) << second.output;
@@ -198,7 +189,7 @@ bool starts_subagents(const std::string& tool) {
 TEST_P(RealCliTest, NoSubagentsTakesAwayOnlyTheSubAgentTools) {
   ASSERT_NO_FATAL_FAILURE(prepare("echo written > agent.txt"));
 
-  auto plain = turn(quote("Write the file agent.txt."));
+  auto plain = turn(shell_quote("Write the file agent.txt."));
   ASSERT_EQ(plain.outcome, "succeeded") << plain.output;
   auto before = api_->requests();
   auto with_subagents = offered_tools(before);
@@ -208,7 +199,7 @@ TEST_P(RealCliTest, NoSubagentsTakesAwayOnlyTheSubAgentTools) {
         << GetParam().subagent_tool << " is no longer offered: has the CLI renamed it?";
   }
 
-  auto denied = turn("--no-subagents " + quote("Write the file agent.txt."));
+  auto denied = turn("--no-subagents " + shell_quote("Write the file agent.txt."));
   ASSERT_EQ(denied.outcome, "succeeded") << denied.output;
   auto after = api_->requests();
   auto without = offered_tools({after.begin() + before.size(), after.end()});

@@ -16,6 +16,7 @@
 #include "tests/support/fake_github/fake_server.h"
 #include "github/http_transport.h"
 #include "tests/integration/github/github_fixture.h"
+#include "tests/support/shell.h"
 
 extern char** environ;
 
@@ -24,26 +25,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Shell {
-  int status = -1;
-  std::string out;
-};
-
 // Runs a shell command (git never prompts), capturing stdout and stderr.
-Shell sh(const std::string& command) {
-  Shell r;
-  std::string full = "GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 " + command + " 2>&1";
-  FILE* p = ::popen(full.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+ShellResult sh(const std::string& command) {
+  return run_shell("GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 " + command + " 2>&1");
 }
 
-std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string q(const std::string& s) { return shell_quote(s); }
 
 std::string hmac_hex(const std::string& key, const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];

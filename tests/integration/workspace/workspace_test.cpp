@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "tests/support/fake_github/fake_github.h"
+#include "tests/support/shell.h"
 #include "tests/support/tls_fixture.h"
 
 namespace bottega::testing {
@@ -25,12 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct Shell {
-  int status = -1;
-  std::string out;
-};
-
-std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string q(const std::string& s) { return shell_quote(s); }
 
 void write_file(const std::string& path, const std::string& content) {
   fs::create_directories(fs::path(path).parent_path());
@@ -92,17 +88,8 @@ class WorkspaceTest : public ::testing::Test {
   }
 
   // git for looking around, outside the code under test.
-  Shell git(const std::string& args) const {
-    Shell r;
-    std::string cmd = "GIT_CONFIG_NOSYSTEM=1 HOME=" + q(dir_) + " LC_ALL=C git " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+  ShellResult git(const std::string& args) const {
+    return run_shell("GIT_CONFIG_NOSYSTEM=1 HOME=" + q(dir_) + " LC_ALL=C git " + args + " 2>&1");
   }
   std::string git_ok(const std::string& args) const {
     auto r = git(args);

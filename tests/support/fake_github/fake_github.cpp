@@ -2608,9 +2608,8 @@ Response FakeGitHub::Impl::control(const Request& req) {
     return json_response(200, a);
   }
   if (req.method != "POST") return error_response(404, "Not Found");
-  if (path == "/_fake/installations")
-    return json_response(201, json::object{{"id", self->add_installation(s("account"))}});
-  if (path == "/_fake/repositories") {
+  // The "files" object of a request: path → content.
+  auto files_of = [&] {
     std::map<std::string, std::string> files;
     dom::object fo;
     if (body.valid && !body.root["files"].get_object().get(fo))
@@ -2618,6 +2617,12 @@ Response FakeGitHub::Impl::control(const Request& req) {
         std::string_view v;
         if (!field.value.get_string().get(v)) files[std::string(field.key)] = std::string(v);
       }
+    return files;
+  };
+  if (path == "/_fake/installations")
+    return json_response(201, json::object{{"id", self->add_installation(s("account"))}});
+  if (path == "/_fake/repositories") {
+    auto files = files_of();
     auto id = self->add_repository(n("installation_id"), s("owner"), s("name"), files);
     if (!id) return error_response(422, id.error().message);
     return json_response(201, json::object{{"id", *id}});
@@ -2667,13 +2672,7 @@ Response FakeGitHub::Impl::control(const Request& req) {
   if (path == "/_fake/check-runs")
     return json_response(201, json::object{{"id", self->add_check_run(s("owner"), s("repo"), s("sha"), s("name"), s("conclusion"), s("log"))}});
   if (path == "/_fake/commits") {
-    std::map<std::string, std::string> files;
-    dom::object fo;
-    if (body.valid && !body.root["files"].get_object().get(fo))
-      for (auto field : fo) {
-        std::string_view v;
-        if (!field.value.get_string().get(v)) files[std::string(field.key)] = std::string(v);
-      }
+    auto files = files_of();
     auto sha = self->commit_files(s("owner"), s("repo"), s("branch"), files, s("message"), s("user").empty() ? "octocat" : s("user"));
     if (!sha) return error_response(422, sha.error().message);
     return json_response(201, json::object{{"sha", *sha}});
