@@ -2,11 +2,13 @@
 // printing the unified events as JSON lines and the outcome last.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/commands.h"
@@ -16,6 +18,7 @@
 #include "engine/agents/harness.h"
 #include "engine/agents/model_rules.h"
 #include "engine/agents/runner.h"
+#include "engine/agents/turn_network.h"
 
 namespace bottega {
 namespace {
@@ -101,6 +104,16 @@ int run_agent(const ParsedCommand& command) {
     std::cerr << "bottega agent: --cwd " << turn.worktree << " is not a directory\n";
     return kExitUsage;
   }
+  std::optional<double> budget;
+  if (const std::string b = command.get("budget-usd"); !b.empty()) {
+    char* end = nullptr;
+    double v = std::strtod(b.c_str(), &end);
+    if (end != b.c_str() + b.size() || !(v >= 0) || v > 1e6) {
+      std::cerr << "bottega agent: --budget-usd takes US dollars (0 to 1000000), not '" << b << "'\n";
+      return kExitUsage;
+    }
+    budget = v;
+  }
   const std::string sandbox_flag = command.get("sandbox");
   if (!sandbox_flag.empty() && sandbox_flag != "on" && sandbox_flag != "off") {
     std::cerr << "bottega agent: --sandbox takes on or off, not '" << sandbox_flag << "'\n";
@@ -155,7 +168,29 @@ int run_agent(const ParsedCommand& command) {
 
   agents::ProcessAgentRunner runner(options);
   PrintingSink sink;
-  agents::AgentRunner::Turn t{harness, turn, *settings, {}, {}};
+  agents::AgentRunner::Turn t{harness, turn, *settings, {}, {}, {}};
+
+  // The same ways out as a workflow turn: the model gateway and the egress proxy.
+  agents::TurnNetworkOptions net;
+  net.sandboxed = options.sandbox;
+  net.harness = name;
+  net.model = turn.model;
+  net.egress_allow = config->agent_egress_allow;
+  net.egress_allow_private = config->agent_egress_allow_private;
+  net.budget_usd = budget;
+  net.on_budget_spent = [&] {
+    std::lock_guard lock(mutex);
+    stop = true;
+    if (running) running->cancel();
+  };
+  net.label = "bottega agent";
+  auto network = agents::TurnNetwork::start(t, std::move(net));
+  if (!network) {
+    std::cerr << "bottega agent: " << network.error().message << "\n";
+    return kExitConfig;
+  }
+  (*network)->apply(t);
+
   auto outcome = runner.run(t, sink, [&](agents::AgentProcess* p) {
     std::lock_guard lock(mutex);
     running = p;  // nullptr once the turn is over, before the process goes away
@@ -165,6 +200,7 @@ int run_agent(const ParsedCommand& command) {
     std::cerr << "bottega agent: " << outcome.error().message << "\n";
     return kExitUsage;
   }
+  agents::account_network(**network, *outcome);
   if (name == "codex" && outcome->thread_usage.total_tokens() > 0)
     write_thread_usage(turn.run_dir, outcome->session_id, outcome->thread_usage);
   std::cout << agents::to_json(*outcome) << "\n" << std::flush;

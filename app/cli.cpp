@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 namespace bottega {
@@ -25,7 +26,12 @@ const std::vector<CommandSpec>& command_specs() {
         {"resume", "ID", "continue this session"},
         {"no-subagents", "", "forbid sub-agents, as the workflow's turns do"},
         {"sandbox", "on|off", "run inside bubblewrap (default: agents.sandbox)"},
-        {"run-dir", "DIR", "private HOME and signal files (default: under data_dir; reuse it to resume)"}}},
+        {"run-dir", "DIR", "private HOME and signal files (default: under data_dir; reuse it to resume)"},
+        {"budget-usd", "USD", "stop the turn once the model gateway has metered this much"}}},
+      {"sandbox-exec", "(inside an agent's sandbox) forward loopback ports to unix sockets around a program",
+       "-- PROGRAM [ARGS...]", 1, std::numeric_limits<std::size_t>::max(),
+       {{"forward", "127.0.0.1:PORT=SOCKET...",
+         "listen on PORT and forward each connection to SOCKET (repeatable)"}}},
   };
   return specs;
 }
@@ -101,6 +107,14 @@ Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args,
     if (value->empty())
       return make_error(where + ": flag '--" + name + "' needs a non-empty value (" +
                         flag->value_name + ")");
+    // A value name ending in "..." marks a repeatable flag: its values are
+    // kept, one per line.
+    const bool repeatable = flag->value_name.size() > 3 &&
+                            flag->value_name.compare(flag->value_name.size() - 3, 3, "...") == 0;
+    if (repeatable && parsed.flags.count(name)) {
+      parsed.flags[name] += "\n" + *value;
+      continue;
+    }
     parsed.flags[name] = *value;
   }
   if (parsed.help) return parsed;

@@ -10,6 +10,7 @@ int run_migrate(const ParsedCommand& command);
 int run_worker(const ParsedCommand& command);
 int run_signal(const ParsedCommand& command);
 int run_agent(const ParsedCommand& command);
+int run_sandbox_exec(const ParsedCommand& command);
 
 // Blocks until SIGINT or SIGTERM arrives; returns the signal number.
 // install_stop_signals() must have been called first (before threads).

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   if (c == "worker") return run_worker(*parsed);
   if (c == "signal") return run_signal(*parsed);
   if (c == "agent") return run_agent(*parsed);
+  if (c == "sandbox-exec") return run_sandbox_exec(*parsed);
   std::cerr << "bottega: command '" << c << "' is declared but not implemented\n";
   return kExitFailure;
 }

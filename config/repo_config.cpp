@@ -80,6 +80,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
       {"permissions", {"command", "approve"}},
       {"commands", {"setup", "test"}},
       {"plan", {"commit_path"}},
+      {"network", {"allow"}},
   };
   return sections;
 }
@@ -378,6 +379,23 @@ Problem parse_plan(const Entry& section, RepoConfig& config) {
       });
 }
 
+Problem parse_network(const Entry& section, RepoConfig& config) {
+  return for_each_entry(section.value, section.path, section.line, {"allow"},
+                        [&](const Entry& e) -> Problem {
+                          std::vector<std::string> hosts;
+                          if (auto p = parse_command_list(e, hosts)) return p;
+                          for (const auto& h : hosts)
+                            if (auto why = check_egress_pattern(h, false))
+                              return RepoConfigError{
+                                  e.path,
+                                  "expected host names or *.suffix patterns (optional :port), got " +
+                                      quoted(h) + ": " + *why,
+                                  e.line};
+                          config.egress_allow = std::move(hosts);
+                          return std::nullopt;
+                        });
+}
+
 Problem parse_root(const YAML::Node& root, RepoConfig& config) {
   std::vector<std::string> sections;
   for (const auto& [name, keys] : schema()) sections.push_back(name);
@@ -387,6 +405,7 @@ Problem parse_root(const YAML::Node& root, RepoConfig& config) {
     if (e.name == "limits") return parse_limits(e, config);
     if (e.name == "permissions") return parse_permissions(e, config);
     if (e.name == "commands") return parse_commands(e, config);
+    if (e.name == "network") return parse_network(e, config);
     return parse_plan(e, config);
   });
 }

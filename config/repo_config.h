@@ -42,6 +42,11 @@ struct RepoConfig {
   // repository root; may contain {issue} (the issue number). "" = not
   // committed.
   std::string plan_commit_path;
+  // Hosts the agents of this repository may reach through the egress proxy
+  // (network.allow), added to the server's agents.egress_allow: "host" or
+  // "*.suffix", optional ":port". Never a private address: only the server
+  // can allow one (agents.egress_allow_private).
+  std::vector<std::string> egress_allow;
 };
 
 // One problem in the file, for a person: the dotted key ("limits.max_iterations";

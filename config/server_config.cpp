@@ -87,7 +87,10 @@ std::optional<std::string> apply_listen(ServerConfig& c, const std::string& v) {
 std::optional<std::string> apply_database_url(ServerConfig& c, const std::string& v) {
   if (!v.empty() && v.rfind("postgresql://", 0) != 0 && v.rfind("postgres://", 0) != 0 &&
       v.find('=') == std::string::npos)
-    return "'" + v + "' is neither a postgresql:// URL nor a key=value connection string";
+    // Never echo the value: it may hold the password.
+    return std::string(
+        "the value (not shown: it may hold a password) is neither a postgresql:// URL nor a "
+        "key=value connection string");
   c.database_url = v;
   return std::nullopt;
 }
@@ -148,6 +151,30 @@ Apply harness_key(std::string name, std::string HarnessConfig::*member, bool url
 Apply role_key(std::string role, std::string RoleConfig::*member) {
   return [role, member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
     c.roles[role].*member = v;
+    return std::nullopt;
+  };
+}
+
+// A comma-separated list (spaces around entries ignored, empty entries
+// dropped), each entry checked by `check`.
+Apply list_key(std::vector<std::string> ServerConfig::*member,
+               std::function<std::optional<std::string>(const std::string&)> check) {
+  return [member, check](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+    std::vector<std::string> entries;
+    std::size_t start = 0;
+    while (start <= v.size()) {
+      auto comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      std::string entry = v.substr(start, comma - start);
+      while (!entry.empty() && entry.front() == ' ') entry.erase(0, 1);
+      while (!entry.empty() && entry.back() == ' ') entry.pop_back();
+      if (!entry.empty()) {
+        if (auto e = check(entry)) return "'" + entry + "': " + *e;
+        entries.push_back(std::move(entry));
+      }
+      start = comma + 1;
+    }
+    c.*member = std::move(entries);
     return std::nullopt;
   };
 }
@@ -253,8 +280,14 @@ struct Source {
   std::string where;  // "bottega.yml:7" or "environment variable BOTTEGA_X"
 };
 
-// Flattens a YAML mapping into dotted paths. Sequences and nested maps under
-// a leaf key are errors (no key takes them).
+// The keys that take a list (a YAML sequence, or entries separated by ',').
+bool is_list_key(const std::string& path) {
+  return path == "agents.egress_allow" || path == "agents.egress_allow_private" ||
+         path == "agents.sandbox_read_paths";
+}
+
+// Flattens a YAML mapping into dotted paths. A sequence of scalars under a
+// list key becomes its entries joined by ','; other sequences are errors.
 void flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
              std::map<std::string, Source>& out, std::vector<std::string>& errors) {
   for (const auto& entry : node) {
@@ -268,6 +301,11 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
       out[path] = Source{value.Scalar(), where};
     } else if (value.IsNull()) {
       out[path] = Source{"", where};
+    } else if (value.IsSequence() && is_list_key(path) &&
+               std::all_of(value.begin(), value.end(), [](const YAML::Node& n) { return n.IsScalar(); })) {
+      std::string joined;
+      for (const auto& item : value) joined += (joined.empty() ? "" : ",") + item.Scalar();
+      out[path] = Source{joined, where};
     } else {
       errors.push_back("`" + path + "` at " + where + ": expected a single value, not a list");
     }
@@ -433,12 +471,34 @@ const std::vector<ConfigKey>& config_keys() {
        seconds_key(&ServerConfig::read_timeout)},
       {"idle_timeout_seconds", "BOTTEGA_IDLE_TIMEOUT_SECONDS", "seconds, 1 to 86400",
        seconds_key(&ServerConfig::idle_timeout)},
+      {"http.max_connections", "BOTTEGA_HTTP_MAX_CONNECTIONS",
+       "a number of connections, 1 to 1000000",
+       int_key(&ServerConfig::http_max_connections, 1, 1000000)},
+      {"http.max_body_memory_mb", "BOTTEGA_HTTP_MAX_BODY_MEMORY_MB", "megabytes, 1 to 1048576",
+       int_key(&ServerConfig::http_max_body_memory_mb, 1, 1048576)},
       {"tls.cert", "BOTTEGA_TLS_CERT", "path of a PEM certificate chain file",
        readable_file_key(&ServerConfig::tls_cert)},
       {"tls.key", "BOTTEGA_TLS_KEY", "path of a PEM private key file",
        readable_file_key(&ServerConfig::tls_key)},
       {"database.url", "DATABASE_URL", "a postgresql:// URL or key=value connection string",
        apply_database_url},
+      {"intake.commit_timeout_ms", "BOTTEGA_INTAKE_COMMIT_TIMEOUT_MS", "milliseconds, 100 to 60000",
+       [](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+         long long n = 0;
+         if (auto e = parse_int(v, 100, 60'000, n)) return e;
+         c.intake_commit_timeout = std::chrono::milliseconds(n);
+         return std::nullopt;
+       }},
+      {"intake.max_pending", "BOTTEGA_INTAKE_MAX_PENDING", "a number of deliveries, 1 to 1000000",
+       int_key(&ServerConfig::intake_max_pending, 1, 1000000)},
+      {"intake.max_pending_bytes", "BOTTEGA_INTAKE_MAX_PENDING_BYTES",
+       "a byte count from 1048576 to 68719476736",
+       [](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+         long long n = 0;
+         if (auto e = parse_int(v, 1LL << 20, 1LL << 36, n)) return e;
+         c.intake_max_pending_bytes = n;
+         return std::nullopt;
+       }},
       {"log.level", "BOTTEGA_LOG_LEVEL", "one of trace, debug, info, warn, error",
        apply_log_level},
       {"log.format", "BOTTEGA_LOG_FORMAT", "one of auto, text, json", apply_log_format},
@@ -477,6 +537,23 @@ const std::vector<ConfigKey>& config_keys() {
          return std::nullopt;
        }},
       {"agents.sandbox", "BOTTEGA_AGENTS_SANDBOX", "on or off", apply_sandbox},
+      {"agents.egress_allow", "BOTTEGA_AGENTS_EGRESS_ALLOW",
+       "host names or *.suffix patterns, each with an optional :port, separated by ','",
+       list_key(&ServerConfig::agent_egress_allow,
+                [](const std::string& e) { return check_egress_pattern(e, false); })},
+      {"agents.egress_allow_private", "BOTTEGA_AGENTS_EGRESS_ALLOW_PRIVATE",
+       "host:port entries separated by ','",
+       list_key(&ServerConfig::agent_egress_allow_private,
+                [](const std::string& e) { return check_egress_pattern(e, true); })},
+      {"agents.sandbox_read_paths", "BOTTEGA_AGENTS_SANDBOX_READ_PATHS",
+       "absolute paths separated by ','",
+       list_key(&ServerConfig::agent_sandbox_read_paths,
+                [](const std::string& e) -> std::optional<std::string> {
+                  if (e.front() != '/') return std::string("not an absolute path");
+                  if (e.find("/../") != std::string::npos || (e.size() >= 3 && e.substr(e.size() - 3) == "/.."))
+                    return std::string("has a '..' component");
+                  return std::nullopt;
+                })},
       {"agents.timeout_minutes", "BOTTEGA_AGENTS_TIMEOUT_MINUTES",
        "minutes, more than 0 up to 10080 (decimals allowed: 0.05 is 3 s)",
        minutes_key(&ServerConfig::agent_timeout)},
@@ -543,6 +620,28 @@ const std::vector<ConfigKey>& config_keys() {
     return v;
   }();
   return all;
+}
+
+std::optional<std::string> check_egress_pattern(std::string_view pattern, bool port_required) {
+  std::string_view host = pattern;
+  auto colon = pattern.rfind(':');
+  if (colon != std::string_view::npos) {
+    host = pattern.substr(0, colon);
+    long long port = 0;
+    if (auto e = parse_int(std::string(pattern.substr(colon + 1)), 1, 65535, port))
+      return "the port " + *e;
+  } else if (port_required) {
+    return std::string("needs a :port");
+  }
+  if (host.substr(0, 2) == "*.") host.remove_prefix(2);
+  if (host.empty() || host.size() > 253) return std::string("is not a host name");
+  for (char ch : host) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '.';
+    if (!ok) return std::string("is not a host name (letters, digits, '-', '.'; '*.' only in front)");
+  }
+  if (host.front() == '.' || host.front() == '-') return std::string("is not a host name");
+  return std::nullopt;
 }
 
 EnvLookup process_environment() {

@@ -49,11 +49,19 @@ struct ServerConfig {
   std::size_t max_body_bytes = 25 * 1024 * 1024;
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds idle_timeout{60};
+  int http_max_connections = 1024;    // connections open at once
+  int http_max_body_memory_mb = 256;  // request bodies held at once, MB
 
   std::string tls_cert;  // both empty: plain HTTP (behind a proxy)
   std::string tls_key;
 
   std::string database_url;  // empty: an embedded PostgreSQL under data_dir
+  // Webhook intake (intake.*, spec/intake.md): a delivery not committed
+  // within commit_timeout is answered 503; the queue waiting for the
+  // database holds at most max_pending deliveries and max_pending_bytes.
+  std::chrono::milliseconds intake_commit_timeout{5000};
+  int intake_max_pending = 4096;
+  long long intake_max_pending_bytes = 64LL * 1024 * 1024;
 
   std::string log_level = "info";
   LogFormatSetting log_format = LogFormatSetting::automatic;
@@ -81,6 +89,16 @@ struct ServerConfig {
                                                     {"opencode", {"opencode", "", "", "", ""}}};
   std::map<std::string, RoleConfig> roles;  // plan, implement, review, fix; only those set
   bool agent_sandbox = true;
+  // The per-turn egress proxy's allow-list for every repository
+  // (agents.egress_allow): "host", "*.suffix", each with an optional ":port".
+  std::vector<std::string> agent_egress_allow;
+  // "host:port" entries the proxy lets through even at a private, loopback
+  // or link-local address (agents.egress_allow_private): a registry mirror
+  // on the LAN; never needed for the public internet.
+  std::vector<std::string> agent_egress_allow_private;
+  // Absolute paths shown read-only inside the sandbox (toolchains, caches)
+  // besides /usr and the curated /etc (agents.sandbox_read_paths).
+  std::vector<std::string> agent_sandbox_read_paths;
   // Milliseconds because the keys take decimal minutes (tests use seconds).
   std::chrono::milliseconds agent_timeout{std::chrono::minutes(60)};
   std::chrono::milliseconds agent_idle_timeout{std::chrono::minutes(10)};
@@ -134,6 +152,11 @@ bool is_known_harness(std::string_view name);
 std::optional<std::string> check_harness_model(std::string_view harness, std::string_view model);
 // nullopt when `harness` takes `effort` (empty: the CLI's default).
 std::optional<std::string> check_harness_effort(std::string_view harness, std::string_view effort);
+
+// nullopt when `pattern` is an egress allow-list entry: a host name or
+// "*.suffix", with an optional ":port" (1-65535); with `port_required`, the
+// port must be there (agents.egress_allow_private).
+std::optional<std::string> check_egress_pattern(std::string_view pattern, bool port_required);
 
 // nullopt when `label` can be the trigger label: non-empty, at most 50
 // characters (GitHub's limit), no comma (labels are listed comma-separated).

@@ -361,6 +361,11 @@ struct GitHubClient::Impl {
   std::mutex rng_mutex;
   std::mt19937_64 rng{std::random_device{}()};
 
+  // Credentials this client minted and registered with the redactor, with
+  // when they stop being valid.
+  std::mutex minted_mutex;
+  std::vector<std::pair<std::string, std::chrono::system_clock::time_point>> minted;
+
   Impl(GitHubClientOptions o, const Clock& c, Sleeper& s)
       : options(std::move(o)),
         clock(c),
@@ -386,8 +391,32 @@ struct GitHubClient::Impl {
   GhResult<std::string> jwt() {
     auto made = make_app_jwt(options.private_key_pem, issuer, clock.now());
     if (!made) return GitHubError::local(GitHubError::Kind::auth, made.error().message);
-    register_secret(*made);
+    // A JWT lives at most 10 minutes (iat 60 s back, exp under 10 min).
+    remember_secret(*made, "the App JWT", clock.now() + std::chrono::minutes(11));
     return *made;
+  }
+
+  // Registers a minted credential with the redactor until it has expired;
+  // expired ones are unregistered here, so a long-running client does not
+  // grow the redactor with every JWT it signs.
+  void remember_secret(const std::string& value, const char* name,
+                       std::chrono::system_clock::time_point expires) {
+    std::vector<std::string> expired;
+    {
+      std::lock_guard lock(minted_mutex);
+      const auto now = clock.now();
+      for (auto it = minted.begin(); it != minted.end();) {
+        if (it->second <= now) {
+          expired.push_back(std::move(it->first));
+          it = minted.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      register_secret(value, name);
+      minted.emplace_back(value, expires);
+    }
+    for (const auto& v : expired) unregister_secret(v);
   }
 
   GhResult<std::string> token(int64_t installation) {
@@ -428,7 +457,7 @@ struct GitHubClient::Impl {
         error->route = "POST " + call.route;
       } else {
         expires = *exp;
-        register_secret(token);
+        remember_secret(token, "the installation token", expires);
       }
     }
     lock.lock();
@@ -581,6 +610,11 @@ struct GitHubClient::Impl {
                                 : api_base + call.path + (call.query.empty() ? "" : "?" + call.query);
     const std::string cache_key = std::to_string(call.installation) + " " + url;
     const std::string route_label = call.method + " " + call.route;
+    // The one place a body leaves for GitHub (comments, replies, edits, PR
+    // title and body, labels, reactions, check runs): no secret the app
+    // holds goes out, whatever an agent wrote. JSON stays valid: the
+    // redactor knows each secret's JSON-escaped form.
+    const std::string body = redact(call.body);
     int failures = 0, limit_retries = 0;
     bool reauthorized = false;
     for (int attempt = 1;; ++attempt) {
@@ -602,8 +636,8 @@ struct GitHubClient::Impl {
       http.headers = {{"Authorization", "Bearer " + credential},
                       {"Accept", "application/vnd.github+json"},
                       {"X-GitHub-Api-Version", "2022-11-28"}};
-      if (!call.body.empty()) http.headers.emplace_back("Content-Type", "application/json");
-      http.body = call.body;
+      if (!body.empty()) http.headers.emplace_back("Content-Type", "application/json");
+      http.body = body;
       std::optional<CachedRead> prior;
       if (call.method == "GET") {
         prior = cached(cache_key);
@@ -810,7 +844,7 @@ GhResult<std::unique_ptr<GitHubClient>> GitHubClient::create(GitHubClientOptions
   if (options.api_url.rfind("https://", 0) != 0 && options.api_url.rfind("http://", 0) != 0)
     return GitHubError::local(GitHubError::Kind::auth,
                               "the GitHub API URL must start with https:// (or http://): " + options.api_url);
-  register_secret(options.private_key_pem);
+  register_pem(options.private_key_pem, "the App private key");
   return std::unique_ptr<GitHubClient>(
       new GitHubClient(std::make_unique<Impl>(std::move(options), clock, sleeper)));
 }

@@ -1,6 +1,9 @@
 #include "github/commands.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cstddef>
+#include <utility>
 
 #include "config/base/edit_distance.h"
 
@@ -92,17 +95,248 @@ std::optional<std::size_t> content_start(std::string_view line) {
   return std::nullopt;
 }
 
-std::string join_lines(const std::vector<std::string_view>& lines, std::size_t from) {
-  std::string out;
-  for (std::size_t i = from; i < lines.size(); ++i) {
-    out += '\n';
-    out += lines[i];
+// How a line shows on GitHub, as far as commands care.
+enum class LineKind {
+  text,    // prose: a command may start it
+  code,    // fenced or indented code: shown, never a command
+  quote,   // a block quote line: shown, never a command
+  hidden,  // in an HTML block GitHub does not show (`<!--`, `<script>`, `<style>`)
+  blank,
+};
+
+struct Line {
+  std::string_view raw;
+  LineKind kind = LineKind::text;
+  std::size_t content = 0;  // where the text starts in `raw` (past indentation or `>`s)
+  // Parts of `raw` inside an inline HTML comment, as [begin, end) pairs.
+  std::vector<std::pair<std::size_t, std::size_t>> comments;
+
+  // Whether GitHub shows the line's first character (not in a comment).
+  bool starts_visible() const {
+    for (const auto& [b, e] : comments)
+      if (b <= content && content < e) return false;
+    return true;
   }
-  return out;
+  // The line as GitHub shows it: without its inline comments.
+  std::string visible() const {
+    std::string out;
+    std::size_t at = 0;
+    for (const auto& [b, e] : comments) {
+      out.append(raw.substr(at, b - at));
+      at = e;
+    }
+    if (at < raw.size()) out.append(raw.substr(at));
+    return out;
+  }
+};
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+bool contains_ci(std::string_view s, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= s.size(); ++i)
+    if (starts_with_ci(s.substr(i), needle)) return true;
+  return false;
+}
+
+// The end tag of a CommonMark HTML block whose content GitHub does not show
+// (type 1 `<script>` and `<style>`: the sanitizer drops them with their
+// content), or "" when `rest` opens no such block.
+std::string_view hidden_raw_block_end(std::string_view rest) {
+  for (auto [open, close] : {std::pair<std::string_view, std::string_view>{"<script", "</script>"},
+                             {"<style", "</style>"}}) {
+    if (!starts_with_ci(rest, open)) continue;
+    if (rest.size() == open.size()) return close;
+    const char next = rest[open.size()];
+    if (next == ' ' || next == '\t' || next == '>') return close;
+  }
+  return {};
+}
+
+// Where a block quote's content starts on `line` (past every `>` and the
+// optional space after each), or nullopt when the line is no quote.
+std::optional<std::size_t> quote_content(std::string_view line) {
+  auto start = content_start(line);
+  if (!start || line[*start] != '>') return std::nullopt;
+  std::size_t i = *start;
+  while (i < line.size() && line[i] == '>') {
+    ++i;
+    if (i < line.size() && line[i] == ' ') ++i;
+    std::size_t next = i;  // a nested quote: up to three spaces, then `>`
+    while (next < line.size() && line[next] == ' ' && next - i < 3) ++next;
+    if (next < line.size() && line[next] == '>') i = next;
+  }
+  return i;
+}
+
+bool is_ascii_punct(char c) {
+  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+         (c >= '{' && c <= '~');
+}
+
+// Marks the inline HTML comments of one paragraph (CommonMark: inline
+// content spans the paragraph's lines, so `LGTM <!--` hides the lines up to
+// the `-->`). A comment is `<!-->`, `<!--->` or `<!--` up to the first
+// `-->` (CommonMark 0.31; the older rule's comments are a subset, so this
+// hides at least what either hides). Unclosed, `<!--` is literal text,
+// except in a paragraph that starts with a tag: that is a raw HTML block,
+// which the browser reads as a comment to the end of the body. Code
+// spans and backslash escapes (not in raw HTML) hide their `<!--`.
+void mark_inline_comments(std::vector<Line>& lines, const std::vector<std::size_t>& paragraph) {
+  if (paragraph.empty()) return;
+  std::string text;
+  std::vector<std::size_t> starts;  // where each line's content starts in `text`
+  for (std::size_t idx : paragraph) {
+    if (!text.empty()) text += '\n';
+    starts.push_back(text.size());
+    text.append(lines[idx].raw.substr(lines[idx].content));
+  }
+  const bool raw_html = text.size() > 1 && text[0] == '<' &&
+                        (text[1] == '/' || (lower(text[1]) >= 'a' && lower(text[1]) <= 'z'));
+  const std::string_view view(text);
+  std::vector<std::pair<std::size_t, std::size_t>> hidden;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (!raw_html && c == '\\' && i + 1 < text.size() && is_ascii_punct(text[i + 1])) {
+      i += 2;
+      continue;
+    }
+    if (!raw_html && c == '`') {
+      const std::size_t len = run_of(view.substr(i), '`');
+      std::size_t j = i + len;
+      std::size_t close = std::string::npos;
+      while ((j = text.find('`', j)) != std::string::npos) {
+        const std::size_t run = run_of(view.substr(j), '`');
+        if (run == len) {
+          close = j + run;
+          break;
+        }
+        j += run;
+      }
+      i = close == std::string::npos ? i + len : close;
+      continue;
+    }
+    if (text.compare(i, 4, "<!--") == 0) {
+      const std::size_t end = text.find("-->", i + 2);
+      if (end != std::string::npos) {
+        hidden.emplace_back(i, end + 3);
+        i = end + 3;
+        continue;
+      }
+      if (raw_html) {
+        hidden.emplace_back(i, std::string::npos);
+        break;
+      }
+      i += 4;
+      continue;
+    }
+    ++i;
+  }
+  // Back to each line's own coordinates.
+  for (std::size_t k = 0; k < paragraph.size(); ++k) {
+    Line& line = lines[paragraph[k]];
+    const std::size_t from = starts[k];
+    const std::size_t to = from + (line.raw.size() - line.content);
+    for (auto [b, e] : hidden) {
+      if (e <= from || b >= to) continue;
+      line.comments.emplace_back(std::max(b, from) - from + line.content,
+                                 std::min(e, to) - from + line.content);
+    }
+  }
+}
+
+// Sorts each line of `body` by how GitHub shows it (CommonMark's block
+// structure, as far as code, quotes and hidden HTML go) and marks the
+// inline comments of its paragraphs.
+std::vector<Line> classify(std::string_view body) {
+  std::vector<Line> lines;
+  for (std::string_view raw : split_lines(body)) lines.push_back(Line{raw, LineKind::text, 0, {}});
+  std::optional<Fence> fence;
+  std::string_view html_end;  // in a hidden HTML block: the line that ends it holds this
+  std::vector<std::size_t> paragraph;
+  bool paragraph_quoted = false;
+  auto flush = [&] {
+    mark_inline_comments(lines, paragraph);
+    paragraph.clear();
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    Line& line = lines[i];
+    const std::string_view raw = line.raw;
+    if (fence) {
+      line.kind = LineKind::code;
+      if (closes(raw, *fence)) fence.reset();
+      continue;
+    }
+    if (!html_end.empty()) {
+      line.kind = LineKind::hidden;
+      if (contains_ci(raw, html_end)) html_end = {};
+      continue;
+    }
+    if (trim(raw).empty()) {
+      flush();
+      line.kind = LineKind::blank;
+      continue;
+    }
+    if (auto inner = quote_content(raw)) {
+      // Never a command. Blocks opened inside a quote end with it, so only
+      // its paragraphs matter: an unquoted line may continue one lazily.
+      line.kind = LineKind::quote;
+      line.content = *inner;
+      const std::string_view rest = trim(raw.substr(*inner));
+      if (!paragraph_quoted) flush();
+      if (rest.empty() || fence_opening(rest) || rest.substr(0, 4) == "<!--") {
+        flush();
+      } else {
+        paragraph.push_back(i);
+      }
+      paragraph_quoted = true;
+      continue;
+    }
+    auto start = content_start(raw);
+    if (!start) {
+      // Indented: code, unless it continues a paragraph (it cannot start a
+      // command either way).
+      line.kind = LineKind::code;
+      if (!paragraph.empty()) {
+        line.content = raw.find_first_not_of(" \t");
+        paragraph.push_back(i);
+        paragraph_quoted = false;
+      }
+      continue;
+    }
+    line.content = *start;
+    const std::string_view rest = raw.substr(*start);
+    if ((fence = fence_opening(rest))) {
+      flush();
+      line.kind = LineKind::code;
+      continue;
+    }
+    if (rest.substr(0, 4) == "<!--") {  // HTML block type 2, to the line holding `-->`
+      flush();
+      line.kind = LineKind::hidden;
+      if (rest.find("-->", 2) == std::string_view::npos) html_end = "-->";
+      continue;
+    }
+    if (auto end = hidden_raw_block_end(rest); !end.empty()) {
+      flush();
+      line.kind = LineKind::hidden;
+      if (!contains_ci(rest, end)) html_end = end;
+      continue;
+    }
+    paragraph.push_back(i);
+    paragraph_quoted = false;
+  }
+  flush();
+  return lines;
 }
 
 Command make_command(CommandName name, std::string_view rest_of_line,
-                     const std::vector<std::string_view>& lines, std::size_t line_index) {
+                     const std::vector<Line>& lines, std::size_t line_index) {
   Command command{name, {}};
   switch (name) {
     case CommandName::plan:
@@ -112,7 +346,11 @@ Command make_command(CommandName name, std::string_view rest_of_line,
       break;
     case CommandName::revise: {
       std::string feedback(rest_of_line);
-      feedback += join_lines(lines, line_index + 1);
+      for (std::size_t i = line_index + 1; i < lines.size(); ++i) {
+        if (lines[i].kind == LineKind::hidden) continue;  // nobody saw it: not feedback either
+        feedback += '\n';
+        feedback += lines[i].visible();
+      }
       command.args = std::string(trim(feedback));
       break;
     }
@@ -160,29 +398,43 @@ std::optional<CommandName> command_from_string(std::string_view name) {
   return std::nullopt;
 }
 
+RevisionArgument parse_revision_argument(std::string_view args) {
+  std::string_view rest = trim(args);
+  if (rest.empty()) return {};
+  auto next_word = [&rest] {
+    std::size_t end = 0;
+    while (end < rest.size() && !is_blank(rest[end])) ++end;
+    const std::string_view word = rest.substr(0, end);
+    rest = trim(rest.substr(end));
+    return word;
+  };
+  const std::string_view first = next_word();
+  std::string_view number = first;
+  if (lowered(first) == "revision") {
+    number = next_word();
+  } else if (first[0] == 'r' || first[0] == 'R') {
+    number.remove_prefix(1);
+  }
+  while (!number.empty() &&
+         std::string_view(".,;:!?").find(number.back()) != std::string_view::npos)
+    number.remove_suffix(1);
+  RevisionArgument invalid{RevisionArgument::Kind::invalid, 0};
+  if (number.empty() || number.find_first_not_of("0123456789") != std::string_view::npos)
+    return invalid;
+  int revision = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), revision);
+  if (ec != std::errc() || end != number.data() + number.size()) return invalid;  // too large
+  return {RevisionArgument::Kind::revision, revision};
+}
+
 ParsedComment parse_comment(std::string_view body) {
-  const std::vector<std::string_view> lines = split_lines(body);
-  std::optional<Fence> fence;
-  bool in_html_comment = false;  // hidden on GitHub: nobody saw a command there
+  const std::vector<Line> lines = classify(body);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    const std::string_view line = lines[i];
-    if (fence) {
-      if (closes(line, *fence)) fence.reset();
-      continue;
-    }
-    if (in_html_comment) {
-      in_html_comment = line.find("-->") == std::string_view::npos;
-      continue;
-    }
-    auto start = content_start(line);
-    if (!start) continue;
-    const std::string_view rest = line.substr(*start);
-    if ((fence = fence_opening(rest))) continue;
-    if (rest.substr(0, 4) == "<!--") {
-      in_html_comment = rest.find("-->", 4) == std::string_view::npos;
-      continue;
-    }
-    if (rest[0] != '/') continue;  // prose, or a block quote ('>')
+    const Line& line = lines[i];
+    if (line.kind != LineKind::text || !line.starts_visible()) continue;
+    const std::string visible = line.visible();
+    const std::string_view rest = std::string_view(visible).substr(line.content);
+    if (rest.empty() || rest[0] != '/') continue;  // prose
 
     std::size_t end = 1;
     while (end < rest.size() && !is_blank(rest[end])) ++end;

@@ -45,12 +45,29 @@ struct ParsedComment {
   std::string suggestion;  // kind == mistyped: the closest command, e.g. "/approve"
 };
 
+// What the argument of `/approve` names: nothing (approve the current
+// revision), a plan revision, or something that is no revision (refused with
+// the forms expected, never taken as "nothing"). A revision is written `2`,
+// `r2` or `revision 2` (any case); sentence punctuation right after it and
+// words after a space are allowed and ignored: `r1.`, `1 lgtm`, `2, thanks`.
+// Anything else (`lgtm`, `#2`, `v2`, `2nd`, `1.5`) is invalid.
+struct RevisionArgument {
+  enum class Kind { none, revision, invalid };
+  Kind kind = Kind::none;
+  int revision = 0;  // kind == revision
+};
+RevisionArgument parse_revision_argument(std::string_view args);
+
 // Finds the first line of `body` that starts (after at most three spaces)
 // with `/name` followed by whitespace or the end of the line, where `name` is
 // a command in any case. Lines in fenced code blocks (``` or ~~~), indented
-// code (four spaces or a tab), block quotes (`>`) and HTML comments
-// (`<!--` … `-->`, hidden when GitHub renders the comment) are skipped, so
-// quoting, pasting or hiding a command never runs it. A `/word` of letters only that is no
+// code (four spaces or a tab) and block quotes (`>`) are skipped, and so is
+// every line GitHub does not show: in an HTML block that opens with `<!--`
+// (to the line holding `-->`), `<script` or `<style`, or starting inside an
+// inline HTML comment (`LGTM <!--` hides the next lines of its paragraph up
+// to the `-->`), per CommonMark's HTML blocks and raw HTML. Quoting, pasting
+// or hiding a command never runs it; hidden parts are not in `args` either.
+// A `/word` of letters only that is no
 // command but within edit distance 2 of one (and at least three letters)
 // stops the search as `mistyped`; any other `/word` (`/usr/bin/env`, `/path`)
 // is ordinary text. LF and CRLF line ends are accepted. Never fails.

@@ -8,14 +8,9 @@
 
 #include <cstdio>
 #include <mutex>
-#include <shared_mutex>
-#include <vector>
 
 namespace bottega {
 namespace {
-
-std::shared_mutex secrets_mutex;
-std::vector<std::string> secrets;
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
@@ -105,26 +100,6 @@ spdlog::logger& component_log(const std::string& component) {
   auto made = base->clone(component);
   spdlog::register_logger(made);
   return *made;
-}
-
-void register_secret(std::string secret) {
-  if (secret.size() < 6) return;
-  std::unique_lock lock(secrets_mutex);
-  for (const auto& s : secrets)
-    if (s == secret) return;
-  secrets.push_back(std::move(secret));
-}
-
-std::string redact(std::string_view text) {
-  std::string out(text);
-  std::shared_lock lock(secrets_mutex);
-  for (const auto& secret : secrets) {
-    for (auto pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
-      out.replace(pos, secret.size(), "[REDACTED]");
-      pos += 10;
-    }
-  }
-  return out;
 }
 
 }  // namespace bottega

@@ -39,10 +39,12 @@ RunnerOptions runner_options(const ServerConfig& config, const std::string& bott
   o.limits.wall = config.agent_timeout;
   o.limits.idle = config.agent_idle_timeout;
   o.sandbox = config.agent_sandbox;
-  for (const auto* p :
-       {&config.data_dir, &config.config_file, &config.private_key_file, &config.tls_key})
-    if (!p->empty()) o.hidden.push_back(absolute(*p));
-  if (!bottega_dir.empty()) o.path_prepend.push_back(bottega_dir);
+  o.readable = config.agent_sandbox_read_paths;
+  if (!bottega_dir.empty()) {
+    const std::string dir = absolute(bottega_dir);
+    o.path_prepend.push_back(dir);
+    o.bottega_binary = (std::filesystem::path(dir) / "bottega").string();
+  }
   return o;
 }
 

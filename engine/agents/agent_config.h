@@ -1,6 +1,6 @@
 // From the server configuration to what the agent runtime takes: one
-// harness's settings and the runner's options (limits, sandbox, the paths
-// hidden from agents). The workflow and `bottega agent` share these, so a
+// harness's settings and the runner's options (limits, sandbox, where
+// `bottega` is). The workflow and `bottega agent` share these, so a
 // turn runs the same way from both.
 // Thread-safety: pure functions over values.
 #pragma once
@@ -20,10 +20,10 @@ namespace bottega::agents {
 [[nodiscard]] Result<HarnessSettings> harness_settings(const ServerConfig& config,
                                                        std::string_view name);
 
-// Limits and sandbox from `agents.*`; hidden in the sandbox: the data
-// directory, the config file, the App private key and the TLS key (as
-// absolute paths). `bottega_dir` (the directory of the running binary) goes
-// first on the agent's PATH so it can run `bottega signal`.
+// Limits and sandbox from `agents.*`. `bottega_dir` (the directory of the
+// running binary) goes first on the agent's PATH so it can run `bottega
+// signal`, and `bottega_dir`/bottega runs the sandbox's bridge. Nothing
+// needs hiding: the sandbox shows only what it binds (sandbox.h).
 RunnerOptions runner_options(const ServerConfig& config, const std::string& bottega_dir);
 
 }  // namespace bottega::agents

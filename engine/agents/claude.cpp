@@ -43,7 +43,7 @@ class ClaudeDecoder final : public JsonDecoder {
         e.text = "attempt " + std::to_string(i64(obj, "attempt")) + ", status " +
                  std::to_string(i64(obj, "error_status"));
       } else {
-        e.text = std::string(line.substr(0, 4096));
+        e.text = utf8_prefix(line, 4096);
       }
       out.push_back(std::move(e));
     } else if (type == "result") {
@@ -111,13 +111,12 @@ class ClaudeDecoder final : public JsonDecoder {
     Usage u;
     object usage;
     if (sub(obj, "usage", usage)) {
-      u.input_tokens = i64(usage, "input_tokens");
-      u.cached_input_tokens = i64(usage, "cache_read_input_tokens");
-      u.cache_write_tokens = i64(usage, "cache_creation_input_tokens");
-      u.output_tokens = i64(usage, "output_tokens");
+      u.input_tokens = count(usage, "input_tokens");
+      u.cached_input_tokens = count(usage, "cache_read_input_tokens");
+      u.cache_write_tokens = count(usage, "cache_creation_input_tokens");
+      u.output_tokens = count(usage, "output_tokens");
     }
-    double cost = 0;
-    if (!obj["total_cost_usd"].get(cost)) u.cost_usd = cost;
+    u.cost_usd = cost(obj, "total_cost_usd");
     price_if_unknown(u, prices_, model_);
     simdjson::dom::array denials;
     if (!obj["permission_denials"].get(denials) && denials.size() > 0)

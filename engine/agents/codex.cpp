@@ -10,15 +10,19 @@ namespace {
 
 Usage minus(const Usage& a, const Usage& b) {
   Usage d;
-  d.input_tokens = a.input_tokens - b.input_tokens;
-  d.cached_input_tokens = a.cached_input_tokens - b.cached_input_tokens;
-  d.cache_write_tokens = a.cache_write_tokens - b.cache_write_tokens;
-  d.output_tokens = a.output_tokens - b.output_tokens;
-  d.reasoning_tokens = a.reasoning_tokens - b.reasoning_tokens;
+  bool overflow = false;  // each difference computed, even after one overflowed
+  auto sub = [&overflow](int64_t x, int64_t y, int64_t& out) {
+    if (__builtin_sub_overflow(x, y, &out)) overflow = true;
+  };
+  sub(a.input_tokens, b.input_tokens, d.input_tokens);
+  sub(a.cached_input_tokens, b.cached_input_tokens, d.cached_input_tokens);
+  sub(a.cache_write_tokens, b.cache_write_tokens, d.cache_write_tokens);
+  sub(a.output_tokens, b.output_tokens, d.output_tokens);
+  sub(a.reasoning_tokens, b.reasoning_tokens, d.reasoning_tokens);
   // A total below the previous one means a different thread (or a reset):
   // the new total is then this turn's usage.
-  if (d.input_tokens < 0 || d.cached_input_tokens < 0 || d.output_tokens < 0 ||
-      d.reasoning_tokens < 0) {
+  if (overflow || d.input_tokens < 0 || d.cached_input_tokens < 0 || d.cache_write_tokens < 0 ||
+      d.output_tokens < 0 || d.reasoning_tokens < 0) {
     Usage fresh = a;
     fresh.cost_usd.reset();
     return fresh;
@@ -157,13 +161,14 @@ class CodexDecoder final : public JsonDecoder {
     object usage;
     if (sub(obj, "usage", usage)) {
       // input_tokens counts the whole prompt, cached and cache-written parts included.
-      int64_t input = i64(usage, "input_tokens");
-      total.cached_input_tokens = i64(usage, "cached_input_tokens");
-      total.cache_write_tokens = i64(usage, "cache_write_input_tokens");
+      // Counts are non-negative, so the differences cannot overflow.
+      int64_t input = count(usage, "input_tokens");
+      total.cached_input_tokens = count(usage, "cached_input_tokens");
+      total.cache_write_tokens = count(usage, "cache_write_input_tokens");
       total.input_tokens =
           std::max<int64_t>(0, input - total.cached_input_tokens - total.cache_write_tokens);
-      total.output_tokens = i64(usage, "output_tokens");
-      total.reasoning_tokens = i64(usage, "reasoning_output_tokens");
+      total.output_tokens = count(usage, "output_tokens");
+      total.reasoning_tokens = count(usage, "reasoning_output_tokens");
     }
     Usage delta = minus(total, state_.thread_usage);
     delta.cost_usd.reset();

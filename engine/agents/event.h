@@ -24,12 +24,14 @@ struct Usage {
   int64_t reasoning_tokens = 0;    // part of the output, where the CLI says so
   std::optional<double> cost_usd;  // nullopt: unknown (no price for the model)
 
+  // Saturating: counts stop at INT64_MAX, a cost at the largest finite double.
   Usage& operator+=(const Usage& other);
   bool operator==(const Usage&) const = default;
-  int64_t total_tokens() const {
-    return input_tokens + cached_input_tokens + cache_write_tokens + output_tokens;
-  }
+  int64_t total_tokens() const;  // saturating too
 };
+
+// a + b, stopping at INT64_MAX / INT64_MIN instead of overflowing.
+int64_t saturating_add(int64_t a, int64_t b);
 
 struct Event {
   EventKind kind = EventKind::system;
@@ -51,7 +53,26 @@ struct Event {
 std::string to_json(const Event& event);
 void append_json(const Event& event, std::string& out);
 
-// JSON string escaping (adds no quotes).
+// JSON string escaping (adds no quotes). The output is always valid UTF-8:
+// each invalid sequence of `text` is written as U+FFFD.
 void append_json_escaped(std::string_view text, std::string& out);
+
+// ---- Text from an agent ----------------------------------------------------
+// Whatever a CLI prints (stdout lines, stderr) reaches PostgreSQL and the
+// comments; PostgreSQL refuses invalid UTF-8 and NUL in text and jsonb.
+
+// Whether `text` is valid UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF) with no NUL.
+bool is_clean_text(std::string_view text);
+// `text` with each invalid UTF-8 sequence (each maximal subpart, as Unicode
+// recommends) and each NUL replaced by U+FFFD. Clean text comes back as is.
+std::string clean_text(std::string_view text);
+// Replaces, in place, what clean_text replaces in every text field of `event`.
+void clean_event(Event& event);
+// The longest prefix (suffix) of `text` of at most `max_bytes` bytes that
+// does not split a UTF-8 character (of valid text; invalid bytes are cut
+// anywhere and left for clean_text).
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+std::string_view utf8_suffix(std::string_view text, std::size_t max_bytes);
 
 }  // namespace bottega::agents

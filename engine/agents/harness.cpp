@@ -1,6 +1,9 @@
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include "engine/agents/json_decoder.h"
 
@@ -18,6 +21,8 @@ std::string_view to_string(OutcomeKind kind) {
       return "cancelled";
     case OutcomeKind::crashed:
       return "crashed";
+    case OutcomeKind::budget_reached:
+      return "budget_reached";
   }
   return "crashed";
 }
@@ -89,7 +94,7 @@ void JsonDecoder::decode(std::string_view line, std::vector<Event>& out) {
     Event e;
     e.kind = EventKind::system;
     e.subtype = "malformed";
-    e.text = std::string(line.substr(0, 4096));
+    e.text = clean_text(utf8_prefix(line, 4096));  // invalid UTF-8 is malformed JSON too
     out.push_back(std::move(e));
     ++state_.events;
     return;
@@ -102,6 +107,12 @@ void JsonDecoder::decode(std::string_view line, std::vector<Event>& out) {
     out.resize(before);
     out.push_back(unknown_event("invalid", line));
   }
+  // simdjson validated the UTF-8, but a string may hold NUL (\u0000) or an
+  // escaped lone surrogate, and a cut raw line a split character.
+  for (std::size_t i = before; i < out.size(); ++i) clean_event(out[i]);
+  if (state_.agent_error && !is_clean_text(*state_.agent_error))
+    state_.agent_error = clean_text(*state_.agent_error);
+  if (!is_clean_text(state_.session_id)) state_.session_id = clean_text(state_.session_id);
   state_.events += out.size() - before;
 }
 
@@ -111,15 +122,35 @@ std::string_view str(object obj, std::string_view key) {
   return v;
 }
 
+int64_t clamp_to_i64(double d) {
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63, exact as a double
+  if (std::isnan(d)) return 0;
+  if (d >= kLimit) return std::numeric_limits<int64_t>::max();
+  if (d <= -kLimit) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(d);  // in range: truncation toward zero
+}
+
 int64_t i64(object obj, std::string_view key) {
   auto field = obj[key];
   int64_t v = 0;
   if (!field.get(v)) return v;
   uint64_t u = 0;
-  if (!field.get(u)) return static_cast<int64_t>(u);
+  if (!field.get(u))
+    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? std::numeric_limits<int64_t>::max()
+               : static_cast<int64_t>(u);
   double d = 0;
-  if (!field.get(d)) return static_cast<int64_t>(d);
+  if (!field.get(d)) return clamp_to_i64(d);
   return 0;
+}
+
+int64_t count(object obj, std::string_view key) { return std::max<int64_t>(0, i64(obj, key)); }
+
+std::optional<double> cost(object obj, std::string_view key) {
+  double d = 0;
+  if (obj[key].get(d)) return std::nullopt;
+  if (!std::isfinite(d)) return std::nullopt;
+  return std::max(0.0, d);
 }
 
 bool boolean(object obj, std::string_view key) {
@@ -146,14 +177,21 @@ Event unknown_event(std::string_view type, std::string_view line) {
   e.kind = EventKind::system;
   e.subtype = "unknown";
   (void)type;
-  e.text = std::string(line.substr(0, 65536));
+  e.text = utf8_prefix(line, 65536);
   return e;
 }
 
 void price_if_unknown(Usage& usage, const PriceTable& prices, const std::string& model) {
   if (usage.cost_usd) return;
   auto it = prices.find(model);
-  if (it != prices.end()) usage.cost_usd = price_usage(usage, it->second);
+  if (it == prices.end()) return;
+  // price_usage's formula in doubles: token sums near INT64_MAX must not overflow.
+  const Price& p = it->second;
+  auto d = [](int64_t n) { return static_cast<double>(n); };
+  double c = ((d(usage.input_tokens) + d(usage.cache_write_tokens)) * p.input +
+              d(usage.cached_input_tokens) * p.cached_input + d(usage.output_tokens) * p.output) /
+             1e6;
+  usage.cost_usd = std::isfinite(c) ? c : std::numeric_limits<double>::max();
 }
 
 std::string toml_string(std::string_view text) {

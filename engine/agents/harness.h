@@ -86,7 +86,10 @@ class StreamDecoder {
   virtual const StreamState& state() const = 0;
 };
 
-enum class OutcomeKind { succeeded, agent_error, timed_out, cancelled, crashed };
+// budget_reached: the turn's model gateway stopped it when the task's
+// budget was spent (set by the caller that owns the gateway, never by
+// classify()).
+enum class OutcomeKind { succeeded, agent_error, timed_out, cancelled, crashed, budget_reached };
 std::string_view to_string(OutcomeKind kind);
 
 // How the process ended, as the runner saw it.

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,14 @@ class JsonDecoder : public StreamDecoder {
 
 // Accessors that treat a missing or mistyped field as empty.
 std::string_view str(object obj, std::string_view key);
+// A number as an integer: a fraction truncated, out of range clamped.
 int64_t i64(object obj, std::string_view key);
+// A token count: i64, and 0 when negative.
+int64_t count(object obj, std::string_view key);
+// A cost in USD: nullopt when absent or not a number, 0 when negative.
+std::optional<double> cost(object obj, std::string_view key);
+// `d` as an integer: NaN is 0, out of range the nearest bound.
+int64_t clamp_to_i64(double d);
 bool boolean(object obj, std::string_view key);
 bool has(object obj, std::string_view key);
 // The object at `key`; false when absent or not an object.

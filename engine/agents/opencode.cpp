@@ -94,17 +94,16 @@ class OpenCodeDecoder final : public JsonDecoder {
     Usage u;
     object tokens;
     if (sub(part, "tokens", tokens)) {
-      u.input_tokens = i64(tokens, "input");
-      u.output_tokens = i64(tokens, "output");
-      u.reasoning_tokens = i64(tokens, "reasoning");
+      u.input_tokens = count(tokens, "input");
+      u.output_tokens = count(tokens, "output");
+      u.reasoning_tokens = count(tokens, "reasoning");
       object cache;
       if (sub(tokens, "cache", cache)) {
-        u.cached_input_tokens = i64(cache, "read");
-        u.cache_write_tokens = i64(cache, "write");
+        u.cached_input_tokens = count(cache, "read");
+        u.cache_write_tokens = count(cache, "write");
       }
     }
-    double cost = 0;
-    if (!part["cost"].get(cost)) u.cost_usd = cost;
+    u.cost_usd = cost(part, "cost");
     state_.usage += u;  // per step: the turn's usage is the sum
     Event e;
     e.subtype = "step_finish";

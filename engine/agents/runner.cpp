@@ -1,10 +1,9 @@
 #include "engine/agents/runner.h"
-#include "engine/process/run.h"
-
-#include <sys/prctl.h>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 
 #include "config/base/log.h"
 #include "engine/process/inherit.h"
+#include "engine/process/run.h"
 
 namespace bottega::agents {
 
@@ -51,28 +51,51 @@ struct NewSession {
   }
 };
 
+// Lets the child inherit `fds` (the sandbox's generated files, which bwrap
+// reads). Passed after CloseInheritedFds, which marked every descriptor
+// close-on-exec.
+struct KeepFds {
+  std::vector<int> fds;
+  template <class Launcher>
+  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
+                                          const char* const*&) {
+    for (int fd : fds) ::fcntl(fd, F_SETFD, 0);
+    return {};
+  }
+};
+
+// Anonymous in-memory files holding the generated /etc files; closed with
+// the object (after the child started: bwrap has its own copies).
+struct DataFiles {
+  std::vector<int> fds;
+  DataFiles() = default;
+  DataFiles(const DataFiles&) = delete;
+  DataFiles& operator=(const DataFiles&) = delete;
+  ~DataFiles() {
+    for (int fd : fds) ::close(fd);
+  }
+  // A descriptor holding `content`, positioned at its start; -1 on failure.
+  int add(const std::string& content) {
+    int fd = ::memfd_create("bottega-sandbox", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    fds.push_back(fd);
+    std::size_t done = 0;
+    while (done < content.size()) {
+      ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return -1;
+      done += static_cast<std::size_t>(n);
+    }
+    return ::lseek(fd, 0, SEEK_SET) == 0 ? fd : -1;
+  }
+};
+
 }  // namespace
 
 const std::vector<std::string>& environment_allow_list() {
-  static const std::vector<std::string> names = {"PATH",
-                                                 "LANG",
-                                                 "LANGUAGE",
-                                                 "LC_ALL",
-                                                 "LC_CTYPE",
-                                                 "LC_MESSAGES",
-                                                 "TZ",
-                                                 "TERM",
-                                                 "USER",
-                                                 "LOGNAME",
-                                                 "SSL_CERT_FILE",
-                                                 "SSL_CERT_DIR",
-                                                 "NODE_EXTRA_CA_CERTS",
-                                                 "HTTP_PROXY",
-                                                 "HTTPS_PROXY",
-                                                 "NO_PROXY",
-                                                 "http_proxy",
-                                                 "https_proxy",
-                                                 "no_proxy"};
+  static const std::vector<std::string> names = {
+      "PATH", "LANG", "LANGUAGE", "LC_ALL",        "LC_CTYPE",     "LC_MESSAGES",        "TZ",
+      "TERM", "USER", "LOGNAME",  "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"};
   return names;
 }
 
@@ -95,6 +118,10 @@ std::map<std::string, std::string> build_environment(
   env["XDG_STATE_HOME"] = home + "/.local/state";
   env["TMPDIR"] = spec.sandbox ? "/tmp" : spec.run_dir + "/tmp";
   env["BOTTEGA_RUN_DIR"] = spec.run_dir;
+  if (spec.sandbox) {
+    env["USER"] = kSandboxUser;
+    env["LOGNAME"] = kSandboxUser;
+  }
   for (const auto& [k, v] : spec.plan.env) env[k] = v;
   for (const auto& [k, v] : spec.extra_env) env[k] = v;
   return env;
@@ -212,7 +239,8 @@ struct AgentProcess::Impl {
             last_output = Clock::now();
             stderr_buf.append(err_chunk.data(), n);
             if (stderr_buf.size() > 2 * spec.limits.stderr_tail_bytes)
-              stderr_buf.erase(0, stderr_buf.size() - spec.limits.stderr_tail_bytes);
+              stderr_buf.erase(0, stderr_buf.size() -
+                                      utf8_suffix(stderr_buf, spec.limits.stderr_tail_bytes).size());
           }
           if (ec) {
             err_eof = true;
@@ -321,18 +349,33 @@ Outcome AgentProcess::run(EventSink& sink) {
 
   std::vector<std::string> argv = spec.plan.argv;
   const std::string cwd = spec.plan.cwd.empty() ? spec.run_dir : spec.plan.cwd;
-  if (spec.sandbox) {
-    // bwrap finds the program on the child's PATH, inside the sandbox.
+  if (!spec.forwards.empty() || spec.sandbox) {
+    // bwrap and the bridge find the program on the child's PATH, inside.
     argv[0] = find_program(argv[0], env["PATH"]);
     if (argv[0].empty())
       return failed_start("program '" + spec.plan.argv[0] + "' not found on PATH");
+  }
+  const std::string program = argv[0];
+  if (!spec.forwards.empty()) {
+    if (spec.bottega_binary.empty() || spec.bottega_binary[0] != '/')
+      return failed_start("forwards need the absolute path of bottega (RunSpec::bottega_binary)");
+    std::vector<std::string> bridged = {spec.bottega_binary, "sandbox-exec"};
+    for (const auto& f : spec.forwards)
+      bridged.insert(bridged.end(), {"--forward", format_forward(f)});
+    bridged.push_back("--");
+    bridged.insert(bridged.end(), argv.begin(), argv.end());
+    argv = std::move(bridged);
+  }
+  DataFiles data_files;
+  std::vector<int> inherited;
+  if (spec.sandbox) {
     SandboxSpec sandbox = *spec.sandbox;
-    // The program's directory, and where its symlink leads, may sit under
-    // /tmp or a hidden path: put them back, read-only.
-    sandbox.readable.push_back(fs::path(argv[0]).parent_path().string());
-    std::error_code cec;
-    auto resolved = fs::canonical(argv[0], cec);
-    if (!cec) {
+    // The program's directory, and where its symlink leads, read-only.
+    auto add_program = [&sandbox](const std::string& path) {
+      sandbox.readable.push_back(fs::path(path).parent_path().string());
+      std::error_code cec;
+      auto resolved = fs::canonical(path, cec);
+      if (cec) return;
       sandbox.readable.push_back(resolved.parent_path().string());
       // An npm-installed CLI loads sibling packages (its native binary):
       // keep the whole node_modules tree it lives in.
@@ -342,9 +385,18 @@ Outcome AgentProcess::run(EventSink& sink) {
           break;
         }
       }
-    }
+    };
+    add_program(program);
+    if (!spec.forwards.empty()) add_program(spec.bottega_binary);
     // So is `bottega` itself, which the agent runs to signal its verdict.
     for (const auto& dir : spec.path_prepend) sandbox.readable.push_back(dir);
+    for (const auto& f : spec.forwards) sandbox.sockets.push_back(f.socket);
+    for (const auto& [path, content] : sandbox_generated_etc(env["HOME"])) {
+      int fd = data_files.add(content);
+      if (fd < 0) return failed_start("cannot prepare the sandbox's " + path);
+      sandbox.data_files.push_back({fd, path});
+      inherited.push_back(fd);
+    }
     argv = sandbox_command(sandbox, cwd, argv);
   }
   std::string exe = find_program(argv[0], env["PATH"]);
@@ -363,7 +415,7 @@ Outcome AgentProcess::run(EventSink& sink) {
   try {
     m.proc.emplace(m.ctx, exe, args, bp::process_stdio{nullptr, out_fds[1], err_fds[1]},
                    bp::process_start_dir(cwd), bp::process_environment(env_list), NewSession{},
-                   CloseInheritedFds{});
+                   CloseInheritedFds{}, KeepFds{inherited});
   } catch (const std::exception& e) {
     ::close(out_fds[1]);
     ::close(err_fds[1]);
@@ -401,10 +453,8 @@ Outcome AgentProcess::run(EventSink& sink) {
 
   m.decoder->finish(m.events);
   m.deliver();
-  std::string tail = m.stderr_buf.size() > spec.limits.stderr_tail_bytes
-                         ? m.stderr_buf.substr(m.stderr_buf.size() - spec.limits.stderr_tail_bytes)
-                         : m.stderr_buf;
-  m.end.stderr_tail = std::move(tail);
+  // Cut on a character boundary, then made storable: stderr is any bytes.
+  m.end.stderr_tail = clean_text(utf8_suffix(m.stderr_buf, spec.limits.stderr_tail_bytes));
   return classify(m.caps, m.decoder->state(), m.end);
 }
 
@@ -418,14 +468,17 @@ Result<Outcome> ProcessAgentRunner::run(const Turn& turn, EventSink& sink,
   spec.run_dir = turn.request.run_dir;
   spec.extra_env = turn.settings.extra_env;
   spec.path_prepend = options_.path_prepend;
+  spec.forwards = turn.forwards;
+  spec.bottega_binary = options_.bottega_binary;
   spec.limits = options_.limits;
   if (options_.sandbox) {
     SandboxSpec sb;
     sb.bwrap = options_.bwrap;
     sb.worktree = turn.request.worktree;
     sb.run_dir = turn.request.run_dir;
-    sb.hidden = options_.hidden;
-    sb.readable = turn.sandbox_readable;
+    sb.readable = options_.readable;
+    sb.readable.insert(sb.readable.end(), turn.sandbox_readable.begin(),
+                       turn.sandbox_readable.end());
     sb.writable = turn.sandbox_writable;
     spec.sandbox = std::move(sb);
   }

@@ -6,7 +6,8 @@
 // CODEX_HOME, XDG_*) under the run directory, and an environment built
 // from an allow-list plus the harness's own variables and credentials:
 // nothing else of ours (no database URL, App key or webhook secret) leaks.
-// Optionally inside the bubblewrap sandbox (sandbox.h).
+// Optionally inside the bubblewrap sandbox (sandbox.h), whose only way out
+// is the unix sockets its forwards name (bridge.h).
 //
 // Thread-safety: AgentProcess::run() is called once, from one thread; it
 // blocks until the turn ends. cancel() may be called from any thread, at
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "config/base/result.h"
+#include "engine/agents/bridge.h"
 #include "engine/agents/harness.h"
 #include "engine/agents/sandbox.h"
 
@@ -51,16 +53,24 @@ struct RunSpec {
   // can run `bottega signal`).
   std::vector<std::string> path_prepend;
   std::optional<SandboxSpec> sandbox;  // nullopt: no sandbox
+  // Loopback ports forwarded to unix sockets on the host (the egress proxy,
+  // the model-API gateway). Not empty: the agent runs under `<bottega>
+  // sandbox-exec --forward …` (bridge.h), which needs `bottega_binary`;
+  // without the sandbox its ports are on the host's loopback.
+  std::vector<Forward> forwards;
+  std::string bottega_binary;  // absolute path of `bottega`
   RunLimits limits;
 };
 
 // The variables every agent may see when the server has them (locale,
-// time zone, CA bundles, proxies, PATH); everything else is dropped.
+// time zone, CA bundles, PATH); everything else is dropped. Proxies are not
+// among them: the app gives each turn its own (the plan's env, extra_env).
 const std::vector<std::string>& environment_allow_list();
 
 // The child's whole environment: allowed parent variables, the private
 // HOME/CODEX_HOME/XDG_*/TMPDIR, BOTTEGA_RUN_DIR, the plan's variables, then
-// the operator's extra_env. `parent` looks a variable up (tests inject one).
+// the operator's extra_env. In the sandbox USER and LOGNAME name the
+// sandbox user. `parent` looks a variable up (tests inject one).
 std::map<std::string, std::string> build_environment(
     const RunSpec& spec,
     const std::function<std::optional<std::string>(const std::string&)>& parent);
@@ -103,6 +113,8 @@ class AgentRunner {
     // writable (its git metadata), so git works inside it.
     std::vector<std::string> sandbox_readable;
     std::vector<std::string> sandbox_writable;
+    // The turn's ways out of the sandbox (see RunSpec::forwards).
+    std::vector<Forward> forwards;
   };
   // Fails only when the turn cannot be planned (a bad model, no binary);
   // everything that happens to the process is in the Outcome.
@@ -118,8 +130,13 @@ struct RunnerOptions {
   RunLimits limits;
   bool sandbox = true;
   std::string bwrap = "bwrap";
-  std::vector<std::string> hidden;  // hidden in the sandbox (data dir, config, keys)
+  // Read-only in every sandbox, besides the system view (toolchains).
+  std::vector<std::string> readable;
+  // First on the agent's PATH, and readable in the sandbox (the directory
+  // of `bottega`, for `bottega signal`).
   std::vector<std::string> path_prepend;
+  // The absolute path of `bottega`, which runs the bridge (sandbox-exec).
+  std::string bottega_binary;
 };
 
 class ProcessAgentRunner final : public AgentRunner {

@@ -6,11 +6,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "config/base/safe_file.h"
 #include "engine/agents/event.h"
 
 namespace bottega::agents {
+
+namespace {
+// A signal with the longest reason, every byte escaped (\u00XX), fits.
+constexpr std::size_t kMaxSignalFileBytes = 64 * 1024;
+}  // namespace
 
 std::optional<std::string> check_signal(std::string_view kind, std::string_view reason) {
   if (kind != "plan-ready" && kind != "ready" && kind != "needs-work" && kind != "blocked")
@@ -44,13 +49,17 @@ Result<void> write_signal(const std::string& run_dir, const Signal& signal) {
 
 Result<std::optional<Signal>> read_signal(const std::string& run_dir) {
   const std::string path = run_dir + "/" + std::string(kSignalFileName);
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::optional<Signal>{};
-  std::stringstream ss;
-  ss << f.rdbuf();
+  // The agent can write the run directory: the file may be a symlink (to
+  // /etc/shadow), a FIFO (a read that never ends) or huge. Only a small
+  // regular file is read; anything else there is an error, absence is not.
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec)))
+    return std::optional<Signal>{};
+  auto read = read_regular_file(path, kMaxSignalFileBytes);
+  if (!read) return read.error();
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
-  std::string text = ss.str();
+  std::string text = std::move(*read);
   if (parser.parse(text).get(obj)) return make_error(path + " is not a JSON object");
   std::string_view kind, reason;
   if (obj["signal"].get(kind)) return make_error(path + " has no \"signal\" string");

@@ -1,11 +1,15 @@
 #include "engine/agents/transcript_store.h"
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <pqxx/pqxx>
 #include <pqxx/stream_to>
 
 #include "config/base/log.h"
+#include "config/base/redactor.h"
 #include "engine/db/database.h"
 
 namespace bottega::agents {
@@ -29,6 +33,83 @@ std::optional<EventKind> kind_from(std::string_view s) {
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
+
+// What an agent printed may hold a secret it got hold of (the model key, a
+// planted value): each text field is redacted before it is stored. Field by
+// field, so the stored JSON stays valid whatever the secret's characters.
+// Returns the event to serialize: `event` itself when it holds no secret
+// (the common case: one scan per field, no copy), else `scratch`.
+const Event& redacted(const Event& event, Event& scratch) {
+  auto dirty = [](const std::string& s) { return !s.empty() && find_secret(s).has_value(); };
+  if (!dirty(event.text) && !dirty(event.input) && !dirty(event.subtype) && !dirty(event.tool) &&
+      !dirty(event.tool_id))
+    return event;
+  scratch = event;
+  for (std::string* field :
+       {&scratch.text, &scratch.input, &scratch.subtype, &scratch.tool, &scratch.tool_id})
+    redact_in_place(*field);
+  return scratch;
+}
+
+// PostgreSQL refuses a whole COPY for one field of invalid UTF-8 or one NUL
+// (as a byte in text, or as \u0000 in jsonb): the event to store is made
+// clean first (`event` itself when it is, the common case).
+const Event& cleaned(const Event& event, Event& scratch) {
+  if (is_clean_text(event.text) && is_clean_text(event.input) && is_clean_text(event.subtype) &&
+      is_clean_text(event.tool) && is_clean_text(event.tool_id))
+    return event;
+  scratch = event;
+  clean_event(scratch);
+  return scratch;
+}
+
+// JSON built elsewhere, made storable: invalid UTF-8 and NUL become U+FFFD,
+// and so does the escape \u0000 (jsonb refuses it).
+std::string storable_json(std::string_view json) {
+  std::string out = is_clean_text(json) ? std::string(json) : clean_text(json);
+  for (std::size_t i = 0; (i = out.find('\\', i)) != std::string::npos; i += 2)
+    if (out.compare(i + 1, 5, "u0000") == 0) out.replace(i, 6, "\\ufffd");
+  return out;
+}
+
+// Stores a batch the database refused in halves, recursively: one row
+// PostgreSQL refuses costs only itself. When the database itself is the
+// problem every part fails: after as many failures in a row as finding one
+// bad row can take, it gives up instead of trying each row.
+class Bisection {
+ public:
+  using It = std::vector<StoredEvent>::const_iterator;
+  Bisection(TranscriptStore& store, int64_t run_id, std::size_t n)
+      : store_(store), run_id_(run_id), max_failures_(2 * std::bit_width(n) + 4) {}
+
+  // The rows of [begin, end) stored.
+  std::size_t append(It begin, It end) {
+    if (begin == end || failures_ >= max_failures_) return 0;
+    std::vector<StoredEvent> part(begin, end);
+    auto r = store_.append(run_id_, part);
+    if (r) {
+      failures_ = 0;
+      return part.size();
+    }
+    ++failures_;
+    if (part.size() == 1) {
+      component_log("agents").error("dropping transcript event {} of run {}: {}", part[0].seq,
+                                    run_id_, r.error().message);
+      if (!error) error = r.error();
+      return 0;
+    }
+    auto middle = begin + (end - begin) / 2;
+    return append(begin, middle) + append(middle, end);
+  }
+
+  std::optional<Error> error;  // the first row refused
+
+ private:
+  TranscriptStore& store_;
+  int64_t run_id_;
+  std::size_t failures_ = 0;
+  std::size_t max_failures_;
+};
 
 template <class F>
 auto guarded(const char* what, F&& f) -> decltype(f()) {
@@ -61,16 +142,21 @@ Result<void> TranscriptStore::finish_run(int64_t run_id, const Outcome& o) {
     auto lease = db_.acquire();
     if (!lease) return lease.error();
     pqxx::work tx(**lease);
+    // cost_usd is numeric(14, 6): a cost a stream made absurd is clamped, not
+    // a failed update that loses the whole end of the run.
     char cost[64] = "";
-    if (o.usage.cost_usd) std::snprintf(cost, sizeof cost, "%.6f", *o.usage.cost_usd);
+    if (o.usage.cost_usd && std::isfinite(*o.usage.cost_usd))
+      std::snprintf(cost, sizeof cost, "%.6f",
+                    std::clamp(*o.usage.cost_usd, -99999999.0, 99999999.0));
     auto r = tx.exec_params(
         "UPDATE agent_runs SET status = $2, message = $3, exit_code = NULLIF($4, '')::integer, "
         "session_id = NULLIF($5, ''), stderr_tail = $6, input_tokens = $7, cached_input_tokens = "
         "$8, "
         "cache_write_tokens = $9, output_tokens = $10, reasoning_tokens = $11, "
         "cost_usd = NULLIF($12, '')::numeric, ended_at = $13::timestamptz WHERE id = $1",
-        run_id, std::string(to_string(o.kind)), o.message,
-        o.exit_code ? std::to_string(*o.exit_code) : std::string(), o.session_id, o.stderr_tail,
+        run_id, std::string(to_string(o.kind)), redact(clean_text(o.message)),
+        o.exit_code ? std::to_string(*o.exit_code) : std::string(), clean_text(o.session_id),
+        redact(clean_text(o.stderr_tail)),
         o.usage.input_tokens, o.usage.cached_input_tokens, o.usage.cache_write_tokens,
         o.usage.output_tokens, o.usage.reasoning_tokens, std::string(cost),
         timestamp(clock_.now()));
@@ -90,8 +176,13 @@ Result<void> TranscriptStore::append(int64_t run_id, const std::vector<StoredEve
     {
       pqxx::stream_to copy(tx, "agent_events",
                            std::vector<std::string>{"run_id", "seq", "kind", "data"});
-      for (const auto& e : events)
-        copy << std::make_tuple(run_id, e.seq, std::string(to_string(e.kind)), e.json);
+      for (const auto& e : events) {
+        // The writer redacted each field already; this catches JSON built
+        // elsewhere (a secret's JSON-escaped form is one of its forms).
+        std::string json = storable_json(e.json);
+        redact_in_place(json);
+        copy << std::make_tuple(run_id, e.seq, std::string(to_string(e.kind)), std::move(json));
+      }
       copy.complete();
     }
     tx.commit();
@@ -185,7 +276,8 @@ TranscriptWriter::~TranscriptWriter() {
 void TranscriptWriter::on_event(const Event& event) {
   StoredEvent stored;
   stored.kind = event.kind;
-  append_json(event, stored.json);  // serialized here, outside the lock
+  Event clean, scratch;
+  append_json(redacted(cleaned(event, clean), scratch), stored.json);  // outside the lock
   std::unique_lock lock(mutex_);
   space_.wait(lock, [&] {
     return (pending_.size() < options_.max_pending &&
@@ -217,14 +309,21 @@ void TranscriptWriter::loop() {
     lock.unlock();
     auto r = store_.append(run_id_, batch);
     if (!r) r = store_.append(run_id_, batch);  // one retry: a dropped pooled connection
-    lock.lock();
-    if (r) {
-      written_ += batch.size();
-    } else {
-      component_log("agents").error("dropping {} transcript events of run {}: {}", batch.size(),
-                                    run_id_, r.error().message);
-      if (!error_) error_ = r.error();
+    std::size_t stored = batch.size();
+    std::optional<Error> failure;
+    if (!r) {
+      // A row the database refuses fails the whole COPY: store the others.
+      Bisection bisection(store_, run_id_, batch.size());
+      stored = batch.size() > 1 ? bisection.append(batch.cbegin(), batch.cend()) : 0;
+      failure = bisection.error ? bisection.error : r.error();
+      if (stored < batch.size())
+        component_log("agents").error("dropping {} of {} transcript events of run {}: {}",
+                                      batch.size() - stored, batch.size(), run_id_,
+                                      failure->message);
     }
+    lock.lock();
+    written_ += stored;
+    if (failure && !error_) error_ = std::move(failure);
   }
 }
 

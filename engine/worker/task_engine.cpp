@@ -13,18 +13,23 @@
 #include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "config/base/log.h"
+#include "config/base/redactor.h"
+#include "config/base/safe_file.h"
 #include "config/repo_config.h"
 #include "engine/agents/agent_config.h"
 #include "engine/agents/runner.h"
 #include "engine/agents/signal_file.h"
 #include "engine/agents/transcript_store.h"
+#include "engine/agents/turn_network.h"
 #include "engine/db/database.h"
 #include "engine/prompts/prompts.h"
 #include "engine/prompts/template.h"
 #include "engine/report/comments.h"
 #include "engine/report/task_document.h"
+#include "engine/worker/secret_scan.h"
 #include "engine/worker/task_codec.h"
 #include "engine/workflow/workflow.h"
 #include "engine/workspace/workspace.h"
@@ -44,12 +49,8 @@ using workflow::Task;
 // other key); two-key locks never meet the queue's one-key claim lock.
 constexpr int kFlushLockClass = 0x626f74;  // "bot"
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// The task document an agent leaves is taken up to this size.
+constexpr std::size_t kMaxDocumentBytes = 4 * 1024 * 1024;
 
 Result<void> write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -126,6 +127,25 @@ struct Incoming {
   std::optional<RepoConfig> config;  // the repository's, when it was read
   int64_t plan_comment_id = 0;       // PlanEdited: the comment edited
 };
+
+// Text from GitHub as PostgreSQL can store it: a NUL (valid JSON, "\u0000")
+// is refused by text and jsonb alike, so it becomes U+FFFD.
+std::string storable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\0') out += "\xEF\xBF\xBD";
+    else out += c;
+  }
+  return out;
+}
+
+// The comment a command event came from; 0 for other events.
+int64_t command_comment(const workflow::Event& event) {
+  if (auto* c = std::get_if<workflow::CommandEvent>(&event)) return c->comment_id;
+  if (auto* m = std::get_if<workflow::MistypedCommand>(&event)) return m->comment_id;
+  return 0;
+}
 
 // Wakes a sleeping watcher at once when the turn ends.
 class Stopper {
@@ -336,6 +356,20 @@ struct TaskEngine::Impl {
         if (fresh.affected_rows() == 0) {
           tx.commit();
           return flush(id, acknowledge_only);  // applied before a crash: only its effects may be left
+        }
+      }
+      // The same comment delivered again under another delivery id (a
+      // second hook on the repository, a proxy that retries) is applied
+      // once: its comment id is the key.
+      if (const int64_t comment = command_comment(in.event); comment != 0) {
+        auto fresh = tx.exec_params(
+            "INSERT INTO task_deliveries (delivery_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "comment:" + std::to_string(comment), id);
+        if (fresh.affected_rows() == 0) {
+          tx.commit();
+          log.info("task {}: the command of comment {} was applied already (delivery {})",
+                   task_key(in.repo, in.issue), comment, delivery_id);
+          return {};
         }
       }
       if (in.plan_comment_id != 0 && in.plan_comment_id != row.plan_comment_id) {
@@ -695,8 +729,8 @@ struct TaskEngine::Impl {
 
     auto from_issue = [&](const Issue& issue) {
       in.issue = issue.number;
-      in.title = issue.title;
-      in.body = issue.body;
+      in.title = storable(issue.title);
+      in.body = storable(issue.body);
     };
     // A trigger: a `plan` command not written in a comment.
     auto trigger = [&](const LoadedConfig& loaded) {
@@ -742,7 +776,8 @@ struct TaskEngine::Impl {
         auto plan = report::extract_plan(e->comment.body);
         workflow::PlanEdited edit;
         edit.actor = actor_of(repo, ev.sender);
-        edit.plan = plan ? *plan : e->comment.body;
+        // Without its markers the edit is not read back (the plan comment is put back).
+        if (plan) edit.plan = storable(*plan);
         edit.now = now;
         in.event = edit;
         return std::optional<Incoming>(std::move(in));
@@ -756,7 +791,7 @@ struct TaskEngine::Impl {
       if (parsed.kind == github::ParsedComment::Kind::mistyped) {
         workflow::MistypedCommand m;
         m.actor = actor_of(repo, ev.sender);
-        m.typed = parsed.typed;
+        m.typed = storable(parsed.typed);
         m.suggestion = parsed.suggestion;
         m.comment_id = e->comment.id;
         in.create = true;
@@ -766,7 +801,7 @@ struct TaskEngine::Impl {
       workflow::CommandEvent c;
       c.actor = actor_of(repo, ev.sender);
       c.name = parsed.command.name;
-      c.args = parsed.command.args;
+      c.args = storable(parsed.command.args);
       c.comment_id = e->comment.id;
       c.written_at = parse_time(e->comment.created_at);
       if (c.name == github::CommandName::plan) c.config_error = loaded->error;
@@ -944,15 +979,39 @@ struct TaskEngine::Impl {
     turn.request.prompt = *prompt;
     turn.request.worktree = worktree;
     turn.request.run_dir = run_dir;
-    // A worktree's .git is a file naming its metadata in the shared bare
-    // clone: the agent may read the clone and update its own metadata (the
-    // index), so `git status` and `git diff` work in the sandbox.
-    if (auto gitfile = read_file(worktree + "/.git"); gitfile.rfind("gitdir: ", 0) == 0) {
-      fs::path admin(gitfile.substr(8, gitfile.find_last_not_of("\r\n") - 7));
-      turn.sandbox_writable.push_back(admin.string());
-      turn.sandbox_readable.push_back(admin.parent_path().parent_path().string());
-    }
+    // The agent's git works on a throwaway view in its run directory (the
+    // object store shown read-only); the app's own git never reads it.
+    auto view = workspace.prepare_agent_view(worktree, run_dir + "/git");
+    if (!view) return view.error();
+    turn.sandbox_readable = view->readable;
     turn.request.forbid_subagents = true;
+
+    std::mutex process_mutex;
+    agents::AgentProcess* process = nullptr;
+    bool cancel_requested = false;
+    auto cancel_turn = [&] {
+      std::lock_guard lock(process_mutex);
+      cancel_requested = true;
+      if (process) process->cancel();
+    };
+
+    // The turn's only ways out: the model gateway (the key stays here) and
+    // the egress proxy. Kept until the turn's output has been checked: its
+    // token is a secret the redactor knows while it lives.
+    agents::TurnNetworkOptions net;
+    net.sandboxed = config.agent_sandbox;
+    net.harness = std::string(harness->name());
+    net.model = turn.request.model;
+    net.egress_allow = config.agent_egress_allow;
+    net.egress_allow.insert(net.egress_allow.end(), cfg.config.egress_allow.begin(),
+                            cfg.config.egress_allow.end());
+    net.egress_allow_private = config.agent_egress_allow_private;
+    if (t.max_cost_usd > 0) net.budget_usd = std::max(0.0, t.max_cost_usd - t.cost_usd);
+    net.on_budget_spent = cancel_turn;
+    net.label = task_key(t.repo, t.issue) + " turn " + std::to_string(t.turn);
+    auto network = agents::TurnNetwork::start(turn, std::move(net));
+    if (!network) return setup_failed(network.error().message);
+    (*network)->apply(turn);
 
     agents::RunStart start{t.id, role, std::string(harness->name()), turn.request.model,
                            turn.request.effort};
@@ -961,18 +1020,13 @@ struct TaskEngine::Impl {
 
     // Watches the task: a /cancel or a newer turn stops this one within a poll.
     Stopper stopper;
-    std::mutex process_mutex;
-    agents::AgentProcess* process = nullptr;
-    bool cancel_requested = false;
     std::thread watcher([&] {
       while (!stopper.wait_for(options.cancel_poll)) {
         auto now = load(t.id);
         if (!now || !*now) continue;
         const Task& current = (*now)->task;
         if (current.turn == t.turn && current.phase == t.phase) continue;
-        std::lock_guard lock(process_mutex);
-        cancel_requested = true;
-        if (process) process->cancel();
+        cancel_turn();
       }
     });
 
@@ -997,6 +1051,7 @@ struct TaskEngine::Impl {
       (void)transcripts.finish_run(*run_id, failed);
       return setup_failed(outcome.error().message);
     }
+    agents::account_network(**network, *outcome);
     (void)transcripts.finish_run(*run_id, *outcome);
 
     workflow::TurnFinished f;
@@ -1006,6 +1061,7 @@ struct TaskEngine::Impl {
       case agents::OutcomeKind::timed_out: f.outcome = workflow::TurnOutcome::timed_out; break;
       case agents::OutcomeKind::cancelled: f.outcome = workflow::TurnOutcome::cancelled; break;
       case agents::OutcomeKind::crashed: f.outcome = workflow::TurnOutcome::crashed; break;
+      case agents::OutcomeKind::budget_reached: f.outcome = workflow::TurnOutcome::budget_reached; break;
     }
     f.message = outcome->message;
     f.stderr_tail = outcome->stderr_tail;
@@ -1013,7 +1069,12 @@ struct TaskEngine::Impl {
                   outcome->usage.cache_write_tokens;
     f.tokens_out = outcome->usage.output_tokens;
     f.cost_usd = outcome->usage.cost_usd.value_or(0);
-    f.document = read_file(task_file);
+    // The agent could have made the file a link to anything the server can read.
+    auto document = read_regular_file(task_file, kMaxDocumentBytes);
+    if (document) f.document = redact(*document);
+    else f.message += (f.message.empty() ? "" : "; ") + std::string("the task document: ") + document.error().message;
+    f.message = redact(f.message);
+    f.stderr_tail = redact(f.stderr_tail);
     if (auto signal = agents::read_signal(run_dir); signal && *signal) {
       f.signal = (*signal)->kind;
       f.signal_reason = (*signal)->reason;
@@ -1023,8 +1084,17 @@ struct TaskEngine::Impl {
 
     if (t.turn_role == Role::implement) {
       if (f.outcome == workflow::TurnOutcome::succeeded) {
-        auto sha = workspace.commit_all(worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) +
-                                                       "), iteration " + std::to_string(t.iteration));
+        // Work holding a secret the app knows is not committed (so never pushed).
+        auto leak = secret_in_changes(worktree);
+        if (!leak) return leak.error();
+        if (*leak) {
+          f.outcome = workflow::TurnOutcome::refused;
+          f.message = "`" + **leak + "`: the app does not commit or push a secret it holds; "
+                      "remove it from the file and `/retry`";
+          return f;
+        }
+        auto sha = workspace.commit_all(worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) +
+                                                       "), iteration " + std::to_string(t.iteration)));
         if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
         // Pushed after every implementation turn: another host can rebuild
         // the worktree from the branch.
@@ -1040,6 +1110,14 @@ struct TaskEngine::Impl {
     log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
              workflow::to_string(f.outcome), f.signal.empty() ? "none" : f.signal);
     return f;
+  }
+
+  // The first file changed in the worktree that holds a secret the app
+  // knows, named (never the secret); nullopt when there is none.
+  Result<std::optional<std::string>> secret_in_changes(const std::string& worktree) {
+    auto changed = workspace.changed_files(worktree);
+    if (!changed) return changed.error();
+    return find_secret_in_files(worktree, *changed);
   }
 
   // The task's worktree, synced with GitHub and held by this host, and the
@@ -1176,7 +1254,7 @@ struct TaskEngine::Impl {
     in.issue = t.issue;
     auto opened = open_pull(row, repo);
     if (opened) {
-      in.event = *opened;
+      std::visit([&in](auto& e) { in.event = std::move(e); }, *opened);
     } else {
       // Transient trouble is retried by the queue; the last attempt blocks the task.
       if (job.attempts < job.max_attempts) return opened.error();
@@ -1185,7 +1263,11 @@ struct TaskEngine::Impl {
     return apply(in, "", t.id);
   }
 
-  Result<workflow::PullRequestOpened> open_pull(const TaskRow& row, const github::Repo& repo) {
+  // Commits what is left, pushes and opens the pull request: Opened, or
+  // Failed for what retrying cannot mend (work the app refuses to send);
+  // an error for trouble worth retrying.
+  using PullResult = std::variant<workflow::PullRequestOpened, workflow::PullRequestFailed>;
+  Result<PullResult> open_pull(const TaskRow& row, const github::Repo& repo) {
     const Task& t = row.task;
     auto checkout = check_out(row);
     if (!checkout) return checkout.error();
@@ -1198,19 +1280,23 @@ struct TaskEngine::Impl {
       std::string path = cfg->config.plan_commit_path;
       if (auto at = path.find("{issue}"); at != std::string::npos)
         path.replace(at, 7, std::to_string(t.issue));
-      const fs::path target = fs::path(worktree) / path;
-      std::error_code ec;
-      fs::create_directories(target.parent_path(), ec);
-      if (auto w = write_file(target.string(), t.document); !w) return w.error();
+      // Never through a link the agent left in the worktree.
+      if (auto w = write_file_beneath(worktree, path, t.document); !w)
+        return PullResult(workflow::PullRequestFailed{"plan.commit_path: " + w.error().message});
     }
-    auto sha = workspace.commit_all(worktree, "bottega: " + t.title + " (#" + std::to_string(t.issue) + ")");
+    auto leak = secret_in_changes(worktree);
+    if (!leak) return leak.error();
+    if (*leak)
+      return PullResult(workflow::PullRequestFailed{
+          "`" + **leak + "`: the app does not commit or push a secret it holds"});
+    auto sha = workspace.commit_all(worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) + ")"));
     if (!sha) return sha.error();
     if (auto p = workspace.push(worktree, remote, t.branch); !p) return p.error();
 
     auto existing = gh.find_pull_by_head(repo, t.branch);
     if (!existing) return make_error("finding the pull request: " + existing.error().describe());
     if (*existing && (*existing)->state == "open")
-      return workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch};
+      return PullResult(workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch});
     github::NewPullRequest pull;
     pull.title = report::pr_title(t.title);
     pull.head = t.branch;
@@ -1219,7 +1305,7 @@ struct TaskEngine::Impl {
                                        report::todo_section(t.document), "");
     auto created = gh.create_pull(repo, pull);
     if (!created) return make_error("opening the pull request: " + created.error().describe());
-    return workflow::PullRequestOpened{created->number, created->html_url, t.branch};
+    return PullResult(workflow::PullRequestOpened{created->number, created->html_url, t.branch});
   }
 };
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 
+#include "engine/report/comments.h"
 #include "engine/report/task_document.h"
 
 namespace bottega::workflow {
@@ -42,6 +42,10 @@ class Decider {
 
   Decision operator()(const CommandEvent& e) {
     if (e.actor.is_bot) return std::move(d_);
+    // A label or an assignment is no request to plan again: only a task with
+    // nothing under way starts, and nobody is answered about the rest.
+    if (e.is_trigger() && t().phase != Phase::idle && t().phase != Phase::cancelled)
+      return std::move(d_);
     if (!e.config_error.empty() && e.name == CommandName::plan) return invalid_config(e);
     const bool approving = e.name == CommandName::approve;
     const Permission needed = approving ? t().approve_permission : t().command_permission;
@@ -77,8 +81,17 @@ class Decider {
     const bool editable = t().phase == Phase::awaiting_approval ||
                           (t().phase == Phase::blocked && t().resume_phase == Phase::planning &&
                            t().plan_revision > 0 && t().approved_revision == 0);
+    if (!e.plan || report::parse_plan_marker(*e.plan)) {
+      // A marker was deleted: what is left is not a plan we can read back.
+      t().notes.push_back("An edit of the plan comment by @" + e.actor.login +
+                          " was not read back and was undone: it removed the plan's begin or end "
+                          "marker. Edit only between the markers, or comment `/revise <feedback>`.");
+      act(SyncPlanComment{});
+      act(SyncStatus{});
+      return std::move(d_);
+    }
     std::string current = report::plan_part(t().document);
-    if (trim(e.plan) == trim(current)) return std::move(d_);  // our own re-render, or no change
+    if (trim(*e.plan) == trim(current)) return std::move(d_);  // our own re-render, or no change
     if (!editable || e.actor.permission < t().command_permission) {
       // Put the plan back: only an authorized edit of a plan awaiting
       // approval makes a new revision.
@@ -91,7 +104,7 @@ class Decider {
       act(SyncStatus{});
       return std::move(d_);
     }
-    t().document = report::with_plan(t().document, e.plan);
+    t().document = report::with_plan(t().document, *e.plan);
     clear_failure();
     new_revision(e.now);
     t().phase = Phase::awaiting_approval;
@@ -288,17 +301,6 @@ class Decider {
     return refuse(e, "is only possible while the plan awaits approval.");
   }
 
-  // "/approve", "/approve 3", "/approve r3", "/approve revision 3".
-  static std::optional<int> approved_revision_arg(std::string_view args) {
-    std::string s = trim(args);
-    if (s.rfind("revision", 0) == 0) s = trim(s.substr(8));
-    if (!s.empty() && (s[0] == 'r' || s[0] == 'R' || s[0] == '#')) s = s.substr(1);
-    int n = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-    return n;
-  }
-
   Decision approve(const CommandEvent& e) {
     if (t().phase != Phase::awaiting_approval) {
       if (t().plan_revision == 0 || t().phase == Phase::idle || t().phase == Phase::planning)
@@ -310,9 +312,16 @@ class Decider {
       return refuse(e, "is only possible while a plan awaits approval.");
     }
     const int current = t().plan_revision;
-    if (auto asked = approved_revision_arg(e.args); asked && *asked != current)
-      return refuse(e, "names plan revision " + std::to_string(*asked) + ", but the current plan is revision " +
-                           std::to_string(current) + ": read it and approve that one.");
+    const auto asked = github::parse_revision_argument(e.args);
+    if (asked.kind == github::RevisionArgument::Kind::invalid) {
+      const std::string n = std::to_string(current);
+      return refuse(e, "takes nothing or the plan revision to approve: `/approve`, `/approve " + n +
+                           "` or `/approve r" + n + "`.");
+    }
+    if (asked.kind == github::RevisionArgument::Kind::revision && asked.revision != current)
+      return refuse(e, "names plan revision " + std::to_string(asked.revision) +
+                           ", but the current plan is revision " + std::to_string(current) +
+                           ": read it and approve that one.");
     if (e.written_at != 0 && e.written_at < t().plan_revised_at)
       return refuse(e, "was written before plan revision " + std::to_string(current) +
                            " was made: read the current plan and approve again.");
@@ -422,6 +431,15 @@ class Decider {
       case TurnOutcome::agent_error: what = "The " + role + " agent reported an error"; break;
       case TurnOutcome::setup_failed: what = "The " + role + " turn could not start"; break;
       case TurnOutcome::cancelled: what = "The " + role + " agent was stopped"; break;
+      case TurnOutcome::refused: what = "The " + role + " turn's work was refused"; break;
+      case TurnOutcome::budget_reached:
+        // The gateway stopped the agent mid-turn: /retry runs the same turn again.
+        return block(BlockCause::cost_cap, "The cost budget was spent during the " + role + " turn",
+                     "this task has cost " + money(t().cost_usd) + " of its " +
+                         money(t().max_cost_usd) + " budget" +
+                         (e.message.empty() ? "" : " (" + e.message + ")") +
+                         "; `/retry` grants another budget's worth and runs the turn again",
+                     e.stderr_tail);
       case TurnOutcome::succeeded: break;
     }
     return block(BlockCause::failure, what, e.message.empty() ? "no reason given" : e.message,
@@ -568,6 +586,8 @@ std::string_view to_string(TurnOutcome outcome) {
     case TurnOutcome::cancelled: return "cancelled";
     case TurnOutcome::crashed: return "crashed";
     case TurnOutcome::setup_failed: return "setup_failed";
+    case TurnOutcome::budget_reached: return "budget_reached";
+    case TurnOutcome::refused: return "refused";
   }
   return "crashed";
 }

@@ -104,7 +104,10 @@ struct Actor {
 };
 
 // A command from a comment, or a trigger (label, assignment, opened issue),
-// which arrives as a `plan` command with comment_id 0.
+// which arrives as a `plan` command with comment_id 0. A trigger starts a
+// task only when it is idle or cancelled; on a task with a plan or work
+// under way it does nothing and says nothing (a `/plan` comment is refused
+// with a reply instead).
 struct CommandEvent {
   Actor actor;
   github::CommandName name = github::CommandName::help;
@@ -114,6 +117,8 @@ struct CommandEvent {
   // The repository config is invalid: say so and start nothing.
   std::string config_error;
   int64_t now = 0;
+
+  bool is_trigger() const { return comment_id == 0 && name == github::CommandName::plan; }
 };
 
 // A comment line that looks like a mistyped command ("/aprove").
@@ -124,14 +129,30 @@ struct MistypedCommand {
   int64_t comment_id = 0;
 };
 
-// Someone edited the plan comment; plan is the text between its markers.
+// Someone edited the plan comment. plan: the text between its begin and end
+// markers (report::extract_plan); nullopt when either marker is gone (or the
+// comment showed a cut plan without them). Such an edit is not read back:
+// the plan comment is put back. A `plan` that opens with the plan comment's
+// own marker is the whole comment, not a plan, and is treated the same.
 struct PlanEdited {
   Actor actor;
-  std::string plan;
+  std::optional<std::string> plan;
   int64_t now = 0;
 };
 
-enum class TurnOutcome { succeeded, agent_error, timed_out, cancelled, crashed, setup_failed };
+// budget_reached: the model gateway stopped the turn when the task's cost
+// budget was spent. refused: the turn ran, but the app would not take its
+// work (a secret in a changed file, a path that leads out of the worktree).
+enum class TurnOutcome {
+  succeeded,
+  agent_error,
+  timed_out,
+  cancelled,
+  crashed,
+  setup_failed,
+  budget_reached,
+  refused
+};
 std::string_view to_string(TurnOutcome outcome);
 
 struct TurnFinished {

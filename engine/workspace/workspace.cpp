@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,8 +10,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <utility>
 
 #include "config/base/log.h"
+#include "config/base/safe_file.h"
 #include "engine/process/run.h"
 #include "engine/workspace/git_command.h"
 
@@ -191,10 +197,24 @@ class GitRunner {
     command.cwd = call.cwd.empty() ? options_.root : call.cwd;
     command.env = base_env();
     for (const auto& e : call.env) command.env.push_back(e);
-    // Hooks never run: a hook would see the token's environment, and the
-    // agent can write hook files.
-    command.args = {
-        "-c", "core.hooksPath=/dev/null", "-c", "core.askPass=", "-c", "credential.helper="};
+    // Whatever a config file says (the cache's is ours, but a second line of
+    // defence costs nothing), git starts no program of anyone else's: no
+    // hooks (a hook would see the token's environment), no fsmonitor, no
+    // external diff, no ssh, no helper, no submodule (a nested repository's
+    // own config would apply there), and no transport but http(s).
+    command.args = {"-c", "core.fsmonitor=false",
+                    "-c", "core.hooksPath=/dev/null",
+                    "-c", "core.sshCommand=false",
+                    "-c", "diff.external=",
+                    "-c", "core.askPass=",
+                    "-c", "credential.helper=",
+                    "-c", "submodule.recurse=false",
+                    "-c", "diff.ignoreSubmodules=all",
+                    "-c", "status.submoduleSummary=false",
+                    "-c", "core.untrackedCache=false",
+                    "-c", "protocol.allow=never",
+                    "-c", "protocol.https.allow=always",
+                    "-c", "protocol.http.allow=always"};
     command.timeout = options_.local_timeout;
     if (call.remote) {
       command.args.insert(command.args.end(),
@@ -265,6 +285,7 @@ class GitRunner {
     env.push_back("LC_ALL=C");  // git's messages in English: failures are recognized by them
     env.push_back("GIT_TERMINAL_PROMPT=0");
     env.push_back("GIT_CONFIG_NOSYSTEM=1");
+    env.push_back("GIT_CONFIG_GLOBAL=/dev/null");
     // A directory under worktrees/ that is not a worktree must not be taken
     // for a part of some repository above it.
     env.push_back("GIT_CEILING_DIRECTORIES=" + options_.root + "/worktrees");
@@ -284,31 +305,61 @@ std::string cache_dir(const std::string& root, const RepoName& repo) {
   return root + "/cache/" + repo.owner + "/" + repo.name + ".git";
 }
 
-bool same_path(const std::string& a, const std::string& b) {
-  std::error_code ec1, ec2;
-  auto ca = fs::canonical(a, ec1), cb = fs::canonical(b, ec2);
-  return !ec1 && !ec2 && ca == cb;
+// The admin directory of the task worktree <root>/worktrees/<task_dir> in
+// `cache`: where the app's git keeps the worktree's HEAD and index. Only the
+// app writes it; the agent never sees it.
+std::string admin_dir(const std::string& cache, const std::string& task_dir) {
+  return cache + "/worktrees/" + task_dir;
 }
 
-// A directory under worktrees/ as the cache sees it: `ours` when its .git
-// names this cache, and then the ref its HEAD is on ("" when detached).
+// Whether the admin directory `admin` belongs to the worktree at `path`: its
+// gitdir file (written by `git worktree add`) names <path>/.git.
+bool admin_names(const std::string& admin, const std::string& path) {
+  auto gitdir = read_regular_file(admin + "/gitdir", 4096);
+  return gitdir && trim(*gitdir) == path + "/.git";
+}
+
+// The worktree at `path` as the cache sees it: `ours` when the cache has its
+// admin directory and the directory has a .git entry (of any kind: a plain
+// directory left in its place by a crash or a half-made worktree has none),
+// and then the ref its HEAD is on ("" when detached). Read from the admin
+// directory, never from the worktree's .git (the agent's).
 struct WorktreeHead {
   bool ours = false;
   std::string ref;
 };
 
-WorktreeHead worktree_head(const GitRunner& git, const std::string& path, const std::string& cache) {
+WorktreeHead worktree_head(const GitRunner& git, const std::string& path, const std::string& cache,
+                           const std::string& task_dir) {
   WorktreeHead h;
-  std::error_code ec;
-  if (!fs::is_regular_file(path + "/.git", ec)) return h;
-  auto common = git.run({{"rev-parse", "--path-format=absolute", "--git-common-dir"}, path});
-  h.ours = common && common->exit_code == 0 && same_path(first_line(common->out), cache);
+  const std::string admin = admin_dir(cache, task_dir);
+  struct stat st {};
+  h.ours = admin_names(admin, path) && ::lstat((path + "/.git").c_str(), &st) == 0;
   if (!h.ours) return h;
-  auto head = git.run({{"symbolic-ref", "--quiet", "HEAD"}, path});
+  auto head = git.run({{"--git-dir=" + admin, "symbolic-ref", "--quiet", "HEAD"}});
   if (head && head->exit_code == 0) h.ref = first_line(head->out);
   return h;
 }
 
+// Removes every admin directory of the cache that belongs to the worktree
+// at `path` (and the one named `task_dir`, whoever it names), so that
+// `git worktree add` makes <cache>/worktrees/<task_dir> afresh. Locked
+// entries are never pruned by git: this is how ours go.
+Result<void> forget_admin_dirs(const std::string& cache, const std::string& path,
+                               const std::string& task_dir) {
+  std::error_code ec;
+  std::vector<std::string> doomed{admin_dir(cache, task_dir)};
+  for (fs::directory_iterator it(cache + "/worktrees", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string admin = it->path().string();
+    if (admin != doomed.front() && admin_names(admin, path)) doomed.push_back(admin);
+  }
+  for (const auto& admin : doomed) {
+    fs::remove_all(admin, ec);  // never follows a symbolic link
+    if (ec) return make_error("cannot remove " + admin + ": " + ec.message());
+  }
+  return {};
+}
 // The sha `ref` names in the repository at git_dir, or "" when it names no commit.
 Result<std::string> resolve(const GitRunner& git, const std::string& git_dir,
                             const std::string& ref) {
@@ -348,16 +399,111 @@ Result<void> sync_locked(const GitRunner& git, const std::string& cache, const R
   return {};
 }
 
-// `worktree` as a canonical path, when it is one of our task worktrees.
-Result<std::string> check_worktree(const std::string& root, const std::string& worktree) {
+// A task worktree as the app's git sees it: its directory, and the admin
+// directory in the cache that holds its HEAD and index.
+struct TaskTree {
+  std::string path;      // <root>/worktrees/<task_dir>, canonical
+  std::string task_dir;  // its name
+  std::string cache;     // <root>/cache/<owner>/<name>.git
+  std::string admin;     // <cache>/worktrees/<task_dir>
+  std::string repo;      // owner/name, for messages
+
+  // git arguments working on this worktree: the git dir and the work tree
+  // given explicitly, so the worktree's .git (the agent's) is never read.
+  std::vector<std::string> args(std::initializer_list<std::string> rest) const {
+    std::vector<std::string> a{"--git-dir=" + admin, "--work-tree=" + path};
+    a.insert(a.end(), rest.begin(), rest.end());
+    return a;
+  }
+};
+
+// `worktree` when it is one of our task worktrees: a directory (not a
+// symbolic link) directly under <root>/worktrees whose admin directory one
+// of the caches holds. The cache is found from the worktree's name, never
+// from anything inside the worktree.
+Result<TaskTree> find_worktree(const std::string& root, const std::string& worktree) {
+  const std::string refused =
+      "\"" + worktree + "\" is not a task worktree under " + root + "/worktrees";
   std::error_code ec;
   auto path = fs::canonical(worktree, ec);
   if (ec || path.parent_path() != fs::path(root) / "worktrees" ||
-      !fs::is_regular_file(path / ".git", ec))
-    return make_error("\"" + worktree + "\" is not a task worktree under " + root + "/worktrees");
-  return path.string();
+      !fs::is_directory(fs::symlink_status(path, ec)))
+    return make_error(refused);
+  TaskTree t;
+  t.path = path.string();
+  t.task_dir = path.filename().string();
+  if (!valid_component(t.task_dir)) return make_error(refused);
+  std::vector<TaskTree> found;
+  for (fs::directory_iterator owners(root + "/cache", ec), end; !ec && owners != end;
+       owners.increment(ec)) {
+    std::error_code ec2;
+    if (!owners->is_directory(ec2) || owners->is_symlink(ec2)) continue;
+    for (fs::directory_iterator repos(owners->path(), ec2); !ec2 && repos != end;
+         repos.increment(ec2)) {
+      const auto& cache = repos->path();
+      if (cache.extension() != ".git") continue;
+      const std::string admin = admin_dir(cache.string(), t.task_dir);
+      if (!admin_names(admin, t.path)) continue;
+      TaskTree hit = t;
+      hit.cache = cache.string();
+      hit.admin = admin;
+      hit.repo = owners->path().filename().string() + "/" + cache.stem().string();
+      found.push_back(std::move(hit));
+    }
+  }
+  if (found.empty()) return make_error(refused + " (no cache holds its git directory)");
+  if (found.size() > 1)
+    return make_error("worktree " + t.path + " is claimed by the caches of " + found[0].repo +
+                      " and " + found[1].repo);
+  return std::move(found.front());
 }
 
+// Replaces whatever <worktree>/.git is (a file, a directory, a symbolic
+// link: the agent's to make) with a file holding `content`, following no
+// link: the directory is opened without following one, the entry is
+// removed (a link itself, never its target) and created with O_EXCL.
+Result<void> replace_dot_git(const std::string& worktree, const std::string& content) {
+  int dir = ::open(worktree.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0) return make_error("cannot open " + worktree + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{dir};
+  struct stat st {};
+  if (::fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      std::error_code ec;
+      fs::remove_all(worktree + "/.git", ec);  // does not follow links inside
+      if (ec) return make_error("cannot remove " + worktree + "/.git: " + ec.message());
+    } else if (::unlinkat(dir, ".git", 0) != 0) {
+      return make_error("cannot remove " + worktree + "/.git: " + std::strerror(errno));
+    }
+  }
+  int fd = ::openat(dir, ".git", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error("cannot create " + worktree + "/.git: " + std::strerror(errno));
+  std::string_view rest = content;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return make_error("cannot write " + worktree + "/.git: " + std::strerror(e));
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return {};
+}
+
+// Writes a file of the view (a directory the app has just made).
+Result<void> write_view_file(const std::string& path, const std::string& content) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << content;
+  f.flush();
+  if (!f) return make_error("cannot write " + path);
+  return {};
+}
 // Paths with changes (porcelain v1, -z, no renames: "XY path\0" per entry).
 std::vector<std::string> parse_status(const std::string& out) {
   std::vector<std::string> files;
@@ -384,8 +530,7 @@ Workspace::Workspace(WorkspaceOptions options) : options_(std::move(options)) {
   options_.root = (ec ? root : canonical).string();
   while (options_.root.size() > 1 && options_.root.back() == '/') options_.root.pop_back();
   const char* path = std::getenv("PATH");
-  git_exe_ = find_program(options_.git,
-                                            path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+  git_exe_ = find_program(options_.git, path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 }
 
 Result<void> Workspace::sync(const std::string& repo, const GitRemote& remote) {
@@ -422,21 +567,25 @@ Result<std::string> Workspace::prepare_worktree(const std::string& repo, const G
   if (!synced) return synced.error();
 
   const std::string path = options_.root + "/worktrees/" + task_dir;
+  const std::string admin = admin_dir(cache, task_dir);
   const std::string gd = "--git-dir=" + cache;
   std::error_code ec;
   const std::string what = "worktree " + task_dir + " of " + name->full();
   if (fs::exists(fs::symlink_status(path, ec))) {
-    auto head = worktree_head(git, path, cache);
+    auto head = worktree_head(git, path, cache, task_dir);
     if (head.ref == "refs/heads/" + branch) {
       log().debug("reusing {} at {}", what, path);
       return path;
     }
     log().info("{} at {} is not on {}: recreating it", what, path, branch);
-    if (head.ours) (void)git.run({{gd, "worktree", "remove", "--force", "--force", path}});
-    fs::remove_all(path, ec);
+    fs::remove_all(path, ec);  // a link itself, never what it points to
     if (ec) return make_error("cannot remove " + path + ": " + ec.message());
   }
-  // Forget worktrees whose directories are gone, so their branches can be checked out again.
+  // Our admin directories are locked (a `worktree prune` never takes one
+  // whose .git the agent deleted), so a stale one is removed here.
+  if (auto forgot = forget_admin_dirs(cache, path, task_dir); !forgot) return forgot.error();
+  // Forget other worktrees whose directories are gone (unlocked ones made
+  // by an older version), so their branches can be checked out again.
   auto pruned = git.check({{gd, "worktree", "prune"}}, "git worktree prune of " + name->full());
   if (!pruned) return pruned.error();
 
@@ -451,13 +600,86 @@ Result<std::string> Workspace::prepare_worktree(const std::string& repo, const G
       return make_error("cannot create " + what + ": neither " + branch + " nor the base branch " +
                         base_branch + " exists in " + name->full());
   }
-  auto added =
-      git.check({{gd, "worktree", "add", "--quiet", "--no-track", "-B", branch, path, start}},
-                "git worktree add of " + what);
+  auto added = git.check(
+      {{gd, "worktree", "add", "--quiet", "--lock", "--no-track", "-B", branch, path, start}},
+      "git worktree add of " + what);
   if (!added) return added.error();
+  // Every later call finds the worktree's git directory by this name.
+  if (!admin_names(admin, path))
+    return make_error("git worktree add of " + what + ": its git directory is not " + admin);
   log().info("created {} at {} on {} from {} ({})", what, path, branch,
              start.substr(std::strlen("refs/remotes/")), sha->substr(0, 12));
   return path;
+}
+
+Result<AgentGitView> Workspace::prepare_agent_view(const std::string& worktree,
+                                                   const std::string& view_dir) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  if (view_dir.empty() || view_dir.front() != '/')
+    return make_error("the agent's git directory \"" + view_dir + "\" is not an absolute path");
+  const fs::path view = fs::path(view_dir).lexically_normal();
+  if (view.filename().empty() || view.string().rfind(tree->path + "/", 0) == 0 ||
+      view.string().rfind(options_.root + "/", 0) == 0)
+    return make_error("the agent's git directory " + view.string() +
+                      " must be outside the workspace root (in the run directory)");
+  GitRunner git(options_, git_exe_);
+  const std::string what = "the agent's git view of " + tree->path;
+
+  auto branch = git.run({{"--git-dir=" + tree->admin, "symbolic-ref", "--quiet", "HEAD"}});
+  if (!branch) return branch.error();
+  const std::string head_ref = branch->exit_code == 0 ? first_line(branch->out) : "";
+  auto head = resolve(git, tree->admin, "HEAD");
+  if (!head) return head.error();
+  if (head->empty()) return make_error(what + ": the worktree's HEAD names no commit");
+  auto remotes = git.check({{"--git-dir=" + tree->cache, "for-each-ref",
+                             "--format=%(objectname) %(refname)", "refs/remotes/origin/"}},
+                           "git for-each-ref in " + tree->repo);
+  if (!remotes) return remotes.error();
+
+  // packed-refs: the task branch where the app's HEAD is, and origin's
+  // branches as last fetched, sorted by name as the header promises.
+  std::vector<std::pair<std::string, std::string>> refs;  // name, sha
+  if (!head_ref.empty()) refs.emplace_back(head_ref, *head);
+  std::istringstream lines(*remotes);
+  for (std::string line; std::getline(lines, line);) {
+    auto space = line.find(' ');
+    if (space == std::string::npos) continue;
+    std::string ref = line.substr(space + 1);
+    if (ref.size() >= 5 && ref.compare(ref.size() - 5, 5, "/HEAD") == 0) continue;
+    refs.emplace_back(std::move(ref), line.substr(0, space));
+  }
+  std::sort(refs.begin(), refs.end());
+  std::string packed = "# pack-refs with: sorted \n";
+  for (const auto& [ref, sha] : refs) packed += sha + " " + ref + "\n";
+
+  std::error_code ec;
+  fs::remove_all(view, ec);  // last turn's view (a link itself, never its target)
+  if (ec) return make_error(what + ": cannot remove " + view.string() + ": " + ec.message());
+  for (const char* sub : {"objects/info", "objects/pack", "refs/heads", "refs/tags"}) {
+    fs::create_directories(view / sub, ec);
+    if (ec)
+      return make_error(what + ": cannot create " + (view / sub).string() + ": " + ec.message());
+  }
+  const std::string v = view.string();
+  for (auto [file, content] : std::initializer_list<std::pair<const char*, std::string>>{
+           {"HEAD", head_ref.empty() ? *head + "\n" : "ref: " + head_ref + "\n"},
+           {"config", "[core]\n\trepositoryformatversion = 0\n\tbare = false\n"},
+           {"packed-refs", packed},
+           {"objects/info/alternates", tree->cache + "/objects\n"}}) {
+    if (auto w = write_view_file(v + "/" + file, content); !w)
+      return make_error(what + ": " + w.error().message);
+  }
+  // The app's index, so the agent's `git status` starts from the same stat
+  // data and shows the same changes; the agent's `git add` changes its copy.
+  if (fs::exists(tree->admin + "/index", ec)) {
+    fs::copy_file(tree->admin + "/index", v + "/index", fs::copy_options::overwrite_existing, ec);
+    if (ec) return make_error(what + ": cannot copy the index: " + ec.message());
+  }
+  if (auto w = replace_dot_git(tree->path, "gitdir: " + v + "\n"); !w)
+    return make_error(what + ": " + w.error().message);
+  log().debug("prepared {} at {}", what, v);
+  return AgentGitView{v, {tree->cache + "/objects"}};
 }
 
 Result<void> Workspace::remove_worktree(const std::string& repo, const std::string& task_dir) {
@@ -478,10 +700,12 @@ Result<void> Workspace::remove_worktree(const std::string& repo, const std::stri
   GitRunner git(options_, git_exe_);
   const std::string gd = "--git-dir=" + cache;
 
-  auto head = worktree_head(git, path, cache);
+  // Not `git worktree remove`: it reads the worktree's .git, which is the
+  // agent's. The admin directory and the tree are removed here instead.
+  auto head = worktree_head(git, path, cache, task_dir);
   const std::string& branch_ref = head.ref;
-  if (head.ours) (void)git.run({{gd, "worktree", "remove", "--force", "--force", path}});
-  fs::remove_all(path, ec);
+  if (auto forgot = forget_admin_dirs(cache, path, task_dir); !forgot) return forgot.error();
+  fs::remove_all(path, ec);  // does not follow symbolic links
   if (ec) return make_error("cannot remove " + path + ": " + ec.message());
   auto pruned = git.check({{gd, "worktree", "prune"}}, "git worktree prune of " + name->full());
   if (!pruned) return pruned.error();
@@ -498,66 +722,74 @@ Result<void> Workspace::remove_worktree(const std::string& repo, const std::stri
 }
 
 Result<std::vector<std::string>> Workspace::changed_files(const std::string& worktree) {
-  auto path = check_worktree(options_.root, worktree);
-  if (!path) return path.error();
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
   GitRunner git(options_, git_exe_);
   // No optional locks: an agent's git may be working in the same tree.
-  auto out = git.check({{"status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"},
-                        *path,
+  auto out = git.check({tree->args({"status", "--porcelain=v1", "-z", "--untracked-files=all",
+                                    "--no-renames", "--ignore-submodules=all"}),
+                        tree->path,
                         {"GIT_OPTIONAL_LOCKS=0"}},
-                       "git status in " + *path);
+                       "git status in " + tree->path);
   if (!out) return out.error();
   return parse_status(*out);
 }
 
 Result<std::vector<std::string>> Workspace::discard_changes(const std::string& worktree) {
-  auto path = check_worktree(options_.root, worktree);
-  if (!path) return path.error();
-  auto changed = changed_files(*path);
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  auto changed = changed_files(tree->path);
   if (!changed) return changed.error();
   GitRunner git(options_, git_exe_);
-  auto reset = git.check({{"reset", "--hard", "--quiet", "HEAD"}, *path}, "git reset in " + *path);
+  auto reset = git.check(
+      {tree->args({"reset", "--hard", "--quiet", "--no-recurse-submodules", "HEAD"}), tree->path},
+      "git reset in " + tree->path);
   if (!reset) return reset.error();
   // -ff: a repository the agent cloned or created inside the tree goes too.
-  auto clean = git.check({{"clean", "-ffdq"}, *path}, "git clean in " + *path);
+  auto clean =
+      git.check({tree->args({"clean", "-ffdq"}), tree->path}, "git clean in " + tree->path);
   if (!clean) return clean.error();
-  if (!changed->empty()) log().info("discarded {} changed path(s) in {}", changed->size(), *path);
+  if (!changed->empty())
+    log().info("discarded {} changed path(s) in {}", changed->size(), tree->path);
   return changed;
 }
 
 Result<std::optional<std::string>> Workspace::commit_all(const std::string& worktree,
                                                          const std::string& message) {
-  auto path = check_worktree(options_.root, worktree);
-  if (!path) return path.error();
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
   if (trim(message).empty()) return make_error("a commit needs a message");
   GitRunner git(options_, git_exe_);
-  auto added = git.check({{"add", "-A"}, *path}, "git add in " + *path);
+  const std::string& path = tree->path;
+  auto added = git.check({tree->args({"add", "-A"}), path}, "git add in " + path);
   if (!added) return added.error();
-  auto staged = git.run({{"diff", "--cached", "--quiet"}, *path});
+  // Plumbing: no diff driver, external diff or textconv of any config.
+  auto staged = git.run({tree->args({"diff-index", "--cached", "--quiet", "HEAD", "--"}), path});
   if (!staged) return staged.error();
   if (staged->exit_code == 0 && !staged->timed_out) return std::optional<std::string>();
-  if (staged->exit_code != 1) return git.failure(*staged, {}, "git diff in " + *path);
+  if (staged->exit_code != 1) return git.failure(*staged, {}, "git diff-index in " + path);
   // The environment beats any user.* config; signing and hooks are off.
   auto committed = git.check(
-      {{"-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message},
-       *path,
+      {tree->args(
+           {"-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message}),
+       path,
        {"GIT_AUTHOR_NAME=" + options_.author_name, "GIT_AUTHOR_EMAIL=" + options_.author_email,
         "GIT_COMMITTER_NAME=" + options_.author_name,
         "GIT_COMMITTER_EMAIL=" + options_.author_email}},
-      "git commit in " + *path);
+      "git commit in " + path);
   if (!committed) return committed.error();
-  auto sha = head_sha(*path);
+  auto sha = head_sha(path);
   if (!sha) return sha.error();
-  log().info("committed {} in {}", sha->substr(0, 12), *path);
+  log().info("committed {} in {}", sha->substr(0, 12), path);
   return std::optional<std::string>(std::move(*sha));
 }
 
 Result<std::string> Workspace::head_sha(const std::string& worktree) {
-  auto path = check_worktree(options_.root, worktree);
-  if (!path) return path.error();
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
   GitRunner git(options_, git_exe_);
-  auto out =
-      git.check({{"rev-parse", "--verify", "HEAD"}, *path}, "git rev-parse HEAD in " + *path);
+  auto out = git.check({{"--git-dir=" + tree->admin, "rev-parse", "--verify", "HEAD^{commit}"}},
+                       "git rev-parse HEAD in " + tree->path);
   if (!out) return out.error();
   return first_line(*out);
 }
@@ -567,19 +799,13 @@ Result<void> Workspace::push(const std::string& worktree, const GitRemote& remot
   if (branch.rfind(kBranchPrefix, 0) != 0 || !valid_branch(branch))
     return make_error("refusing to push to \"" + branch + "\": the app only pushes its own " +
                       kBranchPrefix + " branches");
-  auto path = check_worktree(options_.root, worktree);
-  if (!path) return path.error();
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
   auto url = check_remote(remote);
   if (!url) return url.error();
   GitRunner git(options_, git_exe_);
-  auto common = git.check({{"rev-parse", "--path-format=absolute", "--git-common-dir"}, *path},
-                          "git rev-parse in " + *path);
-  if (!common) return common.error();
-  const std::string cache = first_line(*common);
-  // cache/<owner>/<name>.git names the repository in messages.
-  fs::path cache_path(cache);
-  std::string repo =
-      cache_path.parent_path().filename().string() + "/" + cache_path.stem().string();
+  const std::string& cache = tree->cache;
+  const std::string& repo = tree->repo;
   const std::string what = "git push of " + branch + " to " + repo;
 
   auto lock = FileLock::acquire(cache + "/" + kLockName);
@@ -587,14 +813,16 @@ Result<void> Workspace::push(const std::string& worktree, const GitRemote& remot
   const std::string tracking = "refs/remotes/origin/" + branch;
   auto expected = resolve(git, cache, tracking);
   if (!expected) return expected.error();
-  auto head = head_sha(*path);
+  auto head = head_sha(tree->path);
   if (!head) return head.error();
   // The lease: the remote branch is still what we last fetched (or still
-  // absent), so a push from elsewhere is never overwritten.
+  // absent), so a push from elsewhere is never overwritten. Pushed from the
+  // cache, by sha: the worktree plays no part.
   GitRunner::Call call{
-      {"push", "--quiet", "--force-with-lease=refs/heads/" + branch + ":" + *expected,
-       remote.clone_url, *head + ":refs/heads/" + branch},
-      *path,
+      {"--git-dir=" + cache, "push", "--quiet", "--no-verify", "--recurse-submodules=no",
+       "--force-with-lease=refs/heads/" + branch + ":" + *expected, remote.clone_url,
+       *head + ":refs/heads/" + branch},
+      "",
       {},
       &remote,
       &*url};

@@ -8,17 +8,27 @@
 // never in a URL, a git config file, a log line, an error message, or the
 // environment of hooks (hooks never run) or of an agent.
 //
+// What an agent wrote is data: the app's git never trusts the worktree. It
+// runs with --git-dir=<the worktree's admin dir in the cache> and
+// --work-tree=<worktree>, never reading <worktree>/.git (the agent may point
+// it anywhere), with no system or global config, and with every setting
+// that starts a program (fsmonitor, hooks, external diff, ssh, askpass,
+// credential helpers, submodules) neutralised on the command line; the
+// admin dir and the cache's config are written by the app alone. The agent
+// gets a throwaway git dir of its own (prepare_agent_view).
+//
 // Layout under options.root:
-//   cache/<owner>/<repo>.git   bare clone; origin's branches as refs/remotes/origin/*
-//   worktrees/<task_dir>       a task's worktree (its .git file points into the cache)
-//   home/                      git's empty HOME
+//   cache/<owner>/<repo>.git              bare clone; origin's branches as refs/remotes/origin/*
+//   cache/<owner>/<repo>.git/worktrees/<task_dir>   a worktree's admin dir (HEAD, index), locked
+//   worktrees/<task_dir>                  a task's worktree (its .git is the agent's)
+//   home/                                 git's empty HOME
 //
 // Thread-safety: every method may be called from any thread, and from
 // several processes sharing one root: operations that touch a repository's
 // cache (sync, prepare_worktree, push, remove_worktree) take an exclusive
 // lock file in the cache. One worktree is used by one caller at a time.
-// Ownership: owns nothing but the files under root; holds no open files
-// between calls.
+// Ownership: owns nothing but the files under root (and the agent views it
+// is asked to make); holds no open files between calls.
 #pragma once
 
 #include <chrono>
@@ -47,6 +57,13 @@ struct WorkspaceOptions {
   std::chrono::seconds local_timeout{600};    // each local git call (a checkout of a big tree)
 };
 
+// A git directory for the agent: what <worktree>/.git points at during its
+// turn. Disposable; nothing the agent does in it reaches the app's git.
+struct AgentGitView {
+  std::string git_dir;                // the view_dir given, absolute
+  std::vector<std::string> readable;  // to show read-only in the sandbox: the cache's object store
+};
+
 class Workspace {
  public:
   explicit Workspace(WorkspaceOptions options);
@@ -60,7 +77,9 @@ class Workspace {
 
   // Syncs, then returns the absolute path of the task's worktree
   // <root>/worktrees/<task_dir> on `branch`: reused as is (uncommitted changes
-  // kept) when it exists on that branch; otherwise (re)created, and the local
+  // kept) when it exists and its admin dir is on that branch; otherwise
+  // (re)created (`worktree add --lock`, admin dir <cache>/worktrees/<task_dir>,
+  // a stale one removed first), and the local
   // branch reset, from origin/<branch> when the remote has that branch (a
   // host rebuilding another host's task), else from origin/<base_branch>.
   // Fails when neither exists on the remote.
@@ -70,9 +89,27 @@ class Workspace {
                                                      const std::string& branch,
                                                      const std::string& base_branch);
 
+  // Builds a throwaway git directory for the agent at `view_dir` (absolute,
+  // outside the root: the run directory) and points <worktree>/.git at it
+  // ("gitdir: <view_dir>"), replacing whatever .git entry is there without
+  // following a link. The view: HEAD on the task branch, packed-refs with the
+  // branch (at the app's HEAD) and every origin/* branch of the cache, a copy
+  // of the app's index, a minimal config, and an empty writable objects/
+  // borrowing the cache's objects through objects/info/alternates. Inside
+  // the sandbox `git status`, `git diff origin/main`, `git log`, even
+  // `git commit` work; the app never reads the view. A view already at
+  // `view_dir` is replaced. Call between turns, not while an agent runs.
+  [[nodiscard]] Result<AgentGitView> prepare_agent_view(const std::string& worktree,
+                                                        const std::string& view_dir);
+
+  // The per-worktree calls below take `worktree` as returned by
+  // prepare_worktree: a directory directly under <root>/worktrees whose
+  // admin dir one of the caches holds (found from its name, not from its
+  // .git); anything else is refused.
+
   // Paths (relative to the worktree) changed, added or deleted since HEAD,
-  // tracked and untracked but not ignored, sorted. `worktree` must be one of
-  // ours (under <root>/worktrees).
+  // tracked and untracked but not ignored, sorted. Nested repositories are
+  // listed ("dir/"), never looked into.
   [[nodiscard]] Result<std::vector<std::string>> changed_files(const std::string& worktree);
 
   // Puts the worktree back to HEAD (reset --hard, clean -ffd: ignored files
@@ -81,12 +118,16 @@ class Workspace {
   [[nodiscard]] Result<std::vector<std::string>> discard_changes(const std::string& worktree);
 
   // Commits every change in the worktree (git add -A) with the bot identity
-  // as author and committer, without hooks or signing. nullopt when there was
-  // nothing to commit; else the new commit's sha.
+  // as author and committer, without hooks or signing, on the app's HEAD
+  // (commits the agent made in its view are not used: their changes are in
+  // the files). Symbolic links are committed as links; .git is never
+  // committed. nullopt when there was nothing to commit; else the new
+  // commit's sha.
   [[nodiscard]] Result<std::optional<std::string>> commit_all(const std::string& worktree,
                                                               const std::string& message);
 
-  // Pushes HEAD to refs/heads/<branch> with --force-with-lease, the lease
+  // Pushes the app's HEAD of the worktree, from the cache, to
+  // refs/heads/<branch> with --force-with-lease, the lease
   // being origin/<branch> as last fetched (absent: the branch must not exist
   // on the remote). Refuses a branch not under "bottega/". A lease broken by
   // someone else's push fails with "... the remote branch changed ...".
@@ -96,7 +137,9 @@ class Workspace {
   // The full sha of the worktree's HEAD.
   [[nodiscard]] Result<std::string> head_sha(const std::string& worktree);
 
-  // Removes the task's worktree and its local branch. Absent: success.
+  // Removes the task's worktree, its admin dir and its local branch, without
+  // reading anything the agent wrote (no `git worktree remove`). Absent:
+  // success.
   [[nodiscard]] Result<void> remove_worktree(const std::string& repo, const std::string& task_dir);
 
   const WorkspaceOptions& options() const { return options_; }

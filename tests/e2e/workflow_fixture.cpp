@@ -151,6 +151,8 @@ void WorkflowFixture::SetUp() {
       {"workers", "8"},
       {"queue.lease_seconds", "5"},
       {"agents.sandbox", "on"},
+      // The fake agent reads its scenarios inside the sandbox.
+      {"agents.sandbox_read_paths", scenario_dir()},
       {"agents.max_running", "3"},
       {"agents.timeout_minutes", "1"},
       {"agents.idle_timeout_minutes", "1"},
@@ -255,6 +257,8 @@ void WorkflowFixture::restart_bottega() {
   kill_bottega();
   start_bottega();
 }
+
+std::string WorkflowFixture::database_url() const { return db_->connection_string(); }
 
 std::string WorkflowFixture::bottega_log() const {
   std::string all;

@@ -96,6 +96,9 @@ class WorkflowFixture : public ::testing::Test {
   // Everything every server process of this test wrote (stdout + stderr).
   std::string bottega_log() const;
   std::string base_url() const;  // http://127.0.0.1:<port> of bottega
+  int port() const { return port_; }
+  pid_t server_pid() const { return server_ ? server_->pid() : -1; }
+  std::string database_url() const;  // the test database's connection string
 
   // --- GitHub, as people ---
   fake_github::FakeGitHub& github() { return *github_; }

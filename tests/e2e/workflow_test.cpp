@@ -72,6 +72,31 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
 // only the 👎; a bot's comment gets nothing; a writer's edit of the plan
 // comment makes revision 2 (re-rendered with the new marker); `/approve 1`
 // then is stale; `/approve` on an issue with no plan is refused.
+// A command comment delivered twice under two delivery ids (a second hook
+// on the repository, a proxy that retries) is applied once: one 👀, no 👎,
+// no contradictory reply.
+TEST_F(Workflow, ACommandDeliveredUnderASecondDeliveryIdIsAppliedOnce) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 3000"}, implement_turn()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  int64_t approval = comment(issue, kWriter, "/approve");
+  ASSERT_TRUE(wait_for_reaction(approval, "eyes"));
+  int64_t hook = 0;
+  for (const auto& w : github().webhooks())
+    if (w.event == "issue_comment" && w.body.find("\"id\":" + std::to_string(approval)) != std::string::npos)
+      hook = w.delivery_id;
+  ASSERT_NE(hook, 0) << "the comment's webhook";
+  ASSERT_NE(github().send_again_as_another_hook(hook), 0);
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(app_reactions(approval), std::vector<std::string>{"eyes"});
+  EXPECT_TRUE(app_replies(issue).empty()) << app_replies(issue)[0].body;
+  EXPECT_EQ(count("SELECT count(*) FROM task_deliveries WHERE delivery_id = 'comment:" +
+                  std::to_string(approval) + "'"),
+            1);
+}
+
 TEST_F(Workflow, ApproveIsRefusedFromAReaderABotAStaleRevisionAndBeforeAnyPlan) {
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
@@ -165,6 +190,25 @@ TEST_F(Workflow, ReviseMakesANewRevisionThatNeedsItsOwnApproval) {
   ASSERT_NO_FATAL_FAILURE(
       expect_pull_request(issue, {{"hello.txt", "hello\n"}, {"goodbye.txt", "goodbye\n"}},
                           {"create hello.txt", "create goodbye.txt"}));
+}
+
+// NUL bytes (valid JSON, refused by PostgreSQL's text) in an issue's title
+// and body and in a /revise are taken, not dead-lettered: the task plans,
+// the revision is acknowledged and made.
+TEST_F(Workflow, NulBytesInTheIssueAndInACommandLoseNothing) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  using namespace std::string_literals;
+  int issue = open_issue("Add a\0 greeting file"s, "Please add\0 hello.txt that says hello."s);
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  int64_t revise = comment(issue, kWriter, "/revise Also\0 add goodbye.txt."s);
+  ASSERT_TRUE(wait_for_reaction(revise, "eyes"));
+  ASSERT_TRUE(wait_for_plan(issue, 2));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE state = 'dead'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE state->>'document' LIKE "
+                  "'%Please add\xEF\xBF\xBD hello.txt%'"),
+            1)
+      << "the request is kept, the NUL as U+FFFD";
 }
 
 // Acceptance 4, a crash. Assumes: the plan is turn 1 and the first

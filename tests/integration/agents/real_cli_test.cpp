@@ -96,7 +96,10 @@ class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> 
            " BOTTEGA_AGENTS_TIMEOUT_MINUTES=2 BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES=1 " + prefix +
            "BINARY=" + shell_quote(binary) + " " + prefix + "BASE_URL=" + shell_quote(base_url) + " " + prefix +
            "API_KEY=sk-fake-" + h + " " + prefix +
-           "EXTRA_ENV=" + shell_quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + shell_quote(BOTTEGA_BINARY) +
+           "EXTRA_ENV=" + shell_quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + prefix + "PRICES=" +
+           shell_quote(std::string(GetParam().model) + "=3/0.3/15") +
+           // OpenCode fetches its provider package from the npm registry.
+           " BOTTEGA_AGENTS_EGRESS_ALLOW=registry.npmjs.org " + shell_quote(BOTTEGA_BINARY) +
            " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
            shell_quote(worktree()) + " --run-dir " + shell_quote(run_dir()) + " --sandbox on " + extra;
   }
@@ -138,10 +141,12 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   EXPECT_TRUE(saw_tool_use && saw_result && saw_final_text) << first.output;
   auto requests = api_->requests();
   ASSERT_FALSE(requests.empty());
-  bool keyed = false;
+  // Every request came through the turn's gateway, which put the real key on it.
   for (const auto& r : requests)
-    keyed = keyed || r.authorization.find("sk-fake-") != std::string::npos;
-  EXPECT_TRUE(keyed) << "the harness's API key never reached the model API";
+    EXPECT_NE(r.authorization.find("sk-fake-"), std::string::npos) << r.path << ": " << r.authorization;
+  // The gateway meters every request of the turn from the API's own usage:
+  // the fake answers each with 20 output tokens.
+  EXPECT_EQ(first.output_tokens, 20 * static_cast<int64_t>(requests.size())) << first.output;
 
   fs::remove(fs::path(worktree()) / "agent.txt");
   auto second = turn("--resume " + shell_quote(first.session_id) + " " + shell_quote("Once more."));
@@ -149,16 +154,40 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   EXPECT_EQ(second.outcome, "succeeded") << second.output;
   EXPECT_EQ(second.session_id, first.session_id) << second.output;
   EXPECT_TRUE(fs::exists(fs::path(worktree()) / "agent.txt")) << second.output;
-  // The fake API charges every request the same: a turn's usage (a delta for
-  // Codex, whose counts are cumulative over the thread) is the same again.
-  EXPECT_EQ(second.input_tokens, first.input_tokens) << second.output;
-  EXPECT_EQ(second.output_tokens, first.output_tokens) << second.output;
-  // The resumed conversation carried the first turn's history to the model.
+  // The resumed turn's usage is its own requests' (not the thread's).
   auto later = api_->requests();
+  EXPECT_EQ(second.output_tokens, 20 * static_cast<int64_t>(later.size() - requests.size()))
+      << second.output;
+  // The resumed conversation carried the first turn's history to the model.
   bool history = false;
   for (std::size_t i = requests.size(); i < later.size(); ++i)
     history = history || later[i].body.find("Write the file agent.txt.") != std::string::npos;
   EXPECT_TRUE(history) << "the resumed turn did not send the earlier conversation";
+}
+
+// Contained: the CLI runs as an unprivileged user whose environment holds
+// only the turn's gateway token (never the key) and the egress proxy.
+TEST_P(RealCliTest, RunsUnprivilegedWithoutTheKeyThroughTheGatewayAndTheProxy) {
+  ASSERT_NO_FATAL_FAILURE(prepare("{ id -u; env; } > agent.txt"));
+  auto ran = turn(shell_quote("Write the file agent.txt."));
+  ASSERT_EQ(ran.outcome, "succeeded") << ran.output;
+  const std::string seen = read(fs::path(worktree()) / "agent.txt");
+  ASSERT_FALSE(seen.empty()) << ran.output;
+  EXPECT_NE(seen.substr(0, seen.find('\n')), "0") << "not root inside the sandbox:\n" << seen;
+  EXPECT_EQ(seen.find("sk-fake-"), std::string::npos) << "the key is in the agent's environment";
+  EXPECT_NE(seen.find("HTTPS_PROXY=http://127.0.0.1:9402"), std::string::npos) << seen;
+  for (const auto& r : api_->requests())
+    EXPECT_NE(r.authorization.find("sk-fake-"), std::string::npos) << r.authorization;
+}
+
+// A budget smaller than one answer: the gateway ends the turn as budget_reached.
+TEST_P(RealCliTest, TheGatewayEndsTheTurnWhenTheBudgetIsSpent) {
+  ASSERT_NO_FATAL_FAILURE(prepare("echo written > agent.txt"));
+  auto ran = turn("--budget-usd 0.000001 " + shell_quote("Write the file agent.txt."));
+  EXPECT_EQ(ran.outcome, "budget_reached") << ran.output;
+  EXPECT_NE(ran.status, 0);
+  EXPECT_FALSE(fs::exists(fs::path(worktree()) / "agent.txt"))
+      << "the turn ended before the tool call it was answered with";
 }
 
 // The names of the tools the model was offered, over all the requests.

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "config/base/redactor.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
 #include "tests/support/postgres_fixture.h"
@@ -190,6 +192,122 @@ TEST_F(TranscriptStoreTest, ACodexSessionsUsageIsTheSumOfItsTurns) {
   EXPECT_EQ(u->input_tokens, 201);
   EXPECT_EQ(u->output_tokens, 20);
   EXPECT_EQ(store_->session_usage("codex", "other")->input_tokens, 0);
+}
+
+TEST_F(TranscriptStoreTest, StoredTextHasEveryRegisteredSecretRedacted) {
+  const std::string key = R"(sk-transcript-"leak"-0042)";
+  register_secret(key, "harnesses.codex.api_key");
+  int64_t id = begin();
+  {
+    TranscriptWriter writer(*store_, id, {std::chrono::milliseconds(20), 100, 1000});
+    Event said;
+    said.kind = EventKind::assistant;
+    said.text = "the key is " + key + "!";
+    writer.on_event(said);
+    Event tool;
+    tool.kind = EventKind::tool_use;
+    tool.tool = "Bash";
+    tool.input = R"({"command":"echo sk-transcript-\"leak\"-0042"})";
+    writer.on_event(tool);
+    ASSERT_TRUE(writer.close());
+  }
+  // A caller of append() that built its own JSON is covered too.
+  ASSERT_TRUE(store_->append(
+      id, {{2, EventKind::system, R"({"kind":"system","text":"sk-transcript-\"leak\"-0042"})"}}));
+  Outcome o;
+  o.kind = OutcomeKind::crashed;
+  o.message = "crashed printing " + key;
+  o.stderr_tail = "env: KEY=" + key + "\n";
+  ASSERT_TRUE(store_->finish_run(id, o));
+  unregister_secret(key);
+
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 0"),
+            "the key is [REDACTED]!");
+  EXPECT_EQ(scalar("SELECT data->>'input' FROM agent_events WHERE seq = 1"),
+            R"({"command":"echo [REDACTED]"})");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 2"), "[REDACTED]");
+  auto row = store_->run(id);
+  ASSERT_TRUE(row) << row.error().message;
+  EXPECT_EQ(row->message, "crashed printing [REDACTED]");
+  EXPECT_EQ(row->stderr_tail, "env: KEY=[REDACTED]\n");
+}
+
+// ---- One bad row never costs the good ones (issue 11) ----
+
+TEST_F(TranscriptStoreTest, OneEventOfInvalidUtf8AmongFiveThousandCostsNothing) {
+  int64_t id = begin();
+  {
+    TranscriptWriter writer(*store_, id, {std::chrono::milliseconds(50), 5000, 100000});
+    for (int i = 0; i < 5000; ++i) {
+      Event e;
+      e.kind = EventKind::tool_result;
+      e.text = "output " + std::to_string(i);
+      if (i == 2500) {
+        e.text = std::string("bad \xFF\xFE bytes, a cut \xE2\x82 and a NUL ") + '\0' + " here";
+        e.input = "\xC3";
+      }
+      writer.on_event(e);
+    }
+    ASSERT_TRUE(writer.close());
+    EXPECT_EQ(writer.written(), 5000u);
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM agent_events WHERE run_id = " + std::to_string(id)),
+            "5000");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 2500"),
+            "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes, a cut \xEF\xBF\xBD and a NUL \xEF\xBF\xBD here");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 4999"), "output 4999");
+}
+
+TEST_F(TranscriptStoreTest, JsonBuiltElsewhereWithANulEscapeOrBadBytesIsStored) {
+  int64_t id = begin();
+  ASSERT_TRUE(store_->append(id, {{0, EventKind::system, R"({"text":"a\u0000b"})"},
+                                  {1, EventKind::system, "{\"text\":\"c\xFF\"}"},
+                                  {2, EventKind::system, R"({"text":"not a NUL: \\u0000"})"}}));
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 0"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 1"), "c\xEF\xBF\xBD");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 2"), "not a NUL: \\u0000");
+}
+
+TEST_F(TranscriptStoreTest, ABatchTheDatabaseRefusesIsStoredRowByRowAroundTheBadRow) {
+  int64_t id = begin();
+  // Sequence 1234 already stored: the writer's row 1234 is refused, and
+  // with it, before, the whole COPY of 5,000.
+  ASSERT_TRUE(store_->append(id, {{1234, EventKind::system, R"({"kind":"system"})"}}));
+  TranscriptWriter writer(*store_, id, {std::chrono::milliseconds(50), 5000, 100000});
+  for (int i = 0; i < 5000; ++i) {
+    Event e;
+    e.kind = EventKind::assistant;
+    e.text = "line " + std::to_string(i);
+    writer.on_event(e);
+  }
+  auto closed = writer.close();
+  EXPECT_FALSE(closed);  // the refused row is still reported
+  EXPECT_EQ(writer.written(), 4999u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM agent_events WHERE run_id = " + std::to_string(id)),
+            "5000");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 1235"), "line 1235");
+}
+
+TEST_F(TranscriptStoreTest, TheEndOfARunIsStoredWhateverTheStderrTailAndCost) {
+  int64_t id = begin();
+  Outcome o;
+  o.kind = OutcomeKind::crashed;
+  o.message = std::string("bad\0message \xFF", 13);
+  o.session_id = "s\xC3";
+  o.stderr_tail = "\xA9 tail cut inside a character, then \xF0\x9F";
+  o.usage.cost_usd = 1e20;  // over numeric(14, 6)
+  ASSERT_TRUE(store_->finish_run(id, o));
+  auto row = store_->run(id);
+  ASSERT_TRUE(row) << row.error().message;
+  EXPECT_EQ(row->message, "bad\xEF\xBF\xBDmessage \xEF\xBF\xBD");
+  EXPECT_EQ(row->session_id, "s\xEF\xBF\xBD");
+  EXPECT_EQ(row->stderr_tail, "\xEF\xBF\xBD tail cut inside a character, then \xEF\xBF\xBD");
+  ASSERT_TRUE(row->usage.cost_usd);
+  EXPECT_NEAR(*row->usage.cost_usd, 99999999.0, 1);
+
+  o.usage.cost_usd = std::numeric_limits<double>::infinity();
+  ASSERT_TRUE(store_->finish_run(id, o));
+  EXPECT_EQ(scalar("SELECT cost_usd FROM agent_runs WHERE id = " + std::to_string(id)), "NULL");
 }
 
 }  // namespace

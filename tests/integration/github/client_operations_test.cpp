@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "config/base/redactor.h"
 #include "tests/integration/github/github_fixture.h"
 
 namespace bottega::testing {
@@ -334,6 +335,35 @@ TEST_F(ClientOperations, ListsAndRedeliversTheAppsWebhookDeliveries) {
   auto missing = client_->redeliver_hook_delivery(1);
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.error().is_not_found());
+}
+
+TEST_F(ClientOperations, SecretsInABodyReachGitHubRedacted) {
+  const std::string key = "sk-test-leaked-model-key-0123";
+  register_secret(key, "harnesses.claude.api_key");
+  auto token = client_->installation_token(installation_);
+  ASSERT_TRUE(token.ok()) << token.error().describe();
+  int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
+  auto comment = client_->create_issue_comment(
+      repo_, issue, "key " + key + ", quoted \"" + key + "\", token " + *token);
+  ASSERT_TRUE(comment.ok()) << comment.error().describe();
+  EXPECT_EQ(comment->body, "key [REDACTED], quoted \"[REDACTED]\", token [REDACTED]");
+  auto posted = seen("/repos/{owner}/{repo}/issues/{issue_number}/comments", "POST");
+  ASSERT_EQ(posted.size(), 1u);
+  EXPECT_EQ(posted[0].body.find(key), std::string::npos) << posted[0].body;
+  EXPECT_EQ(posted[0].body.find(*token), std::string::npos) << posted[0].body;
+
+  auto edited = client_->update_issue_comment(repo_, comment->id, "edited " + key);
+  ASSERT_TRUE(edited.ok()) << edited.error().describe();
+  EXPECT_EQ(edited->body, "edited [REDACTED]");
+
+  auto sha = fake_->commit_files("acme", "widgets", "leaky", {{"a.txt", "a\n"}}, "Add a");
+  ASSERT_TRUE(sha.ok());
+  auto pr =
+      client_->create_pull(repo_, {"Fix " + key, "leaky", "main", "Closes #1\n" + key, false});
+  ASSERT_TRUE(pr.ok()) << pr.error().describe();
+  EXPECT_EQ(pr->title, "Fix [REDACTED]");
+  EXPECT_EQ(pr->body, "Closes #1\n[REDACTED]");
+  unregister_secret(key);
 }
 
 }  // namespace

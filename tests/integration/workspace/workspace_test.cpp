@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -554,6 +555,302 @@ TEST_F(WorkspaceTest, RefusesNamesThatWouldLeaveTheRoot) {
   EXPECT_FALSE(ws.discard_changes(dir_).ok());
   EXPECT_FALSE(ws.changed_files(fake_->git_dir("acme", "widgets")).ok());
   EXPECT_FALSE(fs::exists(dir_ + "/escape"));
+}
+
+// ---------------------------------------------------------------------------
+// The agent's git view, and an agent that attacks the app through git.
+
+TEST_F(WorkspaceTest, TheAgentsViewShowsTheBranchAndChangesAndItsCommitsStayInTheView) {
+  Workspace ws(options());
+  const std::string branch = "bottega/20-view";
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-20", branch, "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  const std::string view_dir = dir_ + "/run/git";
+  fs::create_directories(dir_ + "/run");
+  auto view = ws.prepare_agent_view(*wt, view_dir);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(view->git_dir, view_dir);
+  EXPECT_EQ(view->readable, std::vector<std::string>{cache() + "/objects"});
+  EXPECT_EQ(read_file(*wt + "/.git"), "gitdir: " + view_dir + "\n");
+
+  // What the agent's git sees, run in the worktree as the agent would.
+  write_file(*wt + "/README.md", "# widgets, by the agent\n");
+  write_file(*wt + "/src/new.c", "int x;\n");
+  const std::string in_wt = "-C " + q(*wt) + " ";
+  EXPECT_EQ(git_ok(in_wt + "symbolic-ref HEAD"), "refs/heads/" + branch + "\n");
+  EXPECT_EQ(git_ok(in_wt + "status --porcelain=v1 --untracked-files=all"),
+            " M README.md\n?? src/new.c\n");
+  EXPECT_EQ(first_line(git_ok(in_wt + "log -1 --format=%H")), remote_sha("main"));
+  EXPECT_EQ(git_ok(in_wt + "diff --name-only"), "README.md\n");
+  EXPECT_EQ(git_ok(in_wt + "diff --name-only origin/main"), "README.md\n");
+  EXPECT_EQ(first_line(git_ok(in_wt + "rev-parse origin/main")), remote_sha("main"));
+
+  // The agent commits in its view: objects and refs land there, not in the cache.
+  git_ok(in_wt + "add -A");
+  git_ok(in_wt + "-c user.name=agent -c user.email=agent@example.com commit -q -m by-the-agent");
+  const std::string agent_commit = first_line(git_ok(in_wt + "rev-parse HEAD"));
+  EXPECT_NE(agent_commit, remote_sha("main"));
+  EXPECT_EQ(git_ok(in_wt + "status --porcelain"), "");
+  EXPECT_NE(git("--git-dir=" + q(cache()) + " cat-file -e " + agent_commit).status, 0);
+  EXPECT_TRUE(fs::exists(view_dir + "/objects/" + agent_commit.substr(0, 2)));
+
+  // The app's HEAD and index did not move: it still sees the changes, and
+  // commits them as the bot on its own HEAD.
+  EXPECT_EQ(*ws.head_sha(*wt), remote_sha("main"));
+  EXPECT_EQ(*ws.changed_files(*wt), (std::vector<std::string>{"README.md", "src/new.c"}));
+  auto sha = ws.commit_all(*wt, "the bot's commit");
+  ASSERT_TRUE(sha.ok() && sha->has_value());
+  EXPECT_EQ(git_ok("--git-dir=" + q(cache()) + " log -1 --format=%an%n%P " + **sha),
+            "bottega[bot]\n" + remote_sha("main") + "\n");
+  ASSERT_TRUE(ws.push(*wt, remote_, branch).ok());
+  EXPECT_EQ(remote_sha(branch), **sha);
+
+  // The next turn's view starts from the app's new HEAD; the old one is replaced.
+  view = ws.prepare_agent_view(*wt, view_dir);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(first_line(git_ok(in_wt + "rev-parse HEAD")), **sha);
+  EXPECT_EQ(git_ok(in_wt + "status --porcelain"), "");
+  EXPECT_EQ(first_line(git_ok(in_wt + "rev-parse origin/" + branch)), **sha);
+
+  // A view is refused inside the workspace root, and for a path that is not ours.
+  EXPECT_FALSE(ws.prepare_agent_view(*wt, *wt + "/.git-view").ok());
+  EXPECT_FALSE(ws.prepare_agent_view(*wt, dir_ + "/ws/elsewhere").ok());
+  EXPECT_FALSE(ws.prepare_agent_view(*wt, "relative/git").ok());
+  EXPECT_FALSE(ws.prepare_agent_view(dir_, dir_ + "/run/git2").ok());
+}
+
+TEST_F(WorkspaceTest, PreparingTheViewReplacesADotGitLinkWithoutTouchingItsTarget) {
+  Workspace ws(options());
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-21", "bottega/21-l", "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  write_file(dir_ + "/precious", "precious\n");
+  fs::remove(*wt + "/.git");
+  fs::create_symlink(dir_ + "/precious", *wt + "/.git");
+  auto view = ws.prepare_agent_view(*wt, dir_ + "/run/git");
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(read_file(dir_ + "/precious"), "precious\n");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(*wt + "/.git")));
+  EXPECT_EQ(read_file(*wt + "/.git"), "gitdir: " + dir_ + "/run/git\n");
+  // A directory there goes too (links inside it are removed, not followed).
+  fs::remove(*wt + "/.git");
+  fs::create_directories(*wt + "/.git/sub");
+  fs::create_directory_symlink(dir_ + "/state", *wt + "/.git/sub/link");
+  view = ws.prepare_agent_view(*wt, dir_ + "/run/git");
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(read_file(*wt + "/.git"), "gitdir: " + dir_ + "/run/git\n");
+  EXPECT_TRUE(fs::exists(dir_ + "/state"));
+}
+
+// Programs an agent would like the app's git to run, each writing a file
+// named after itself into the spy directory when run.
+class AgentAttackTest : public WorkspaceTest {
+ protected:
+  void SetUp() override {
+    WorkspaceTest::SetUp();
+    if (HasFatalFailure()) return;
+    spy_ = dir_ + "/spy";
+    fs::create_directories(spy_);
+    fs::create_directories(dir_ + "/canaries");
+  }
+
+  std::string canary(const std::string& name) const {
+    const std::string path = dir_ + "/canaries/" + name;
+    if (!fs::exists(path)) {
+      // Passes its input through, so a filter or hook "works" when run.
+      write_file(path, "#!/bin/sh\n: > " + q(spy_ + "/" + name) + "\ncat 2>/dev/null\nexit 0\n");
+      fs::permissions(path, fs::perms::owner_all);
+    }
+    return path;
+  }
+
+  // Makes the git dir `git_dir` as hostile as config and hooks allow.
+  void poison(const std::string& git_dir) const {
+    const std::string hooks = git_dir + "/evil-hooks";
+    fs::create_directories(hooks);
+    for (const char* hook : {"pre-commit", "prepare-commit-msg", "commit-msg", "post-commit",
+                             "post-checkout", "post-merge", "pre-push", "reference-transaction",
+                             "post-index-change", "pre-auto-gc", "post-rewrite"}) {
+      fs::copy_file(canary(std::string("hook-") + hook), hooks + "/" + hook,
+                    fs::copy_options::overwrite_existing);
+      fs::copy_file(canary(std::string("hook-") + hook), git_dir + "/hooks/" + hook,
+                    fs::copy_options::overwrite_existing);
+    }
+    const std::string include = git_dir + "/evil-include";
+    write_file(include, "[diff \"x\"]\n\ttextconv = " + canary("include-textconv") +
+                            "\n[filter \"y\"]\n\tclean = " + canary("include-filter-clean") +
+                            "\n\tsmudge = " + canary("include-filter-smudge") +
+                            "\n[core]\n\tpager = " + canary("include-pager") + "\n");
+    const std::string gd = "--git-dir=" + q(git_dir) + " ";
+    for (const std::string& kv : std::vector<std::string>{
+             "core.fsmonitor " + q(canary("fsmonitor")), "core.hooksPath " + q(hooks),
+             "core.sshCommand " + q(canary("ssh")), "core.askPass " + q(canary("askpass")),
+             "core.editor " + q(canary("editor")),
+             "credential.helper " + q("!" + canary("credential")),
+             "diff.external " + q(canary("diff-external")),
+             "filter.x.clean " + q(canary("filter-clean")),
+             "filter.x.smudge " + q(canary("filter-smudge")), std::string("filter.x.required true"),
+             "filter.x.process " + q(canary("filter-process")), "include.path " + q(include),
+             "core.untrackedCache true", "submodule.recurse true", "status.submoduleSummary true",
+             "gpg.program " + q(canary("gpg")), "commit.gpgSign true"})
+      git_ok(gd + "config " + kv);
+  }
+
+  // A git dir of the agent's own making outside the worktree.
+  std::string evil_git_dir() const {
+    const std::string evil = dir_ + "/evil.git";
+    git_ok("init -q --bare " + q(evil));
+    git_ok("--git-dir=" + q(evil) + " config core.bare false");
+    poison(evil);
+    return evil;
+  }
+
+  // The agent's ordinary work: an edit, a new file, a symbolic link to a
+  // file outside the tree, attributes asking for the filters above.
+  void agent_edits(const std::string& wt) const {
+    write_file(dir_ + "/secret", "SECRET\n");
+    write_file(wt + "/README.md", "# widgets, by the agent\n");
+    write_file(wt + "/src/agent.c", "int agent;\n");
+    fs::create_symlink(dir_ + "/secret", wt + "/leak");
+    write_file(wt + "/.gitattributes", "* filter=x diff=x\n*.md filter=y\n");
+  }
+
+  std::vector<std::string> ran() const {
+    std::vector<std::string> names;
+    for (auto& e : fs::directory_iterator(spy_)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // Everything the app does with a task worktree after a turn; none of it
+  // may run a canary, and the commit holds exactly the agent's files.
+  void run_the_app_and_check(Workspace& ws, const std::string& wt, const std::string& branch,
+                             const std::string& extra_status = "",
+                             const std::string& extra_commit = "") {
+    for (auto& e : fs::directory_iterator(spy_)) fs::remove(e.path());  // the agent's own runs
+    app_steps(ws, wt, branch, extra_status, extra_commit);
+    EXPECT_EQ(ran(), std::vector<std::string>{}) << "the app's git ran the agent's programs";
+  }
+
+  void app_steps(Workspace& ws, const std::string& wt, const std::string& branch,
+                 const std::string& extra_status, const std::string& extra_commit) {
+    std::vector<std::string> expected = {".gitattributes", "README.md", "leak", "src/agent.c"};
+    if (!extra_status.empty()) expected.push_back(extra_status);
+    auto changed = ws.changed_files(wt);
+    ASSERT_TRUE(changed.ok()) << changed.error().message;
+    EXPECT_EQ(*changed, expected);
+    auto head = ws.head_sha(wt);
+    ASSERT_TRUE(head.ok()) << head.error().message;
+    EXPECT_EQ(*head, remote_sha("main"));
+
+    auto sha = ws.commit_all(wt, "the agent's work");
+    ASSERT_TRUE(sha.ok()) << sha.error().message;
+    ASSERT_TRUE(sha->has_value());
+    auto pushed = ws.push(wt, remote_, branch);
+    ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+    EXPECT_EQ(remote_sha(branch), **sha);
+
+    const std::string in_cache = "--git-dir=" + q(cache()) + " ";
+    EXPECT_EQ(git_ok(in_cache + "diff-tree -r --no-commit-id --name-status " + **sha),
+              "A\t.gitattributes\nM\tREADME.md\nA\tleak\nA\tsrc/agent.c\n" + extra_commit);
+    EXPECT_EQ(first_line(git_ok(in_cache + "rev-parse " + **sha + "~1")), remote_sha("main"));
+    // The link committed as a link, its target's text and not the secret.
+    EXPECT_EQ(git_ok(in_cache + "ls-tree " + **sha + " leak").substr(0, 6), "120000");
+    EXPECT_EQ(git_ok(in_cache + "cat-file -p " + **sha + ":leak"), dir_ + "/secret");
+    EXPECT_EQ(git_ok(in_cache + "cat-file -p " + **sha + ":README.md"),
+              "# widgets, by the agent\n");
+    EXPECT_EQ(git(in_cache + "cat-file -e " + **sha + ":.git").status == 0, false);
+
+    // More work the app throws away (a review turn).
+    write_file(wt + "/README.md", "# scribbled\n");
+    write_file(wt + "/junk.txt", "junk\n");
+    auto discarded = ws.discard_changes(wt);
+    ASSERT_TRUE(discarded.ok()) << discarded.error().message;
+    EXPECT_EQ(*discarded, (std::vector<std::string>{"README.md", "junk.txt"}));
+    EXPECT_EQ(read_file(wt + "/README.md"), "# widgets, by the agent\n");
+    EXPECT_FALSE(fs::exists(wt + "/junk.txt"));
+    EXPECT_EQ(read_file(dir_ + "/secret"), "SECRET\n");
+
+    // The next turn reuses the worktree; removing it at the end runs nothing either.
+    auto again = ws.prepare_worktree("acme/widgets", remote_, fs::path(wt).filename().string(),
+                                     branch, "main");
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(*ws.head_sha(wt), **sha);
+    ASSERT_TRUE(ws.remove_worktree("acme/widgets", fs::path(wt).filename().string()).ok());
+    EXPECT_FALSE(fs::exists(wt));
+    EXPECT_EQ(read_file(dir_ + "/secret"), "SECRET\n");
+  }
+
+  std::string spy_;
+};
+
+TEST_F(AgentAttackTest, ADotGitPointingAtTheAgentsGitDirIsNeverRead) {
+  Workspace ws(options());
+  const std::string branch = "bottega/30-gitfile";
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-30", branch, "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  ASSERT_TRUE(ws.prepare_agent_view(*wt, dir_ + "/run/git").ok());
+  agent_edits(*wt);
+  write_file(*wt + "/.git", "gitdir: " + evil_git_dir() + "\n");
+  run_the_app_and_check(ws, *wt, branch);
+}
+
+TEST_F(AgentAttackTest, ADotGitSymlinkToTheAgentsGitDirIsNeverFollowed) {
+  Workspace ws(options());
+  const std::string branch = "bottega/31-symlink";
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-31", branch, "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  agent_edits(*wt);
+  fs::remove(*wt + "/.git");
+  fs::create_directory_symlink(evil_git_dir(), *wt + "/.git");
+  run_the_app_and_check(ws, *wt, branch);
+}
+
+TEST_F(AgentAttackTest, APoisonedViewConfigIsTheAgentsAlone) {
+  Workspace ws(options());
+  const std::string branch = "bottega/32-view";
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-32", branch, "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  auto view = ws.prepare_agent_view(*wt, dir_ + "/run/git");
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  agent_edits(*wt);
+  fs::create_directories(view->git_dir + "/hooks");
+  poison(view->git_dir);
+  // Even the view's pointer to the shared objects is the agent's to break.
+  write_file(view->git_dir + "/objects/info/alternates", dir_ + "/evil.git/objects\n");
+  run_the_app_and_check(ws, *wt, branch);
+}
+
+TEST_F(AgentAttackTest, ADotGitDirectoryOfTheAgentsIsNeverRead) {
+  Workspace ws(options());
+  const std::string branch = "bottega/33-gitdir";
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-33", branch, "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  agent_edits(*wt);
+  fs::remove(*wt + "/.git");
+  git_ok("init -q " + q(*wt));
+  poison(*wt + "/.git");
+  run_the_app_and_check(ws, *wt, branch);
+}
+
+TEST_F(AgentAttackTest, ANestedRepositoryIsCommittedAsAGitlinkAndNeverEntered) {
+  Workspace ws(options());
+  const std::string branch = "bottega/34-nested";
+  auto wt = ws.prepare_worktree("acme/widgets", remote_, "acme-widgets-34", branch, "main");
+  ASSERT_TRUE(wt.ok()) << wt.error().message;
+  ASSERT_TRUE(ws.prepare_agent_view(*wt, dir_ + "/run/git").ok());
+  agent_edits(*wt);
+  const std::string nested = *wt + "/vendor/lib";
+  write_file(nested + "/lib.c", "int lib;\n");
+  git_ok("init -q " + q(nested));
+  git_ok("-C " + q(nested) + " add -A");
+  git_ok("-C " + q(nested) + " -c user.name=a -c user.email=a@example.com commit -q -m lib");
+  const std::string nested_head = first_line(git_ok("-C " + q(nested) + " rev-parse HEAD"));
+  poison(nested + "/.git");
+  write_file(nested + "/lib.c", "int lib; // dirty, so a status would look inside\n");
+  write_file(nested + "/untracked.c", "\n");
+  run_the_app_and_check(ws, *wt, branch, "vendor/lib/", "A\tvendor/lib\n");
+  EXPECT_EQ(git_ok("--git-dir=" + q(cache()) + " ls-tree " + remote_sha(branch) + " vendor/lib"),
+            "160000 commit " + nested_head + "\tvendor/lib\n");
 }
 
 }  // namespace

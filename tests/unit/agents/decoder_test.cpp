@@ -3,10 +3,14 @@
 // failure shape HARNESSES.md lists.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "engine/agents/harness.h"
+#include "engine/agents/settings.h"
 
 namespace bottega::agents {
 namespace {
@@ -367,7 +371,167 @@ TEST_P(AnyDecoder, CancelAndTimeoutWinOverTheStream) {
   EXPECT_NE(idle.outcome.message.find("idle"), std::string::npos);
 }
 
+// ---- Hostile streams: what is stored and shown is valid UTF-8 JSON --------
+
+// Strict UTF-8 (RFC 3629) with no NUL: what PostgreSQL's text and jsonb take.
+bool storable(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+    unsigned c = b(0);
+    unsigned cp = 0;
+    std::size_t n = 0;
+    if (c == 0) return false;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+    else return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((b(k) & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (b(k) & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+void expect_storable(const Decoded& d) {
+  for (const auto& e : d.events) {
+    std::string json = to_json(e);
+    EXPECT_TRUE(storable(json)) << json;
+    bool nul = false;  // the escape \u0000, which jsonb refuses (not an escaped backslash)
+    for (std::size_t i = 0; i + 1 < json.size(); ++i)
+      if (json[i] == '\\') nul = nul || json.compare(i + 1, 5, "u0000") == 0, ++i;
+    EXPECT_FALSE(nul) << json;
+  }
+  EXPECT_TRUE(storable(to_json(d.outcome)));
+}
+
+std::string e_acute(std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += "\xC3\xA9";
+  return s;
+}
+
+TEST_P(AnyDecoder, AMalformedLineOfInvalidUtf8IsStoredAsValidUtf8) {
+  auto d = decode(GetParam(), "not json \xFF\xFE\xC3 end\n");
+  ASSERT_EQ(d.events.size() - (std::string(GetParam()) == "opencode"), 1u);
+  EXPECT_EQ(d.events[0].subtype, "malformed");
+  EXPECT_EQ(d.events[0].text, "not json \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+  expect_storable(d);
+}
+
+TEST_P(AnyDecoder, LongLinesAreCutOnCharacterBoundaries) {
+  // 1 + 2·n bytes: a cut at 4096 or 65536 bytes falls inside an "é".
+  std::string malformed = "x" + e_acute(3000);
+  std::string unknown = R"({"type":"brand_new","pad":")" + e_acute(40000) + "\"}";
+  auto d = decode(GetParam(), malformed + "\n" + unknown + "\n");
+  ASSERT_GE(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].subtype, "malformed");
+  EXPECT_EQ(d.events[0].text, "x" + e_acute(2047));  // 4095 bytes: the next would split
+  EXPECT_EQ(d.events[1].subtype, "unknown");
+  EXPECT_LE(d.events[1].text.size(), 65536u);
+  EXPECT_GE(d.events[1].text.size(), 65535u);
+  expect_storable(d);
+}
+
+TEST_P(AnyDecoder, NulAndEscapedLoneSurrogatesNeverReachTheStore) {
+  std::string h = GetParam();
+  std::string text = R"(a\u0000b)";
+  std::string line =
+      h == "claude"  ? R"({"type":"assistant","session_id":"s\u0000","message":{"content":")" +
+                          text + "\"}}"
+      : h == "codex" ? R"({"type":"item.completed","item":{"id":"i","type":"agent_message","text":")" +
+                           text + "\"}}"
+                     : R"({"type":"text","sessionID":"s","part":{"text":")" + text + "\"}}";
+  std::string surrogate = R"({"type":"x","text":"\ud800"})";
+  auto d = decode(h, line + "\n" + surrogate + "\n");
+  ASSERT_GE(d.events.size(), 2u);
+  EXPECT_NE(d.events[0].text.find("a\xEF\xBF\xBD" "b"), std::string::npos) << d.events[0].text;
+  expect_storable(d);
+  EXPECT_TRUE(storable(d.state.session_id));
+}
+
 INSTANTIATE_TEST_SUITE_P(Harnesses, AnyDecoder, ::testing::Values("claude", "codex", "opencode"));
+
+TEST(HostileNumbers, AnOutOfRangeStatusIsClampedNotUndefined) {
+  auto d = decode("claude",
+                  R"({"type":"system","subtype":"api_retry","attempt":-1e300,"error_status":4e20})");
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.events[0].text, "attempt -9223372036854775808, status 9223372036854775807");
+}
+
+TEST(HostileNumbers, ClaudeTokenCountsAreClampedAndNeverNegative) {
+  auto d = decode(
+      "claude",
+      R"({"type":"result","subtype":"success","total_cost_usd":-3,"usage":{"input_tokens":1e200,"output_tokens":-5,"cache_read_input_tokens":18446744073709551615}})");
+  EXPECT_EQ(d.outcome.usage.input_tokens, INT64_MAX);
+  EXPECT_EQ(d.outcome.usage.cached_input_tokens, INT64_MAX);
+  EXPECT_EQ(d.outcome.usage.output_tokens, 0);
+  EXPECT_EQ(d.outcome.usage.cost_usd, 0.0);
+  EXPECT_EQ(d.outcome.usage.total_tokens(), INT64_MAX);  // saturates
+  expect_storable(d);
+}
+
+TEST(HostileNumbers, OpenCodeSumsSaturateAndAnInfiniteCostIsNeverWritten) {
+  std::string step =
+      R"({"type":"step_finish","part":{"cost":1e308,"tokens":{"input":9223372036854775807,"output":1e300}}})";
+  auto d = decode("opencode", step + "\n" + step + "\n");
+  EXPECT_EQ(d.outcome.usage.input_tokens, INT64_MAX);
+  EXPECT_EQ(d.outcome.usage.output_tokens, INT64_MAX);
+  ASSERT_TRUE(d.outcome.usage.cost_usd);
+  EXPECT_TRUE(std::isfinite(*d.outcome.usage.cost_usd));
+  std::string json = to_json(d.outcome);
+  EXPECT_EQ(json.find("inf"), std::string::npos) << json;
+  expect_storable(d);
+}
+
+TEST(HostileNumbers, CodexExitCodesAndUsageAreClamped) {
+  TurnRequest turn;
+  turn.prior_thread_usage.input_tokens = 50;
+  HarnessSettings settings;
+  settings.prices["m"] = Price{1e300, 1e300, 1e300};  // a price that overflows a double
+  auto d = decode("codex",
+                  R"({"type":"item.completed","item":{"id":"c","type":"command_execution","command":"x","exit_code":4e20,"status":"completed"}})"
+                  "\n"
+                  R"({"type":"turn.completed","usage":{"input_tokens":1e200,"cached_input_tokens":-7,"output_tokens":18446744073709551615}})",
+                  exited(0), turn, settings);
+  ASSERT_GE(d.events.size(), 3u);
+  EXPECT_EQ(d.events[1].exit_code, INT64_MAX);
+  EXPECT_TRUE(d.events[1].is_error);
+  EXPECT_EQ(d.outcome.usage.input_tokens, INT64_MAX - 50);
+  EXPECT_EQ(d.outcome.usage.cached_input_tokens, 0);
+  EXPECT_EQ(d.outcome.usage.output_tokens, INT64_MAX);
+  ASSERT_TRUE(d.outcome.usage.cost_usd);
+  EXPECT_TRUE(std::isfinite(*d.outcome.usage.cost_usd));
+  expect_storable(d);
+}
+
+TEST(EventJson, ANonFiniteCostIsNullAndAHugeOneIsWrittenWhole) {
+  Event e;
+  e.usage = Usage{};
+  e.usage->cost_usd = std::numeric_limits<double>::infinity();
+  EXPECT_NE(to_json(e).find(R"("cost_usd":null})"), std::string::npos) << to_json(e);
+  e.usage->cost_usd = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(to_json(e).find(R"("cost_usd":null})"), std::string::npos) << to_json(e);
+  e.usage->cost_usd = 1e300;
+  std::string json = to_json(e);
+  EXPECT_NE(json.find(".000000}}"), std::string::npos) << json;  // not cut at 64 bytes
+  EXPECT_GT(json.size(), 300u);
+}
+
+TEST(EventJson, InvalidUtf8IsWrittenAsReplacementCharacters) {
+  Event e;
+  e.text = "ok \xC3\xA9, bad \xFF, cut \xE2\x82, surrogate \xED\xA0\x80, overlong \xC0\xAF";
+  std::string json = to_json(e);
+  EXPECT_TRUE(storable(json)) << json;
+  EXPECT_NE(json.find("ok \xC3\xA9, bad \xEF\xBF\xBD, cut \xEF\xBF\xBD,"), std::string::npos) << json;
+}
+
+
 
 TEST(EventJson, EscapesAndOmitsEmptyFields) {
   Event e;
@@ -391,6 +555,59 @@ TEST(OutcomeJson, CarriesKindSessionUsageAndTail) {
   EXPECT_EQ(
       to_json(o),
       R"({"outcome":"agent_error","message":"nope","exit_code":1,"session_id":"s1","usage":{"input_tokens":5,"cached_input_tokens":0,"cache_write_tokens":0,"output_tokens":0,"reasoning_tokens":0,"cost_usd":0.250000},"stderr_tail":"x\n"})");
+}
+
+// ---- The text helpers (new API) ----------------------------------------
+
+TEST(CleanText, ReplacesEachMaximalInvalidSubpartAndNul) {
+  const std::string r = "\xEF\xBF\xBD";
+  struct Case {
+    std::string in, out;
+  } cases[] = {
+      {"", ""},
+      {"plain \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", "plain \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"},
+      {std::string("a\0b", 3), "a" + r + "b"},
+      {"\xFF", r},
+      {"\xE2\x82", r},                   // a cut character is one subpart
+      {"\xE2\x82x", r + "x"},
+      {"\xC0\xAF", r + r},               // overlong: each byte
+      {"\xED\xA0\x80", r + r + r},       // surrogate
+      {"\xF4\x90\x80\x80", r + r + r + r},  // above U+10FFFF
+      {"\x80\x80", r + r},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(clean_text(c.in), c.out) << c.in;
+    EXPECT_EQ(is_clean_text(c.in), c.in == c.out) << c.in;
+  }
+}
+
+TEST(CleanText, CutsNeverSplitACharacter) {
+  std::string s = "a\xE2\x82\xAC" "b";  // a € b
+  EXPECT_EQ(utf8_prefix(s, 10), s);
+  EXPECT_EQ(utf8_prefix(s, 4), "a\xE2\x82\xAC");
+  EXPECT_EQ(utf8_prefix(s, 3), "a");
+  EXPECT_EQ(utf8_prefix(s, 2), "a");
+  EXPECT_EQ(utf8_suffix(s, 4), "\xE2\x82\xAC" "b");
+  EXPECT_EQ(utf8_suffix(s, 3), "b");
+  EXPECT_EQ(utf8_suffix(s, 2), "b");
+  std::string junk(10, '\x80');  // not UTF-8: cut where asked
+  EXPECT_EQ(utf8_prefix(junk, 5).size(), 5u);
+  EXPECT_EQ(utf8_suffix(junk, 5).size(), 5u);
+}
+
+TEST(UsageSums, SaturateInsteadOfOverflowing) {
+  Usage a;
+  a.input_tokens = INT64_MAX - 1;
+  a.output_tokens = 5;
+  a.cost_usd = std::numeric_limits<double>::max();
+  Usage b = a;
+  a += b;
+  EXPECT_EQ(a.input_tokens, INT64_MAX);
+  EXPECT_EQ(a.output_tokens, 10);
+  ASSERT_TRUE(a.cost_usd);
+  EXPECT_TRUE(std::isfinite(*a.cost_usd));
+  EXPECT_EQ(a.total_tokens(), INT64_MAX);
+  EXPECT_EQ(saturating_add(INT64_MIN, -1), INT64_MIN);
 }
 
 }  // namespace

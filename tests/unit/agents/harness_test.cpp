@@ -1,5 +1,5 @@
-// Command lines, model rules, settings parsing, the sandbox's bwrap
-// arguments, the child environment and signal files.
+// Command lines, model rules, settings parsing, the child environment and
+// signal files (the sandbox's bwrap arguments: sandbox_test.cpp).
 #include "engine/agents/harness.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,6 @@
 
 #include "engine/agents/model_rules.h"
 #include "engine/agents/runner.h"
-#include "engine/agents/sandbox.h"
 #include "engine/agents/signal_file.h"
 
 namespace bottega::agents {
@@ -231,32 +230,6 @@ TEST(Settings, ParsesPriceTablesAndEnvironmentLists) {
   EXPECT_DOUBLE_EQ(price_usage(u, Price{1, 0, 10}), 12.0);
 }
 
-TEST(Sandbox, HidesBeforeItBindsTheWritablePaths) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("sandbox-args-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir / "data/worktrees/task-1");
-  std::ofstream(dir / "key.pem") << "secret";
-  SandboxSpec spec;
-  spec.worktree = (dir / "data/worktrees/task-1").string();
-  spec.run_dir = (dir / "data/runs/r1").string();
-  spec.hidden = {(dir / "data").string(), (dir / "key.pem").string(), (dir / "missing").string()};
-  auto a = sandbox_command(spec, spec.worktree, {"claude", "-p", "x"});
-  auto at = [&](const Args& seq) {
-    return std::search(a.begin(), a.end(), seq.begin(), seq.end()) - a.begin();
-  };
-  EXPECT_EQ(a[0], "bwrap");
-  EXPECT_LT(at({"--ro-bind", "/", "/"}), at({"--tmpfs", "/tmp"}));
-  EXPECT_LT(at({"--tmpfs", "/tmp"}), at({"--tmpfs", (dir / "data").string()}));
-  EXPECT_LT(at({"--tmpfs", (dir / "data").string()}), at({"--bind", spec.worktree, spec.worktree}));
-  EXPECT_LT(at({"--ro-bind", "/dev/null", (dir / "key.pem").string()}),
-            at({"--bind", spec.worktree, spec.worktree}));
-  EXPECT_TRUE(contains(a, "--unshare-pid"));
-  EXPECT_FALSE(contains(a, "--unshare-net"));  // the CLI needs its model API
-  EXPECT_FALSE(contains(a, (dir / "missing").string()));
-  EXPECT_TRUE(contains_seq(a, {"--chdir", spec.worktree, "--", "claude", "-p", "x"}));
-  std::filesystem::remove_all(dir);
-}
-
 TEST(Environment, KeepsOnlyTheAllowListThePrivateHomeAndTheHarnessCredentials) {
   RunSpec spec;
   spec.run_dir = "/r/run-1";
@@ -269,6 +242,9 @@ TEST(Environment, KeepsOnlyTheAllowListThePrivateHomeAndTheHarnessCredentials) {
                                                {"BOTTEGA_WEBHOOK_SECRET", "whsec"},
                                                {"BOTTEGA_PRIVATE_KEY_FILE", "/etc/key.pem"},
                                                {"OPENAI_API_KEY", "sk-other-harness"},
+                                               {"HTTPS_PROXY", "http://proxy.corp:3128"},
+                                               {"no_proxy", "localhost"},
+                                               {"USER", "root"},
                                                {"HOME", "/root"}};
   auto env = build_environment(spec, [&](const std::string& n) -> std::optional<std::string> {
     auto it = parent.find(n);
@@ -283,9 +259,20 @@ TEST(Environment, KeepsOnlyTheAllowListThePrivateHomeAndTheHarnessCredentials) {
   EXPECT_EQ(env["BOTTEGA_RUN_DIR"], "/r/run-1");
   EXPECT_EQ(env["ANTHROPIC_API_KEY"], "sk-ant");
   EXPECT_EQ(env["CLAUDE_CODE_MAX_RETRIES"], "1");
-  for (const char* leaked :
-       {"DATABASE_URL", "BOTTEGA_WEBHOOK_SECRET", "BOTTEGA_PRIVATE_KEY_FILE", "OPENAI_API_KEY"})
+  EXPECT_EQ(env["USER"], "root");  // unsandboxed: who we are
+  // The app gives each turn its own proxy: the server's never leaks in.
+  for (const char* leaked : {"DATABASE_URL", "BOTTEGA_WEBHOOK_SECRET", "BOTTEGA_PRIVATE_KEY_FILE",
+                             "OPENAI_API_KEY", "HTTPS_PROXY", "no_proxy"})
     EXPECT_EQ(env.count(leaked), 0u) << leaked;
+
+  spec.sandbox = SandboxSpec{};
+  auto sandboxed = build_environment(spec, [&](const std::string& n) -> std::optional<std::string> {
+    auto it = parent.find(n);
+    return it == parent.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+  EXPECT_EQ(sandboxed["USER"], "agent");
+  EXPECT_EQ(sandboxed["LOGNAME"], "agent");
+  EXPECT_EQ(sandboxed["TMPDIR"], "/tmp");
 }
 
 TEST(SignalFile, WritesAndReadsBackEachSignal) {

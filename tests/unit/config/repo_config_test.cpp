@@ -335,6 +335,14 @@ TEST(RepoConfig, DefaultsComeFromTheServerConfig) {
   EXPECT_EQ(plain.approve_permission, Permission::write);
 }
 
+TEST(RepoConfig, NetworkAllowTakesHostsAndRefusesWhatIsNotAHost) {
+  auto ok = parse("network:\n  allow:\n    - registry.npmjs.org\n    - \"*.pypi.org:443\"\n");
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(ok->egress_allow, (std::vector<std::string>{"registry.npmjs.org", "*.pypi.org:443"}));
+  EXPECT_TRUE(Fails(parse("network:\n  allow: evil/path\n"), "network.allow", "not a host name", 2));
+  EXPECT_TRUE(Fails(parse("network:\n  allow: [\"a.b:99999\"]\n"), "network.allow", "port", 2));
+}
+
 TEST(RepoConfig, TriggerModeNames) {
   EXPECT_EQ(to_string(TriggerMode::label), "label");
   EXPECT_EQ(to_string(TriggerMode::on_open), "on_open");

@@ -305,5 +305,85 @@ TEST_F(ServerConfigTest, EveryKeyIsDocumentedInTheSpec) {
   }
 }
 
+TEST_F(ServerConfigTest, EgressListsTakeAYamlListOrCommaSeparatedText) {
+  auto file = write("c.yml",
+                    "agents:\n"
+                    "  egress_allow:\n"
+                    "    - registry.npmjs.org\n"
+                    "    - \"*.pythonhosted.org:443\"\n"
+                    "  egress_allow_private: mirror.lan:8080\n"
+                    "  sandbox_read_paths: /opt/toolchain, /srv/cache\n");
+  auto config = load(file);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->agent_egress_allow,
+            (std::vector<std::string>{"registry.npmjs.org", "*.pythonhosted.org:443"}));
+  EXPECT_EQ(config->agent_egress_allow_private, std::vector<std::string>{"mirror.lan:8080"});
+  EXPECT_EQ(config->agent_sandbox_read_paths,
+            (std::vector<std::string>{"/opt/toolchain", "/srv/cache"}));
+}
+
+TEST_F(ServerConfigTest, BadEgressEntriesAreNamed) {
+  env_["BOTTEGA_AGENTS_EGRESS_ALLOW"] = "ok.example.com, bad host";
+  env_["BOTTEGA_AGENTS_EGRESS_ALLOW_PRIVATE"] = "mirror.lan";
+  env_["BOTTEGA_AGENTS_SANDBOX_READ_PATHS"] = "relative/path";
+  auto config = load("");
+  ASSERT_FALSE(config);
+  const auto& m = config.error().message;
+  EXPECT_NE(m.find("'bad host'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'mirror.lan': needs a :port"), std::string::npos) << m;
+  EXPECT_NE(m.find("'relative/path': not an absolute path"), std::string::npos) << m;
+}
+
+TEST_F(ServerConfigTest, HttpLimitsHaveDefaultsAndAreRead) {
+  auto defaults = load("");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->http_max_connections, 1024);
+  EXPECT_EQ(defaults->http_max_body_memory_mb, 256);
+  auto file = write("http.yml", "http:\n  max_connections: 50\n  max_body_memory_mb: 64\n");
+  env_["BOTTEGA_HTTP_MAX_BODY_MEMORY_MB"] = "32";
+  auto config = load(file);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_max_connections, 50);
+  EXPECT_EQ(config->http_max_body_memory_mb, 32);  // the environment wins
+  env_.clear();
+  env_["BOTTEGA_HTTP_MAX_CONNECTIONS"] = "0";
+  env_["BOTTEGA_HTTP_MAX_BODY_MEMORY_MB"] = "many";
+  auto bad = load("");
+  ASSERT_FALSE(bad.ok());
+  const auto& m = bad.error().message;
+  EXPECT_NE(m.find("`http.max_connections`"), std::string::npos) << m;
+  EXPECT_NE(m.find("`http.max_body_memory_mb`"), std::string::npos) << m;
+}
+
+TEST_F(ServerConfigTest, MalformedDatabaseUrlErrorNeverShowsThePassword) {
+  env_["DATABASE_URL"] = "mysql://bottega:hunter2-secret-pw@db/bottega";
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  const auto& m = config.error().message;
+  EXPECT_NE(m.find("`database.url`"), std::string::npos) << m;
+  EXPECT_EQ(m.find("hunter2-secret-pw"), std::string::npos) << m;
+}
+
+TEST_F(ServerConfigTest, IntakeKeysHaveDefaultsAndBounds) {
+  auto config = load("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->intake_commit_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->intake_max_pending, 4096);
+  EXPECT_EQ(config->intake_max_pending_bytes, 64LL * 1024 * 1024);
+  env_["BOTTEGA_INTAKE_COMMIT_TIMEOUT_MS"] = "2500";
+  env_["BOTTEGA_INTAKE_MAX_PENDING"] = "100";
+  env_["BOTTEGA_INTAKE_MAX_PENDING_BYTES"] = "8388608";
+  config = load("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->intake_commit_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(config->intake_max_pending, 100);
+  EXPECT_EQ(config->intake_max_pending_bytes, 8388608);
+  env_["BOTTEGA_INTAKE_COMMIT_TIMEOUT_MS"] = "0";
+  auto bad = load("");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("`intake.commit_timeout_ms`"), std::string::npos)
+      << bad.error().message;
+}
+
 }  // namespace
 }  // namespace bottega

@@ -91,6 +91,44 @@ const Case kCases[] = {
     {"after an html comment", "<!-- note -->\n/approve", Kind::command, CommandName::approve},
     {"after a multi-line html comment", "<!-- a\n/cancel\nb -->\n/approve", Kind::command,
      CommandName::approve},
+    // Hidden by GitHub (CommonMark HTML blocks and inline HTML comments).
+    {"comment opened after text hides the next lines", "LGTM <!--\n/approve\n-->", Kind::none},
+    {"comment opened after text, crlf", "LGTM <!--\r\n/approve\r\n-->\r\n", Kind::none},
+    {"comment opened mid-line in a list item", "- LGTM <!--\n/approve\n-->", Kind::none},
+    {"comment opened in a quote continues lazily", "> LGTM <!--\n/approve\n-->", Kind::none},
+    {"comment that closes on its line hides nothing after", "LGTM <!-- note -->\n/approve",
+     Kind::command, CommandName::approve},
+    {"unclosed inline comment is literal text", "LGTM <!--\n/approve", Kind::command,
+     CommandName::approve},
+    {"a blank line ends the paragraph: unclosed comment is literal", "LGTM <!--\n\n/approve\n-->",
+     Kind::command, CommandName::approve},
+    {"html block in a quote ends with the quote", "> <!--\n/approve\n-->", Kind::command,
+     CommandName::approve},
+    {"html block interrupts a paragraph", "LGTM\n<!--\n/approve\n-->", Kind::none},
+    {"html block ends on the line holding -->", "<!-- a\nb --> c\n/approve", Kind::command,
+     CommandName::approve},
+    {"indented html block", "   <!--\n/approve\n-->", Kind::none},
+    {"unclosed html block runs to the end", "<!--\n/approve\n\n/cancel", Kind::none},
+    {"empty comment <!--> closes at once", "LGTM <!-->\n/approve\n-->", Kind::command,
+     CommandName::approve},
+    {"<!--> html block ends on its line", "<!-->\n/approve", Kind::command, CommandName::approve},
+    {"comment with -- inside still hides (0.31)", "a <!-- x -- y\n/approve\n-->", Kind::none},
+    {"escaped < opens no comment", "LGTM \\<!--\n/approve\n-->", Kind::command,
+     CommandName::approve},
+    {"<!-- in a code span opens no comment", "`a <!--` b\n/approve\n-->", Kind::command,
+     CommandName::approve},
+    {"comment before a backtick wins", "a <!-- `\n/approve\n` -->", Kind::none},
+    {"raw html: backticks are no code span", "<div>\n`<!--`\n/approve\n-->", Kind::none},
+    {"raw html: unclosed comment hides the rest", "<div>LGTM <!--\n/approve", Kind::none},
+    {"script block", "<script>\n/approve\n</script>\n/cancel", Kind::command, CommandName::cancel},
+    {"style block", "<STYLE type=\"x\">\n/approve\n</style>", Kind::none},
+    {"details content is visible", "<details>\n<summary>more</summary>\n\n/approve\n</details>",
+     Kind::command, CommandName::approve},
+    {"command after a hidden one", "x <!--\n/cancel\n-->\n/approve", Kind::command,
+     CommandName::approve},
+    {"hidden text is not an argument", "/plan use X <!-- and Y -->", Kind::command,
+     CommandName::plan, "use X"},
+    {"mistyped command hidden too", "LGTM <!--\n/aprove\n-->", Kind::none},
     {"path", "/usr/bin/env bash", Kind::none},
     {"short path", "/path/to/file", Kind::none},
     {"two letters", "/ok", Kind::none},
@@ -125,6 +163,92 @@ TEST(Commands, IgnoresApproveInIndentedCode) {
 
 TEST(Commands, IgnoresCommandInHiddenHtmlComment) {
   EXPECT_EQ(parse_comment("Thanks!\n<!--\n/approve\n-->\n").kind, Kind::none);
+}
+
+TEST(Commands, IgnoresApproveInACommentOpenedAfterText) {
+  // GitHub shows "LGTM" and nothing else.
+  EXPECT_EQ(parse_comment("LGTM <!--\n/approve\n-->").kind, Kind::none);
+}
+
+// Cases from the CommonMark spec's examples of HTML blocks and raw HTML
+// comments (0.31.2), with a command where their hidden text is; each
+// checked against the reference renderer.
+TEST(Commands, FollowsCommonMarkHtmlCommentExamples) {
+  struct Example {
+    const char* body;
+    bool visible;
+  };
+  for (const Example& x : {
+           // An HTML block of type 2 spans lines, blank ones too.
+           Example{"<!-- Foo\n\n/approve -->", false},
+           // Text after --> on the closing line stays in the block.
+           Example{"<!-- foo -->*bar*\n/approve", true},
+           // A blank line does not end a type 2 block.
+           Example{"<!--\n\n/approve\n\n-->\nok", false},
+           // Inline comments may span lines of a paragraph, `--` inside allowed.
+           Example{"foo <!-- this is a --\n/approve - with hyphens -->", false},
+           // <!--> and <!---> are complete (empty) comments.
+           Example{"foo <!--> foo -->\n/approve", true},
+           Example{"foo <!---> foo -->\n/approve", true},
+           // A type 6 block (<div>) ends at a blank line.
+           Example{"<div>\n*hello*\n\n/approve", true},
+       }) {
+    const bool found = parse_comment(x.body).kind == Kind::command;
+    EXPECT_EQ(found, x.visible) << x.body;
+  }
+}
+
+TEST(Commands, ReviseFeedbackLeavesOutHiddenText) {
+  auto p = parse_comment("/revise use X <!-- secret -->\n<!--\nand Y\n-->\nthen Z");
+  EXPECT_TRUE(IsCommand(p, CommandName::revise, "use X \nthen Z"));
+}
+
+// ---- /approve's revision argument ----
+
+struct RevisionCase {
+  const char* args;
+  RevisionArgument::Kind kind;
+  int revision = 0;
+};
+
+TEST(Commands, ReadsTheRevisionApproveNames) {
+  using K = RevisionArgument::Kind;
+  for (const RevisionCase& c : {
+           RevisionCase{"", K::none},
+           RevisionCase{"   ", K::none},
+           RevisionCase{"2", K::revision, 2},
+           RevisionCase{"r2", K::revision, 2},
+           RevisionCase{"R2", K::revision, 2},
+           RevisionCase{"revision 2", K::revision, 2},
+           RevisionCase{"Revision 12", K::revision, 12},
+           RevisionCase{"02", K::revision, 2},
+           // trailing words and punctuation: still that revision
+           RevisionCase{"1 lgtm", K::revision, 1},
+           RevisionCase{"r1.", K::revision, 1},
+           RevisionCase{"1, thanks!", K::revision, 1},
+           RevisionCase{"revision 3: ship it", K::revision, 3},
+           RevisionCase{"r1...", K::revision, 1},
+           RevisionCase{"2\tok", K::revision, 2},
+           // not a revision: refused, never read as "no argument"
+           RevisionCase{"lgtm", K::invalid},
+           RevisionCase{"looks great", K::invalid},
+           RevisionCase{"#2", K::invalid},
+           RevisionCase{"v2", K::invalid},
+           RevisionCase{"rev2", K::invalid},
+           RevisionCase{"2nd", K::invalid},
+           RevisionCase{"1.5", K::invalid},
+           RevisionCase{"-1", K::invalid},
+           RevisionCase{"r", K::invalid},
+           RevisionCase{"revision", K::invalid},
+           RevisionCase{"revision two", K::invalid},
+           RevisionCase{"99999999999999999999", K::invalid},
+       }) {
+    const RevisionArgument got = parse_revision_argument(c.args);
+    EXPECT_EQ(got.kind, c.kind) << "'" << c.args << "'";
+    if (c.kind == K::revision) {
+      EXPECT_EQ(got.revision, c.revision) << "'" << c.args << "'";
+    }
+  }
 }
 
 TEST(Commands, IgnoresQuotedCommand) {

@@ -151,6 +151,64 @@ TEST(Workflow, InvalidConfigStartsNothingAndReportsIt) {
   EXPECT_NE(d.task.failure_why.find("limits.max_iterations"), std::string::npos);
 }
 
+// A trigger (label, assignment) is comment_id 0: it starts idle and
+// cancelled tasks only, and is ignored silently everywhere else.
+TEST(Workflow, TriggerOnATaskWithAPlanOrWorkUnderWayDoesNothing) {
+  auto blocked_planning = [] {
+    auto t = planning();
+    return decide(t, finished(t, "", kPlan, TurnOutcome::crashed)).task;
+  };
+  auto blocked_plan_revision = [] {
+    auto t = decide(awaiting(), command(CommandName::revise, writer(), "more")).task;
+    return decide(t, finished(t, "", kPlan, TurnOutcome::crashed)).task;
+  };
+  auto done = [] { return decide(pr_open(), PullRequestClosed{true}).task; };
+  struct PhaseCase {
+    const char* what;
+    Task task;
+  };
+  for (const PhaseCase& c : {PhaseCase{"planning", planning()},
+                             PhaseCase{"awaiting_approval", awaiting()},
+                             PhaseCase{"implementing", implementing()},
+                             PhaseCase{"reviewing", reviewing()},
+                             PhaseCase{"opening_pr", opening()},
+                             PhaseCase{"pr_open", pr_open()},
+                             PhaseCase{"blocked in planning", blocked_planning()},
+                             PhaseCase{"blocked before approval", blocked_plan_revision()},
+                             PhaseCase{"blocked after approval", blocked_implementing()},
+                             PhaseCase{"done", done()}}) {
+    for (const Actor& actor : {writer(), reader()}) {
+      auto trigger = command(CommandName::plan, actor, "", 0, 9000);
+      auto d = decide(c.task, trigger);
+      EXPECT_TRUE(d.actions.empty()) << c.what << " " << actor.login << ": " << replies(d);
+      EXPECT_EQ(d.task.phase, c.task.phase) << c.what;
+      EXPECT_EQ(d.task.turn, c.task.turn) << c.what;
+      EXPECT_EQ(d.task.plan_revision, c.task.plan_revision) << c.what;
+      trigger.config_error = "bad config";  // not reported on a task under way either
+      EXPECT_TRUE(decide(c.task, trigger).actions.empty()) << c.what;
+    }
+  }
+}
+
+TEST(Workflow, TriggerStartsAnIdleOrCancelledTask) {
+  auto cancelled = decide(awaiting(), command(CommandName::cancel)).task;
+  for (const Task& t : {fresh(), cancelled}) {
+    auto d = decide(t, command(CommandName::plan, writer(), "", 0, 9000));
+    EXPECT_EQ(d.task.phase, Phase::planning);
+    EXPECT_EQ(d.task.turn, t.turn + 1);
+  }
+}
+
+TEST(Workflow, PlanCommentOnATaskUnderWayIsStillAnswered) {
+  for (const Task& t : {planning(), implementing()}) {
+    auto d = decide(t, command(CommandName::plan));
+    EXPECT_EQ(reactions(d), "-1;");
+    EXPECT_EQ(count<Reply>(d), 1);
+  }
+  auto d = decide(awaiting(), command(CommandName::plan));
+  EXPECT_EQ(d.task.phase, Phase::planning);
+}
+
 TEST(Workflow, RefusesPlanWhilePlanning) {
   auto d = decide(planning(), command(CommandName::plan));
   EXPECT_EQ(d.task.phase, Phase::planning);
@@ -247,6 +305,35 @@ TEST(Workflow, TurnThatCouldNotStartBlocks) {
   EXPECT_NE(d.task.failure_what.find("could not start"), std::string::npos);
 }
 
+TEST(Workflow, BudgetReachedMidTurnBlocksOnTheCostCapAndRetryRunsTheSameTurn) {
+  auto t = implementing();
+  t.max_cost_usd = 0.4;
+  auto f = finished(t, "", kDone, TurnOutcome::budget_reached);
+  f.message = "the model gateway refused a request";
+  auto blocked = decide(t, f).task;
+  EXPECT_EQ(blocked.phase, Phase::blocked);
+  EXPECT_EQ(blocked.block_cause, BlockCause::cost_cap);
+  EXPECT_EQ(blocked.resume_phase, Phase::implementing);
+  EXPECT_NE(blocked.failure_what.find("budget"), std::string::npos);
+  EXPECT_NE(blocked.failure_why.find("gateway refused"), std::string::npos);
+  auto d = decide(blocked, command(CommandName::retry));
+  EXPECT_EQ(d.task.max_cost_usd, 0.8);
+  EXPECT_EQ(d.task.phase, Phase::implementing);
+  EXPECT_EQ(d.task.turn, blocked.turn + 1);
+}
+
+TEST(Workflow, RefusedWorkBlocksWithTheReason) {
+  auto t = implementing();
+  auto f = finished(t, "ready", kDone, TurnOutcome::refused);
+  f.message = "`notes.txt` contains a secret the app holds (the turn's model token)";
+  auto d = decide(t, f);
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_EQ(d.task.block_cause, BlockCause::failure);
+  EXPECT_EQ(d.task.resume_phase, Phase::implementing);
+  EXPECT_NE(d.task.failure_what.find("refused"), std::string::npos);
+  EXPECT_NE(d.task.failure_why.find("notes.txt"), std::string::npos);
+}
+
 TEST(Workflow, IgnoresStaleTurnReports) {
   auto t = implementing();
   auto f = finished(t, "ready");
@@ -307,10 +394,40 @@ TEST(Workflow, RefusesApproveNamingAStaleRevision) {
             Phase::implementing);
 }
 
-TEST(Workflow, ApproveWithWordsApprovesTheCurrentRevision) {
-  auto d = decide(awaiting(), command(CommandName::approve, writer(), "looks great", 105, 3000));
-  EXPECT_EQ(d.task.phase, Phase::implementing);
-  EXPECT_EQ(d.task.approved_revision, 1);
+// A revision with trailing words or punctuation is still that revision.
+TEST(Workflow, ApproveNamingAStaleRevisionWithTrailingTextIsRefused) {
+  auto t = awaiting();
+  t.plan_revision = 2;
+  for (const char* args : {"1 lgtm", "r1.", "1, thanks", "revision 1: ship it"}) {
+    auto d = decide(t, command(CommandName::approve, writer(), args, 102, 5000));
+    EXPECT_EQ(d.task.phase, Phase::awaiting_approval) << args;
+    EXPECT_EQ(d.task.approved_revision, 0) << args;
+    EXPECT_EQ(reactions(d), "-1;") << args;
+    EXPECT_NE(replies(d).find("names plan revision 1, but the current plan is revision 2"),
+              std::string::npos)
+        << args << ": " << replies(d);
+  }
+  for (const char* args : {"2 lgtm", "r2.", "revision 2!"}) {
+    auto d = decide(t, command(CommandName::approve, writer(), args, 103, 5000));
+    EXPECT_EQ(d.task.phase, Phase::implementing) << args;
+    EXPECT_EQ(d.task.approved_revision, 2) << args;
+  }
+}
+
+// Replaces the old rule that words after /approve approved the current revision.
+TEST(Workflow, ApproveWithAnArgumentThatIsNoRevisionIsRefusedWithTheFormsExpected) {
+  auto t = awaiting();
+  t.plan_revision = 2;
+  for (const char* args : {"looks great", "lgtm", "#2", "v2"}) {
+    auto d = decide(t, command(CommandName::approve, writer(), args, 105, 5000));
+    EXPECT_EQ(d.task.phase, Phase::awaiting_approval) << args;
+    EXPECT_EQ(d.task.approved_revision, 0) << args;
+    EXPECT_EQ(count<StartTurn>(d), 0) << args;
+    EXPECT_EQ(reactions(d), "-1;") << args;
+    const std::string reply = replies(d);
+    for (const char* form : {"`/approve`", "`/approve 2`", "`/approve r2`"})
+      EXPECT_NE(reply.find(form), std::string::npos) << args << ": " << reply;
+  }
 }
 
 TEST(Workflow, CostCapAfterReviewResumesWithTheNextImplementation) {
@@ -399,6 +516,30 @@ TEST(Workflow, PlanEditWhileARevisionIsBlockedMakesTheNextRevision) {
   EXPECT_EQ(d.task.phase, Phase::awaiting_approval);
   EXPECT_EQ(d.task.plan_revision, 2);
   EXPECT_TRUE(d.task.failure_what.empty()) << "no longer blocked: " << d.task.failure_what;
+}
+
+TEST(Workflow, PlanEditWithoutItsMarkersIsNotReadBackAndIsPutBack) {
+  auto t = awaiting();
+  const std::string before = t.document;
+  // The whole edited comment, as a caller passes it when extract_plan found no
+  // begin marker (old marker, header and footer included), or no plan at all.
+  const std::string body =
+      "<!-- bottega:plan task=7 revision=1 -->\n### Plan (revision 1)\n\n## To-do\n- [ ] mine\n\n"
+      "<!-- bottega:plan-end -->\n\n---\n\n`/approve` to start the work";
+  for (const PlanEdited& e : {PlanEdited{writer(), body, 4000}, PlanEdited{writer(), std::nullopt, 4000}}) {
+    auto d = decide(t, e);
+    EXPECT_EQ(d.task.plan_revision, 1);
+    EXPECT_EQ(d.task.plan_revised_at, t.plan_revised_at);
+    EXPECT_EQ(d.task.phase, Phase::awaiting_approval);
+    EXPECT_EQ(d.task.document, before);
+    EXPECT_EQ(count<SyncPlanComment>(d), 1);  // the plan comment is put back
+    EXPECT_EQ(count<SyncStatus>(d), 1);
+    ASSERT_FALSE(d.task.notes.empty());
+    EXPECT_NE(d.task.notes.back().find("marker"), std::string::npos) << d.task.notes.back();
+    // The current revision can still be approved.
+    EXPECT_EQ(decide(d.task, command(CommandName::approve, writer(), "1", 9, 5000)).task.phase,
+              Phase::implementing);
+  }
 }
 
 TEST(Workflow, PlanEditAfterApprovalIsUndone) {
