@@ -4,6 +4,11 @@
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <thread>
 
 #include "config/base/log.h"
 #include "engine/db/migrations.h"
@@ -47,15 +52,83 @@ struct Router::Impl {
   std::atomic<uint64_t> signature_failures{0};
   std::array<std::atomic<uint64_t>, 5> deliveries{};  // by IntakeOutcome
 
-  HttpResponse readiness() {
-    auto lease = deps.database->acquire();
-    if (!lease) return HttpResponse::text(503, "not ready: " + lease.error().message + "\n");
-    auto pending = pending_migrations(**lease, builtin_migrations());
-    if (!pending) return HttpResponse::text(503, "not ready: " + pending.error().message + "\n");
-    if (*pending > 0)
+  // The readiness probe's state, under probe_mutex.
+  using Clock = std::chrono::steady_clock;
+  std::mutex probe_mutex;
+  std::condition_variable probe_changed;
+  std::optional<HttpResponse> last_check;        // nullopt until the first check ends
+  std::optional<Clock::time_point> probe_since;  // set while a check runs
+  bool probe_stopping = false;
+  std::thread probe;
+
+  // One check of the database on the probe's own connection; blocks as
+  // long as the database does (the probe thread only).
+  HttpResponse check_database(std::unique_ptr<pqxx::connection>& conn) {
+    const auto& where = deps.database->connection_string();
+    try {
+      if (!conn || !conn->is_open()) {
+        auto opened = deps.database->connect();
+        if (!opened) return HttpResponse::text(503, "not ready: " + opened.error().message + "\n");
+        conn = std::move(*opened);
+        // A lock held elsewhere must not hold the probe.
+        pqxx::nontransaction(*conn).exec("SET statement_timeout = 2000");
+      }
+      auto pending = pending_migrations(*conn, builtin_migrations());
+      if (!pending)
+        return HttpResponse::text(
+            503, "not ready: " + redact_database_error(pending.error().message, where) + "\n");
+      if (*pending > 0)
+        return HttpResponse::text(
+            503, "not ready: " + std::to_string(*pending) + " database migration(s) not applied\n");
+      return HttpResponse::text(200, "ready\n");
+    } catch (const std::exception& e) {
+      conn.reset();
       return HttpResponse::text(
-          503, "not ready: " + std::to_string(*pending) + " database migration(s) not applied\n");
-    return HttpResponse::text(200, "ready\n");
+          503, "not ready: the database failed: " + redact_database_error(e.what(), where) + "\n");
+    }
+  }
+
+  void probe_loop() {
+    std::unique_ptr<pqxx::connection> conn;
+    std::unique_lock lock(probe_mutex);
+    while (!probe_stopping) {
+      probe_since = Clock::now();
+      lock.unlock();
+      HttpResponse result = check_database(conn);
+      lock.lock();
+      probe_since.reset();
+      last_check = std::move(result);
+      probe_changed.notify_all();
+      probe_changed.wait_for(lock, deps.readiness_interval, [&] { return probe_stopping; });
+    }
+  }
+
+  // The answer from the probe's state, or nullopt when the first check is
+  // still under way and not yet overdue. Caller holds probe_mutex.
+  std::optional<HttpResponse> readiness_locked(Clock::time_point now) {
+    if (probe_since && now - *probe_since > deps.readiness_deadline) {
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - *probe_since);
+      return HttpResponse::text(503, "not ready: the database has not answered for " +
+                                         std::to_string(waited.count()) + " ms\n");
+    }
+    return last_check;
+  }
+
+  void readiness(Responder respond) {
+    {
+      std::lock_guard lock(probe_mutex);
+      if (auto answer = readiness_locked(Clock::now())) return respond(std::move(*answer));
+    }
+    // Only before the first check ends: wait for it, never past the deadline.
+    boost::asio::post(blocking, [this, respond = std::move(respond)] {
+      std::unique_lock lock(probe_mutex);
+      const auto until = Clock::now() + deps.readiness_deadline;
+      probe_changed.wait_until(lock, until, [&] { return last_check.has_value(); });
+      auto answer = readiness_locked(Clock::now());
+      lock.unlock();
+      respond(answer ? std::move(*answer)
+                     : HttpResponse::text(503, "not ready: the database has not answered yet\n"));
+    });
   }
 
   HttpResponse metrics() {
@@ -103,7 +176,10 @@ struct Router::Impl {
           ++deliveries[static_cast<int>(result.outcome)];
           if (result.outcome == IntakeOutcome::rejected)
             component_log("intake").warn("delivery {} rejected: {}", delivery_id, result.message);
-          respond(HttpResponse::text(status_for(result.outcome), result.message + "\n"));
+          auto response = HttpResponse::text(status_for(result.outcome), result.message + "\n");
+          if (result.retry_after_seconds > 0)
+            response.headers.emplace_back("Retry-After", std::to_string(result.retry_after_seconds));
+          respond(std::move(response));
         });
   }
 
@@ -117,8 +193,7 @@ struct Router::Impl {
     }
     if (path == "/readyz") {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
-      boost::asio::post(blocking, [this, respond = std::move(respond)] { respond(readiness()); });
-      return;
+      return readiness(std::move(respond));
     }
     if (path == "/metrics") {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
@@ -128,9 +203,20 @@ struct Router::Impl {
   }
 };
 
-Router::Router(RouterDeps deps) : impl_(std::make_unique<Impl>()) { impl_->deps = std::move(deps); }
+Router::Router(RouterDeps deps) : impl_(std::make_unique<Impl>()) {
+  impl_->deps = std::move(deps);
+  if (impl_->deps.database) impl_->probe = std::thread([impl = impl_.get()] { impl->probe_loop(); });
+}
 
-Router::~Router() { impl_->blocking.join(); }
+Router::~Router() {
+  {
+    std::lock_guard lock(impl_->probe_mutex);
+    impl_->probe_stopping = true;
+  }
+  impl_->probe_changed.notify_all();
+  if (impl_->probe.joinable()) impl_->probe.join();
+  impl_->blocking.join();
+}
 
 Handler Router::handler() {
   return [impl = impl_.get()](HttpRequest&& request, Responder respond) {

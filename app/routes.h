@@ -1,9 +1,13 @@
 // The app's routes: a plain function from request to response, kept apart
 // from the server. Blocking work (the database) runs on a small pool so
-// the server's threads never wait on it.
+// the server's threads never wait on it. /readyz never waits on the
+// database: a background probe checks it every readiness_interval, and
+// /readyz answers from the probe's last result, or "not ready" when the
+// probe has been waiting longer than readiness_deadline (a stalled server).
 // Thread-safety: the returned Handler may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,12 +21,15 @@ struct RouterDeps {
   Database* database = nullptr;  // required for /readyz
   Intake* intake = nullptr;      // required for /webhooks/github
   std::string webhook_secret;    // empty: webhooks are refused with 503
+  std::chrono::milliseconds readiness_interval{1000};
+  std::chrono::milliseconds readiness_deadline{1000};
 };
 
 class Router {
  public:
+  // Starts the readiness probe when deps.database is set.
   explicit Router(RouterDeps deps);
-  ~Router();
+  ~Router();  // stops the probe (waits for a probe in flight)
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 

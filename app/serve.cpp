@@ -19,7 +19,11 @@ int run_serve(const ParsedCommand& command) {
   auto& log = component_log("serve");
 
   Database database(db.connection_string, 8);
-  Intake intake(db.connection_string, IntakeOptions{});
+  IntakeOptions intake_options;
+  intake_options.commit_timeout = config.intake_commit_timeout;
+  intake_options.max_pending = static_cast<std::size_t>(config.intake_max_pending);
+  intake_options.max_pending_bytes = static_cast<std::size_t>(config.intake_max_pending_bytes);
+  Intake intake(db.connection_string, intake_options);
   if (auto intake_started = intake.start(); !intake_started) {
     log.error("{}", intake_started.error().message);
     return kExitFailure;
@@ -42,6 +46,8 @@ int run_serve(const ParsedCommand& command) {
   options.max_body_bytes = config.max_body_bytes;
   options.read_timeout = config.read_timeout;
   options.idle_timeout = config.idle_timeout;
+  options.max_connections = static_cast<std::size_t>(config.http_max_connections);
+  options.max_body_memory_bytes = static_cast<std::size_t>(config.http_max_body_memory_mb) << 20;
   HttpServer server(options, router.handler());
   if (auto listening = server.start(); !listening) {
     log.error("{}", listening.error().message);

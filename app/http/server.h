@@ -1,6 +1,12 @@
 // HttpServer: the app's HTTP/1.1 server on Boost.Beast, plain or TLS
 // (TLS 1.2 and up), with keep-alive, per-request read and idle timeouts, a
 // body cap (413), and graceful shutdown that lets in-flight requests finish.
+// Under hostile clients it stays up and bounded: header and trailer sections
+// are capped (431), the connections open at once are capped (more wait in
+// the listen backlog), the bytes of request bodies held at once are capped
+// (503 with Retry-After), running out of file descriptors backs the accept
+// loop off, and no exception from a request ends the process (it ends that
+// request's connection).
 //
 // The server knows nothing of routes: every request goes to one Handler,
 // which answers through a Responder, possibly later and from another thread.
@@ -60,8 +66,19 @@ struct HttpServerOptions {
   std::string tls_key_file;
   std::size_t max_body_bytes = 25 * 1024 * 1024;
   std::chrono::milliseconds read_timeout{10'000};  // to read one request
-  std::chrono::milliseconds idle_timeout{60'000};  // between keep-alive requests
+  // Between keep-alive requests, until the first byte of the next one; from
+  // that byte on, read_timeout applies.
+  std::chrono::milliseconds idle_timeout{60'000};
   int threads = 2;
+  // Connections open at once; beyond it new ones wait in the listen backlog
+  // until one closes. Keep it under the process's file descriptor limit.
+  std::size_t max_connections = 1024;
+  // Bytes of request bodies held at once, from their headers until their
+  // answers: a request whose Content-Length does not fit in what is left is
+  // answered 503 with Retry-After before its body is read; a chunked body
+  // counts as it grows and gets 503 (and the connection closed) when it no
+  // longer fits.
+  std::size_t max_body_memory_bytes = std::size_t{256} * 1024 * 1024;
 };
 
 class HttpServer {

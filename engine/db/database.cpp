@@ -1,7 +1,11 @@
 #include "engine/db/database.h"
 
+#include <cctype>
 #include <pqxx/except>
+#include <vector>
 #include <regex>
+
+#include "config/base/redactor.h"
 
 namespace bottega {
 
@@ -19,7 +23,8 @@ Result<std::unique_ptr<pqxx::connection>> Database::connect() const {
     return std::make_unique<pqxx::connection>(connection_string_);
   } catch (const std::exception& e) {
     return make_error("cannot connect to PostgreSQL (" +
-                      redact_connection_string(connection_string_) + "): " + e.what());
+                      redact_connection_string(connection_string_) +
+                      "): " + redact_database_error(e.what(), connection_string_));
   }
 }
 
@@ -60,6 +65,49 @@ std::string redact_connection_string(const std::string& s) {
   static const std::regex kv_password(R"(password\s*=\s*('[^']*'|\S+))");
   std::string out = std::regex_replace(s, url_password, "$1:***@");
   return std::regex_replace(out, kv_password, "password=***");
+}
+
+namespace {
+
+// The passwords a connection string names (URL user info, password=),
+// as written and percent-decoded.
+std::vector<std::string> passwords_in(const std::string& s) {
+  std::vector<std::string> out;
+  static const std::regex url_password(R"(://[^:/@]*:([^@]*)@)");
+  static const std::regex kv_password(R"(password\s*=\s*('([^']*)'|(\S+)))");
+  std::smatch m;
+  if (std::regex_search(s, m, url_password)) out.push_back(m[1].str());
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), kv_password); it != std::sregex_iterator();
+       ++it)
+    out.push_back((*it)[2].matched ? (*it)[2].str() : (*it)[3].str());
+  const auto n = out.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string decoded;
+    const std::string& raw = out[i];
+    for (std::size_t k = 0; k < raw.size(); ++k) {
+      if (raw[k] == '%' && k + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[k + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(raw[k + 2]))) {
+        decoded += static_cast<char>(std::stoi(raw.substr(k + 1, 2), nullptr, 16));
+        k += 2;
+      } else {
+        decoded += raw[k];
+      }
+    }
+    if (decoded != raw) out.push_back(std::move(decoded));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string redact_database_error(std::string_view message, const std::string& connection_string) {
+  std::string out = redact(message);
+  for (const auto& password : passwords_in(connection_string)) {
+    if (password.empty()) continue;
+    for (auto at = out.find(password); at != std::string::npos; at = out.find(password, at))
+      out.replace(at, password.size(), kRedacted), at += kRedacted.size();
+  }
+  return out;
 }
 
 }  // namespace bottega

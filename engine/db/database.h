@@ -10,6 +10,7 @@
 #include <mutex>
 #include <pqxx/connection>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/base/result.h"
@@ -59,5 +60,11 @@ class Database {
 
 // Hides the password of a connection string or URL, for logs and errors.
 std::string redact_connection_string(const std::string& connection_string);
+
+// A libpq or server message made safe to show: whatever the process-wide
+// redactor knows is hidden, and so is the password of `connection_string`
+// (as written and percent-decoded), which libpq may echo (a malformed URL:
+// `invalid percent-encoded token: "…"`). Pure but for the redactor.
+std::string redact_database_error(std::string_view message, const std::string& connection_string);
 
 }  // namespace bottega

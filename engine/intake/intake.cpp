@@ -5,16 +5,70 @@
 #include <deque>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <atomic>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "config/base/log.h"
+#include "config/base/redactor.h"
 #include "engine/intake/routing.h"
 #include "github/webhook/events.h"
 
 namespace bottega {
 namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// The callback of one delivery, shared by its writer and the deadline
+// thread: whichever answers first wins, the other's answer is dropped.
+class Answer {
+ public:
+  explicit Answer(std::function<void(IntakeResult)> done) : done_(std::move(done)) {}
+  // True when this call answered; false when an answer was given before.
+  bool give(IntakeResult result) {
+    if (given_.exchange(true)) return false;
+    auto done = std::move(done_);
+    done(std::move(result));
+    return true;
+  }
+  bool given() const { return given_.load(); }
+
+ private:
+  std::atomic<bool> given_{false};
+  std::function<void(IntakeResult)> done_;
+};
+
+// Counts failures and says when a line is due: at most one per interval,
+// so an outage logs a few lines with counts, not one per batch.
+class ThrottledCount {
+ public:
+  explicit ThrottledCount(std::chrono::milliseconds interval) : interval_(interval) {}
+  // Adds n; returns the total to log when a line is due at `now`, else 0.
+  uint64_t add(uint64_t n, SteadyClock::time_point now) {
+    std::lock_guard lock(mutex_);
+    count_ += n;
+    if (logged_ && now - last_ < interval_) return 0;
+    logged_ = true;
+    last_ = now;
+    return std::exchange(count_, 0);
+  }
+  // The count not yet logged (and resets it), for a closing line.
+  uint64_t take() {
+    std::lock_guard lock(mutex_);
+    logged_ = false;
+    return std::exchange(count_, 0);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::chrono::milliseconds interval_;
+  bool logged_ = false;
+  SteadyClock::time_point last_{};
+  uint64_t count_ = 0;
+};
 
 // A delivery ready to store: its row and its jobs.
 struct Pending {
@@ -25,7 +79,8 @@ struct Pending {
   std::string reason;
   std::string body;
   std::vector<JobSpec> jobs;
-  std::function<void(IntakeResult)> done;
+  std::shared_ptr<Answer> answer;
+  SteadyClock::time_point deadline;
   bool repeat_in_batch = false;  // an earlier copy is in the same batch
 };
 
@@ -158,30 +213,39 @@ struct Intake::Impl {
   std::string connection_string;
   IntakeOptions options;
   std::mutex mutex;
-  std::condition_variable ready;
-  std::deque<Pending> queue;
+  std::condition_variable ready;     // writers: the queue has work, or stopping
+  std::condition_variable deadline_changed;  // the deadline thread
+  std::deque<Pending> queue;         // FIFO; deadlines ascend (one timeout for all)
+  std::size_t queue_bytes = 0;
+  // Every delivery not yet answered, in submission order (so by deadline).
+  std::deque<std::pair<SteadyClock::time_point, std::weak_ptr<Answer>>> deadlines;
   bool stopping = false;
+  bool deadline_stopping = false;
   std::vector<std::thread> writers;
+  std::thread deadline_thread;
+  std::unique_ptr<ThrottledCount> failed_deliveries, timed_out, refused_full;
 
-  // Writes one batch in one transaction; returns the ids that were new.
-  std::unordered_set<std::string> write(pqxx::connection& conn, std::vector<Pending>& batch) {
+  // Writes one batch in one statement; returns the ids that were new.
+  // The batch is sorted by delivery id with repeats marked, so every writer
+  // takes the primary key's locks in the same order.
+  std::unordered_set<std::string> write(pqxx::connection& conn, const std::vector<Pending*>& batch) {
     BinaryArray ids(kTextOid), events(kTextOid), actions(kTextOid), installations(kInt8Oid),
         repositories(kTextOid), senders(kTextOid), outcomes(kTextOid), reasons(kTextOid),
         bodies(kByteaOid);
     BinaryArray kinds(kTextOid), keys(kTextOid), job_installations(kInt8Oid), payloads(kTextOid),
         job_deliveries(kTextOid);
-    for (const auto& p : batch) {
-      if (p.repeat_in_batch) continue;
-      ids.add(p.delivery_id);
-      events.add(p.event);
-      actions.add(clean(p.summary.action));
-      installations.add(p.summary.installation_id);
-      repositories.add(clean(p.summary.repository));
-      senders.add(clean(p.summary.sender));
-      outcomes.add(std::string_view(to_string(p.outcome)));
-      reasons.add(clean(p.reason));
-      bodies.add(p.body);
-      for (const auto& j : p.jobs) {
+    for (const Pending* p : batch) {
+      if (p->repeat_in_batch) continue;
+      ids.add(p->delivery_id);
+      events.add(p->event);
+      actions.add(clean(p->summary.action));
+      installations.add(p->summary.installation_id);
+      repositories.add(clean(p->summary.repository));
+      senders.add(clean(p->summary.sender));
+      outcomes.add(std::string_view(to_string(p->outcome)));
+      reasons.add(clean(p->reason));
+      bodies.add(p->body);
+      for (const auto& j : p->jobs) {
         kinds.add(j.kind);
         if (j.task_key) keys.add(clean(*j.task_key)); else keys.add_null();
         job_installations.add(j.installation_id);
@@ -201,49 +265,150 @@ struct Intake::Impl {
     return fresh;
   }
 
-  void writer_loop() {
-    auto& log = component_log("intake");
-    std::unique_ptr<pqxx::connection> conn;
-    for (;;) {
-      std::vector<Pending> batch;
-      {
-        std::unique_lock lock(mutex);
-        ready.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;
-        std::size_t bytes = 0;
-        while (!queue.empty() && batch.size() < options.max_batch &&
-               (batch.empty() || bytes + queue.front().body.size() <= options.max_batch_bytes)) {
-          bytes += queue.front().body.size();
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-      }
-      std::unordered_set<std::string> ids;
-      for (auto& p : batch) p.repeat_in_batch = !ids.insert(p.delivery_id).second;
-      std::unordered_set<std::string> fresh;
-      std::string failure;
+  // Stores `batch`, connecting if needed and retrying deadlocks and
+  // serialization failures; on failure returns the (redacted) reason.
+  Result<std::unordered_set<std::string>> store(std::unique_ptr<pqxx::connection>& conn,
+                                                const std::vector<Pending*>& batch) {
+    for (int attempt = 1;; ++attempt) {
       try {
         if (!conn || !conn->is_open()) {
           conn = std::make_unique<pqxx::connection>(connection_string);
           conn->prepare(kBatchStatementName, kBatchStatement);
         }
-        fresh = write(*conn, batch);
+        return write(*conn, batch);
+      } catch (const pqxx::transaction_rollback& e) {  // 40001, 40P01 and kin
+        if (attempt >= options.max_attempts)
+          return make_error(redact(e.what()));
+        // Let the other transaction finish before trying again.
+        std::this_thread::sleep_for(std::chrono::milliseconds(attempt * 5));
       } catch (const std::exception& e) {
-        failure = e.what();
-        conn.reset();
-        log.error("cannot store {} deliveries: {}", batch.size(), failure);
+        if (conn && !conn->is_open()) conn.reset();
+        return make_error(redact(e.what()));
       }
-      for (auto& p : batch) {
-        IntakeResult result;
-        if (!failure.empty()) {
-          result = {IntakeOutcome::failed, "could not store the delivery; it was not accepted"};
-        } else if (p.repeat_in_batch || !fresh.count(p.delivery_id)) {
-          result = {IntakeOutcome::duplicate, "delivery " + p.delivery_id + " was already received"};
-        } else {
-          result = {p.outcome, p.outcome == IntakeOutcome::accepted ? "accepted" : p.reason};
+    }
+  }
+
+  std::vector<Pending> take_batch() {
+    std::vector<Pending> batch;
+    std::unique_lock lock(mutex);
+    ready.wait(lock, [&] { return stopping || !queue.empty(); });
+    std::size_t bytes = 0;
+    while (!queue.empty() && batch.size() < options.max_batch &&
+           (batch.empty() || bytes + queue.front().body.size() <= options.max_batch_bytes)) {
+      Pending p = std::move(queue.front());
+      queue.pop_front();
+      queue_bytes -= p.body.size();
+      if (p.answer->given()) continue;  // answered 503 at its deadline: not written
+      bytes += p.body.size();
+      batch.push_back(std::move(p));
+    }
+    return batch;
+  }
+
+  void writer_loop() {
+    auto& log = component_log("intake");
+    std::unique_ptr<pqxx::connection> conn;
+    for (;;) {
+      std::vector<Pending> batch = take_batch();
+      if (batch.empty()) {
+        std::lock_guard lock(mutex);
+        if (stopping && queue.empty()) return;
+        continue;
+      }
+      std::vector<Pending*> order;
+      for (auto& p : batch) order.push_back(&p);
+      std::stable_sort(order.begin(), order.end(),
+                       [](const Pending* a, const Pending* b) { return a->delivery_id < b->delivery_id; });
+      for (std::size_t i = 1; i < order.size(); ++i)
+        order[i]->repeat_in_batch = order[i]->delivery_id == order[i - 1]->delivery_id;
+
+      // Each delivery's fate: new, not new, or the reason it failed.
+      std::unordered_set<std::string> fresh;
+      std::unordered_map<const Pending*, std::string> failures;
+      auto stored = store(conn, order);
+      if (stored) {
+        fresh = std::move(*stored);
+      } else if (order.size() > 1 && conn && conn->is_open()) {
+        // The database is there but refused the batch: one delivery must not
+        // fail the others, so each is tried alone.
+        for (Pending* p : order) {
+          if (p->repeat_in_batch) continue;
+          auto one = store(conn, {p});
+          if (one) fresh.merge(*one);
+          else failures[p] = one.error().message;
         }
-        log.debug("delivery {} ({}): {}", p.delivery_id, p.event, to_string(result.outcome));
-        p.done(std::move(result));
+        for (Pending* p : order)
+          if (p->repeat_in_batch) {
+            auto first = std::find_if(order.begin(), order.end(), [&](const Pending* q) {
+              return q->delivery_id == p->delivery_id && !q->repeat_in_batch;
+            });
+            if (first != order.end() && failures.count(*first)) failures[p] = failures[*first];
+          }
+      } else {
+        for (Pending* p : order) failures[p] = stored.error().message;
+      }
+
+      if (!failures.empty()) {
+        if (auto n = failed_deliveries->add(failures.size(), SteadyClock::now()))
+          log.error("cannot store deliveries ({} failed since the last report): {}", n,
+                    failures.begin()->second);
+      } else if (auto n = failed_deliveries->take()) {
+        log.info("storing deliveries again ({} more failed before)", n);
+      }
+      for (Pending* p : order) {
+        IntakeResult result;
+        if (failures.count(p)) {
+          result = {IntakeOutcome::failed, "could not store the delivery; it was not accepted", 0};
+        } else if (p->repeat_in_batch || !fresh.count(p->delivery_id)) {
+          result = {IntakeOutcome::duplicate, "delivery " + p->delivery_id + " was already received", 0};
+        } else {
+          result = {p->outcome, p->outcome == IntakeOutcome::accepted ? "accepted" : p->reason, 0};
+        }
+        log.debug("delivery {} ({}): {}", p->delivery_id, p->event, to_string(result.outcome));
+        if (!p->answer->give(std::move(result)))
+          log.debug("delivery {} was answered at its deadline before its batch ended", p->delivery_id);
+      }
+    }
+  }
+
+  // Answers 503 to every delivery whose deadline passed, and drops the ones
+  // still queued so a stall holds no more memory than the queue's bound.
+  void deadline_loop() {
+    auto& log = component_log("intake");
+    std::unique_lock lock(mutex);
+    for (;;) {
+      if (deadline_stopping) return;
+      if (deadlines.empty()) {
+        deadline_changed.wait(lock);
+        continue;
+      }
+      const auto now = SteadyClock::now();
+      if (deadlines.front().first > now) {
+        deadline_changed.wait_until(lock, deadlines.front().first);
+        continue;
+      }
+      std::vector<std::shared_ptr<Answer>> expired;
+      while (!deadlines.empty() && deadlines.front().first <= now) {
+        if (auto a = deadlines.front().second.lock()) expired.push_back(std::move(a));
+        deadlines.pop_front();
+      }
+      lock.unlock();
+      uint64_t answered = 0;
+      for (auto& a : expired)
+        if (a->give({IntakeOutcome::failed,
+                     "the database did not store the delivery within " +
+                         std::to_string(options.commit_timeout.count()) + " ms; it was not accepted",
+                     5}))
+          ++answered;
+      if (answered)
+        if (auto n = timed_out->add(answered, now))
+          log.error("{} deliveries not stored within {} ms were answered 503 (is the database stalled?)",
+                    n, options.commit_timeout.count());
+      expired.clear();
+      lock.lock();
+      while (!queue.empty() && queue.front().answer->given()) {
+        queue_bytes -= queue.front().body.size();
+        queue.pop_front();
       }
     }
   }
@@ -252,6 +417,9 @@ struct Intake::Impl {
 Intake::Intake(std::string connection_string, IntakeOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->connection_string = std::move(connection_string);
   impl_->options = options;
+  impl_->failed_deliveries = std::make_unique<ThrottledCount>(options.log_interval);
+  impl_->timed_out = std::make_unique<ThrottledCount>(options.log_interval);
+  impl_->refused_full = std::make_unique<ThrottledCount>(options.log_interval);
 }
 
 Intake::~Intake() { stop(); }
@@ -260,10 +428,17 @@ Result<void> Intake::start() {
   try {
     pqxx::connection probe(impl_->connection_string);
   } catch (const std::exception& e) {
-    return make_error(std::string("intake cannot connect to PostgreSQL: ") + e.what());
+    return make_error(std::string("intake cannot connect to PostgreSQL: ") +
+                      redact(e.what()));
+  }
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = false;
+    impl_->deadline_stopping = false;
   }
   for (int i = 0; i < std::max(1, impl_->options.writers); ++i)
     impl_->writers.emplace_back([this] { impl_->writer_loop(); });
+  impl_->deadline_thread = std::thread([this] { impl_->deadline_loop(); });
   return {};
 }
 
@@ -275,19 +450,48 @@ void Intake::stop() {
   impl_->ready.notify_all();
   for (auto& t : impl_->writers) t.join();
   impl_->writers.clear();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->deadline_stopping = true;
+    impl_->deadlines.clear();
+  }
+  impl_->deadline_changed.notify_all();
+  if (impl_->deadline_thread.joinable()) impl_->deadline_thread.join();
 }
 
 void Intake::submit(IncomingDelivery&& delivery, std::function<void(IntakeResult)> done) {
   Pending p = classify(std::move(delivery));
-  p.done = std::move(done);
+  p.answer = std::make_shared<Answer>(std::move(done));
+  p.deadline = SteadyClock::now() + impl_->options.commit_timeout;
+  auto answer = p.answer;
+  const auto& o = impl_->options;
+  std::optional<IntakeResult> refusal;
+  bool first_deadline = false;
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->stopping || impl_->writers.empty()) {
-      p.done({IntakeOutcome::failed, "the server is shutting down"});
-      return;
+      refusal = IntakeResult{IntakeOutcome::failed, "the server is shutting down", 0};
+    } else if (impl_->queue.size() >= o.max_pending ||
+               (!impl_->queue.empty() && impl_->queue_bytes + p.body.size() > o.max_pending_bytes)) {
+      refusal = IntakeResult{IntakeOutcome::failed,
+                             "too many deliveries wait for the database; it was not accepted", 5};
+    } else {
+      first_deadline = impl_->deadlines.empty();
+      impl_->deadlines.emplace_back(p.deadline, p.answer);
+      impl_->queue_bytes += p.body.size();
+      impl_->queue.push_back(std::move(p));
     }
-    impl_->queue.push_back(std::move(p));
   }
+  if (refusal) {
+    if (refusal->retry_after_seconds > 0)
+      if (auto n = impl_->refused_full->add(1, SteadyClock::now()))
+        component_log("intake").error(
+            "{} deliveries refused: the pending queue is full ({} deliveries or {} bytes)", n,
+            o.max_pending, o.max_pending_bytes);
+    answer->give(std::move(*refusal));
+    return;
+  }
+  if (first_deadline) impl_->deadline_changed.notify_one();
   impl_->ready.notify_one();
 }
 

@@ -222,6 +222,19 @@ dom::parser& thread_parser() {
   return parser;
 }
 
+// The thread's parser keeps the capacity of the largest document it parsed
+// (about 15 bytes per byte of JSON: 350 MB after a 24 MB payload); past
+// 1 MB it is freed once the document is no longer used. Declare before the
+// parsed root, so it runs after the root is gone.
+struct ReleaseLargeParser {
+  ReleaseLargeParser() = default;
+  ReleaseLargeParser(const ReleaseLargeParser&) = delete;
+  ReleaseLargeParser& operator=(const ReleaseLargeParser&) = delete;
+  ~ReleaseLargeParser() {
+    if (thread_parser().capacity() > std::size_t{1} << 20) thread_parser() = dom::parser{};
+  }
+};
+
 Result<dom::element> parse(std::string_view body) {
   dom::element root;
   auto error = thread_parser().parse(body.data(), body.size(), true).get(root);
@@ -296,18 +309,21 @@ Result<WebhookEvent> decode_root(std::string_view event, dom::element root) {
 }  // namespace
 
 Result<WebhookEvent> decode_event(std::string_view event, std::string_view body) {
+  ReleaseLargeParser release;
   auto root = parse(body);
   if (!root) return root.error();
   return decode_root(event, *root);
 }
 
 Result<DeliverySummary> summarize_delivery(std::string_view body) {
+  ReleaseLargeParser release;
   auto root = parse(body);
   if (!root) return root.error();
   return summary_of(*root);
 }
 
 DecodedDelivery decode_delivery(std::string_view event, std::string_view body) {
+  ReleaseLargeParser release;
   DecodedDelivery d;
   auto root = parse(body);
   if (!root) {

@@ -9,12 +9,24 @@
 # every 2xx answer has its row in the database.
 #
 #   DURATION=20s CONNECTIONS=32 THREADS=2 tests/bench/bench_intake.sh
+#
+# MODE=duplicates (IDS=500): every connection repeats one sequence of IDS
+# delivery ids, so the same ids race on many connections at once (GitHub
+# redeliveries, two hooks). It checks that every answer is 200 or 202 and
+# that every id is stored once, with one job.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 duration=${DURATION:-20s}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
+mode=${MODE:-unique}
+ids=${IDS:-500}
+case $mode in
+  unique) cycle=0 ;;
+  duplicates) cycle=$ids ;;
+  *) echo "MODE is unique or duplicates" >&2; exit 2 ;;
+esac
 
 ./deploy/install-deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBOTTEGA_BUILD_TESTS=OFF >/dev/null
@@ -51,7 +63,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-echo "bench_intake: $(wc -c <"$tmp/payload.json") byte payload, wrk -t$threads -c$connections -d$duration"
+echo "bench_intake ($mode): $(wc -c <"$tmp/payload.json") byte payload, wrk -t$threads -c$connections -d$duration"
 # Warm up, then measure.
 wrk -t"$threads" -c"$connections" -d2s -s tests/bench/bench_intake.lua "http://127.0.0.1:$port" \
   -- "$tmp/payload.json" "$sig" warm >/dev/null
@@ -71,7 +83,7 @@ pg_pids() {
 server_before=$(cpu_ticks "$server")
 pg_before=$(cpu_ticks $(pg_pids))
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s tests/bench/bench_intake.lua \
-  "http://127.0.0.1:$port" -- "$tmp/payload.json" "$sig" run | tee "$tmp/wrk.txt"
+  "http://127.0.0.1:$port" -- "$tmp/payload.json" "$sig" run "$cycle" | tee "$tmp/wrk.txt"
 
 server_after=$(cpu_ticks "$server")
 pg_after=$(cpu_ticks $(pg_pids))
@@ -92,6 +104,20 @@ awk '/Requests\/sec/ {print "deliveries/s: " $2}' "$tmp/wrk.txt"
 hz=$(getconf CLK_TCK)
 echo "CPU per delivery: server $(( (server_after - server_before) * 1000000 / hz / (requests + 1) )) us, PostgreSQL $(( (pg_after - pg_before) * 1000000 / hz / (requests + 1) )) us"
 awk '$1=="50%" {print "p50 latency: " $2} $1=="99%" {print "p99 latency: " $2}' "$tmp/wrk.txt"
+if [ "$mode" = duplicates ]; then
+  errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
+  errors=${errors:-0}
+  distinct=$(psql "$db" -Atc "SELECT count(DISTINCT delivery_id) FROM deliveries WHERE delivery_id LIKE 'run-%'")
+  per_id=$(psql "$db" -Atc "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM jobs WHERE delivery_id LIKE 'run-%' GROUP BY delivery_id) AS j")
+  echo "duplicates: $ids ids, stored $stored ($distinct distinct), jobs $jobs (at most $per_id per id), socket errors $errors"
+  expected=$(( requests < ids ? requests : ids ))
+  if [ "$non2xx" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$stored" -ne "$expected" ] ||
+     [ "$jobs" -ne "$stored" ] || [ "$per_id" -gt 1 ]; then
+    echo "FAIL: under racing duplicates every answer must be 200 or 202 and every id stored once" >&2
+    exit 1
+  fi
+  exit 0
+fi
 # wrk counts requests it sent at the deadline but never saw answered as not
 # completed, so stored may exceed answered by the ones in flight; never less.
 if [ "$stored" -lt $((requests - non2xx)) ]; then

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 
+#include "engine/db/database.h"
 #include "tests/support/postgres_fixture.h"
 
 namespace bottega {
@@ -75,6 +76,28 @@ TEST(Migrations, ConcurrentMigratorsApplyEachMigrationOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(total.load(), static_cast<int>(builtin_migrations().size()));
+}
+
+TEST(DatabaseErrors, ConnectErrorNeverShowsThePassword) {
+  // libpq echoes a malformed URL's user info (`invalid percent-encoded token`),
+  // and a key=value string's password where it cannot parse it.
+  for (const std::string url : {"postgresql://bottega:pa%zzsecret-word@/postgres?host=/nonexistent-dir",
+                                "postgresql://bottega:pa%40secret-word@/postgres?host=/nonexistent-dir&port=x"}) {
+    Database db(url, 1);
+    auto conn = db.connect();
+    ASSERT_FALSE(conn.ok());
+    EXPECT_EQ(conn.error().message.find("secret-word"), std::string::npos) << conn.error().message;
+  }
+}
+
+TEST(DatabaseErrors, RedactDatabaseErrorHidesThePasswordAsWrittenAndDecoded) {
+  EXPECT_EQ(redact_database_error(R"(invalid percent-encoded token: "pa%zzword")",
+                                  "postgresql://u:pa%zzword@h/db"),
+            R"(invalid percent-encoded token: "[REDACTED]")");
+  EXPECT_EQ(redact_database_error("bad p@ssword-1 here", "postgresql://u:p%40ssword-1@h/db"),
+            "bad [REDACTED] here");
+  EXPECT_EQ(redact_database_error("x 'my secret' y", "host=h password='my secret'"), "x '[REDACTED]' y");
+  EXPECT_EQ(redact_database_error("no password here", "host=h user=u"), "no password here");
 }
 
 }  // namespace

@@ -12,11 +12,19 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <poll.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "app/routes.h"
+#include "config/base/log.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
 #include <pqxx/pqxx>
@@ -277,6 +285,324 @@ TEST(HttpServer, PortInUseFailsToStart) {
   auto started = second.start();
   ASSERT_FALSE(started.ok());
   EXPECT_NE(started.error().message.find("cannot listen"), std::string::npos);
+}
+
+// --- Hostile clients ------------------------------------------------------
+// These tests assert outcomes (answers, closed connections, counts of log
+// lines), never how long something took: the waits below are upper bounds
+// for a busy machine.
+
+tcp::socket connect_raw(asio::io_context& ioc, uint16_t port) {
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  return socket;
+}
+
+// True when the socket has something to read (data or its end) within `ms`.
+bool readable_within(tcp::socket& socket, int ms) {
+  pollfd p{socket.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, ms) == 1;
+}
+
+// Everything the server sends until it closes the connection (or stays
+// silent for 10 s).
+std::string read_until_closed(tcp::socket& socket) {
+  std::string out;
+  char chunk[4096];
+  while (readable_within(socket, 10'000)) {
+    boost::system::error_code ec;
+    std::size_t n = socket.read_some(asio::buffer(chunk), ec);
+    out.append(chunk, n);
+    if (ec) break;
+  }
+  return out;
+}
+
+// One whole response from a connection that stays open, or "" if the
+// server closed it or stayed silent for 10 s.
+std::string read_one_response(tcp::socket& socket) {
+  if (!readable_within(socket, 10'000)) return "";
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  boost::system::error_code ec;
+  http::read(socket, buffer, res, ec);
+  if (ec) return "";
+  std::ostringstream out;
+  out << res;
+  return out.str();
+}
+
+// True when the server closes the connection (within 10 s) without sending
+// anything more.
+bool closed_by_server(tcp::socket& socket) {
+  if (!readable_within(socket, 10'000)) return false;
+  char byte;
+  boost::system::error_code ec;
+  std::size_t n = socket.read_some(asio::buffer(&byte, 1), ec);
+  return n == 0 && ec;
+}
+
+// The status of a GET on a fresh connection, or 0 if the server closed it
+// without an answer.
+int status_of(uint16_t port, const std::string& target) {
+  try {
+    return request(port, http::verb::get, target).status;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Captures what the "http" component logs while it lives.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+    component_log("http");  // takes the default logger's sinks
+  }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    component_log("http");
+  }
+  std::size_t lines_containing(const std::string& needle) {
+    sink_->flush();
+    std::istringstream in(out_.str());
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+      if (line.find(needle) != std::string::npos) ++n;
+    return n;
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+Handler ok_handler() {
+  return [](HttpRequest&& req, Responder respond) {
+    respond(HttpResponse::text(200, "got " + std::to_string(req.body.size()) + "\n"));
+  };
+}
+
+TEST(HttpServer, HugeChunkedTrailerGets431AndTheServerKeepsServing) {
+  HttpServer server(local_options(), ok_handler());
+  ASSERT_TRUE(server.start().ok());
+  // Beast throws std::length_error for a field of 65,534 bytes or more.
+  for (std::size_t size : {std::size_t{65'534}, std::size_t{70'000}, std::size_t{300'000}}) {
+    asio::io_context ioc;
+    auto socket = connect_raw(ioc, server.port());
+    std::string req =
+        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\nX-Big: " + std::string(size, 'a') + "\r\n\r\n";
+    boost::system::error_code ec;
+    asio::write(socket, asio::buffer(req), ec);  // the server may stop reading early
+    auto reply = read_until_closed(socket);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << size << ": " << reply;
+    EXPECT_EQ(status_of(server.port(), "/healthz"), 200) << "after a trailer field of " << size;
+  }
+  server.stop();
+}
+
+TEST(HttpServer, ThrowingHandlersEndOnlyTheirRequest) {
+  HttpServer server(local_options(), [](HttpRequest&& req, Responder respond) {
+    if (req.target == "/throw-int") throw 42;  // not a std::exception
+    if (req.target == "/answer-then-throw") {
+      respond(HttpResponse::text(200, "answered\n"));
+      throw std::runtime_error("after answering");
+    }
+    if (req.target == "/unsendable") {
+      // Answered from another thread with a header Beast refuses to hold.
+      std::thread([respond] {
+        HttpResponse r = HttpResponse::text(200, "x");
+        r.headers.emplace_back("X-Huge", std::string(70'000, 'h'));
+        respond(std::move(r));
+      }).detach();
+      return;
+    }
+    respond(HttpResponse::text(200, "ok\n"));
+  });
+  ASSERT_TRUE(server.start().ok());
+  EXPECT_EQ(status_of(server.port(), "/throw-int"), 500);
+  EXPECT_EQ(status_of(server.port(), "/answer-then-throw"), 200);
+  EXPECT_EQ(status_of(server.port(), "/unsendable"), 500);
+  EXPECT_EQ(status_of(server.port(), "/healthz"), 200);
+  server.stop();
+}
+
+TEST(HttpServer, ConnectionsBeyondTheCapWaitUntilOneCloses) {
+  auto o = local_options();
+  o.max_connections = 2;
+  HttpServer server(o, ok_handler());
+  ASSERT_TRUE(server.start().ok());
+  asio::io_context ioc;
+  auto first = connect_raw(ioc, server.port());
+  auto second = connect_raw(ioc, server.port());
+  // Both are accepted and idle; the third waits in the backlog.
+  auto third = connect_raw(ioc, server.port());
+  asio::write(third, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+  EXPECT_FALSE(readable_within(third, 500)) << "a third connection was served beyond the cap";
+  first.close();
+  auto reply = read_one_response(third);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  second.close();
+  third.close();
+  EXPECT_EQ(status_of(server.port(), "/healthz"), 200);
+  server.stop();
+}
+
+// Lowers the soft RLIMIT_NOFILE so that no descriptor can be opened, and
+// puts it back when it goes.
+class NoFreeDescriptors {
+ public:
+  NoFreeDescriptors() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int lowest_free = ::dup(0);
+    ::close(lowest_free);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ok_ = ::setrlimit(RLIMIT_NOFILE, &lowered) == 0 && ::dup(0) < 0;
+  }
+  ~NoFreeDescriptors() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit saved_{};
+  bool ok_ = false;
+};
+
+TEST(HttpServer, OutOfDescriptorsTheAcceptLoopBacksOffLogsOnceAndRecovers) {
+  LogCapture log;
+  HttpServer server(local_options(), ok_handler());
+  ASSERT_TRUE(server.start().ok());
+  asio::io_context ioc;
+  std::vector<tcp::socket> clients;
+  for (int i = 0; i < 3; ++i) {  // opened now: no descriptor can be opened later
+    clients.emplace_back(ioc);
+    clients.back().open(tcp::v4());
+  }
+  {
+    NoFreeDescriptors exhausted;
+    ASSERT_TRUE(exhausted.ok());
+    // The kernel completes these connections; the server cannot accept them.
+    for (auto& c : clients)
+      c.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+    asio::write(clients[0], asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // long enough to spin, if it spins
+  }
+  auto reply = read_one_response(clients[0]);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_EQ(status_of(server.port(), "/healthz"), 200);
+  auto lines = log.lines_containing("accept failed");
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 3u) << "the accept loop logged every failed attempt";
+  server.stop();
+}
+
+TEST(HttpServer, BodiesOverTheMemoryBudgetGet503BeforeTheyAreRead) {
+  auto o = local_options();
+  o.max_body_memory_bytes = 1024 * 1024;
+  o.read_timeout = std::chrono::milliseconds(3000);
+  std::promise<Responder> held;
+  HttpServer server(o, [&](HttpRequest&& req, Responder respond) {
+    if (req.target == "/hold") return held.set_value(std::move(respond));
+    respond(HttpResponse::text(200, "got " + std::to_string(req.body.size()) + "\n"));
+  });
+  ASSERT_TRUE(server.start().ok());
+  auto port = server.port();
+  // 800 KB held by a handler that has not answered yet.
+  auto first = std::async(std::launch::async, [port] {
+    return request(port, http::verb::post, "/hold", std::string(800'000, 'a'));
+  });
+  auto respond_first = held.get_future().get();
+
+  // Another 800 KB does not fit: 503 on the headers alone.
+  asio::io_context ioc;
+  auto second = connect_raw(ioc, port);
+  asio::write(second, asio::buffer(std::string(
+                          "POST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 800000\r\n\r\n")));
+  auto reply = read_until_closed(second);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Retry-After: "), std::string::npos) << reply;
+
+  respond_first(HttpResponse::text(200, "held\n"));
+  respond_first = nullptr;  // it holds the connection
+  EXPECT_EQ(first.get().status, 200);
+  // Answered, its body no longer counts.
+  auto third = request(port, http::verb::post, "/third", std::string(800'000, 'c'));
+  EXPECT_EQ(third.status, 200);
+  EXPECT_EQ(third.body, "got 800000\n");
+  server.stop();
+}
+
+TEST(HttpServer, ChunkedBodyGrowingOverTheMemoryBudgetGets503) {
+  auto o = local_options();
+  o.max_body_memory_bytes = 256 * 1024;
+  HttpServer server(o, ok_handler());
+  ASSERT_TRUE(server.start().ok());
+  asio::io_context ioc;
+  auto socket = connect_raw(ioc, server.port());
+  boost::system::error_code ec;
+  asio::write(socket,
+              asio::buffer(std::string(
+                  "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")),
+              ec);
+  std::string chunk = "10000\r\n" + std::string(0x10000, 'z') + "\r\n";  // 64 KB
+  for (int i = 0; i < 16 && !ec; ++i) asio::write(socket, asio::buffer(chunk), ec);
+  if (!ec) asio::write(socket, asio::buffer(std::string("0\r\n\r\n")), ec);
+  auto reply = read_until_closed(socket);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply.substr(0, 200);
+  EXPECT_EQ(status_of(server.port(), "/healthz"), 200);
+  // Within the budget, a chunked body is fine.
+  auto small = request(server.port(), http::verb::post, "/small", std::string(100'000, 's'));
+  EXPECT_EQ(small.status, 200);
+  server.stop();
+}
+
+TEST(HttpServer, HeadAnswersCarryNoBody) {
+  HttpServer server(local_options(), [](HttpRequest&& req, Responder respond) {
+    respond(HttpResponse::text(200, "hello " + req.target + "\n"));
+  });
+  ASSERT_TRUE(server.start().ok());
+  asio::io_context ioc;
+  auto socket = connect_raw(ioc, server.port());
+  // Pipelined: a body after the HEAD answer would be read as the next answer.
+  asio::write(socket,
+              asio::buffer(std::string("HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                                       "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  auto all = read_until_closed(socket);
+  auto end_of_head = all.find("\r\n\r\n");
+  ASSERT_NE(end_of_head, std::string::npos) << all;
+  std::string head = all.substr(0, end_of_head);
+  std::string rest = all.substr(end_of_head + 4);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: 9"), std::string::npos) << head;  // "hello /a\n"
+  EXPECT_EQ(rest.rfind("HTTP/1.1 200", 0), 0u) << rest;
+  EXPECT_NE(rest.find("hello /b\n"), std::string::npos) << rest;
+  server.stop();
+}
+
+TEST(HttpServer, KeepAliveIdleTimeoutEndsAtTheFirstByteOfTheNextRequest) {
+  auto o = local_options();
+  o.read_timeout = std::chrono::milliseconds(300);
+  o.idle_timeout = std::chrono::milliseconds(60'000);
+  HttpServer server(o, ok_handler());
+  ASSERT_TRUE(server.start().ok());
+  asio::io_context ioc;
+  auto socket = connect_raw(ioc, server.port());
+  const std::string get = "GET /n HTTP/1.1\r\nHost: x\r\n\r\n";
+  asio::write(socket, asio::buffer(get));
+  auto first = read_one_response(socket);
+  EXPECT_EQ(first.rfind("HTTP/1.1 200", 0), 0u) << first;
+  // Idle for longer than the read timeout: the idle timeout governs.
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  asio::write(socket, asio::buffer(get));
+  auto second = read_one_response(socket);
+  EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
+  // A header that starts and never ends has the read timeout, not the idle one.
+  asio::write(socket, asio::buffer(std::string("GET /n HTTP/1.1\r\nHost: x\r\n")));
+  EXPECT_TRUE(closed_by_server(socket))
+      << "a trickling header was given the idle timeout instead of the read timeout";
+  server.stop();
 }
 
 }  // namespace
