@@ -53,9 +53,18 @@ struct NewSession {
 
 // Lets the child inherit `fds` (the sandbox's generated files, which bwrap
 // reads). Passed after CloseInheritedFds, which marked every descriptor
-// close-on-exec.
+// close-on-exec. They also go on the launcher's whitelist (in the parent,
+// before the fork): Boost closes every descriptor not on it after these
+// initializers ran, and, with its off-by-range bug, which ones depended on
+// their numbers, so concurrent turns saw bwrap fail with EBADF.
 struct KeepFds {
   std::vector<int> fds;
+  template <class Launcher>
+  boost::system::error_code on_setup(Launcher& launcher, const boost::filesystem::path&,
+                                     const char* const*) {
+    launcher.fd_whitelist.insert(launcher.fd_whitelist.end(), fds.begin(), fds.end());
+    return {};
+  }
   template <class Launcher>
   boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
                                           const char* const*&) {

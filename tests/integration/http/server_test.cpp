@@ -111,7 +111,13 @@ TEST_F(RouterTest, ReadyzIs503UntilMigratedThen200) {
 
   pqxx::connection conn(db.connection_string());
   ASSERT_TRUE(apply_migrations(conn, builtin_migrations()).ok());
+  // /readyz answers from a background probe (once a second): the next
+  // probe sees the migrations.
   auto after = request(server_->port(), http::verb::get, "/readyz");
+  for (int i = 0; i < 100 && after.status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    after = request(server_->port(), http::verb::get, "/readyz");
+  }
   EXPECT_EQ(after.status, 200);
   EXPECT_EQ(after.body, "ready\n");
 }
