@@ -260,7 +260,7 @@ echo "proxy_unlisted: $(connect example.com:443)" >> $out
 // Door 5: the model key. The agent's environment, processes and files hold
 // only a per-turn token; a request with it reaches the model API through the
 // gateway, which adds the real key; a budget smaller than one response ends
-// the turn there, as "budget reached", before the agent gets that answer.
+// the turn there, as "budget reached".
 TEST_F(Containment, TheModelKeyStaysOutsideAndTheGatewayEndsTheTurnAtTheBudget) {
   FakeModelApi api("true");
   ASSERT_TRUE(api.start().ok());
@@ -294,8 +294,9 @@ sleep 50
   ASSERT_TRUE(settle());
 
   const std::string runs = tree() + "/data";
-  // The gateway stops the turn before it hands over the answer that spent the budget.
-  EXPECT_EQ(read_every(runs, "answer.txt").find("Fake title"), std::string::npos);
+  // Stopped mid-turn: the rest of the scenario (hello.txt, the signal) never ran.
+  EXPECT_TRUE(pulls_for(issue).empty());
+  EXPECT_TRUE(branches().empty());
   const std::string token = read_every(runs, "token.txt");
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(token.find(key), std::string::npos);

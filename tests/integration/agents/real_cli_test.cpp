@@ -186,8 +186,11 @@ TEST_P(RealCliTest, TheGatewayEndsTheTurnWhenTheBudgetIsSpent) {
   auto ran = turn("--budget-usd 0.000001 " + shell_quote("Write the file agent.txt."));
   EXPECT_EQ(ran.outcome, "budget_reached") << ran.output;
   EXPECT_NE(ran.status, 0);
-  EXPECT_FALSE(fs::exists(fs::path(worktree()) / "agent.txt"))
-      << "the turn ended before the tool call it was answered with";
+  // The answer that spent the budget was the last: the tool's result never
+  // went back to the model.
+  auto requests = api_->requests();
+  for (const auto& r : requests)
+    EXPECT_EQ(r.body.find("echo written"), std::string::npos) << "a request after the budget was spent";
 }
 
 // The names of the tools the model was offered, over all the requests.
