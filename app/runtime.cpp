@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -29,54 +28,8 @@ std::string file_content(const std::string& path) {
   return in ? content.str() : std::string();
 }
 
-std::string percent_decoded(std::string_view s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// The password of a PostgreSQL connection string, as written and decoded:
-// postgres[ql]://user:password@host/... or key=value pairs with
-// password=... (quoted or not). The same forms redact_connection_string()
-// hides.
-std::vector<std::string> database_passwords(const std::string& s) {
-  static const std::regex url_password(R"(://[^:/@]+:([^@]*)@)");
-  static const std::regex kv_password(R"(password\s*=\s*('((?:[^'\\]|\\.)*)'|(\S+)))");
-  std::vector<std::string> out;
-  std::smatch m;
-  if (std::regex_search(s, m, url_password)) {
-    out.push_back(m[1].str());
-    out.push_back(percent_decoded(m[1].str()));
-  }
-  if (std::regex_search(s, m, kv_password)) {
-    if (m[2].matched) {  // 'quoted', with \' and \\ escapes: as written and as meant
-      std::string written = m[2].str(), meant;
-      for (std::size_t i = 0; i < written.size(); ++i)
-        meant += written[i] == '\\' && i + 1 < written.size() ? written[++i] : written[i];
-      out.push_back(std::move(written));
-      out.push_back(std::move(meant));
-    } else {
-      out.push_back(m[3].str());
-    }
-  }
-  return out;
-}
-
 void register_database_password(const std::string& connection_string) {
-  for (auto& password : database_passwords(connection_string))
+  for (auto& password : connection_passwords(connection_string))
     register_secret(std::move(password), "the database password");
 }
 

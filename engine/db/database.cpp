@@ -67,23 +67,18 @@ std::string redact_connection_string(const std::string& s) {
   return std::regex_replace(out, kv_password, "password=***");
 }
 
-namespace {
-
-// The passwords a connection string names (URL user info, password=),
-// as written and percent-decoded.
-std::vector<std::string> passwords_in(const std::string& s) {
-  std::vector<std::string> out;
+std::vector<std::string> connection_passwords(const std::string& s) {
   static const std::regex url_password(R"(://[^:/@]*:([^@]*)@)");
-  static const std::regex kv_password(R"(password\s*=\s*('([^']*)'|(\S+)))");
+  static const std::regex kv_password(R"(password\s*=\s*('((?:[^'\\]|\\.)*)'|(\S+)))");
+  std::vector<std::string> out;
+  auto add = [&out](std::string written, std::string meant) {
+    if (meant != written && !meant.empty()) out.push_back(std::move(meant));
+    if (!written.empty()) out.push_back(std::move(written));
+  };
   std::smatch m;
-  if (std::regex_search(s, m, url_password)) out.push_back(m[1].str());
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kv_password); it != std::sregex_iterator();
-       ++it)
-    out.push_back((*it)[2].matched ? (*it)[2].str() : (*it)[3].str());
-  const auto n = out.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  if (std::regex_search(s, m, url_password)) {
+    const std::string raw = m[1].str();
     std::string decoded;
-    const std::string& raw = out[i];
     for (std::size_t k = 0; k < raw.size(); ++k) {
       if (raw[k] == '%' && k + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[k + 1])) &&
           std::isxdigit(static_cast<unsigned char>(raw[k + 2]))) {
@@ -93,16 +88,25 @@ std::vector<std::string> passwords_in(const std::string& s) {
         decoded += raw[k];
       }
     }
-    if (decoded != raw) out.push_back(std::move(decoded));
+    add(raw, decoded);
+  }
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), kv_password); it != std::sregex_iterator(); ++it) {
+    if (!(*it)[2].matched) {
+      add((*it)[3].str(), (*it)[3].str());
+      continue;
+    }
+    const std::string written = (*it)[2].str();  // 'quoted', with \' and \\ escapes
+    std::string meant;
+    for (std::size_t i = 0; i < written.size(); ++i)
+      meant += written[i] == '\\' && i + 1 < written.size() ? written[++i] : written[i];
+    add(written, meant);
   }
   return out;
 }
 
-}  // namespace
-
 std::string redact_database_error(std::string_view message, const std::string& connection_string) {
   std::string out = redact(message);
-  for (const auto& password : passwords_in(connection_string)) {
+  for (const auto& password : connection_passwords(connection_string)) {
     if (password.empty()) continue;
     for (auto at = out.find(password); at != std::string::npos; at = out.find(password, at))
       out.replace(at, password.size(), kRedacted), at += kRedacted.size();

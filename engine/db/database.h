@@ -61,6 +61,11 @@ class Database {
 // Hides the password of a connection string or URL, for logs and errors.
 std::string redact_connection_string(const std::string& connection_string);
 
+// The passwords a connection string or URL names, each as written and as
+// meant (URL user info percent-decoded; a quoted key=value password with
+// its \' and \\ escapes undone), for the redactor. Pure.
+std::vector<std::string> connection_passwords(const std::string& connection_string);
+
 // A libpq or server message made safe to show: whatever the process-wide
 // redactor knows is hidden, and so is the password of `connection_string`
 // (as written and percent-decoded), which libpq may echo (a malformed URL:

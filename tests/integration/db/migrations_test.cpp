@@ -3,6 +3,8 @@
 #include <pqxx/pqxx>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 
 #include "engine/db/database.h"
 #include "tests/support/postgres_fixture.h"
@@ -101,4 +103,18 @@ TEST(DatabaseErrors, RedactDatabaseErrorHidesThePasswordAsWrittenAndDecoded) {
 }
 
 }  // namespace
+TEST(DatabaseErrors, ConnectionPasswordsAreFoundAsWrittenAndAsMeant) {
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  auto url = connection_passwords("postgresql://bottega:pa%40ss-word@db.example/app");
+  EXPECT_TRUE(has(url, "pa%40ss-word") && has(url, "pa@ss-word")) << ::testing::PrintToString(url);
+  auto quoted = connection_passwords(R"(host=db user=u password='it\'s-a-secret' dbname=x)");
+  EXPECT_TRUE(has(quoted, R"(it\'s-a-secret)") && has(quoted, "it's-a-secret"))
+      << ::testing::PrintToString(quoted);
+  auto plain = connection_passwords("host=db password=plain-secret dbname=x");
+  EXPECT_EQ(plain, std::vector<std::string>{"plain-secret"});
+  EXPECT_TRUE(connection_passwords("host=/run/pg user=bottega").empty());
+}
+
 }  // namespace bottega
