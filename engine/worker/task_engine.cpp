@@ -379,6 +379,9 @@ struct TaskEngine::Impl {
       if (in.config) apply_policy(row.task, *in.config);
       auto decision = workflow::decide(row.task, in.event);
       commit_decision(tx, row, decision);
+      // An issue that is gone takes no write: what waited to be sent is dropped.
+      if (std::holds_alternative<workflow::IssueGone>(in.event))
+        tx.exec_params("UPDATE tasks SET outbox = '[]' WHERE id = $1", id);
       if (acknowledge_only) enqueue_effects(tx, row.task.id, row.installation_id, in.repo, in.issue);
       tx.commit();
     } catch (const std::exception& e) {
@@ -749,6 +752,12 @@ struct TaskEngine::Impl {
       from_issue(e->issue);
       if (ev.action == "closed") {
         in.event = workflow::IssueClosed{};
+        return std::optional<Incoming>(std::move(in));
+      }
+      if (ev.action == "transferred" || ev.action == "deleted") {
+        in.event = workflow::IssueGone{ev.action == "deleted"
+                                           ? "The issue was deleted."
+                                           : "The issue was transferred to another repository."};
         return std::optional<Incoming>(std::move(in));
       }
       if (ev.action != "labeled" && ev.action != "assigned" && ev.action != "opened")

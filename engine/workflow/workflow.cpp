@@ -179,6 +179,19 @@ class Decider {
     return std::move(d_);
   }
 
+  // Like a close, but the issue cannot be written to: the running turn
+  // stops and the task ends without touching the issue (no status, no
+  // labels).
+  Decision operator()(const IssueGone& e) {
+    if (t().phase == Phase::idle || t().phase == Phase::cancelled || t().phase == Phase::done ||
+        t().phase == Phase::pr_open)  // the pull request lives on in this repository
+      return std::move(d_);
+    stop_running();
+    t().phase = Phase::cancelled;
+    t().notes.push_back(e.why);
+    return std::move(d_);
+  }
+
  private:
   Task& t() { return d_.task; }
   void act(Action a) { d_.actions.push_back(std::move(a)); }

@@ -183,9 +183,15 @@ struct PullRequestClosed {
   bool merged = false;
 };
 struct IssueClosed {};
+// The issue was transferred to another repository or deleted: nothing can
+// be written to it any more.
+struct IssueGone {
+  std::string why;  // "The issue was deleted."
+};
 
 using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished,
-                           PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed>;
+                           PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed,
+                           IssueGone>;
 
 // --- actions -------------------------------------------------------------------
 struct React {

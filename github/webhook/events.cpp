@@ -250,7 +250,9 @@ bool is_handled(std::string_view event, std::string_view action) {
   static const std::array<std::pair<std::string_view, Actions>, 12> handled = {{
       {"installation", {"created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"}},
       {"installation_repositories", {"added", "removed"}},
-      {"issues", {"opened", "edited", "labeled", "unlabeled", "assigned", "closed", "reopened"}},
+      {"issues",
+       {"opened", "edited", "labeled", "unlabeled", "assigned", "closed", "reopened", "transferred",
+        "deleted"}},
       {"issue_comment", {"created", "edited", "deleted"}},
       {"pull_request", {"opened", "synchronize", "closed", "reopened", "edited"}},
       {"pull_request_review", {"submitted", "dismissed"}},

@@ -211,6 +211,43 @@ TEST_F(Workflow, NulBytesInTheIssueAndInACommandLoseNothing) {
       << "the request is kept, the NUL as U+FFFD";
 }
 
+// An issue deleted while its agent works: the agent is stopped, the task
+// ends cancelled, and nothing more is written to the issue (it is gone).
+TEST_F(Workflow, AnIssueDeletedDuringATurnStopsTheAgentAndIsNotWrittenTo) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 45000"}, implement_turn()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto runs = agent_runs();
+        return runs.size() == 2 && runs[1].role == "implement" && runs[1].ended_at < 0;
+      },
+      "the implementation turn running"));
+  ASSERT_TRUE(wait_for_label(issue, "bottega:working"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto status = status_comment(issue);
+        return status && contains_ci(status->body, "implementing");
+      },
+      "the status comment showing the work"));
+  const std::size_t before = github().requests().size();
+  github().delete_issue(kOwner, kRepo, issue, kWriter);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count("SELECT count(*) FROM tasks WHERE phase = 'cancelled'") == 1 &&
+               agent_runs()[1].ended_at >= 0;
+      },
+      "the task cancelled and its agent stopped"));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(agent_runs()[1].status, "cancelled");
+  auto requests = github().requests();
+  for (std::size_t i = before; i < requests.size(); ++i)
+    EXPECT_EQ(requests[i].method, "GET") << requests[i].method << " " << requests[i].path
+                                         << ": a write after the issue was deleted";
+}
+
 // Acceptance 4, a crash. Assumes: the plan is turn 1 and the first
 // implementation turn 2 (which dies of SIGSEGV); the task is blocked with a
 // status comment saying the agent crashed; /retry gets 👀 and runs a new

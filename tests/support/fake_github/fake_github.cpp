@@ -2305,6 +2305,16 @@ void FakeGitHub::close_issue(const std::string& owner, const std::string& repo, 
   impl_->send_event(*r, "issues", "closed", user, json::object{{"issue", impl_->issue_json(*r, issue)}});
 }
 
+void FakeGitHub::delete_issue(const std::string& owner, const std::string& repo, int number,
+                              const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r || !r->issues.count(number) || r->issues[number].is_pull) return;
+  auto payload = impl_->issue_json(*r, r->issues[number]);
+  r->issues.erase(number);
+  impl_->send_event(*r, "issues", "deleted", user, json::object{{"issue", payload}});
+}
+
 int64_t FakeGitHub::submit_review(const std::string& owner, const std::string& repo, int pull,
                                   const std::string& user, const std::string& state,
                                   const std::string& body, const std::vector<InlineComment>& inline_comments) {

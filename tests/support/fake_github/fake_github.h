@@ -195,6 +195,10 @@ class FakeGitHub {
   // Closes the issue as `user`: issues closed.
   void close_issue(const std::string& owner, const std::string& repo, int number,
                    const std::string& user);
+  // Deletes the issue as `user` (an admin, on GitHub): issues deleted; the
+  // issue and its comments are gone (the API answers 404 for them).
+  void delete_issue(const std::string& owner, const std::string& repo, int number,
+                    const std::string& user);
   // A review (state APPROVED, CHANGES_REQUESTED or COMMENTED) with inline
   // comments on the pull's head. Returns the review id.
   int64_t submit_review(const std::string& owner, const std::string& repo, int pull,

@@ -746,6 +746,23 @@ TEST(Workflow, ClosingTheIssueCancelsTheTask) {
   EXPECT_EQ(count<CancelTurn>(d), 1);
 }
 
+TEST(Workflow, AnIssueTransferredOrDeletedEndsTheTaskWithoutWritingToIt) {
+  for (const Task& t : {planning(), awaiting(), implementing(), reviewing(), blocked_implementing()}) {
+    auto d = decide(t, IssueGone{"The issue was deleted."});
+    EXPECT_EQ(d.task.phase, Phase::cancelled) << to_string(t.phase);
+    EXPECT_EQ(count<CancelTurn>(d),
+              t.phase == Phase::planning || t.phase == Phase::implementing ||
+                      t.phase == Phase::reviewing
+                  ? 1
+                  : 0)
+        << to_string(t.phase);
+    EXPECT_EQ(d.actions.size(), static_cast<std::size_t>(count<CancelTurn>(d)))
+        << "nothing is written to an issue that is gone (" << to_string(t.phase) << ")";
+  }
+  EXPECT_EQ(decide(pr_open(), IssueGone{"The issue was transferred."}).task.phase, Phase::pr_open);
+  EXPECT_TRUE(decide(fresh(), IssueGone{"The issue was deleted."}).actions.empty());
+}
+
 TEST(Workflow, ClosingTheIssueLeavesAnOpenPullRequestAlone) {
   EXPECT_EQ(decide(pr_open(), IssueClosed{}).task.phase, Phase::pr_open);
 }
