@@ -22,10 +22,7 @@ struct TurnNetwork::Parts {
 
   ~Parts() {
     if (proxy) proxy->stop();
-    if (gateway) {
-      gateway->stop();
-      unregister_secret(gateway->token());
-    }
+    if (gateway) gateway->stop();
     if (!socket_dir.empty()) {
       std::error_code ec;
       fs::remove_all(socket_dir, ec);
@@ -57,8 +54,7 @@ Result<std::unique_ptr<TurnNetwork>> TurnNetwork::start(const AgentRunner::Turn&
   g.on_budget_spent = std::move(options.on_budget_spent);
   g.label = options.label;
   g.ca_file = options.ca_file;
-  p.gateway = std::make_unique<ModelGateway>(std::move(g));
-  register_secret(p.gateway->token(), "the turn's model gateway token");
+  p.gateway = std::make_unique<ModelGateway>(std::move(g));  // registers its token as a secret
 
   EgressProxyOptions e;
   e.allow = options.egress_allow;

@@ -5,7 +5,8 @@
 // fixed ports on the sandbox's own loopback; without the sandbox they listen
 // on 127.0.0.1.
 //
-// While it lives, the gateway's token is a registered secret (redactor.h):
+// While it lives, the gateway's token is a registered secret (redactor.h;
+// the gateway registers it):
 // keep it alive until whatever the turn produced has been redacted and
 // checked (the task document, the stderr tail, the files to commit).
 //

@@ -20,6 +20,7 @@
 #include "config/base/safe_file.h"
 #include "config/repo_config.h"
 #include "engine/agents/agent_config.h"
+#include "engine/agents/event.h"
 #include "engine/agents/runner.h"
 #include "engine/agents/signal_file.h"
 #include "engine/agents/transcript_store.h"
@@ -129,16 +130,8 @@ struct Incoming {
 };
 
 // Text from GitHub as PostgreSQL can store it: a NUL (valid JSON, "\u0000")
-// is refused by text and jsonb alike, so it becomes U+FFFD.
-std::string storable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\0') out += "\xEF\xBF\xBD";
-    else out += c;
-  }
-  return out;
-}
+// is refused by text and jsonb alike (agents::clean_text makes it U+FFFD).
+std::string storable(std::string_view text) { return agents::clean_text(text); }
 
 // The comment a command event came from; 0 for other events.
 int64_t command_comment(const workflow::Event& event) {
@@ -1082,8 +1075,6 @@ struct TaskEngine::Impl {
     auto document = read_regular_file(task_file, kMaxDocumentBytes);
     if (document) f.document = redact(*document);
     else f.message += (f.message.empty() ? "" : "; ") + std::string("the task document: ") + document.error().message;
-    f.message = redact(f.message);
-    f.stderr_tail = redact(f.stderr_tail);
     if (auto signal = agents::read_signal(run_dir); signal && *signal) {
       f.signal = (*signal)->kind;
       f.signal_reason = (*signal)->reason;

@@ -170,6 +170,28 @@ TEST_F(Containment, TheAppWritesNothingThroughASymbolicLinkInTheWorktree) {
   EXPECT_TRUE(pulls_for(issue).empty());
 }
 
+// The files the app reads back from the run directory: the agent makes the
+// task document a link to a file of the host's (not a registered secret,
+// so only not following the link keeps it out). Its content never reaches
+// GitHub; the turn is not taken.
+TEST_F(Containment, TheAppReadsNoFileThroughALinkTheAgentLeftInItsRunDirectory) {
+  const std::string host_file = tree() + "/host-notes.txt";
+  const std::string content = "host-only-notes-" + std::to_string(::getpid());
+  std::ofstream(host_file) << content << "\n";
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(issue) + "/plan",
+                 {"tool ln -sf " + shell_quote(host_file) + " \"$BOTTEGA_TASK_FILE\"",
+                  "signal plan-ready", "result ok planned"});
+  label_issue(issue);
+  ASSERT_TRUE(wait_for_label(issue, "bottega:blocked"));
+  ASSERT_TRUE(settle());
+  for (const auto& c : comments(issue))
+    EXPECT_EQ(c.body.find(content), std::string::npos) << c.body;
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE state::text LIKE '%" + content + "%'"), 0);
+  EXPECT_FALSE(plan_comment(issue)) << "no plan was taken from the link";
+}
+
 // Door 3 and 4: what the sandbox shows. From inside: the host's secrets,
 // the server's files and processes, other worktrees, the database's socket
 // are absent or unreadable; the agent is an unprivileged user with no
