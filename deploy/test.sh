@@ -7,8 +7,9 @@
 #   BOTTEGA_BUILD_DIR   build directory (default build/test)
 #   BOTTEGA_SANITIZE=1  build with AddressSanitizer + UBSan
 #   CTEST_ARGS          extra arguments for ctest (e.g. "-L unit")
-#   BOTTEGA_FUZZ_SECONDS  seconds per fuzz target (default 5; 0 skips the
-#                       fuzzers, which run only when clang++-16 is there)
+#   BOTTEGA_FUZZ_RUNS   executions per fuzz target, from a fixed seed so a
+#                       run gives the same answer each time (default 20000;
+#                       0 skips the fuzzers, which need clang++-16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -46,16 +47,18 @@ export TMPDIR="$tmp"
 cd "$build_dir"
 ctest --output-on-failure --no-tests=error -j "$(nproc)" ${CTEST_ARGS:-}
 
-# The fuzz targets (tests/fuzz): a separate clang build, each target a few
-# seconds from its seed corpus; a crash fails the run (README: for long).
+# The fuzz targets (tests/fuzz): a separate clang build, each target a fixed
+# number of executions from its seed corpus and a fixed seed, so the suite is
+# deterministic; a crash fails the run. Searching for new crashes is the long,
+# random run (README).
 cd "$root"
-fuzz_seconds=${BOTTEGA_FUZZ_SECONDS:-5}
-if [ "$fuzz_seconds" != 0 ] && command -v clang++-16 >/dev/null; then
+fuzz_runs=${BOTTEGA_FUZZ_RUNS:-20000}
+if [ "$fuzz_runs" != 0 ] && command -v clang++-16 >/dev/null; then
   fuzz_dir=${BOTTEGA_FUZZ_BUILD_DIR:-build/fuzz}
   cmake -S . -B "$fuzz_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=clang++-16 -DBOTTEGA_FUZZ=ON -DBOTTEGA_WARNINGS_AS_ERRORS=ON >/dev/null
   cmake --build "$fuzz_dir" -j "$(nproc)" --target fuzz_targets
-  tests/fuzz/run.sh "$fuzz_dir" "$fuzz_seconds"
+  FUZZ_RUNS=$fuzz_runs FUZZ_SEED=1 tests/fuzz/run.sh "$fuzz_dir" 300
 else
-  echo "test.sh: fuzz targets skipped (no clang++-16, or BOTTEGA_FUZZ_SECONDS=0)" >&2
+  echo "test.sh: fuzz targets skipped (no clang++-16, or BOTTEGA_FUZZ_RUNS=0)" >&2
 fi

@@ -161,12 +161,13 @@ class CodexDecoder final : public JsonDecoder {
     object usage;
     if (sub(obj, "usage", usage)) {
       // input_tokens counts the whole prompt, cached and cache-written parts included.
-      // Counts are non-negative, so the differences cannot overflow.
+      // Counts are non-negative, so each difference, floored at 0 before the
+      // next, cannot overflow.
       int64_t input = count(usage, "input_tokens");
       total.cached_input_tokens = count(usage, "cached_input_tokens");
       total.cache_write_tokens = count(usage, "cache_write_input_tokens");
-      total.input_tokens =
-          std::max<int64_t>(0, input - total.cached_input_tokens - total.cache_write_tokens);
+      int64_t uncached = std::max<int64_t>(0, input - total.cached_input_tokens);
+      total.input_tokens = std::max<int64_t>(0, uncached - total.cache_write_tokens);
       total.output_tokens = count(usage, "output_tokens");
       total.reasoning_tokens = count(usage, "reasoning_output_tokens");
     }

@@ -3,8 +3,10 @@
 # its checked-in seed corpus, and fails on the first crash, leak or timeout.
 # New inputs stay in a scratch corpus (the checked-in seeds stay small); a
 # crashing input is written to $OUT/crash-<target>-* for a regression test.
-#   tests/fuzz/run.sh build/fuzz 5          # CI: a few seconds each
-#   tests/fuzz/run.sh build/fuzz 3600 4     # for long, 4 jobs per target
+# FUZZ_RUNS=N stops each target after N executions and FUZZ_SEED fixes the
+# random seed: the suite's deterministic mode (SECONDS is then only a cap).
+#   FUZZ_RUNS=20000 FUZZ_SEED=1 tests/fuzz/run.sh build/fuzz 300   # the suite
+#   tests/fuzz/run.sh build/fuzz 3600 4     # searching: an hour, 4 jobs each
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [SECONDS] [JOBS]}
 seconds=${2:-5}
@@ -28,9 +30,11 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
         -artifact_prefix="$out/crash-$name-" -print_final_stats=1)
   [ "$jobs" -gt 1 ] && args+=(-fork="$jobs")
+  [ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
+  [ -n "${FUZZ_SEED:-}" ] && args+=(-seed="$FUZZ_SEED")
   if "$bin" "${args[@]}" "$scratch" "$seeds" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
-    echo "fuzz: $name: $runs executions in ${seconds}s, no crash"
+    echo "fuzz: $name: $runs executions, no crash"
   else
     echo "fuzz: $name FAILED (see $log):" >&2
     grep -E 'ERROR|runtime error|Test unit written' "$log" | head -5 >&2 || tail -20 "$log" >&2

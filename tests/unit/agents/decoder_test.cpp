@@ -610,5 +610,17 @@ TEST(UsageSums, SaturateInsteadOfOverflowing) {
   EXPECT_EQ(saturating_add(INT64_MIN, -1), INT64_MIN);
 }
 
+// Found by fuzz_codex_stream: a cached count above the prompt's, then a
+// cache-write count, overflowed the subtraction (undefined behaviour).
+TEST(HostileNumbers, CodexCachedCountsLargerThanThePromptLeaveNoUncachedInput) {
+  auto d = decode(
+      "codex",
+      R"({"type":"turn.completed","usage":{"input_tokens":0,"cached_input_tokens":9223372036854775807,"cache_write_input_tokens":80}})");
+  EXPECT_EQ(d.outcome.usage.input_tokens, 0);
+  EXPECT_EQ(d.outcome.usage.cached_input_tokens, INT64_MAX);
+  EXPECT_EQ(d.outcome.usage.cache_write_tokens, 80);
+  expect_storable(d);
+}
+
 }  // namespace
 }  // namespace bottega::agents
