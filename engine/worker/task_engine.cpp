@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/predicate.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -372,8 +373,9 @@ struct TaskEngine::Impl {
       if (in.config) apply_policy(row.task, *in.config);
       auto decision = workflow::decide(row.task, in.event);
       commit_decision(tx, row, decision);
-      // An issue that is gone takes no write: what waited to be sent is dropped.
-      if (std::holds_alternative<workflow::IssueGone>(in.event))
+      // An issue or repository that is gone takes no write: what waited to be sent is dropped.
+      if (std::holds_alternative<workflow::IssueGone>(in.event) ||
+          std::holds_alternative<workflow::AccessLost>(in.event))
         tx.exec_params("UPDATE tasks SET outbox = '[]' WHERE id = $1", id);
       if (acknowledge_only) enqueue_effects(tx, row.task.id, row.installation_id, in.repo, in.issue);
       tx.commit();
@@ -699,11 +701,104 @@ struct TaskEngine::Impl {
     auto decoded = decode_event(event_name, body);
     if (!decoded) return {};  // intake already checked it; nothing to act on
     const WebhookEvent& ev = *decoded;
+    if (event_name == "installation" || event_name == "installation_repositories")
+      return handle_access(ev);
     if (!ev.repository || (ev.sender && ev.sender->is_bot())) return {};
+    auto suspended = is_suspended(ev.installation_id);
+    if (!suspended) return suspended.error();
+    if (*suspended) return {};  // GitHub should not send these; nothing may start if it does
     auto in = translate(ev);
     if (!in) return in.error();
     if (!*in) return {};
     return apply(**in, job.delivery_id);
+  }
+
+  // --- the App's access to repositories ------------------------------------------------
+  // Uninstalled, suspended, or repositories taken out of the installation:
+  // their tasks end without another write (the token is gone, or soon will
+  // be), and the installation's cached token is dropped. Applying the same
+  // event again changes nothing, so it needs no applied-once record.
+  Result<void> handle_access(const WebhookEvent& ev) {
+    const int64_t installation = ev.installation_id;
+    if (installation == 0) return {};
+    std::optional<std::vector<std::string>> repos;  // none: every repository of the installation
+    std::string why;
+    if (std::holds_alternative<InstallationEvent>(ev.detail)) {
+      if (ev.action == "unsuspend" || ev.action == "created") {
+        log.info("installation {}: {}; its repositories are served", installation, ev.action);
+        return set_suspended(installation, false);
+      }
+      if (ev.action == "suspend") {
+        if (auto marked = set_suspended(installation, true); !marked) return marked;
+        why = "The App's installation was suspended.";
+      } else if (ev.action == "deleted") {
+        why = "The App was uninstalled.";
+      } else {
+        return {};
+      }
+      gh.forget_installation_token(installation);
+    } else if (auto* e = std::get_if<InstallationRepositoriesEvent>(&ev.detail)) {
+      if (ev.action != "removed" || e->removed.empty()) return {};
+      repos = e->removed;
+      why = "The repository was removed from the App's installation.";
+    }
+    std::vector<std::pair<int64_t, std::string>> live;  // task id, repository
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::nontransaction tx(**conn);
+      auto r = tx.exec_params(
+          "SELECT id, repo FROM tasks WHERE installation_id = $1"
+          " AND phase NOT IN ('idle', 'cancelled', 'done') ORDER BY id",
+          installation);
+      for (const auto& row : r) {
+        std::string repo = row[1].as<std::string>();
+        auto named = [&repo](const std::string& n) { return boost::algorithm::iequals(n, repo); };
+        if (!repos || std::any_of(repos->begin(), repos->end(), named))
+          live.emplace_back(row[0].as<int64_t>(), std::move(repo));
+      }
+    } catch (const std::exception& e) {
+      return make_error(std::string("looking for the installation's tasks: ") + e.what());
+    }
+    log.info("installation {}: {} ({} task(s) ended)", installation, ev.name + "." + ev.action, live.size());
+    for (const auto& [task_id, repo] : live) {
+      Incoming in;
+      in.installation_id = installation;
+      in.repo = repo;
+      in.event = workflow::AccessLost{why};
+      if (auto applied = apply(in, "", task_id); !applied) return applied.error();
+    }
+    return {};
+  }
+
+  Result<void> set_suspended(int64_t installation, bool suspended) {
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::nontransaction tx(**conn);
+      if (suspended)
+        tx.exec_params("INSERT INTO suspended_installations (installation_id) VALUES ($1)"
+                       " ON CONFLICT DO NOTHING",
+                       installation);
+      else
+        tx.exec_params("DELETE FROM suspended_installations WHERE installation_id = $1", installation);
+    } catch (const std::exception& e) {
+      return make_error(std::string("recording the installation's suspension: ") + e.what());
+    }
+    return {};
+  }
+
+  Result<bool> is_suspended(int64_t installation) {
+    try {
+      auto conn = db.acquire();
+      if (!conn) return conn.error();
+      pqxx::nontransaction tx(**conn);
+      return !tx.exec_params("SELECT 1 FROM suspended_installations WHERE installation_id = $1",
+                             installation)
+                  .empty();
+    } catch (const std::exception& e) {
+      return make_error(std::string("reading the installation's suspension: ") + e.what());
+    }
   }
 
   workflow::Actor actor_of(const github::Repo& repo, const std::optional<Account>& sender) {

@@ -192,6 +192,15 @@ class Decider {
     return std::move(d_);
   }
 
+  Decision operator()(const AccessLost& e) {
+    if (t().phase == Phase::idle || t().phase == Phase::cancelled || t().phase == Phase::done)
+      return std::move(d_);
+    stop_running();
+    t().phase = Phase::cancelled;
+    t().notes.push_back(e.why);
+    return std::move(d_);
+  }
+
  private:
   Task& t() { return d_.task; }
   void act(Action a) { d_.actions.push_back(std::move(a)); }

@@ -188,10 +188,16 @@ struct IssueClosed {};
 struct IssueGone {
   std::string why;  // "The issue was deleted."
 };
+// The App lost the repository (uninstalled, suspended, or the repository
+// taken out of the installation): nothing can be written to it any more,
+// the pull request included.
+struct AccessLost {
+  std::string why;  // "The App was uninstalled."
+};
 
 using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished,
                            PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed,
-                           IssueGone>;
+                           IssueGone, AccessLost>;
 
 // --- actions -------------------------------------------------------------------
 struct React {

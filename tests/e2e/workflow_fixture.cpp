@@ -119,9 +119,9 @@ void WorkflowFixture::SetUp() {
   github_ = std::make_unique<fake_github::FakeGitHub>(o);
   auto started = github_->start();
   ASSERT_TRUE(started.ok()) << started.error().message;
-  int64_t installation = github_->add_installation(kOwner);
+  installation_ = github_->add_installation(kOwner);
   auto repo = github_->add_repository(
-      installation, kOwner, kRepo,
+      installation_, kOwner, kRepo,
       {{"README.md", "# widgets\n\nA small repository for the end-to-end tests.\n"},
        {"src/widget.txt", "a widget\n"}});
   ASSERT_TRUE(repo.ok()) << repo.error().message;

@@ -102,6 +102,7 @@ class WorkflowFixture : public ::testing::Test {
 
   // --- GitHub, as people ---
   fake_github::FakeGitHub& github() { return *github_; }
+  int64_t installation() const { return installation_; }  // acme's, holding acme/widgets
   int open_issue(const std::string& title, const std::string& body = "Please do the thing.");
   // The trigger label, added by `user` (default: the writer).
   void label_issue(int issue, const std::string& user = kWriter,
@@ -186,6 +187,7 @@ class WorkflowFixture : public ::testing::Test {
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<pqxx::connection> conn_;  // lazily, for query()
   std::unique_ptr<fake_github::FakeGitHub> github_;
+  int64_t installation_ = 0;
   std::unique_ptr<ChildProcess> server_;
   std::map<std::string, std::string> config_;  // dotted key → value
   std::string config_file_;

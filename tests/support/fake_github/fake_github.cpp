@@ -432,6 +432,7 @@ struct FakeGitHub::Impl {
   mutable std::mutex mu;  // guards everything below except the webhook queue
   int64_t next_id = 1000;
   std::map<int64_t, std::string> installations;  // id → account
+  std::set<int64_t> suspended;                    // installation ids
   std::map<std::string, RepoRec> repos;          // lower full name → repo
   std::map<std::string, TokenRec> tokens;
   std::map<int64_t, QuotaRec> quotas;
@@ -1039,6 +1040,8 @@ struct FakeGitHub::Impl {
 
   void send_event(RepoRec& r, const std::string& event, const std::string& action,
                   const std::string& sender, json::object payload) {
+    // A repository out of every installation, or of a suspended one, sends nothing.
+    if (!installations.count(r.installation) || suspended.count(r.installation)) return;
     json::object body;
     if (!action.empty()) body["action"] = action;
     for (auto& kv : payload) body[kv.key()] = kv.value();
@@ -1046,6 +1049,27 @@ struct FakeGitHub::Impl {
     body["sender"] = user_json(sender);
     body["installation"] = json::object{{"id", r.installation}, {"node_id", node_id("Installation", r.installation)}};
     enqueue_delivery(event, action, json::serialize(body), r.installation, r.id, false, "");
+  }
+
+  // An event of the installation itself (no repository): GitHub sends these
+  // even to a suspended installation.
+  void send_installation_event(int64_t installation, const std::string& event,
+                               const std::string& action, const std::string& sender,
+                               json::object payload) {
+    json::object body;
+    body["action"] = action;
+    for (auto& kv : payload) body[kv.key()] = kv.value();
+    body["installation"] = installation_json(installation, installations[installation]);
+    body["sender"] = user_json(sender);
+    enqueue_delivery(event, action, json::serialize(body), installation, 0, false, "");
+  }
+
+  json::object repo_brief(const RepoRec& r) {
+    return json::object{{"id", r.id},
+                        {"node_id", node_id("Repository", r.id)},
+                        {"name", r.name},
+                        {"full_name", r.full_name()},
+                        {"private", false}};
   }
 
   int64_t enqueue_delivery(const std::string& event, const std::string& action, std::string body,
@@ -1353,6 +1377,7 @@ struct FakeGitHub::Impl {
     if (route == "/app/installations/{installation_id}/access_tokens") {
       int64_t id = is_number(p["installation_id"]) ? std::stoll(p["installation_id"]) : 0;
       if (!installations.count(id)) return error_response(404, "Not Found");
+      if (suspended.count(id)) return error_response(403, "This installation has been suspended");
       std::string token = new_token();
       auto expires = std::chrono::system_clock::now() + options.token_ttl;
       tokens[token] = TokenRec{id, expires};
@@ -1367,7 +1392,7 @@ struct FakeGitHub::Impl {
     }
     if (route == "/repos/{owner}/{repo}/installation") {
       RepoRec* r = find_repo(p["owner"], p["repo"]);
-      if (!r) return error_response(404, "Not Found");
+      if (!r || !installations.count(r->installation)) return error_response(404, "Not Found");
       return json_response(200, installation_json(r->installation, installations[r->installation]));
     }
     if (route == "/app/hook/deliveries") return list_deliveries(req);
@@ -2222,6 +2247,48 @@ void FakeGitHub::revoke_tokens(int64_t installation_id) {
     if (it->second.installation == installation_id) it = impl_->tokens.erase(it);
     else ++it;
   }
+}
+
+void FakeGitHub::uninstall(int64_t installation_id, const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->installations.count(installation_id)) return;
+  json::array listed;
+  for (auto& [key, r] : impl_->repos)
+    if (r.installation == installation_id) listed.push_back(impl_->repo_brief(r));
+  impl_->send_installation_event(installation_id, "installation", "deleted", user,
+                                 json::object{{"repositories", listed}});
+  for (auto& [key, r] : impl_->repos)
+    if (r.installation == installation_id) r.installation = 0;
+  std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.installation == installation_id; });
+  impl_->installations.erase(installation_id);
+  impl_->suspended.erase(installation_id);
+}
+
+void FakeGitHub::suspend_installation(int64_t installation_id, const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->installations.count(installation_id)) return;
+  impl_->suspended.insert(installation_id);
+  std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.installation == installation_id; });
+  impl_->send_installation_event(installation_id, "installation", "suspend", user, {});
+}
+
+void FakeGitHub::unsuspend_installation(int64_t installation_id, const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->suspended.erase(installation_id)) return;
+  impl_->send_installation_event(installation_id, "installation", "unsuspend", user, {});
+}
+
+void FakeGitHub::remove_repository(int64_t installation_id, const std::string& owner,
+                                   const std::string& repo, const std::string& user) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r || r->installation != installation_id) return;
+  impl_->send_installation_event(
+      installation_id, "installation_repositories", "removed", user,
+      json::object{{"repository_selection", "selected"},
+                   {"repositories_added", json::array{}},
+                   {"repositories_removed", json::array{impl_->repo_brief(*r)}}});
+  r->installation = 0;
 }
 
 int FakeGitHub::create_issue(const std::string& owner, const std::string& repo, const std::string& user,

@@ -199,6 +199,20 @@ class FakeGitHub {
   // issue and its comments are gone (the API answers 404 for them).
   void delete_issue(const std::string& owner, const std::string& repo, int number,
                     const std::string& user);
+  // The account's owner (`user`) uninstalls the App: `installation`
+  // deleted; the installation's tokens are revoked and its repositories are
+  // out of reach (404) and send no more webhooks.
+  void uninstall(int64_t installation_id, const std::string& user);
+  // Suspends the installation (`installation` suspend): tokens revoked, a
+  // new one refused (403), no webhooks from its repositories until
+  // unsuspend_installation (`installation` unsuspend).
+  void suspend_installation(int64_t installation_id, const std::string& user);
+  void unsuspend_installation(int64_t installation_id, const std::string& user);
+  // Takes the repository out of the installation's selection
+  // (`installation_repositories` removed): out of reach of its tokens, no
+  // more webhooks from it.
+  void remove_repository(int64_t installation_id, const std::string& owner, const std::string& repo,
+                         const std::string& user);
   // A review (state APPROVED, CHANGES_REQUESTED or COMMENTED) with inline
   // comments on the pull's head. Returns the review id.
   int64_t submit_review(const std::string& owner, const std::string& repo, int pull,

@@ -763,6 +763,21 @@ TEST(Workflow, AnIssueTransferredOrDeletedEndsTheTaskWithoutWritingToIt) {
   EXPECT_TRUE(decide(fresh(), IssueGone{"The issue was deleted."}).actions.empty());
 }
 
+TEST(Workflow, LosingTheRepositoryEndsEveryLiveTaskWithoutWritingToIt) {
+  for (const Task& t :
+       {planning(), awaiting(), implementing(), reviewing(), blocked_implementing(), pr_open()}) {
+    auto d = decide(t, AccessLost{"The App was uninstalled."});
+    EXPECT_EQ(d.task.phase, Phase::cancelled) << to_string(t.phase);
+    EXPECT_EQ(d.task.notes.back(), "The App was uninstalled.");
+    for (const auto& a : d.actions)
+      EXPECT_TRUE(std::holds_alternative<CancelTurn>(a))
+          << "nothing is written to a repository the App lost (" << to_string(t.phase) << ")";
+  }
+  EXPECT_EQ(count<CancelTurn>(decide(reviewing(), AccessLost{"suspended"})), 1);
+  EXPECT_TRUE(decide(fresh(), AccessLost{"suspended"}).actions.empty());
+  EXPECT_EQ(decide(fresh(), AccessLost{"suspended"}).task.phase, Phase::idle);
+}
+
 TEST(Workflow, ClosingTheIssueLeavesAnOpenPullRequestAlone) {
   EXPECT_EQ(decide(pr_open(), IssueClosed{}).task.phase, Phase::pr_open);
 }
