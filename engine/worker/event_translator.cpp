@@ -1,0 +1,156 @@
+#include "engine/worker/event_translator.h"
+
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+#include "engine/agents/event.h"
+#include "engine/report/comments.h"
+#include "engine/worker/repo_lookups.h"
+#include "engine/worker/task_row.h"
+#include "github/commands.h"
+
+namespace bottega {
+namespace {
+
+// "2026-11-21T10:44:57Z" → unix seconds (0 when unreadable).
+int64_t parse_time(const std::string& iso) {
+  std::tm tm{};
+  std::istringstream in(iso);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail()) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// Text from GitHub as PostgreSQL can store it: a NUL (valid JSON, "\u0000")
+// is refused by text and jsonb alike (agents::clean_text makes it U+FFFD).
+std::string storable(std::string_view text) { return agents::clean_text(text); }
+
+}  // namespace
+
+EventTranslator::EventTranslator(RepoLookups& lookups, const Clock& clock, IssueOfPull issue_of_pull)
+    : lookups_(lookups), clock_(clock), issue_of_pull_(std::move(issue_of_pull)) {}
+
+workflow::Actor EventTranslator::actor_of(const github::Repo& repo, const std::optional<Account>& sender) {
+  workflow::Actor a;
+  if (!sender) return a;
+  a.login = sender->login;
+  a.is_bot = sender->is_bot();
+  if (!a.is_bot) a.permission = lookups_.permission(repo, a.login);
+  return a;
+}
+
+Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& ev) {
+  Incoming in;
+  in.installation_id = ev.installation_id;
+  in.repo = ev.repository->full_name;
+  in.base_branch = ev.repository->default_branch;
+  const auto repo = repo_of(ev.installation_id, in.repo);
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+
+  auto from_issue = [&](const Issue& issue) {
+    in.issue = issue.number;
+    in.title = storable(issue.title);
+    in.body = storable(issue.body);
+  };
+  // A trigger: a `plan` command not written in a comment.
+  auto trigger = [&](const LoadedConfig& loaded) {
+    workflow::CommandEvent c;
+    c.actor = actor_of(repo, ev.sender);
+    c.name = github::CommandName::plan;
+    c.config_error = loaded.error;
+    c.now = now;
+    in.create = true;
+    in.config = loaded.config;
+    in.event = c;
+  };
+
+  if (auto* e = std::get_if<IssuesEvent>(&ev.detail)) {
+    if (e->issue.is_pull_request) return std::optional<Incoming>{};
+    from_issue(e->issue);
+    if (ev.action == "closed") {
+      in.event = workflow::IssueClosed{};
+      return std::optional<Incoming>(std::move(in));
+    }
+    if (ev.action == "transferred" || ev.action == "deleted") {
+      in.event = workflow::IssueGone{ev.action == "deleted"
+                                         ? "The issue was deleted."
+                                         : "The issue was transferred to another repository."};
+      return std::optional<Incoming>(std::move(in));
+    }
+    if (ev.action != "labeled" && ev.action != "assigned" && ev.action != "opened")
+      return std::optional<Incoming>{};
+    if (ev.action == "assigned" && (lookups_.bot().empty() || e->assignee != lookups_.bot()))
+      return std::optional<Incoming>{};
+    auto loaded = lookups_.repo_config(repo, in.base_branch);
+    if (!loaded) return loaded.error();
+    if (ev.action == "labeled" && e->label != loaded->config.trigger_label) return std::optional<Incoming>{};
+    if (ev.action == "opened" && loaded->config.trigger_mode != TriggerMode::on_open)
+      return std::optional<Incoming>{};
+    trigger(*loaded);
+    return std::optional<Incoming>(std::move(in));
+  }
+
+  if (auto* e = std::get_if<IssueCommentEvent>(&ev.detail)) {
+    if (e->issue.is_pull_request) return std::optional<Incoming>{};
+    from_issue(e->issue);
+    if (ev.action == "edited") {
+      // Only our own plan comment (by the bot, the task's marker) is read back:
+      // anyone can type a marker into a comment of theirs.
+      auto marker = report::parse_plan_marker(e->comment.body);
+      if (!marker || !e->comment.user || !e->comment.user->is_bot()) return std::optional<Incoming>{};
+      in.plan_comment_id = e->comment.id;
+      auto plan = report::extract_plan(e->comment.body);
+      workflow::PlanEdited edit;
+      edit.actor = actor_of(repo, ev.sender);
+      // Without its markers the edit is not read back (the plan comment is put back).
+      if (plan) edit.plan = storable(*plan);
+      edit.now = now;
+      in.event = edit;
+      return std::optional<Incoming>(std::move(in));
+    }
+    if (ev.action != "created") return std::optional<Incoming>{};
+    auto parsed = github::parse_comment(e->comment.body);
+    if (parsed.kind == github::ParsedComment::Kind::none) return std::optional<Incoming>{};
+    auto loaded = lookups_.repo_config(repo, in.base_branch);
+    if (!loaded) return loaded.error();
+    in.config = loaded->config;
+    if (parsed.kind == github::ParsedComment::Kind::mistyped) {
+      workflow::MistypedCommand m;
+      m.actor = actor_of(repo, ev.sender);
+      m.typed = storable(parsed.typed);
+      m.suggestion = parsed.suggestion;
+      m.comment_id = e->comment.id;
+      in.create = true;
+      in.event = m;
+      return std::optional<Incoming>(std::move(in));
+    }
+    workflow::CommandEvent c;
+    c.actor = actor_of(repo, ev.sender);
+    c.name = parsed.command.name;
+    c.args = storable(parsed.command.args);
+    c.comment_id = e->comment.id;
+    c.written_at = parse_time(e->comment.created_at);
+    if (c.name == github::CommandName::plan) c.config_error = loaded->error;
+    c.now = now;
+    in.create = true;
+    in.event = c;
+    return std::optional<Incoming>(std::move(in));
+  }
+
+  if (auto* e = std::get_if<PullRequestEvent>(&ev.detail)) {
+    if (ev.action != "closed") return std::optional<Incoming>{};
+    // The PR's task is found by its number.
+    auto issue = issue_of_pull_(in.repo, e->pull_request.number);
+    if (!issue) return issue.error();
+    if (!*issue) return std::optional<Incoming>{};
+    in.issue = **issue;
+    in.event = workflow::PullRequestClosed{e->pull_request.merged};
+    return std::optional<Incoming>(std::move(in));
+  }
+  return std::optional<Incoming>{};
+}
+
+}  // namespace bottega

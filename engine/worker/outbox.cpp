@@ -1,0 +1,189 @@
+#include "engine/worker/outbox.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/db/database.h"
+#include "engine/report/comments.h"
+#include "engine/report/task_document.h"
+#include "engine/worker/repo_lookups.h"
+#include "engine/worker/status_view.h"
+#include "engine/worker/task_codec.h"
+#include "engine/worker/task_store.h"
+#include "github/client.h"
+
+namespace bottega {
+
+using workflow::Phase;
+using workflow::Task;
+
+Outbox::Outbox(Database& db, github::GitHubClient& gh, RepoLookups& lookups, const Clock& clock,
+               std::string github_web_url)
+    : db_(db), gh_(gh), lookups_(lookups), clock_(clock), github_web_url_(std::move(github_web_url)) {}
+
+Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
+  try {
+    auto conn = db_.acquire();
+    if (!conn) return conn.error();
+    pqxx::work tx(**conn);
+    if (!acknowledgements_only) task_store::lock_flusher(tx, task_id);
+    auto loaded = task_store::select(tx, task_id, /*for_update=*/false);
+    if (!loaded) return loaded.error();
+    if (!*loaded) return {};
+    TaskRow& row = **loaded;
+    auto effects = effects_from_json(row.outbox);
+    if (!effects) return effects.error();
+    const auto repo = repo_of(row.installation_id, row.task.repo);
+
+    // Reactions first (they acknowledge at once), then replies, then one
+    // sync of each comment whatever the number of requests. Each step
+    // names the outbox entries it stands for.
+    std::vector<std::pair<workflow::Action, std::vector<std::string>>> steps;
+    auto entry = [](const workflow::Action& a) { return effects_to_json({a}); };
+    auto take_all = [&](auto is, workflow::Action step) {
+      std::vector<std::string> entries;
+      for (auto& a : *effects)
+        if (is(a)) entries.push_back(entry(a));
+      if (!entries.empty()) steps.emplace_back(std::move(step), std::move(entries));
+    };
+    for (auto& a : *effects)
+      if (std::holds_alternative<workflow::React>(a)) steps.push_back({a, {entry(a)}});
+    if (!acknowledgements_only) {
+      for (auto& a : *effects)
+        if (std::holds_alternative<workflow::Reply>(a)) steps.push_back({a, {entry(a)}});
+      take_all([](auto& a) { return std::holds_alternative<workflow::SyncPlanComment>(a); },
+               workflow::SyncPlanComment{});
+      take_all([](auto& a) { return std::holds_alternative<workflow::SyncStatus>(a); }, workflow::SyncStatus{});
+    }
+    if (steps.empty()) return {};
+
+    std::string failure;
+    std::vector<std::string> done;
+    for (auto& [action, entries] : steps) {
+      auto result = perform(row, repo, action);
+      if (!result) {
+        failure = result.error().message;
+        break;
+      }
+      done.insert(done.end(), entries.begin(), entries.end());
+    }
+
+    // Events may have added effects meanwhile: take out only what was done.
+    auto current = task_store::select(tx, task_id, /*for_update=*/true);
+    if (!current) return current.error();
+    if (!*current) return {};
+    auto now_there = effects_from_json((*current)->outbox);
+    if (!now_there) return now_there.error();
+    std::vector<workflow::Action> left;
+    for (auto& a : *now_there) {
+      auto it = std::find(done.begin(), done.end(), entry(a));
+      if (it != done.end()) {
+        done.erase(it);
+      } else {
+        left.push_back(a);
+      }
+    }
+    if (acknowledgements_only) {
+      task_store::save_outbox(tx, task_id, effects_to_json(left));
+    } else {
+      task_store::save_flushed(tx, row, effects_to_json(left));
+    }
+    tx.commit();
+    if (!failure.empty()) return make_error(failure);
+  } catch (const std::exception& e) {
+    return make_error("task " + std::to_string(task_id) + " effects: " + e.what());
+  }
+  return {};
+}
+
+Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action) {
+  const Task& t = row.task;
+  if (auto* react = std::get_if<workflow::React>(&action)) {
+    auto r = gh_.react_to_issue_comment(repo, react->comment_id,
+                                        react->reaction == "eyes"       ? github::Reaction::eyes
+                                        : react->reaction == "confused" ? github::Reaction::confused
+                                                                        : github::Reaction::minus_one);
+    if (!r && !r.error().is_not_found()) return make_error("reaction: " + r.error().describe());
+    return {};
+  }
+  if (auto* reply = std::get_if<workflow::Reply>(&action)) {
+    auto r = gh_.create_issue_comment(repo, static_cast<int>(t.issue), reply->text);
+    if (!r) return make_error("reply: " + r.error().describe());
+    return {};
+  }
+  if (std::holds_alternative<workflow::SyncPlanComment>(action)) {
+    if (t.plan_revision == 0) return {};
+    auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
+                                            github::to_string(t.approve_permission));
+    if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
+      body += "\n\n✅ Approved by @" + t.approved_by + ".";
+    return upsert_comment(repo, t, body, row.plan_comment_id, [&](const std::string& b) {
+      auto m = report::parse_plan_marker(b);
+      return m && m->task_id == t.id;
+    });
+  }
+  if (std::holds_alternative<workflow::SyncStatus>(action)) {
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+    auto body = report::render_status_comment(status_view(t, github_web_url_, now));
+    if (auto r = upsert_comment(repo, t, body, row.status_comment_id, [&](const std::string& b) {
+          auto m = report::parse_status_marker(b);
+          return m && *m == t.id;
+        });
+        !r)
+      return r;
+    return sync_label(row, repo);
+  }
+  return {};
+}
+
+template <class IsOurs>
+Result<void> Outbox::upsert_comment(const github::Repo& repo, const Task& t, const std::string& body,
+                                    int64_t& comment_id, IsOurs is_ours) {
+  if (comment_id == 0) {
+    // After a crash between posting and recording it, the comment is found
+    // again by its marker instead of being posted twice.
+    auto comments = gh_.list_issue_comments(repo, static_cast<int>(t.issue));
+    if (!comments) return make_error("comments: " + comments.error().describe());
+    const std::string me = lookups_.bot();
+    for (const auto& c : *comments)
+      if ((me.empty() ? c.user.type == "Bot" : c.user.login == me) && is_ours(c.body)) comment_id = c.id;
+  }
+  if (comment_id != 0) {
+    auto r = gh_.update_issue_comment(repo, comment_id, body);
+    if (r) return {};
+    if (!r.error().is_not_found()) return make_error("comment update: " + r.error().describe());
+    comment_id = 0;  // deleted by someone: post it again
+  }
+  auto r = gh_.create_issue_comment(repo, static_cast<int>(t.issue), body);
+  if (!r) return make_error("comment: " + r.error().describe());
+  comment_id = r->id;
+  return {};
+}
+
+// The issue carries exactly the phase's label. The issue's labels are read
+// first, so a label added just before a crash (or by hand) is removed too.
+Result<void> Outbox::sync_label(TaskRow& row, const github::Repo& repo) {
+  const std::string wanted(workflow::phase_label(row.task.phase));
+  if (wanted == row.applied_label) return {};
+  const int issue = static_cast<int>(row.task.issue);
+  auto current = gh_.list_issue_labels(repo, issue);
+  if (!current) return make_error("labels: " + current.error().describe());
+  const auto has = [&](const std::string& name) {
+    return std::find(current->begin(), current->end(), name) != current->end();
+  };
+  if (!wanted.empty() && !has(wanted)) {
+    github::Label label{wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7", ""};
+    if (auto r = gh_.ensure_label(repo, label); !r) return make_error("label: " + r.error().describe());
+    if (auto r = gh_.add_labels(repo, issue, {wanted}); !r) return make_error("label: " + r.error().describe());
+  }
+  for (auto phase_label : workflow::all_phase_labels()) {
+    const std::string name(phase_label);
+    if (name == wanted || !has(name)) continue;
+    if (auto r = gh_.remove_label(repo, issue, name); !r) return make_error("label: " + r.error().describe());
+  }
+  row.applied_label = wanted;
+  return {};
+}
+
+}  // namespace bottega

@@ -1,0 +1,47 @@
+// Performs a task's outbox: the GitHub effects its decisions left
+// (reactions, replies, the plan and status comments, the phase label).
+// What is left after a failure stays for the retry. The row is locked only
+// to take out what was done, so events are decided while effects wait out
+// GitHub's spacing; one flusher of a task at a time (an advisory lock)
+// never posts an effect twice. An acknowledging flush (the reactions,
+// nothing else) takes no flusher lock: a reaction sent twice is one.
+// Thread-safety: flush() may run on any thread, for any task.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/base/clock.h"
+#include "config/base/result.h"
+#include "engine/worker/task_row.h"
+
+namespace bottega {
+
+class Database;
+class RepoLookups;
+namespace github {
+class GitHubClient;
+}
+
+class Outbox {
+ public:
+  Outbox(Database& db, github::GitHubClient& gh, RepoLookups& lookups, const Clock& clock,
+         std::string github_web_url);
+
+  [[nodiscard]] Result<void> flush(int64_t task_id, bool acknowledgements_only = false);
+
+ private:
+  Result<void> perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action);
+  template <class IsOurs>
+  Result<void> upsert_comment(const github::Repo& repo, const workflow::Task& t, const std::string& body,
+                              int64_t& comment_id, IsOurs is_ours);
+  Result<void> sync_label(TaskRow& row, const github::Repo& repo);
+
+  Database& db_;
+  github::GitHubClient& gh_;
+  RepoLookups& lookups_;
+  const Clock& clock_;
+  const std::string github_web_url_;
+};
+
+}  // namespace bottega

@@ -1,0 +1,60 @@
+// What the engine asks GitHub about a repository while it decides: the
+// App's bot login, a person's permission (cached for a while), the
+// repository's config and prompt files on a ref.
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "config/base/clock.h"
+#include "config/base/result.h"
+#include "config/repo_config.h"
+#include "github/permissions.h"
+#include "github/types.h"
+
+namespace bottega {
+
+namespace github {
+class GitHubClient;
+}
+
+// The repository's config on a ref, with `error` saying why the file is
+// invalid (the defaults are then in `config`).
+struct LoadedConfig {
+  RepoConfig config;
+  std::string error;
+};
+
+class RepoLookups {
+ public:
+  RepoLookups(github::GitHubClient& gh, const Clock& clock, RepoConfig defaults, std::string app_slug,
+              std::chrono::seconds permission_ttl);
+
+  // "<slug>[bot]"; "" when the slug is unknown (GitHub could not be asked).
+  std::string bot();
+  // none when GitHub cannot say: a command is then refused, never allowed.
+  github::Permission permission(const github::Repo& repo, const std::string& login);
+  // Fails when GitHub could not be asked (not the repository's fault: the
+  // job is retried); an absent file is the defaults.
+  [[nodiscard]] Result<LoadedConfig> repo_config(const github::Repo& repo, const std::string& ref);
+  std::optional<std::string> repo_file(const github::Repo& repo, const std::string& path, const std::string& ref);
+  // The repository's plan template (.github/bottega/prompts/plan-template.md), else ours.
+  std::string plan_template(const github::Repo& repo, const std::string& ref);
+
+ private:
+  github::GitHubClient& gh_;
+  const Clock& clock_;
+  const RepoConfig defaults_;
+  const std::string app_slug_;
+  const std::chrono::seconds permission_ttl_;
+  std::mutex mutex_;  // guards the caches below
+  std::map<std::string, std::pair<github::Permission, std::chrono::steady_clock::time_point>> permissions_;
+  std::string bot_login_;
+};
+
+}  // namespace bottega

@@ -1,0 +1,52 @@
+#include "engine/worker/status_view.h"
+
+#include <algorithm>
+
+#include "engine/report/task_document.h"
+
+namespace bottega {
+
+using workflow::Phase;
+
+report::StatusView status_view(const workflow::Task& t, const std::string& github_web_url, int64_t now) {
+  report::StatusView v;
+  v.task_id = t.id;
+  v.phase = std::string(workflow::to_string(t.phase));
+  std::replace(v.phase.begin(), v.phase.end(), '_', ' ');
+  if (v.phase == "pr open") v.phase = "PR open";
+  else if (v.phase == "opening pr") v.phase = "opening the PR";
+  v.iteration = t.iteration;
+  v.max_iterations = t.max_iterations;
+  v.tokens_in = t.tokens_in;
+  v.tokens_out = t.tokens_out;
+  v.cost_usd = t.cost_usd;
+  v.max_cost_usd = t.max_cost_usd;
+  v.elapsed_seconds = t.started_at ? std::max<int64_t>(0, now - t.started_at) : 0;
+  if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval) {
+    v.branch = t.branch;
+    v.branch_url = github_web_url + "/" + t.repo + "/tree/" + t.branch;
+  }
+  v.pr_number = static_cast<int>(t.pr_number);
+  v.pr_url = t.pr_url;
+  v.plan_revision = t.plan_revision;
+  v.approved_revision = t.approved_revision;
+  v.todos = report::count_todos(t.document);
+  v.failure_what = t.failure_what;
+  v.failure_why = t.failure_why;
+  v.stderr_tail = t.stderr_tail;
+  v.notes = t.notes;
+  switch (t.phase) {
+    case Phase::awaiting_approval:
+      v.next_step = "Read the plan, then comment `/approve` to start the work or `/revise <feedback>`.";
+      break;
+    case Phase::blocked: v.next_step = "Comment `/retry` to continue, or `/cancel`."; break;
+    case Phase::pr_open: v.next_step = "Review the pull request; a person merges it."; break;
+    case Phase::idle:
+      if (!t.failure_what.empty()) v.next_step = "Fix the problem, then trigger the task again.";
+      break;
+    default: break;
+  }
+  return v;
+}
+
+}  // namespace bottega

@@ -1,0 +1,326 @@
+#include "engine/worker/turn_runner.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "config/base/log.h"
+#include "config/base/redactor.h"
+#include "config/base/safe_file.h"
+#include "config/repo_config.h"
+#include "engine/agents/agent_config.h"
+#include "engine/agents/runner.h"
+#include "engine/agents/signal_file.h"
+#include "engine/agents/transcript_store.h"
+#include "engine/agents/turn_network.h"
+#include "engine/prompts/prompts.h"
+#include "engine/prompts/template.h"
+#include "engine/worker/repo_lookups.h"
+#include "engine/worker/secret_scan.h"
+#include "engine/worker/task_store.h"
+#include "github/client.h"
+
+namespace bottega {
+namespace {
+
+namespace fs = std::filesystem;
+using workflow::Phase;
+using workflow::Role;
+using workflow::Task;
+
+// The task document an agent leaves is taken up to this size.
+constexpr std::size_t kMaxDocumentBytes = 4 * 1024 * 1024;
+
+Result<void> write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) return make_error("cannot write " + path);
+  return {};
+}
+
+std::string port_range(const ServerConfig& config, const Task& t) {
+  const int first = config.task_port_range_start + static_cast<int>(t.id % 1000) * config.task_ports_per_task;
+  return std::to_string(first) + "-" + std::to_string(first + config.task_ports_per_task - 1);
+}
+
+workflow::TurnFinished with_usage(workflow::TurnFinished failed, const workflow::TurnFinished& f) {
+  failed.tokens_in = f.tokens_in;
+  failed.tokens_out = f.tokens_out;
+  failed.cost_usd = f.cost_usd;
+  return failed;
+}
+
+// Wakes a sleeping watcher at once when the turn ends.
+class Stopper {
+ public:
+  bool wait_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, d, [&] { return stopped_; });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+workflow::TurnFinished setup_failed(std::string why) {
+  workflow::TurnFinished f;
+  f.outcome = workflow::TurnOutcome::setup_failed;
+  f.message = std::move(why);
+  return f;
+}
+
+TurnRunner::TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
+                       github::GitHubClient& gh, Workspace& workspace, agents::AgentRunner& runner,
+                       RepoLookups& lookups, agents::TranscriptStore& transcripts)
+    : config_(config),
+      options_(options),
+      db_(db),
+      gh_(gh),
+      workspace_(workspace),
+      runner_(runner),
+      lookups_(lookups),
+      transcripts_(transcripts) {}
+
+Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& job) {
+  const Task& t = row.task;
+  const std::string role(workflow::to_string(t.turn_role));
+  const auto repo = repo_of(row.installation_id, t.repo);
+
+  auto loaded = lookups_.repo_config(repo, row.base_branch);
+  if (!loaded) return loaded.error();
+  const LoadedConfig& cfg = *loaded;
+  if (!cfg.error.empty()) return setup_failed(cfg.error);
+  auto role_cfg = cfg.config.roles.find(role);
+  if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
+    return setup_failed("no agent is configured for the " + role +
+                        " role: set roles." + role + ".harness and .model in the server config or " +
+                        std::string(kRepoConfigPath));
+  const agents::Harness* harness = agents::find_harness(role_cfg->second.harness);
+  if (!harness) return setup_failed("unknown harness " + role_cfg->second.harness);
+  auto settings = agents::harness_settings(config_, role_cfg->second.harness);
+  if (!settings) return setup_failed(settings.error().message);
+
+  auto checkout = check_out(row);
+  if (!checkout) return checkout.error();
+  const GitRemote& remote = checkout->remote;
+  const std::string& worktree = checkout->worktree;
+
+  const std::string run_dir = options_.runs_dir + "/" + std::to_string(t.id) + "/turn-" +
+                              std::to_string(t.turn) + "-" + std::to_string(job.attempts);
+  std::error_code ec;
+  fs::remove_all(run_dir, ec);
+  fs::create_directories(run_dir, ec);
+  if (ec) return setup_failed("cannot create " + run_dir + ": " + ec.message());
+  const std::string task_file = run_dir + "/task.md";
+  if (auto w = write_file(task_file, t.document); !w) return setup_failed(w.error().message);
+
+  prompts::TemplateVars vars = {
+      {"task", task_key(t.repo, t.issue)},
+      {"repository", t.repo},
+      {"issue", std::to_string(t.issue)},
+      {"title", t.title},
+      {"task_file", task_file},
+      {"worktree", worktree},
+      {"branch", t.branch},
+      {"iteration", std::to_string(t.iteration)},
+      {"max_iterations", std::to_string(t.max_iterations)},
+      {"port_range", port_range(config_, t)},
+      {"setup_commands", prompts::command_list(cfg.config.setup_commands)},
+      {"test_commands", prompts::command_list(cfg.config.test_commands)},
+      {"guidance", t.guidance},
+      {"plan_template", lookups_.plan_template(repo, row.base_branch)},
+  };
+  auto override_text = lookups_.repo_file(repo, prompts::override_path(role), row.base_branch);
+  auto prompt = prompts::render_prompt(role, override_text, vars);
+  if (!prompt) return setup_failed(prompt.error().message);
+
+  agents::AgentRunner::Turn turn;
+  turn.harness = harness;
+  turn.settings = std::move(*settings);
+  for (auto& [k, v] : std::map<std::string, std::string>{
+           {"BOTTEGA_ROLE", role},
+           {"BOTTEGA_TASK", task_key(t.repo, t.issue)},
+           {"BOTTEGA_ISSUE", std::to_string(t.issue)},
+           {"BOTTEGA_TURN", std::to_string(t.turn)},
+           {"BOTTEGA_ITERATION", std::to_string(t.turn_role == Role::plan ? 0 : t.iteration)},
+           {"BOTTEGA_TASK_FILE", task_file},
+           {"BOTTEGA_PORT_RANGE", port_range(config_, t)}})
+    turn.settings.extra_env[k] = v;
+  turn.request.model = role_cfg->second.model;
+  turn.request.effort = role_cfg->second.effort;
+  turn.request.prompt = *prompt;
+  turn.request.worktree = worktree;
+  turn.request.run_dir = run_dir;
+  // The agent's git works on a throwaway view in its run directory (the
+  // object store shown read-only); the app's own git never reads it.
+  auto view = workspace_.prepare_agent_view(worktree, run_dir + "/git");
+  if (!view) return view.error();
+  turn.sandbox_readable = view->readable;
+  turn.request.forbid_subagents = true;
+
+  std::mutex process_mutex;
+  agents::AgentProcess* process = nullptr;
+  bool cancel_requested = false;
+  auto cancel_turn = [&] {
+    std::lock_guard lock(process_mutex);
+    cancel_requested = true;
+    if (process) process->cancel();
+  };
+
+  // The turn's only ways out: the model gateway (the key stays here) and
+  // the egress proxy. Kept until the turn's output has been checked: its
+  // token is a secret the redactor knows while it lives.
+  agents::TurnNetworkOptions net;
+  net.sandboxed = config_.agent_sandbox;
+  net.harness = std::string(harness->name());
+  net.model = turn.request.model;
+  net.egress_allow = config_.agent_egress_allow;
+  net.egress_allow.insert(net.egress_allow.end(), cfg.config.egress_allow.begin(),
+                          cfg.config.egress_allow.end());
+  net.egress_allow_private = config_.agent_egress_allow_private;
+  if (t.max_cost_usd > 0) net.budget_usd = std::max(0.0, t.max_cost_usd - t.cost_usd);
+  net.on_budget_spent = cancel_turn;
+  net.label = task_key(t.repo, t.issue) + " turn " + std::to_string(t.turn);
+  auto network = agents::TurnNetwork::start(turn, std::move(net));
+  if (!network) return setup_failed(network.error().message);
+  (*network)->apply(turn);
+
+  agents::RunStart start{t.id, role, std::string(harness->name()), turn.request.model,
+                         turn.request.effort};
+  auto run_id = transcripts_.begin_run(start);
+  if (!run_id) return setup_failed("transcript: " + run_id.error().message);
+
+  // Watches the task: a /cancel or a newer turn stops this one within a poll.
+  Stopper stopper;
+  std::thread watcher([&] {
+    while (!stopper.wait_for(options_.cancel_poll)) {
+      auto now = task_store::load(db_, t.id);
+      if (!now || !*now) continue;
+      const Task& current = (*now)->task;
+      if (current.turn == t.turn && current.phase == t.phase) continue;
+      cancel_turn();
+    }
+  });
+
+  agents::TranscriptWriter writer(transcripts_, *run_id);
+  auto outcome = runner_.run(turn, writer, [&](agents::AgentProcess* p) {
+    std::lock_guard lock(process_mutex);
+    {
+      std::lock_guard all(mutex_);
+      if (p) processes_.insert(p);
+      else processes_.erase(process);
+      if (p && stopping_) p->cancel();
+    }
+    process = p;
+    if (p && cancel_requested) p->cancel();
+  });
+  (void)writer.close();
+  stopper.stop();
+  watcher.join();
+  if (!outcome) {
+    agents::Outcome failed;
+    failed.message = outcome.error().message;
+    (void)transcripts_.finish_run(*run_id, failed);
+    return setup_failed(outcome.error().message);
+  }
+  agents::account_network(**network, *outcome);
+  (void)transcripts_.finish_run(*run_id, *outcome);
+
+  workflow::TurnFinished f;
+  switch (outcome->kind) {
+    case agents::OutcomeKind::succeeded: f.outcome = workflow::TurnOutcome::succeeded; break;
+    case agents::OutcomeKind::agent_error: f.outcome = workflow::TurnOutcome::agent_error; break;
+    case agents::OutcomeKind::timed_out: f.outcome = workflow::TurnOutcome::timed_out; break;
+    case agents::OutcomeKind::cancelled: f.outcome = workflow::TurnOutcome::cancelled; break;
+    case agents::OutcomeKind::crashed: f.outcome = workflow::TurnOutcome::crashed; break;
+    case agents::OutcomeKind::budget_reached: f.outcome = workflow::TurnOutcome::budget_reached; break;
+  }
+  f.message = outcome->message;
+  f.stderr_tail = outcome->stderr_tail;
+  f.tokens_in = outcome->usage.input_tokens + outcome->usage.cached_input_tokens +
+                outcome->usage.cache_write_tokens;
+  f.tokens_out = outcome->usage.output_tokens;
+  f.cost_usd = outcome->usage.cost_usd.value_or(0);
+  // The agent could have made the file a link to anything the server can read.
+  auto document = read_regular_file(task_file, kMaxDocumentBytes);
+  if (document) f.document = redact(*document);
+  else f.message += (f.message.empty() ? "" : "; ") + std::string("the task document: ") + document.error().message;
+  if (auto signal = agents::read_signal(run_dir); signal && *signal) {
+    f.signal = (*signal)->kind;
+    f.signal_reason = (*signal)->reason;
+  } else if (!signal) {
+    f.message += (f.message.empty() ? "" : "; ") + signal.error().message;
+  }
+
+  if (t.turn_role == Role::implement) {
+    if (f.outcome == workflow::TurnOutcome::succeeded) {
+      // Work holding a secret the app knows is not committed (so never pushed).
+      auto leak = secret_in_changes(worktree);
+      if (!leak) return leak.error();
+      if (*leak) {
+        f.outcome = workflow::TurnOutcome::refused;
+        f.message = "`" + **leak + "`: the app does not commit or push a secret it holds; "
+                    "remove it from the file and `/retry`";
+        return f;
+      }
+      auto sha = workspace_.commit_all(worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) +
+                                                     "), iteration " + std::to_string(t.iteration)));
+      if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
+      // Pushed after every implementation turn: another host can rebuild
+      // the worktree from the branch.
+      if (*sha) {
+        if (auto p = workspace_.push(worktree, remote, t.branch); !p)
+          return with_usage(setup_failed("push: " + p.error().message), f);
+      }
+    }
+  } else {
+    auto discarded = workspace_.discard_changes(worktree);
+    if (discarded) f.discarded_files = std::move(*discarded);
+  }
+  component_log("workflow").info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue),
+                                 t.turn, role,
+           workflow::to_string(f.outcome), f.signal.empty() ? "none" : f.signal);
+  return f;
+}
+
+Result<TurnRunner::Checkout> TurnRunner::check_out(const TaskRow& row) {
+  const Task& t = row.task;
+  auto token = gh_.installation_token(row.installation_id);
+  if (!token) return make_error("no installation token: " + token.error().describe());
+  Checkout c{GitRemote{config_.github_web_url + "/" + t.repo + ".git", *token}, ""};
+  // prepare_worktree fetches the repository first (under the cache lock).
+  auto worktree = workspace_.prepare_worktree(t.repo, c.remote, task_dir(t), t.branch, row.base_branch);
+  if (!worktree) return worktree.error();
+  if (row.worktree_host != options_.host)
+    if (auto h = task_store::hold_worktree(db_, row.task.id, options_.host); !h) return h.error();
+  c.worktree = std::move(*worktree);
+  return c;
+}
+
+Result<std::optional<std::string>> TurnRunner::secret_in_changes(const std::string& worktree) {
+  auto changed = workspace_.changed_files(worktree);
+  if (!changed) return changed.error();
+  return find_secret_in_files(worktree, *changed);
+}
+
+void TurnRunner::stop() {
+  stopping_ = true;
+  std::lock_guard lock(mutex_);
+  for (auto* p : processes_) p->cancel();
+}
+
+}  // namespace bottega

@@ -1,0 +1,80 @@
+// Runs one agent turn of a task: checks out its worktree (synced with
+// GitHub, held by this host), writes the run directory and the task
+// document, renders the role's prompt, starts the turn's network (model
+// gateway, egress proxy) and the sandboxed agent, records the transcript,
+// stops the agent when the task stops waiting for it, and after an
+// implementation turn commits and pushes the work (never a secret the app
+// holds). The checkout and the secret scan serve the pull request too.
+// Thread-safety: run() may be called on any number of threads at once.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "config/base/result.h"
+#include "config/server_config.h"
+#include "engine/queue/queue.h"
+#include "engine/worker/task_engine.h"
+#include "engine/worker/task_row.h"
+#include "engine/workspace/workspace.h"
+
+namespace bottega {
+
+class Database;
+class RepoLookups;
+namespace github {
+class GitHubClient;
+}
+namespace agents {
+class AgentRunner;
+class AgentProcess;
+class TranscriptStore;
+}  // namespace agents
+
+// A turn that could not run for a reason of the task's own (reported on
+// GitHub, not retried).
+workflow::TurnFinished setup_failed(std::string why);
+
+class TurnRunner {
+ public:
+  TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
+             github::GitHubClient& gh, Workspace& workspace, agents::AgentRunner& runner, RepoLookups& lookups,
+             agents::TranscriptStore& transcripts);
+
+  // Runs the task's current turn. Fails on trouble worth retrying; what the
+  // task itself got wrong (a bad config, a crashed agent) is in the result.
+  [[nodiscard]] Result<workflow::TurnFinished> run(const TaskRow& row, const Job& job);
+
+  // The task's worktree, synced with GitHub and held by this host, and the
+  // remote to push to. Fails on trouble worth retrying (GitHub, git).
+  struct Checkout {
+    GitRemote remote;
+    std::string worktree;
+  };
+  [[nodiscard]] Result<Checkout> check_out(const TaskRow& row);
+  // The first changed file of the worktree that holds a secret the app
+  // knows, named (never the secret); nullopt when there is none.
+  [[nodiscard]] Result<std::optional<std::string>> secret_in_changes(const std::string& worktree);
+
+  // Shutdown: cancels the running turns and every one started after.
+  void stop();
+  bool stopping() const { return stopping_; }
+
+ private:
+  const ServerConfig& config_;
+  const TaskEngineOptions& options_;
+  Database& db_;
+  github::GitHubClient& gh_;
+  Workspace& workspace_;
+  agents::AgentRunner& runner_;
+  RepoLookups& lookups_;
+  agents::TranscriptStore& transcripts_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::set<agents::AgentProcess*> processes_;  // running turns, under `mutex_`
+};
+
+}  // namespace bottega
