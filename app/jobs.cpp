@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/delivery_log.h"
+#include "app/github_port.h"
 #include "config/base/log.h"
 #include "engine/intake/reconciler.h"
 #include "engine/intake/routing.h"
@@ -104,6 +105,7 @@ std::string absolute(const std::string& path) {
 
 struct WorkflowServices final : JobServices {
   std::unique_ptr<Database> db;
+  std::unique_ptr<GitHubClientPort> github;
   std::unique_ptr<Workspace> workspace;
   std::unique_ptr<agents::ProcessAgentRunner> runner;
   std::unique_ptr<TaskEngine> engine;
@@ -158,7 +160,8 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   options.runs_dir = absolute(config.data_dir) + "/runs";
   options.bottega_dir = bin;
   options.host = config.queue_host.empty() ? local_host_name() : config.queue_host;
-  services->engine = std::make_unique<TaskEngine>(config, options, *services->db, *github,
+  services->github = std::make_unique<GitHubClientPort>(*github, config.app_slug);
+  services->engine = std::make_unique<TaskEngine>(config, options, *services->db, *services->github,
                                                   *services->workspace, *services->runner);
   TaskEngine* engine = services->engine.get();
   pool.handle(kGitHubEventJob, [engine](const Job& job) { return engine->handle_event(job); });

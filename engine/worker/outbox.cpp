@@ -10,14 +10,14 @@
 #include "engine/worker/status_view.h"
 #include "engine/worker/task_codec.h"
 #include "engine/worker/task_store.h"
-#include "github/client.h"
+#include "engine/worker/github_port.h"
 
 namespace bottega {
 
 using workflow::Phase;
 using workflow::Task;
 
-Outbox::Outbox(Database& db, github::GitHubClient& gh, RepoLookups& lookups, const Clock& clock,
+Outbox::Outbox(Database& db, GitHubPort& gh, RepoLookups& lookups, const Clock& clock,
                std::string github_web_url)
     : db_(db), gh_(gh), lookups_(lookups), clock_(clock), github_web_url_(std::move(github_web_url)) {}
 

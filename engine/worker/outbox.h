@@ -19,13 +19,11 @@ namespace bottega {
 
 class Database;
 class RepoLookups;
-namespace github {
-class GitHubClient;
-}
+class GitHubPort;
 
 class Outbox {
  public:
-  Outbox(Database& db, github::GitHubClient& gh, RepoLookups& lookups, const Clock& clock,
+  Outbox(Database& db, GitHubPort& gh, RepoLookups& lookups, const Clock& clock,
          std::string github_web_url);
 
   [[nodiscard]] Result<void> flush(int64_t task_id, bool acknowledgements_only = false);
@@ -38,7 +36,7 @@ class Outbox {
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
 
   Database& db_;
-  github::GitHubClient& gh_;
+  GitHubPort& gh_;
   RepoLookups& lookups_;
   const Clock& clock_;
   const std::string github_web_url_;

@@ -7,11 +7,11 @@
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/turn_runner.h"
 #include "engine/workspace/workspace.h"
-#include "github/client.h"
+#include "engine/worker/github_port.h"
 
 namespace bottega {
 
-PullOpener::PullOpener(github::GitHubClient& gh, Workspace& workspace, RepoLookups& lookups, TurnRunner& turns)
+PullOpener::PullOpener(GitHubPort& gh, Workspace& workspace, RepoLookups& lookups, TurnRunner& turns)
     : gh_(gh), workspace_(workspace), lookups_(lookups), turns_(turns) {}
 
 Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {

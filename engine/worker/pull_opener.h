@@ -15,13 +15,11 @@ namespace bottega {
 class RepoLookups;
 class TurnRunner;
 class Workspace;
-namespace github {
-class GitHubClient;
-}
+class GitHubPort;
 
 class PullOpener {
  public:
-  PullOpener(github::GitHubClient& gh, Workspace& workspace, RepoLookups& lookups, TurnRunner& turns);
+  PullOpener(GitHubPort& gh, Workspace& workspace, RepoLookups& lookups, TurnRunner& turns);
 
   // Opened, or Failed for what retrying cannot mend (work the app refuses
   // to send); an error for trouble worth retrying.
@@ -29,7 +27,7 @@ class PullOpener {
   [[nodiscard]] Result<Opened> open(const TaskRow& row);
 
  private:
-  github::GitHubClient& gh_;
+  GitHubPort& gh_;
   Workspace& workspace_;
   RepoLookups& lookups_;
   TurnRunner& turns_;

@@ -1,39 +1,18 @@
 #include "engine/worker/repo_lookups.h"
 
-#include <simdjson.h>
-
 #include "config/base/log.h"
 #include "engine/prompts/prompts.h"
-#include "github/client.h"
+#include "engine/worker/github_port.h"
 
 namespace bottega {
 
-RepoLookups::RepoLookups(github::GitHubClient& gh, const Clock& clock, RepoConfig defaults,
-                         std::string app_slug, std::chrono::seconds permission_ttl)
-    : gh_(gh),
-      clock_(clock),
-      defaults_(std::move(defaults)),
-      app_slug_(std::move(app_slug)),
-      permission_ttl_(permission_ttl) {}
+RepoLookups::RepoLookups(GitHubPort& gh, const Clock& clock, RepoConfig defaults,
+                         std::chrono::seconds permission_ttl)
+    : gh_(gh), clock_(clock), defaults_(std::move(defaults)), permission_ttl_(permission_ttl) {}
 
 std::string RepoLookups::bot() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!bot_login_.empty()) return bot_login_;
-  }
-  // Asked outside the lock (the permission cache shares it); two threads
-  // asking at once get the same answer.
-  std::string slug = app_slug_;
-  if (slug.empty()) {
-    auto app = gh_.request("GET", "/app", {}, 0);
-    simdjson::dom::parser parser;
-    std::string_view s;
-    if (app && !parser.parse(app->body).get_object()["slug"].get(s)) slug = std::string(s);
-  }
-  if (slug.empty()) return "";
-  std::lock_guard lock(mutex_);
-  bot_login_ = slug + "[bot]";
-  return bot_login_;
+  const std::string slug = gh_.app_slug();
+  return slug.empty() ? "" : slug + "[bot]";
 }
 
 github::Permission RepoLookups::permission(const github::Repo& repo, const std::string& login) {

@@ -19,9 +19,7 @@
 
 namespace bottega {
 
-namespace github {
-class GitHubClient;
-}
+class GitHubPort;
 
 // The repository's config on a ref, with `error` saying why the file is
 // invalid (the defaults are then in `config`).
@@ -32,8 +30,7 @@ struct LoadedConfig {
 
 class RepoLookups {
  public:
-  RepoLookups(github::GitHubClient& gh, const Clock& clock, RepoConfig defaults, std::string app_slug,
-              std::chrono::seconds permission_ttl);
+  RepoLookups(GitHubPort& gh, const Clock& clock, RepoConfig defaults, std::chrono::seconds permission_ttl);
 
   // "<slug>[bot]"; "" when the slug is unknown (GitHub could not be asked).
   std::string bot();
@@ -47,14 +44,12 @@ class RepoLookups {
   std::string plan_template(const github::Repo& repo, const std::string& ref);
 
  private:
-  github::GitHubClient& gh_;
+  GitHubPort& gh_;
   const Clock& clock_;
   const RepoConfig defaults_;
-  const std::string app_slug_;
   const std::chrono::seconds permission_ttl_;
   std::mutex mutex_;  // guards the caches below
   std::map<std::string, std::pair<github::Permission, std::chrono::steady_clock::time_point>> permissions_;
-  std::string bot_login_;
 };
 
 }  // namespace bottega

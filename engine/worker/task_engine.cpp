@@ -16,7 +16,7 @@
 #include "engine/worker/task_store.h"
 #include "engine/worker/turn_runner.h"
 #include "engine/workspace/workspace.h"
-#include "github/client.h"
+#include "engine/worker/github_port.h"
 #include "github/webhook/events.h"
 
 namespace bottega {
@@ -27,9 +27,9 @@ using workflow::Task;
 struct TaskEngine::Impl {
   TaskEngineOptions options;
   Database& db;
-  github::GitHubClient& gh;
+  GitHubPort& gh;
   Workspace& workspace;
-  const Clock& clock = SystemClock::instance();
+  const Clock& clock;
   spdlog::logger& log = component_log("workflow");
   agents::TranscriptStore transcripts{db, clock};
   RepoLookups lookups;
@@ -41,13 +41,14 @@ struct TaskEngine::Impl {
   TurnRunner turns;
   PullOpener pulls{gh, workspace, lookups, turns};
 
-  Impl(const ServerConfig& c, TaskEngineOptions o, Database& d, github::GitHubClient& g, Workspace& w,
-       agents::AgentRunner& r)
+  Impl(const ServerConfig& c, TaskEngineOptions o, Database& d, GitHubPort& g, Workspace& w,
+       agents::AgentRunner& r, const Clock& k)
       : options(std::move(o)),
         db(d),
         gh(g),
         workspace(w),
-        lookups(g, clock, repo_defaults(c), c.app_slug, options.permission_ttl),
+        clock(k),
+        lookups(g, clock, repo_defaults(c), options.permission_ttl),
         outbox(d, g, lookups, clock, c.github_web_url),
         turns(c, options, d, g, w, r, lookups, transcripts) {}
 
@@ -271,9 +272,9 @@ struct TaskEngine::Impl {
   }
 };
 
-TaskEngine::TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
-                       github::GitHubClient& github, Workspace& workspace, agents::AgentRunner& runner)
-    : impl_(std::make_unique<Impl>(config, std::move(options), db, github, workspace, runner)) {}
+TaskEngine::TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db, GitHubPort& github,
+                       Workspace& workspace, agents::AgentRunner& runner, const Clock& clock)
+    : impl_(std::make_unique<Impl>(config, std::move(options), db, github, workspace, runner, clock)) {}
 
 TaskEngine::~TaskEngine() = default;
 

@@ -1,12 +1,20 @@
-// TaskEngine: the imperative shell around the pure workflow. It turns
-// webhook deliveries into workflow events, runs decide() under the task's
-// row lock, commits the new state together with the jobs it implies (agent
-// turns, opening the PR) and the GitHub effects to perform (the outbox),
-// then performs those effects: reactions, replies, the plan and status
-// comments, the phase label.
+// TaskEngine: the imperative shell around the pure workflow, and its
+// façade: each job handler decodes its job and calls the collaborator that
+// owns the step (engine/worker/, one file each):
+//   event_translator  a webhook event → a workflow event for a task
+//   task_applier      decide() under the task's row lock; the new state,
+//                     its jobs and its GitHub effects in one transaction
+//   outbox            performs the effects (reactions, replies, the plan
+//                     and status comments, the phase label)
+//   turn_runner       one agent turn in the task's worktree
+//   pull_opener       commit, push, open (or find) the PR
+//   task_store        every SQL statement on tasks, in the caller's transaction
+//   repo_lookups      the bot login, permissions, the repository's files
+//   github_port       the GitHub operations all of them use
 //
-// Three job kinds run through it (spec/workflow.md):
+// Five job kinds run through it (spec/workflow.md):
 //   github_event  a stored delivery → an event for its task
+//   task_effects  the outbox a webhook's event left
 //   agent_turn    one agent turn in the task's worktree → TurnFinished
 //   open_pr       commit, push, open (or find) the PR → PullRequestOpened
 //   cleanup_task  an ended task's worktree and run directories removed
@@ -23,6 +31,7 @@
 #include <memory>
 #include <string>
 
+#include "config/base/clock.h"
 #include "config/base/result.h"
 #include "config/server_config.h"
 #include "engine/queue/queue.h"
@@ -31,9 +40,7 @@ namespace bottega {
 
 class Database;
 class Workspace;
-namespace github {
-class GitHubClient;
-}
+class GitHubPort;
 namespace agents {
 class AgentRunner;
 }
@@ -53,8 +60,8 @@ struct TaskEngineOptions {
 
 class TaskEngine {
  public:
-  TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
-             github::GitHubClient& github, Workspace& workspace, agents::AgentRunner& runner);
+  TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db, GitHubPort& github,
+             Workspace& workspace, agents::AgentRunner& runner, const Clock& clock = SystemClock::instance());
   ~TaskEngine();
   TaskEngine(const TaskEngine&) = delete;
   TaskEngine& operator=(const TaskEngine&) = delete;

@@ -20,7 +20,7 @@
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/secret_scan.h"
 #include "engine/worker/task_store.h"
-#include "github/client.h"
+#include "engine/worker/github_port.h"
 
 namespace bottega {
 namespace {
@@ -84,7 +84,7 @@ workflow::TurnFinished setup_failed(std::string why) {
 }
 
 TurnRunner::TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
-                       github::GitHubClient& gh, Workspace& workspace, agents::AgentRunner& runner,
+                       GitHubPort& gh, Workspace& workspace, agents::AgentRunner& runner,
                        RepoLookups& lookups, agents::TranscriptStore& transcripts)
     : config_(config),
       options_(options),

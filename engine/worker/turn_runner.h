@@ -25,9 +25,7 @@ namespace bottega {
 
 class Database;
 class RepoLookups;
-namespace github {
-class GitHubClient;
-}
+class GitHubPort;
 namespace agents {
 class AgentRunner;
 class AgentProcess;
@@ -41,7 +39,7 @@ workflow::TurnFinished setup_failed(std::string why);
 class TurnRunner {
  public:
   TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
-             github::GitHubClient& gh, Workspace& workspace, agents::AgentRunner& runner, RepoLookups& lookups,
+             GitHubPort& gh, Workspace& workspace, agents::AgentRunner& runner, RepoLookups& lookups,
              agents::TranscriptStore& transcripts);
 
   // Runs the task's current turn. Fails on trouble worth retrying; what the
@@ -67,7 +65,7 @@ class TurnRunner {
   const ServerConfig& config_;
   const TaskEngineOptions& options_;
   Database& db_;
-  github::GitHubClient& gh_;
+  GitHubPort& gh_;
   Workspace& workspace_;
   agents::AgentRunner& runner_;
   RepoLookups& lookups_;

@@ -111,7 +111,7 @@ void WorkflowFixture::SetUp() {
   o.tls_cert_file = certs.server_cert;
   o.tls_key_file = certs.server_key;
   o.state_dir = tree_ + "/github";
-  o.webhook_url = base_url() + "/webhooks/github";
+  if (send_webhooks_) o.webhook_url = base_url() + "/webhooks/github";
   o.webhook_secret = webhook_secret_;
   o.app_id = 4242;
   o.app_slug = "bottega";

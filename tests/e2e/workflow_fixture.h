@@ -72,6 +72,9 @@ class WorkflowFixture : public ::testing::Test {
   // GitHub, writes the default scenarios (plan, implement, review: all
   // succeed at once) and the default configuration. Does not start bottega.
   void SetUp() override;
+  // false (set before SetUp): the fake GitHub records its webhooks instead
+  // of sending them, for tests that hand them to an in-process engine.
+  bool send_webhooks_ = true;
   // Stops bottega (SIGTERM, then SIGKILL) and the fake; drops the database;
   // removes the tree unless the test failed.
   void TearDown() override;
