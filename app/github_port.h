@@ -17,6 +17,7 @@ class GitHubClientPort final : public GitHubPort {
       : client_(client), slug_(std::move(app_slug)) {}
 
   std::string app_slug() override;
+  github::GhResult<std::string> branch_head(const github::Repo& repo, const std::string& branch) override;
   github::GhResult<std::string> installation_token(int64_t installation_id) override {
     return client_.installation_token(installation_id);
   }
@@ -50,9 +51,9 @@ class GitHubClientPort final : public GitHubPort {
   github::GhResult<std::vector<std::string>> list_issue_labels(const github::Repo& repo, int issue) override {
     return client_.list_issue_labels(repo, issue);
   }
-  github::GhResult<void> ensure_label(const github::Repo& repo, const github::Label& label) override {
-    return client_.ensure_label(repo, label);
-  }
+  // Creates first and takes "already exists" (422) as success: one request,
+  // where asking first takes two for a label that is missing.
+  github::GhResult<void> ensure_label(const github::Repo& repo, const github::Label& label) override;
   github::GhResult<void> add_labels(const github::Repo& repo, int issue,
                                     const std::vector<std::string>& labels) override {
     return client_.add_labels(repo, issue, labels);

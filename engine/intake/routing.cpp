@@ -1,5 +1,7 @@
 #include "engine/intake/routing.h"
 
+#include "github/commands.h"
+
 namespace bottega {
 namespace {
 
@@ -40,7 +42,31 @@ std::optional<std::string> task_key_for(const WebhookEvent& event) {
   return std::visit(KeyOf{event.repository->full_name}, event.detail);
 }
 
+bool acted_on(const WebhookEvent& event) {
+  const std::string& action = event.action;
+  if (std::holds_alternative<InstallationEvent>(event.detail))
+    return action == "created" || action == "deleted" || action == "suspend" || action == "unsuspend";
+  if (std::holds_alternative<InstallationRepositoriesEvent>(event.detail)) return action == "removed";
+  if (!event.repository || (event.sender && event.sender->is_bot())) return false;  // our own writes, other apps'
+  if (auto* e = std::get_if<IssuesEvent>(&event.detail)) {
+    if (e->issue.is_pull_request) return false;
+    return action == "opened" || action == "labeled" || action == "assigned" || action == "closed" ||
+           action == "transferred" || action == "deleted";
+  }
+  if (auto* e = std::get_if<IssueCommentEvent>(&event.detail)) {
+    if (e->issue.is_pull_request) return false;
+    // A command (or something meant as one); an edit of a bot's comment
+    // (the plan comment, edited by a person).
+    if (action == "created") return github::parse_comment(e->comment.body).kind != github::ParsedComment::Kind::none;
+    if (action == "edited") return e->comment.user && e->comment.user->is_bot();
+    return false;
+  }
+  if (std::holds_alternative<PullRequestEvent>(event.detail)) return action == "closed";
+  return false;
+}
+
 std::vector<JobSpec> jobs_for(const WebhookEvent& event) {
+  if (!acted_on(event)) return {};
   JobSpec job;
   job.kind = kGitHubEventJob;
   job.task_key = task_key_for(event);

@@ -19,7 +19,13 @@ inline constexpr const char* kGitHubEventJob = "github_event";
 // the same time.
 std::optional<std::string> task_key_for(const WebhookEvent& event);
 
-// The jobs to enqueue for an accepted delivery (not yet carrying its id).
+// Whether a handler acts on the event: the one place that decides which
+// deliveries become work (spec/intake.md, "Routing"). Every delivery is
+// stored; only these are queued.
+bool acted_on(const WebhookEvent& event);
+
+// The jobs to enqueue for an accepted delivery (not yet carrying its id):
+// none for an event no handler acts on.
 std::vector<JobSpec> jobs_for(const WebhookEvent& event);
 
 }  // namespace bottega

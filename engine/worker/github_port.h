@@ -25,6 +25,9 @@ class GitHubPort {
   virtual github::GhResult<std::string> installation_token(int64_t installation_id) = 0;
   virtual void forget_installation_token(int64_t installation_id) = 0;
 
+  // The commit `branch` points at (GET .../git/ref/heads/{branch}; asked
+  // again it is a conditional request, which GitHub does not charge).
+  virtual github::GhResult<std::string> branch_head(const github::Repo& repo, const std::string& branch) = 0;
   virtual github::GhResult<github::CollaboratorPermission> collaborator_permission(
       const github::Repo& repo, const std::string& login) = 0;
   // error().is_not_found() when the file is not there.

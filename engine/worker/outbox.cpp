@@ -99,10 +99,7 @@ Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
 Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action) {
   const Task& t = row.task;
   if (auto* react = std::get_if<workflow::React>(&action)) {
-    auto r = gh_.react_to_issue_comment(repo, react->comment_id,
-                                        react->reaction == "eyes"       ? github::Reaction::eyes
-                                        : react->reaction == "confused" ? github::Reaction::confused
-                                                                        : github::Reaction::minus_one);
+    auto r = gh_.react_to_issue_comment(repo, react->comment_id, react->reaction);
     if (!r && !r.error().is_not_found()) return make_error("reaction: " + r.error().describe());
     return {};
   }
@@ -117,7 +114,8 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workf
                                             github::to_string(t.approve_permission));
     if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
       body += "\n\n✅ Approved by @" + t.approved_by + ".";
-    return upsert_comment(repo, t, body, row.plan_comment_id, [&](const std::string& b) {
+    return upsert_comment(repo, t, task_store::MarkedComment::plan, body, row.plan_comment_id,
+                          [&](const std::string& b) {
       auto m = report::parse_plan_marker(b);
       return m && m->task_id == t.id;
     });
@@ -126,7 +124,8 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workf
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
     auto body = report::render_status_comment(status_view(t, github_web_url_, now));
-    if (auto r = upsert_comment(repo, t, body, row.status_comment_id, [&](const std::string& b) {
+    if (auto r = upsert_comment(repo, t, task_store::MarkedComment::status, body, row.status_comment_id,
+                                [&](const std::string& b) {
           auto m = report::parse_status_marker(b);
           return m && *m == t.id;
         });
@@ -138,51 +137,88 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workf
 }
 
 template <class IsOurs>
-Result<void> Outbox::upsert_comment(const github::Repo& repo, const Task& t, const std::string& body,
-                                    int64_t& comment_id, IsOurs is_ours) {
-  if (comment_id == 0) {
-    // After a crash between posting and recording it, the comment is found
-    // again by its marker instead of being posted twice.
+Result<void> Outbox::upsert_comment(const github::Repo& repo, const Task& t, task_store::MarkedComment which,
+                                    const std::string& body, int64_t& comment_id, IsOurs is_ours) {
+  if (comment_id < 0) {
+    // A post that may have gone through before a crash (or a failure that
+    // hid its answer): the comment is found again by its marker instead of
+    // being posted twice.
+    comment_id = 0;
     auto comments = gh_.list_issue_comments(repo, static_cast<int>(t.issue));
-    if (!comments) return make_error("comments: " + comments.error().describe());
+    if (!comments) {
+      comment_id = -1;
+      return make_error("comments: " + comments.error().describe());
+    }
     const std::string me = lookups_.bot();
     for (const auto& c : *comments)
       if ((me.empty() ? c.user.type == "Bot" : c.user.login == me) && is_ours(c.body)) comment_id = c.id;
   }
-  if (comment_id != 0) {
+  if (comment_id > 0) {
     auto r = gh_.update_issue_comment(repo, comment_id, body);
     if (r) return {};
     if (!r.error().is_not_found()) return make_error("comment update: " + r.error().describe());
     comment_id = 0;  // deleted by someone: post it again
   }
+  if (auto noted = task_store::note_posting(db_, t.id, which); !noted) return noted;
   auto r = gh_.create_issue_comment(repo, static_cast<int>(t.issue), body);
-  if (!r) return make_error("comment: " + r.error().describe());
+  if (!r) {
+    comment_id = -1;  // it may be there all the same
+    return make_error("comment: " + r.error().describe());
+  }
   comment_id = r->id;
   return {};
 }
 
-// The issue carries exactly the phase's label. The issue's labels are read
-// first, so a label added just before a crash (or by hand) is removed too.
+namespace {
+std::vector<std::string> split_labels(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    auto comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > start) out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+}  // namespace
+
+// The issue carries exactly the phase's label. Which phase labels the task
+// may have put on the issue is recorded before each change (applied_label,
+// "a,b"), so a crash between adding one and removing another leaves none
+// behind, without reading the issue's labels first.
 Result<void> Outbox::sync_label(TaskRow& row, const github::Repo& repo) {
   const std::string wanted(workflow::phase_label(row.task.phase));
   if (wanted == row.applied_label) return {};
   const int issue = static_cast<int>(row.task.issue);
-  auto current = gh_.list_issue_labels(repo, issue);
-  if (!current) return make_error("labels: " + current.error().describe());
-  const auto has = [&](const std::string& name) {
-    return std::find(current->begin(), current->end(), name) != current->end();
-  };
-  if (!wanted.empty() && !has(wanted)) {
-    github::Label label{wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7", ""};
-    if (auto r = gh_.ensure_label(repo, label); !r) return make_error("label: " + r.error().describe());
+  auto on_issue = split_labels(row.applied_label);
+  if (!wanted.empty() && std::find(on_issue.begin(), on_issue.end(), wanted) == on_issue.end()) {
+    std::string may_carry = row.applied_label.empty() ? wanted : row.applied_label + "," + wanted;
+    if (auto noted = task_store::note_labels(db_, row.task.id, may_carry); !noted) return noted;
+    row.applied_label = may_carry;
+    if (auto made = ensure_label(repo, wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7"); !made)
+      return made;
     if (auto r = gh_.add_labels(repo, issue, {wanted}); !r) return make_error("label: " + r.error().describe());
   }
-  for (auto phase_label : workflow::all_phase_labels()) {
-    const std::string name(phase_label);
-    if (name == wanted || !has(name)) continue;
+  for (const auto& name : on_issue) {
+    if (name == wanted) continue;
     if (auto r = gh_.remove_label(repo, issue, name); !r) return make_error("label: " + r.error().describe());
   }
   row.applied_label = wanted;
+  return {};
+}
+
+// Each label is made once per repository while this process lives.
+Result<void> Outbox::ensure_label(const github::Repo& repo, const std::string& name, const std::string& color) {
+  const std::string key = repo.full_name() + ":" + name;
+  {
+    std::lock_guard lock(mutex_);
+    if (labels_made_.count(key)) return {};
+  }
+  if (auto r = gh_.ensure_label(repo, github::Label{name, color, ""}); !r)
+    return make_error("label: " + r.error().describe());
+  std::lock_guard lock(mutex_);
+  labels_made_.insert(key);
   return {};
 }
 

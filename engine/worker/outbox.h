@@ -9,11 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "config/base/clock.h"
 #include "config/base/result.h"
 #include "engine/worker/task_row.h"
+#include "engine/worker/task_store.h"
 
 namespace bottega {
 
@@ -30,16 +33,20 @@ class Outbox {
 
  private:
   Result<void> perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action);
+  // comment_id: > 0 the comment, 0 none yet, < 0 maybe posted (find it by its marker).
   template <class IsOurs>
-  Result<void> upsert_comment(const github::Repo& repo, const workflow::Task& t, const std::string& body,
-                              int64_t& comment_id, IsOurs is_ours);
+  Result<void> upsert_comment(const github::Repo& repo, const workflow::Task& t, task_store::MarkedComment which,
+                              const std::string& body, int64_t& comment_id, IsOurs is_ours);
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
+  Result<void> ensure_label(const github::Repo& repo, const std::string& name, const std::string& color);
 
   Database& db_;
   GitHubPort& gh_;
   RepoLookups& lookups_;
   const Clock& clock_;
   const std::string github_web_url_;
+  std::mutex mutex_;
+  std::set<std::string> labels_made_;  // "owner/repo:label", under mutex_
 };
 
 }  // namespace bottega

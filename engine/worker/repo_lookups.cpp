@@ -34,22 +34,54 @@ github::Permission RepoLookups::permission(const github::Repo& repo, const std::
   return level;
 }
 
-Result<LoadedConfig> RepoLookups::repo_config(const github::Repo& repo, const std::string& ref) {
-  auto file = gh_.get_file_contents(repo, std::string(kRepoConfigPath), ref);
-  if (!file) {
-    if (file.error().is_not_found()) return LoadedConfig{defaults_, ""};
-    return make_error("cannot read " + std::string(kRepoConfigPath) + ": " + file.error().describe());
+namespace {
+constexpr std::size_t kMaxCachedBytes = 16 * 1024 * 1024;
+}  // namespace
+
+Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo, const std::string& path,
+                                                     const std::string& branch) {
+  auto head = gh_.branch_head(repo, branch);
+  if (!head) {
+    // Not a branch (or not now): read at the ref itself, without keeping it.
+    if (!head.error().is_not_found()) return make_error("where " + branch + " is: " + head.error().describe());
+    auto file = gh_.get_file_contents(repo, path, branch);
+    if (!file && file.error().is_not_found()) return std::optional<std::string>{};
+    if (!file) return make_error("cannot read " + path + ": " + file.error().describe());
+    return std::optional<std::string>(file->content);
   }
-  auto parsed = parse_repo_config(file->content, defaults_);
+  const std::string key = repo.full_name() + "@" + *head + ":" + path;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = files_.find(key); it != files_.end()) return it->second;
+  }
+  auto file = gh_.get_file_contents(repo, path, *head);
+  if (!file && !file.error().is_not_found()) return make_error("cannot read " + path + ": " + file.error().describe());
+  std::optional<std::string> content;
+  if (file) content = file->content;
+  std::lock_guard lock(mutex_);
+  const std::size_t size = key.size() + (content ? content->size() : 0);
+  if (files_bytes_ + size > kMaxCachedBytes) {
+    files_.clear();
+    files_bytes_ = 0;
+  }
+  if (files_.emplace(key, content).second) files_bytes_ += size;
+  return content;
+}
+
+Result<LoadedConfig> RepoLookups::repo_config(const github::Repo& repo, const std::string& ref) {
+  auto file = read(repo, std::string(kRepoConfigPath), ref);
+  if (!file) return file.error();
+  if (!*file) return LoadedConfig{defaults_, ""};
+  auto parsed = parse_repo_config(**file, defaults_);
   if (!parsed) return LoadedConfig{defaults_, parsed.error().describe()};
   return LoadedConfig{*parsed, ""};
 }
 
 std::optional<std::string> RepoLookups::repo_file(const github::Repo& repo, const std::string& path,
                                                   const std::string& ref) {
-  auto file = gh_.get_file_contents(repo, path, ref);
+  auto file = read(repo, path, ref);
   if (!file) return std::nullopt;
-  return file->content;
+  return *file;
 }
 
 std::string RepoLookups::plan_template(const github::Repo& repo, const std::string& ref) {

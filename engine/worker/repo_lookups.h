@@ -1,6 +1,10 @@
 // What the engine asks GitHub about a repository while it decides: the
 // App's bot login, a person's permission (cached for a while), the
-// repository's config and prompt files on a ref.
+// repository's config and prompt files on a branch. Files are read at the
+// branch's head commit and kept by commit: a commit's files never change,
+// so a file read (or found missing) once is not asked for again until the
+// branch moves, and asking where the branch is costs a conditional request
+// GitHub does not charge.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -39,17 +43,27 @@ class RepoLookups {
   // Fails when GitHub could not be asked (not the repository's fault: the
   // job is retried); an absent file is the defaults.
   [[nodiscard]] Result<LoadedConfig> repo_config(const github::Repo& repo, const std::string& ref);
+  // nullopt when the file is absent, or GitHub could not be asked.
   std::optional<std::string> repo_file(const github::Repo& repo, const std::string& path, const std::string& ref);
   // The repository's plan template (.github/bottega/prompts/plan-template.md), else ours.
   std::string plan_template(const github::Repo& repo, const std::string& ref);
 
  private:
+  // The file at the branch's head; nullopt when absent; fails when GitHub
+  // could not be asked.
+  Result<std::optional<std::string>> read(const github::Repo& repo, const std::string& path,
+                                          const std::string& branch);
+
   GitHubPort& gh_;
   const Clock& clock_;
   const RepoConfig defaults_;
   const std::chrono::seconds permission_ttl_;
   std::mutex mutex_;  // guards the caches below
   std::map<std::string, std::pair<github::Permission, std::chrono::steady_clock::time_point>> permissions_;
+  // "owner/repo@sha:path" → the file, nullopt when absent; emptied when
+  // over kMaxCachedBytes.
+  std::map<std::string, std::optional<std::string>> files_;
+  std::size_t files_bytes_ = 0;
 };
 
 }  // namespace bottega

@@ -95,7 +95,7 @@ TaskApplier::TaskApplier(Database& db, RepoLookups& lookups, Outbox& outbox)
     : db_(db), lookups_(lookups), outbox_(outbox) {}
 
 Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_id, int64_t task_id) {
-  const bool acknowledge_only = !delivery_id.empty();
+  const bool from_delivery = !delivery_id.empty();
   int64_t id = 0;
   try {
     auto conn = db_.acquire();
@@ -131,7 +131,7 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
     id = row.task.id;
     if (!delivery_id.empty() && !task_store::record_applied(tx, delivery_id, id)) {
       tx.commit();
-      return outbox_.flush(id, acknowledge_only);  // applied before a crash: only its effects may be left
+      return outbox_.flush(id, /*acknowledgements_only=*/true);  // applied before a crash: its 👀 may be left
     }
     // The same comment delivered again under another delivery id (a
     // second hook on the repository, a proxy that retries) is applied
@@ -154,12 +154,13 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
     if (std::holds_alternative<workflow::IssueGone>(in.event) ||
         std::holds_alternative<workflow::AccessLost>(in.event))
       task_store::drop_outbox(tx, id);
-    if (acknowledge_only) enqueue_effects(tx, row);
+    enqueue_effects(tx, row);
     tx.commit();
   } catch (const std::exception& e) {
     return make_error("task " + task_key(in.repo, in.issue) + ": " + e.what());
   }
-  return outbox_.flush(id, acknowledge_only);
+  if (!from_delivery) return {};  // the engine's own events carry no acknowledgement
+  return outbox_.flush(id, /*acknowledgements_only=*/true);
 }
 
 }  // namespace bottega

@@ -24,10 +24,11 @@ class TaskApplier {
   TaskApplier(Database& db, RepoLookups& lookups, Outbox& outbox);
 
   // Runs decide() for `task_id` (or the task) and commits it.
-  // delivery_id: applied once (empty: not from a delivery). A webhook's
-  // event performs only the acknowledgements (reactions) and leaves the
-  // rest to a task_effects job: GitHub's write spacing would otherwise hold
-  // the worker for seconds, and the next command's 👀 with it.
+  // delivery_id: applied once (empty: the engine's own event, a turn's end
+  // or the PR). Only a webhook's acknowledgements (reactions) are sent at
+  // once; the rest of the effects go to a task_effects job, so neither the
+  // next command's 👀 nor the task's next turn waits out GitHub's write
+  // spacing behind them.
   [[nodiscard]] Result<void> apply(const Incoming& in, const std::string& delivery_id, int64_t task_id = 0);
 
  private:

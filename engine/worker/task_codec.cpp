@@ -5,9 +5,30 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <array>
+#include <optional>
 
 namespace bottega {
 namespace {
+
+// The reactions the workflow gives, by the names GitHub uses ("eyes", "-1").
+constexpr std::array<std::pair<github::Reaction, std::string_view>, 3> kReactions = {{
+    {github::Reaction::eyes, "eyes"},
+    {github::Reaction::minus_one, "-1"},
+    {github::Reaction::confused, "confused"},
+}};
+
+std::string reaction_text(github::Reaction r) {
+  for (const auto& [reaction, name] : kReactions)
+    if (reaction == r) return std::string(name);
+  return "eyes";  // not reached: the workflow gives only the reactions above
+}
+
+std::optional<github::Reaction> parse_reaction(std::string_view name) {
+  for (const auto& [reaction, n] : kReactions)
+    if (n == name) return reaction;
+  return std::nullopt;
+}
 
 using workflow::Action;
 using workflow::Task;
@@ -168,7 +189,7 @@ std::string effects_to_json(const std::vector<Action>& actions) {
     if (auto* r = std::get_if<workflow::React>(&action)) {
       o["kind"] = "react";
       o["comment_id"] = r->comment_id;
-      o["reaction"] = r->reaction;
+      o["reaction"] = reaction_text(r->reaction);
     } else if (auto* r = std::get_if<workflow::Reply>(&action)) {
       o["kind"] = "reply";
       o["text"] = r->text;
@@ -199,7 +220,9 @@ Result<std::vector<Action>> effects_from_json(std::string_view text) {
       std::string_view reaction;
       if (o["comment_id"].get(id) || o["reaction"].get(reaction))
         return make_error("task outbox: a react entry is incomplete");
-      out.emplace_back(workflow::React{id, std::string(reaction)});
+      auto parsed = parse_reaction(reaction);
+      if (!parsed) return make_error("task outbox: unknown reaction " + std::string(reaction));
+      out.emplace_back(workflow::React{id, *parsed});
     } else if (kind == "reply") {
       std::string_view text_field;
       if (o["text"].get(text_field)) return make_error("task outbox: a reply entry has no text");

@@ -135,17 +135,40 @@ bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::stri
               .empty();
 }
 
-Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& host) {
+namespace {
+// A write of its own, committed at once.
+template <class F>
+Result<void> write_now(Database& db, const std::string& what, F f) {
   try {
     auto conn = db.acquire();
     if (!conn) return conn.error();
-    pqxx::work tx(**conn);
-    tx.exec_params("UPDATE tasks SET worktree_host = $2 WHERE id = $1", task_id, host);
-    tx.commit();
+    pqxx::nontransaction tx(**conn);
+    f(tx);
     return {};
   } catch (const std::exception& e) {
-    return make_error(std::string("recording the worktree's host: ") + e.what());
+    return make_error(what + ": " + e.what());
   }
+}
+}  // namespace
+
+Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which) {
+  return write_now(db, "recording a comment being posted", [&](pqxx::nontransaction& tx) {
+    tx.exec_params(which == MarkedComment::plan ? "UPDATE tasks SET plan_comment_id = -1 WHERE id = $1"
+                                                : "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
+                   task_id);
+  });
+}
+
+Result<void> note_labels(Database& db, int64_t task_id, const std::string& labels) {
+  return write_now(db, "recording the labels being set", [&](pqxx::nontransaction& tx) {
+    tx.exec_params("UPDATE tasks SET applied_label = $2 WHERE id = $1", task_id, labels);
+  });
+}
+
+Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& host) {
+  return write_now(db, "recording the worktree's host", [&](pqxx::nontransaction& tx) {
+    tx.exec_params("UPDATE tasks SET worktree_host = $2 WHERE id = $1", task_id, host);
+  });
 }
 
 std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo, int64_t number) {

@@ -51,6 +51,14 @@ void lock_flusher(pqxx::transaction_base& tx, int64_t task_id);
 // job (`effects_key`) is queued yet.
 bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::string& effects_key);
 
+// Intent recorded before a GitHub write whose result a crash could lose,
+// committed at once (a transaction of its own): the plan or status comment
+// being posted (its id becomes -1: look for it by its marker before posting
+// again), and the phase labels the issue may carry ("a,b").
+enum class MarkedComment { plan, status };
+[[nodiscard]] Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which);
+[[nodiscard]] Result<void> note_labels(Database& db, int64_t task_id, const std::string& labels);
+
 // This host holds the task's worktree: the task's next jobs come here.
 [[nodiscard]] Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& host);
 

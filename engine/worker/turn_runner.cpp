@@ -228,17 +228,23 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     process = p;
     if (p && cancel_requested) p->cancel();
   });
-  (void)writer.close();
+  // The transcript is the record, not the turn: a failure to store it is
+  // logged and the turn's outcome stands.
+  auto& log = component_log("workflow");
+  if (auto closed = writer.close(); !closed)
+    log.warn("task {}: the transcript of turn {}: {}", task_key(t.repo, t.issue), t.turn, closed.error().message);
   stopper.stop();
   watcher.join();
   if (!outcome) {
     agents::Outcome failed;
     failed.message = outcome.error().message;
-    (void)transcripts_.finish_run(*run_id, failed);
+    if (auto r = transcripts_.finish_run(*run_id, failed); !r)
+      log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id, r.error().message);
     return setup_failed(outcome.error().message);
   }
   agents::account_network(**network, *outcome);
-  (void)transcripts_.finish_run(*run_id, *outcome);
+  if (auto r = transcripts_.finish_run(*run_id, *outcome); !r)
+    log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id, r.error().message);
 
   workflow::TurnFinished f;
   switch (outcome->kind) {
@@ -291,8 +297,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     auto discarded = workspace_.discard_changes(worktree);
     if (discarded) f.discarded_files = std::move(*discarded);
   }
-  component_log("workflow").info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue),
-                                 t.turn, role,
+  log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
            workflow::to_string(f.outcome), f.signal.empty() ? "none" : f.signal);
   return f;
 }

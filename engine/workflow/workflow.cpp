@@ -69,7 +69,7 @@ class Decider {
   Decision operator()(const MistypedCommand& e) {
     if (e.actor.is_bot) return std::move(d_);
     if (e.actor.permission < t().command_permission) return std::move(d_);
-    react(e.comment_id, "confused");
+    react(e.comment_id, github::Reaction::confused);
     reply("`" + e.typed + "` is not a command. Did you mean `" + e.suggestion +
           "`? Comment `/help` for the commands you can use now.");
     return std::move(d_);
@@ -204,8 +204,8 @@ class Decider {
  private:
   Task& t() { return d_.task; }
   void act(Action a) { d_.actions.push_back(std::move(a)); }
-  void react(int64_t comment_id, std::string reaction) {
-    if (comment_id != 0) act(React{comment_id, std::move(reaction)});
+  void react(int64_t comment_id, github::Reaction reaction) {
+    if (comment_id != 0) act(React{comment_id, reaction});
   }
   void reply(std::string text) { act(Reply{std::move(text)}); }
 
@@ -217,19 +217,19 @@ class Decider {
   }
 
   // An accepted command: 👀 at once.
-  void accept(const CommandEvent& e) { react(e.comment_id, "eyes"); }
+  void accept(const CommandEvent& e) { react(e.comment_id, github::Reaction::eyes); }
 
   // A command that does not apply now: 👎 and why (the sender is allowed,
   // so the reason helps them).
   Decision refuse(const CommandEvent& e, const std::string& why) {
-    react(e.comment_id, "-1");
+    react(e.comment_id, github::Reaction::minus_one);
     reply("@" + e.actor.login + " `" + command_text(e.name) + "` " + why);
     return std::move(d_);
   }
 
   // Not allowed: 👎 every time, one reply per person per task.
   Decision refuse_permission(const CommandEvent& e, Permission needed) {
-    react(e.comment_id, "-1");
+    react(e.comment_id, github::Reaction::minus_one);
     auto& refused = t().refused_users;
     if (std::find(refused.begin(), refused.end(), e.actor.login) == refused.end()) {
       refused.push_back(e.actor.login);
@@ -241,7 +241,7 @@ class Decider {
   }
 
   Decision invalid_config(const CommandEvent& e) {
-    react(e.comment_id, "-1");
+    react(e.comment_id, github::Reaction::minus_one);
     t().failure_what = "The repository configuration is invalid, so the task did not start";
     t().failure_why = e.config_error;
     t().stderr_tail.clear();
@@ -550,10 +550,21 @@ class Decider {
 
 }  // namespace
 
+// A switch without a default: a phase added without a name does not compile.
 std::string_view to_string(Phase phase) {
-  for (const auto& [p, name] : kPhases)
-    if (p == phase) return name;
-  return "idle";
+  switch (phase) {
+    case Phase::idle: return "idle";
+    case Phase::planning: return "planning";
+    case Phase::awaiting_approval: return "awaiting_approval";
+    case Phase::implementing: return "implementing";
+    case Phase::reviewing: return "reviewing";
+    case Phase::opening_pr: return "opening_pr";
+    case Phase::pr_open: return "pr_open";
+    case Phase::blocked: return "blocked";
+    case Phase::cancelled: return "cancelled";
+    case Phase::done: return "done";
+  }
+  return "idle";  // not reached: every enumerator returns above
 }
 
 std::optional<Phase> parse_phase(std::string_view name) {

@@ -23,6 +23,7 @@
 
 #include "github/commands.h"
 #include "github/permissions.h"
+#include "github/types.h"
 
 namespace bottega::workflow {
 
@@ -202,7 +203,7 @@ using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinish
 // --- actions -------------------------------------------------------------------
 struct React {
   int64_t comment_id = 0;
-  std::string reaction;  // "eyes" (accepted) or "-1" (refused)
+  github::Reaction reaction = github::Reaction::eyes;  // eyes: accepted; minus_one: refused; confused
 };
 struct Reply {
   std::string text;

@@ -242,6 +242,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
 
   // Contents, issues, comments, reactions, labels, permissions.
   call("GET", "/repos/{owner}/{repo}/contents/{path}", r + "/contents/.github/bottega.yml", 200);
+  call("GET", "/repos/{owner}/{repo}/git/ref/{ref}", r + "/git/ref/heads/main", 200);
   call("GET", "/repos/{owner}/{repo}/issues/{issue_number}", r + "/issues/" + std::to_string(issue), 200);
   auto comment = call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments",
                       r + "/issues/" + std::to_string(issue) + "/comments", 201, R"({"body":"Plan"})");
@@ -292,7 +293,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
        r + "/check-runs/" + std::to_string(id_in(mine)), 200, R"({"conclusion":"success"})");
   call("GET", "/repos/{owner}/{repo}/compare/{basehead}", r + "/compare/main...feature", 200);
 
-  EXPECT_EQ(checked_, 27);
+  EXPECT_EQ(checked_, 28);
 }
 
 // Every kind of webhook the fake sends, against the webhook payloads in the

@@ -207,6 +207,20 @@ TEST_F(WebhookEndpoint, AcceptedDeliveryIsStoredWithItsJobBeforeTheAnswer) {
   EXPECT_EQ(job[3].as<std::string>(), "queued");
 }
 
+// The most common delivery of all, a comment that is no command: stored
+// (for replay and audit) and answered 202, with no job to claim and drop.
+TEST_F(WebhookEndpoint, AnOrdinaryCommentIsStoredWithoutAJob) {
+  std::string body = issue_comment_body();
+  body.replace(body.find("\"/plan\""), 7, "\"Thanks, looks good\"");
+  auto r = post("issue_comment", "d-ordinary", body);
+  EXPECT_EQ(r.status, 202) << r.body;
+  pqxx::connection conn(db_.connection_string());
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT outcome FROM deliveries WHERE delivery_id = 'd-ordinary'")[0].as<std::string>(),
+            "accepted");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM jobs WHERE delivery_id = 'd-ordinary'")[0].as<int>(), 0);
+}
+
 TEST_F(WebhookEndpoint, DuplicateDeliveryIsAnswered200AndChangesNothing) {
   ASSERT_EQ(post("issue_comment", "dup-1", issue_comment_body()).status, 202);
   auto again = post("issue_comment", "dup-1", issue_comment_body());

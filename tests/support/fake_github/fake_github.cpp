@@ -332,6 +332,7 @@ const std::vector<std::pair<std::string, std::string>>& routes() {
       {"GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"},
       {"GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"},
       {"GET", "/repos/{owner}/{repo}/compare/{basehead}"},
+      {"GET", "/repos/{owner}/{repo}/git/ref/heads/{branch}"},
   };
   return table;
 }
@@ -1898,6 +1899,21 @@ struct FakeGitHub::Impl {
                                                "/_blobs/logs/" + p["job_id"] + "?sig=" +
                                                hmac_sha256_hex(blob_secret, p["job_id"]));
       return res;
+    }
+
+    if (route == "/repos/{owner}/{repo}/git/ref/heads/{branch}") {
+      auto sha = git(r.git_dir, {"rev-parse", "--verify", "--quiet", "refs/heads/" + p["branch"] + "^{commit}"});
+      if (sha.exit_code != 0) return error_response(404, "Not Found");
+      const std::string s = first_line(sha.out);
+      const std::string ref = "refs/heads/" + p["branch"];
+      return json_response(200, json::object{
+                                    {"ref", ref},
+                                    {"node_id", node_id("Ref", r.id)},
+                                    {"url", api_base() + "/repos/" + r.full_name() + "/git/" + ref},
+                                    {"object", json::object{{"type", "commit"},
+                                                            {"sha", s},
+                                                            {"url", api_base() + "/repos/" + r.full_name() +
+                                                                        "/git/commits/" + s}}}});
     }
 
     if (route == "/repos/{owner}/{repo}/compare/{basehead}") {

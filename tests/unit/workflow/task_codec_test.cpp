@@ -68,7 +68,7 @@ TEST(TaskCodec, RejectsAFieldOfTheWrongType) {
 }
 
 TEST(TaskCodec, OutboxKeepsOnlyGitHubEffectsInOrder) {
-  std::vector<Action> actions = {React{5, "eyes"}, StartTurn{Role::plan, 1}, Reply{"hi \"there\""},
+  std::vector<Action> actions = {React{5, github::Reaction::eyes}, StartTurn{Role::plan, 1}, Reply{"hi \"there\""},
                                  SyncPlanComment{}, SyncStatus{}, OpenPullRequest{}};
   auto back = effects_from_json(effects_to_json(actions));
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -81,6 +81,25 @@ TEST(TaskCodec, OutboxKeepsOnlyGitHubEffectsInOrder) {
 
 TEST(TaskCodec, RejectsAnUnknownOutboxEntry) {
   EXPECT_FALSE(effects_from_json(R"([{"kind":"launch"}])").ok());
+  // No reaction stands in for one it does not know (it once became 👎).
+  EXPECT_FALSE(effects_from_json(R"([{"kind":"react","comment_id":5,"reaction":"heart"}])").ok());
+}
+
+// Outboxes stored by earlier versions decode after an upgrade.
+TEST(TaskCodec, AStoredOutboxStillDecodes) {
+  auto back = effects_from_json(
+      R"([{"kind":"react","comment_id":5,"reaction":"eyes"},{"kind":"react","comment_id":6,"reaction":"-1"},)"
+      R"({"kind":"react","comment_id":7,"reaction":"confused"},{"kind":"reply","text":"hi"},)"
+      R"({"kind":"sync_plan"},{"kind":"sync_status"}])");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->size(), 6u);
+  EXPECT_EQ(std::get<React>((*back)[0]).reaction, github::Reaction::eyes);
+  EXPECT_EQ(std::get<React>((*back)[1]).reaction, github::Reaction::minus_one);
+  EXPECT_EQ(std::get<React>((*back)[2]).reaction, github::Reaction::confused);
+  EXPECT_EQ(effects_to_json(*back),
+            R"([{"kind":"react","comment_id":5,"reaction":"eyes"},{"kind":"react","comment_id":6,"reaction":"-1"},)"
+            R"({"kind":"react","comment_id":7,"reaction":"confused"},{"kind":"reply","text":"hi"},)"
+            R"({"kind":"sync_plan"},{"kind":"sync_status"}])");
 }
 
 }  // namespace

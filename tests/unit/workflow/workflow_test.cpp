@@ -79,7 +79,12 @@ const A* first(const Decision& d) {
 std::string reactions(const Decision& d) {
   std::string out;
   for (const auto& a : d.actions)
-    if (auto* r = std::get_if<React>(&a)) out += r->reaction + ";";
+    if (auto* r = std::get_if<React>(&a))
+      out += std::string(r->reaction == github::Reaction::eyes        ? "eyes"
+                         : r->reaction == github::Reaction::minus_one ? "-1"
+                         : r->reaction == github::Reaction::confused  ? "confused"
+                                                                      : "other") +
+             ";";
   return out;
 }
 
