@@ -177,7 +177,7 @@ struct TaskEngine::Impl {
   spdlog::logger& log = component_log("workflow");
 
   std::mutex mutex;  // guards the caches below
-  std::map<std::string, std::pair<github::Permission, std::chrono::steady_clock::time_point>>
+  std::map<std::string, std::pair<Permission, std::chrono::steady_clock::time_point>>
       permissions;
   std::string bot_login;
   std::atomic<bool> stopping{false};
@@ -208,7 +208,7 @@ struct TaskEngine::Impl {
     return bot_login;
   }
 
-  github::Permission permission(const github::Repo& repo, const std::string& login) {
+  Permission permission(const github::Repo& repo, const std::string& login) {
     const auto key = repo.full_name() + " " + login;
     const auto now = std::chrono::steady_clock::now();
     {
@@ -220,9 +220,9 @@ struct TaskEngine::Impl {
     auto p = gh.collaborator_permission(repo, login);
     if (!p) {
       log.warn("permission of {} on {}: {}", login, repo.full_name(), p.error().describe());
-      return github::Permission::none;  // unknown: the command is refused, never allowed
+      return Permission::none;  // unknown: the command is refused, never allowed
     }
-    auto level = github::effective_permission(p->permission, p->role_name);
+    auto level = effective_permission(p->permission, p->role_name);
     std::lock_guard lock(mutex);
     permissions[key] = {level, now};
     return level;
@@ -563,7 +563,7 @@ struct TaskEngine::Impl {
     if (std::holds_alternative<workflow::SyncPlanComment>(action)) {
       if (t.plan_revision == 0) return {};
       auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
-                                              github::to_string(t.approve_permission));
+                                              to_string(t.approve_permission));
       if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
         body += "\n\n✅ Approved by @" + t.approved_by + ".";
       return upsert_comment(repo, t, body, row.plan_comment_id, [&](const std::string& b) {
