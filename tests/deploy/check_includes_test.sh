@@ -15,7 +15,7 @@ fail() {
 # The allowed directions, and text that only looks like an include.
 mkdir -p "$tree"/{config/base,github/webhook,engine/worker,app}
 printf '#include "config/base/result.h"\n// includes github/ for nothing\n' >"$tree/config/base/clock.h"
-printf '#include "config/base/clock.h"\n#include <vector>\n' >"$tree/github/client.h"
+printf '#include "config/base/clock.h"\n#include "github/client/call.h"\n' >"$tree/github/client.h"
 printf '#include "github/client.h"\n#include "config/base/clock.h"\n' >"$tree/engine/worker/job.cpp"
 printf '#include "engine/worker/job.h"\n#include "github/client.h"\n' >"$tree/app/main.cpp"
 if ! "$script" "$tree" 2>"$tree/out"; then
@@ -41,6 +41,8 @@ expect_refused config/base/clock.h 3 '  #  include <app/main.h>'
 expect_refused github/client.h 3 '#include "engine/worker/job.h"'
 expect_refused github/client.h 3 '#include "../app/server.h"'
 expect_refused engine/worker/job.cpp 3 '#include "app/server.h"'
+expect_refused engine/worker/job.cpp 3 '#include "github/client/rate_governor.h"'
+expect_refused app/main.cpp 3 '#include "github/client/request_core.h"'
 
 # Back to the good tree: it passes again (nothing left behind).
 "$script" "$tree" 2>/dev/null || fail "the restored tree was refused"
