@@ -1,7 +1,11 @@
 // Which jobs a delivery implies (engine/intake/routing).
 #include "engine/intake/routing.h"
 
+#include <simdjson.h>
+
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace bottega {
 namespace {
@@ -43,6 +47,27 @@ TEST(IntakeRouting, TaskKeysForBranchesAndInstallations) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].kind, kGitHubEventJob);
   EXPECT_EQ(jobs[0].installation_id, 5);
+}
+
+TEST(IntakeRouting, JobPayloadEscapesControlCharactersInsteadOfDroppingThem) {
+  EXPECT_EQ(job_payload("d-1", "issues", "a\x01\n\x1f\"\\b"),
+            R"({"delivery_id":"d-1","event":"issues","action":"a\u0001\u000a\u001f\"\\b"})");
+}
+
+TEST(IntakeRouting, JobPayloadReadsBackEveryAsciiCharacter) {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) all += static_cast<char>(c);
+  const std::string payload = job_payload(all, "x" + all, all + "y");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(payload).get(doc)) << payload;
+  std::string_view delivery_id, event, action;
+  ASSERT_FALSE(doc["delivery_id"].get_string().get(delivery_id));
+  ASSERT_FALSE(doc["event"].get_string().get(event));
+  ASSERT_FALSE(doc["action"].get_string().get(action));
+  EXPECT_EQ(delivery_id, all);
+  EXPECT_EQ(event, "x" + all);
+  EXPECT_EQ(action, all + "y");
 }
 
 }  // namespace
