@@ -289,8 +289,8 @@ Problem parse_permissions(const Entry& section, RepoConfig& config) {
       [&](const Entry& e) -> Problem {
         std::string v;
         if (auto p = scalar(e, v)) return p;
-        auto level = github::parse_permission(v);
-        if (!level || *level == github::Permission::none)
+        auto level = parse_permission(v);
+        if (!level || *level == Permission::none)
           return RepoConfigError{
               e.path, "expected read, triage, write, maintain or admin, got " + quoted(v), e.line};
         (e.name == "command" ? config.command_permission : config.approve_permission) = *level;
@@ -433,11 +433,11 @@ RepoConfig repo_defaults(const ServerConfig& config) {
   r.max_cost_usd = config.task_max_cost_usd;
   // load_server_config checked the names; should one be bad anyway (a
   // hand-built ServerConfig), require admin: fail closed.
-  auto command = github::parse_permission(config.task_command_permission);
-  auto approve = github::parse_permission(config.task_approve_permission);
+  auto command = parse_permission(config.task_command_permission);
+  auto approve = parse_permission(config.task_approve_permission);
   assert(command && approve);
-  r.command_permission = command.value_or(github::Permission::admin);
-  r.approve_permission = approve.value_or(github::Permission::admin);
+  r.command_permission = command.value_or(Permission::admin);
+  r.approve_permission = approve.value_or(Permission::admin);
   return r;
 }
 

@@ -16,7 +16,7 @@
 
 #include "config/base/result.h"
 #include "config/server_config.h"
-#include "github/permissions.h"
+#include "config/base/permissions.h"
 
 namespace bottega {
 
@@ -34,8 +34,8 @@ struct RepoConfig {
   std::map<std::string, RoleConfig> roles;
   int max_iterations = 5;      // implement ⇄ review rounds, 1..50
   double max_cost_usd = 10.0;  // per task; 0 = no cap
-  github::Permission command_permission = github::Permission::write;
-  github::Permission approve_permission = github::Permission::write;
+  Permission command_permission = Permission::write;
+  Permission approve_permission = Permission::write;
   std::vector<std::string> setup_commands;  // shell commands, told to the agents
   std::vector<std::string> test_commands;
   // Where the final task document is committed in the PR, relative to the

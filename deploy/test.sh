@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the project needs, builds with
-# warnings as errors, starts a throwaway PostgreSQL server, runs every test
-# (labels unit, integration, e2e), stops the server, and exits non-zero on
-# any failure.
+# The README's test command: checks that includes point the way DESIGN.md
+# says, installs what the project needs, builds with warnings as errors,
+# starts a throwaway PostgreSQL server, runs every test (labels unit,
+# integration, e2e), stops the server, and exits non-zero on any failure.
 #
 #   BOTTEGA_BUILD_DIR   build directory (default build/test)
 #   BOTTEGA_SANITIZE=1  build with AddressSanitizer + UBSan
@@ -13,6 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+# Cheap checks first, before the build: the dependency direction of
+# DESIGN.md §2 (and the check's own test).
+./deploy/check-includes.sh
+tests/deploy/check_includes_test.sh
 
 ./deploy/install-deps.sh
 

@@ -84,16 +84,6 @@ struct Pending {
   bool repeat_in_batch = false;  // an earlier copy is in the same batch
 };
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out;
-}
-
 Pending classify(IncomingDelivery&& d) {
   Pending p;
   p.delivery_id = std::move(d.delivery_id);
@@ -109,9 +99,7 @@ Pending classify(IncomingDelivery&& d) {
   }
   const auto& event = decoded.event;
   p.jobs = jobs_for(*event);
-  const std::string payload = "{\"delivery_id\":\"" + json_escape(p.delivery_id) + "\",\"event\":\"" +
-                              json_escape(p.event) + "\",\"action\":\"" +
-                              json_escape(event->action) + "\"}";
+  const std::string payload = job_payload(p.delivery_id, p.event, event->action);
   for (auto& job : p.jobs) {
     job.delivery_id = p.delivery_id;
     job.payload = payload;

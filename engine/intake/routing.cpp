@@ -5,6 +5,24 @@
 namespace bottega {
 namespace {
 
+// The text of s as the inside of a JSON string.
+void append_json_escaped(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+}
+
 struct KeyOf {
   const std::string& repo;
   std::optional<std::string> number(int64_t n) const { return repo + "#" + std::to_string(n); }
@@ -72,6 +90,18 @@ std::vector<JobSpec> jobs_for(const WebhookEvent& event) {
   job.task_key = task_key_for(event);
   job.installation_id = event.installation_id;
   return {job};
+}
+
+std::string job_payload(std::string_view delivery_id, std::string_view event,
+                        std::string_view action) {
+  std::string out = "{\"delivery_id\":\"";
+  append_json_escaped(delivery_id, out);
+  out += "\",\"event\":\"";
+  append_json_escaped(event, out);
+  out += "\",\"action\":\"";
+  append_json_escaped(action, out);
+  out += "\"}";
+  return out;
 }
 
 }  // namespace bottega

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/queue/queue.h"
@@ -27,5 +28,11 @@ bool acted_on(const WebhookEvent& event);
 // The jobs to enqueue for an accepted delivery (not yet carrying its id):
 // none for an event no handler acts on.
 std::vector<JobSpec> jobs_for(const WebhookEvent& event);
+
+// The payload of a delivery's jobs: {"delivery_id":…,"event":…,"action":…}.
+// Each value reads back exactly: quotes, backslashes and control characters
+// are escaped (the latter as \u00XX), never dropped.
+std::string job_payload(std::string_view delivery_id, std::string_view event,
+                        std::string_view action);
 
 }  // namespace bottega

@@ -111,7 +111,7 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workf
   if (std::holds_alternative<workflow::SyncPlanComment>(action)) {
     if (t.plan_revision == 0) return {};
     auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
-                                            github::to_string(t.approve_permission));
+                                            to_string(t.approve_permission));
     if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
       body += "\n\n✅ Approved by @" + t.approved_by + ".";
     return upsert_comment(repo, t, task_store::MarkedComment::plan, body, row.plan_comment_id,

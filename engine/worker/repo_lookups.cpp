@@ -15,7 +15,7 @@ std::string RepoLookups::bot() {
   return slug.empty() ? "" : slug + "[bot]";
 }
 
-github::Permission RepoLookups::permission(const github::Repo& repo, const std::string& login) {
+Permission RepoLookups::permission(const github::Repo& repo, const std::string& login) {
   const auto key = repo.full_name() + " " + login;
   const auto now = clock_.steady_now();
   {
@@ -26,9 +26,9 @@ github::Permission RepoLookups::permission(const github::Repo& repo, const std::
   auto p = gh_.collaborator_permission(repo, login);
   if (!p) {
     component_log("workflow").warn("permission of {} on {}: {}", login, repo.full_name(), p.error().describe());
-    return github::Permission::none;
+    return Permission::none;
   }
-  auto level = github::effective_permission(p->permission, p->role_name);
+  auto level = effective_permission(p->permission, p->role_name);
   std::lock_guard lock(mutex_);
   permissions_[key] = {level, now};
   return level;

@@ -18,7 +18,7 @@
 #include "config/base/clock.h"
 #include "config/base/result.h"
 #include "config/repo_config.h"
-#include "github/permissions.h"
+#include "config/base/permissions.h"
 #include "github/types.h"
 
 namespace bottega {
@@ -39,7 +39,7 @@ class RepoLookups {
   // "<slug>[bot]"; "" when the slug is unknown (GitHub could not be asked).
   std::string bot();
   // none when GitHub cannot say: a command is then refused, never allowed.
-  github::Permission permission(const github::Repo& repo, const std::string& login);
+  Permission permission(const github::Repo& repo, const std::string& login);
   // Fails when GitHub could not be asked (not the repository's fault: the
   // job is retried); an absent file is the defaults.
   [[nodiscard]] Result<LoadedConfig> repo_config(const github::Repo& repo, const std::string& ref);
@@ -59,7 +59,7 @@ class RepoLookups {
   const RepoConfig defaults_;
   const std::chrono::seconds permission_ttl_;
   std::mutex mutex_;  // guards the caches below
-  std::map<std::string, std::pair<github::Permission, std::chrono::steady_clock::time_point>> permissions_;
+  std::map<std::string, std::pair<Permission, std::chrono::steady_clock::time_point>> permissions_;
   // "owner/repo@sha:path" → the file, nullopt when absent; emptied when
   // over kMaxCachedBytes.
   std::map<std::string, std::optional<std::string>> files_;

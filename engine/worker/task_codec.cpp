@@ -100,8 +100,8 @@ std::string task_to_json(const Task& t) {
   o["approved_revision"] = t.approved_revision;
   o["approved_by"] = t.approved_by;
   o["guidance"] = t.guidance;
-  o["command_permission"] = std::string(github::to_string(t.command_permission));
-  o["approve_permission"] = std::string(github::to_string(t.approve_permission));
+  o["command_permission"] = std::string(to_string(t.command_permission));
+  o["approve_permission"] = std::string(to_string(t.approve_permission));
   o["max_iterations"] = t.max_iterations;
   o["max_cost_usd"] = t.max_cost_usd;
   o["turn"] = t.turn;
@@ -170,8 +170,8 @@ Result<Task> task_from_json(std::string_view text) {
   t.resume_phase = workflow::parse_phase(resume).value_or(workflow::Phase::idle);
   for (std::size_t i = 0; i < std::size(kCauses); ++i)
     if (kCauses[i] == cause) t.block_cause = static_cast<workflow::BlockCause>(i);
-  if (auto perm = github::parse_permission(command_perm)) t.command_permission = *perm;
-  if (auto perm = github::parse_permission(approve_perm)) t.approve_permission = *perm;
+  if (auto perm = parse_permission(command_perm)) t.command_permission = *perm;
+  if (auto perm = parse_permission(approve_perm)) t.approve_permission = *perm;
   t.turn_role = workflow::parse_role(role).value_or(workflow::Role::plan);
   return t;
 }

@@ -12,7 +12,6 @@ namespace bottega::workflow {
 namespace {
 
 using github::CommandName;
-using github::Permission;
 
 constexpr std::array<std::pair<Phase, std::string_view>, 10> kPhases = {{
     {Phase::idle, "idle"},
@@ -97,7 +96,7 @@ class Decider {
       // approval makes a new revision.
       t().notes.push_back("An edit of the plan comment by @" + e.actor.login + " was undone: " +
                           (editable ? "editing the plan needs " +
-                                          std::string(github::to_string(t().command_permission)) +
+                                          std::string(to_string(t().command_permission)) +
                                           " permission"
                                     : "the plan can only be edited while it awaits approval"));
       act(SyncPlanComment{});
@@ -234,8 +233,8 @@ class Decider {
     if (std::find(refused.begin(), refused.end(), e.actor.login) == refused.end()) {
       refused.push_back(e.actor.login);
       reply("@" + e.actor.login + " `" + command_text(e.name) + "` needs " +
-            std::string(github::to_string(needed)) + " permission on this repository (you have " +
-            std::string(github::to_string(e.actor.permission)) + ").");
+            std::string(to_string(needed)) + " permission on this repository (you have " +
+            std::string(to_string(e.actor.permission)) + ").");
     }
     return std::move(d_);
   }

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "github/commands.h"
-#include "github/permissions.h"
+#include "config/base/permissions.h"
 #include "github/types.h"
 
 namespace bottega::workflow {
@@ -71,8 +71,8 @@ struct Task {
   std::string guidance;  // for the next planning turn (/plan text, /revise feedback)
 
   // Limits, from the repository config when the task started.
-  github::Permission command_permission = github::Permission::write;
-  github::Permission approve_permission = github::Permission::write;
+  Permission command_permission = Permission::write;
+  Permission approve_permission = Permission::write;
   int max_iterations = 5;
   double max_cost_usd = 0;  // 0: no cap
 
@@ -101,7 +101,7 @@ struct Task {
 struct Actor {
   std::string login;
   bool is_bot = false;
-  github::Permission permission = github::Permission::none;
+  Permission permission = Permission::none;
 };
 
 // A command from a comment, or a trigger (label, assignment, opened issue),

@@ -7,7 +7,6 @@
 namespace bottega {
 namespace {
 
-using github::Permission;
 
 RepoConfig server_defaults() {
   RepoConfig d;

@@ -10,7 +10,6 @@ namespace bottega::workflow {
 namespace {
 
 using github::CommandName;
-using github::Permission;
 
 const std::string kPlan =
     "## Overview\nAdd a greeting.\n\n## Implementation plan\n- hello.txt\n\n## Testing strategy\n- cat it\n\n"

@@ -1,10 +1,10 @@
-#include "github/permissions.h"
+#include "config/base/permissions.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace bottega::github {
+namespace bottega {
 namespace {
 
 TEST(Permissions, NamesRoundTrip) {
@@ -52,4 +52,4 @@ TEST(Permissions, EffectivePermissionPrefersTheRoleName) {
 }
 
 }  // namespace
-}  // namespace bottega::github
+}  // namespace bottega

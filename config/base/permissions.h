@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-namespace bottega::github {
+namespace bottega {
 
 // Ordered: every level includes the ones before it.
 enum class Permission { none, read, triage, write, maintain, admin };
@@ -26,4 +26,4 @@ std::string_view to_string(Permission permission);
 // grants nothing).
 Permission effective_permission(std::string_view permission, std::string_view role_name);
 
-}  // namespace bottega::github
+}  // namespace bottega

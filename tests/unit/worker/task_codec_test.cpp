@@ -23,8 +23,8 @@ TEST(TaskCodec, RoundTripsEveryField) {
   t.approved_revision = 2;
   t.approved_by = "wanda";
   t.guidance = "short";
-  t.command_permission = github::Permission::triage;
-  t.approve_permission = github::Permission::maintain;
+  t.command_permission = Permission::triage;
+  t.approve_permission = Permission::maintain;
   t.max_iterations = 4;
   t.max_cost_usd = 2.5;
   t.turn = 6;
@@ -49,7 +49,7 @@ TEST(TaskCodec, RoundTripsEveryField) {
   EXPECT_EQ(back->phase, Phase::blocked);
   EXPECT_EQ(back->resume_phase, Phase::reviewing);
   EXPECT_EQ(back->block_cause, BlockCause::iteration_cap);
-  EXPECT_EQ(back->approve_permission, github::Permission::maintain);
+  EXPECT_EQ(back->approve_permission, Permission::maintain);
   EXPECT_EQ(back->turn_role, Role::review);
   EXPECT_EQ(back->tokens_in, 1234567890123);
   EXPECT_EQ(back->notes, t.notes);

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/intake/routing.h"
-
 namespace bottega {
 namespace {
 
@@ -37,7 +35,6 @@ TEST(WebhookEvents, DecodesAnIssueLabel) {
   EXPECT_EQ(issue.label, "bottega");
   EXPECT_EQ(issue.issue.body, "");  // null is absent
   EXPECT_EQ(issue.issue.labels, std::vector<std::string>{"bottega"});
-  EXPECT_EQ(task_key_for(*e), "octo/hello#5");
 }
 
 TEST(WebhookEvents, CommentOnAPullRequestIsToldApart) {
@@ -102,7 +99,6 @@ TEST(WebhookEvents, ExtraFieldsAreTolerated) {
   const auto& c = std::get<CheckEvent>(e->detail);
   EXPECT_EQ(c.conclusion, "failure");
   EXPECT_EQ(c.head_branch, "bottega/5-x");
-  EXPECT_EQ(task_key_for(*e), "octo/hello#8");
 }
 
 TEST(WebhookEvents, SummaryReadsWhatIsThere) {
@@ -112,23 +108,6 @@ TEST(WebhookEvents, SummaryReadsWhatIsThere) {
   EXPECT_EQ(s->installation_id, 3);
   EXPECT_EQ(s->repository, "octo/hello");
   EXPECT_EQ(s->sender, "mona");
-}
-
-TEST(IntakeRouting, TaskKeysForBranchesAndInstallations) {
-  auto push = decode_event("push", R"({"ref":"refs/heads/bottega/5-x","after":"abc",)" + kRepo + "}");
-  ASSERT_TRUE(push.ok());
-  EXPECT_EQ(task_key_for(*push), "octo/hello@bottega/5-x");
-  auto tag = decode_event("push", R"({"ref":"refs/tags/v1","after":"abc",)" + kRepo + "}");
-  ASSERT_TRUE(tag.ok());
-  EXPECT_EQ(task_key_for(*tag), std::nullopt);
-  auto inst = decode_event("installation",
-                           R"({"action":"created","installation":{"id":5,"account":{"login":"octo"}}})");
-  ASSERT_TRUE(inst.ok()) << inst.error().message;
-  EXPECT_EQ(task_key_for(*inst), std::nullopt);
-  auto jobs = jobs_for(*inst);
-  ASSERT_EQ(jobs.size(), 1u);
-  EXPECT_EQ(jobs[0].kind, kGitHubEventJob);
-  EXPECT_EQ(jobs[0].installation_id, 5);
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
-#include "github/permissions.h"
+#include "config/base/permissions.h"
 
 #include <array>
 #include <utility>
 
-namespace bottega::github {
+namespace bottega {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, Permission>, 6> kNames = {{
@@ -34,4 +34,4 @@ Permission effective_permission(std::string_view permission, std::string_view ro
   return parse_permission(permission).value_or(Permission::none);
 }
 
-}  // namespace bottega::github
+}  // namespace bottega
