@@ -1,12 +1,12 @@
 #include "engine/worker/task_engine.h"
 
-#include <boost/algorithm/string/predicate.hpp>
 #include <filesystem>
 #include <pqxx/pqxx>
 
 #include "config/base/log.h"
 #include "engine/agents/transcript_store.h"
 #include "engine/db/database.h"
+#include "engine/worker/app_access.h"
 #include "engine/worker/event_translator.h"
 #include "engine/worker/job_payloads.h"
 #include "engine/worker/outbox.h"
@@ -40,6 +40,7 @@ struct TaskEngine::Impl {
                              }};
   TurnRunner turns;
   PullOpener pulls{gh, workspace, lookups, turns};
+  AppAccess access{db, gh, applier};
 
   Impl(const ServerConfig& c, TaskEngineOptions o, Database& d, GitHubPort& g, Workspace& w,
        agents::AgentRunner& r, const Clock& k)
@@ -56,17 +57,9 @@ struct TaskEngine::Impl {
     return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
   }
 
-  // Runs `f` on a read-only connection of its own; `what` names it in errors.
   template <class F>
-  auto read(const std::string& what, F f) -> Result<decltype(f(std::declval<pqxx::nontransaction&>()))> {
-    try {
-      auto conn = db.acquire();
-      if (!conn) return conn.error();
-      pqxx::nontransaction tx(**conn);
-      return f(tx);
-    } catch (const std::exception& e) {
-      return make_error(what + ": " + e.what());
-    }
+  auto read(const std::string& what, F f) {
+    return task_store::on_own_connection(db, what, std::move(f));
   }
 
   Result<std::optional<int64_t>> issue_of_pull(const std::string& repo, int64_t number) {
@@ -108,71 +101,15 @@ struct TaskEngine::Impl {
     auto decoded = decode_event(event_name, body);
     if (!decoded) return {};  // intake already checked it; nothing to act on
     const WebhookEvent& ev = *decoded;
-    if (event_name == "installation" || event_name == "installation_repositories") return handle_access(ev);
+    if (event_name == "installation" || event_name == "installation_repositories") return access.handle(ev);
     if (!ev.repository || (ev.sender && ev.sender->is_bot())) return {};
-    auto suspended = read("reading the installation's suspension", [&](pqxx::nontransaction& tx) {
-      return task_store::is_suspended(tx, ev.installation_id);
-    });
+    auto suspended = access.suspended(ev.installation_id);
     if (!suspended) return suspended.error();
     if (*suspended) return {};  // GitHub should not send these; nothing may start if it does
     auto in = translator.translate(ev);
     if (!in) return in.error();
     if (!*in) return {};
     return applier.apply(**in, job.delivery_id);
-  }
-
-  // --- the App's access to repositories ------------------------------------------------
-  // Uninstalled, suspended, or repositories taken out of the installation:
-  // their tasks end without another write (the token is gone, or soon will
-  // be), and the installation's cached token is dropped. Applying the same
-  // event again changes nothing, so it needs no applied-once record.
-  Result<void> handle_access(const WebhookEvent& ev) {
-    const int64_t installation = ev.installation_id;
-    if (installation == 0) return {};
-    std::optional<std::vector<std::string>> repos;  // none: every repository of the installation
-    std::string why;
-    auto mark_suspended = [&](bool suspended) {
-      return read("recording the installation's suspension", [&](pqxx::nontransaction& tx) {
-        task_store::set_suspended(tx, installation, suspended);
-        return true;
-      });
-    };
-    if (std::holds_alternative<InstallationEvent>(ev.detail)) {
-      if (ev.action == "unsuspend" || ev.action == "created") {
-        log.info("installation {}: {}; its repositories are served", installation, ev.action);
-        if (auto marked = mark_suspended(false); !marked) return marked.error();
-        return {};
-      }
-      if (ev.action == "suspend") {
-        if (auto marked = mark_suspended(true); !marked) return marked.error();
-        why = "The App's installation was suspended.";
-      } else if (ev.action == "deleted") {
-        why = "The App was uninstalled.";
-      } else {
-        return {};
-      }
-      gh.forget_installation_token(installation);
-    } else if (auto* e = std::get_if<InstallationRepositoriesEvent>(&ev.detail)) {
-      if (ev.action != "removed" || e->removed.empty()) return {};
-      repos = e->removed;
-      why = "The repository was removed from the App's installation.";
-    }
-    auto live = read("looking for the installation's tasks",
-                     [&](pqxx::nontransaction& tx) { return task_store::live_tasks(tx, installation); });
-    if (!live) return live.error();
-    std::erase_if(*live, [&](const auto& task) {
-      auto named = [&](const std::string& n) { return boost::algorithm::iequals(n, task.second); };
-      return repos && std::none_of(repos->begin(), repos->end(), named);
-    });
-    log.info("installation {}: {} ({} task(s) ended)", installation, ev.name + "." + ev.action, live->size());
-    for (const auto& [task_id, repo] : *live) {
-      Incoming in;
-      in.installation_id = installation;
-      in.repo = repo;
-      in.event = workflow::AccessLost{why};
-      if (auto applied = applier.apply(in, "", task_id); !applied) return applied.error();
-    }
-    return {};
   }
 
   // --- task_effects jobs: the outbox a webhook's event left ---------------------------

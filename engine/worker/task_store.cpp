@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "engine/db/database.h"
 #include "engine/worker/task_codec.h"
 
 namespace bottega {
@@ -73,14 +72,10 @@ Result<std::optional<TaskRow>> select(pqxx::transaction_base& tx, int64_t id, bo
 }
 
 Result<std::optional<TaskRow>> load(Database& db, int64_t id) {
-  try {
-    auto conn = db.acquire();
-    if (!conn) return conn.error();
-    pqxx::nontransaction tx(**conn);
-    return select(tx, id, /*for_update=*/false);
-  } catch (const std::exception& e) {
-    return make_error(std::string("loading task: ") + e.what());
-  }
+  auto loaded = on_own_connection(db, "loading task",
+                                  [&](pqxx::nontransaction& tx) { return select(tx, id, /*for_update=*/false); });
+  if (!loaded) return loaded.error();
+  return std::move(*loaded);
 }
 
 int64_t insert(pqxx::transaction_base& tx, const TaskRow& row) {
@@ -135,24 +130,8 @@ bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::stri
               .empty();
 }
 
-namespace {
-// A write of its own, committed at once.
-template <class F>
-Result<void> write_now(Database& db, const std::string& what, F f) {
-  try {
-    auto conn = db.acquire();
-    if (!conn) return conn.error();
-    pqxx::nontransaction tx(**conn);
-    f(tx);
-    return {};
-  } catch (const std::exception& e) {
-    return make_error(what + ": " + e.what());
-  }
-}
-}  // namespace
-
 Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which) {
-  return write_now(db, "recording a comment being posted", [&](pqxx::nontransaction& tx) {
+  return on_own_connection(db, "recording a comment being posted", [&](pqxx::nontransaction& tx) {
     tx.exec_params(which == MarkedComment::plan ? "UPDATE tasks SET plan_comment_id = -1 WHERE id = $1"
                                                 : "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
                    task_id);
@@ -160,13 +139,13 @@ Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which) {
 }
 
 Result<void> note_labels(Database& db, int64_t task_id, const std::string& labels) {
-  return write_now(db, "recording the labels being set", [&](pqxx::nontransaction& tx) {
+  return on_own_connection(db, "recording the labels being set", [&](pqxx::nontransaction& tx) {
     tx.exec_params("UPDATE tasks SET applied_label = $2 WHERE id = $1", task_id, labels);
   });
 }
 
 Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& host) {
-  return write_now(db, "recording the worktree's host", [&](pqxx::nontransaction& tx) {
+  return on_own_connection(db, "recording the worktree's host", [&](pqxx::nontransaction& tx) {
     tx.exec_params("UPDATE tasks SET worktree_host = $2 WHERE id = $1", task_id, host);
   });
 }

@@ -10,17 +10,36 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "config/base/result.h"
+#include "engine/db/database.h"
 #include "engine/worker/task_row.h"
 
 namespace bottega {
-
-class Database;
-
 namespace task_store {
+
+// Runs f(tx) on a connection of its own, each statement committed at once,
+// outside any transaction of the caller; `what` names it in errors.
+template <class F>
+auto on_own_connection(Database& db, const std::string& what, F f)
+    -> Result<std::invoke_result_t<F, pqxx::nontransaction&>> {
+  try {
+    auto conn = db.acquire();
+    if (!conn) return conn.error();
+    pqxx::nontransaction tx(**conn);
+    if constexpr (std::is_void_v<std::invoke_result_t<F, pqxx::nontransaction&>>) {
+      f(tx);
+      return {};
+    } else {
+      return f(tx);
+    }
+  } catch (const std::exception& e) {
+    return make_error(what + ": " + e.what());
+  }
+}
 
 // The task of an issue, or of an id, locked FOR UPDATE; nullopt when none.
 [[nodiscard]] Result<std::optional<TaskRow>> lock(pqxx::transaction_base& tx, const std::string& repo,
