@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/base/result.h"
+#include "engine/queue/job_kinds.h"
 
 namespace bottega {
 
@@ -53,7 +54,6 @@ Result<ReconcileReport> reconcile_deliveries(pqxx::connection& conn, HookDeliver
                                              std::size_t list_limit = 500,
                                              std::size_t redeliver_limit = 50);
 
-inline constexpr const char* kReconcileJob = "reconcile_deliveries";
 
 // Enqueues a reconcile job unless one is queued or running already.
 Result<void> schedule_reconcile(pqxx::connection& conn);

@@ -7,12 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/queue/job_kinds.h"
 #include "engine/queue/queue.h"
 #include "github/webhook/events.h"
 
 namespace bottega {
 
-inline constexpr const char* kGitHubEventJob = "github_event";
 
 // The task a delivery concerns, if any: "owner/repo#N" for an issue or pull
 // request (they share one number space per repository), "owner/repo@branch"

@@ -34,6 +34,7 @@
 #include "config/base/clock.h"
 #include "config/base/result.h"
 #include "config/server_config.h"
+#include "engine/queue/job_kinds.h"
 #include "engine/queue/queue.h"
 
 namespace bottega {
@@ -44,11 +45,6 @@ class GitHubPort;
 namespace agents {
 class AgentRunner;
 }
-
-inline constexpr const char* kAgentTurnJob = "agent_turn";
-inline constexpr const char* kOpenPullJob = "open_pr";
-inline constexpr const char* kCleanupJob = "cleanup_task";
-inline constexpr const char* kTaskEffectsJob = "task_effects";
 
 struct TaskEngineOptions {
   std::string runs_dir;        // run directories: <runs_dir>/<task>/turn-<n>-<attempt>

@@ -266,7 +266,8 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   if (document) f.document = redact(*document);
   else f.message += (f.message.empty() ? "" : "; ") + std::string("the task document: ") + document.error().message;
   if (auto signal = agents::read_signal(run_dir); signal && *signal) {
-    f.signal = (*signal)->kind;
+    // check_signal let only the four names into the file.
+    f.signal = workflow::parse_signal((*signal)->kind).value_or(workflow::Signal::none);
     f.signal_reason = (*signal)->reason;
   } else if (!signal) {
     f.message += (f.message.empty() ? "" : "; ") + signal.error().message;
@@ -298,7 +299,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     if (discarded) f.discarded_files = std::move(*discarded);
   }
   log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
-           workflow::to_string(f.outcome), f.signal.empty() ? "none" : f.signal);
+           workflow::to_string(f.outcome), f.signal == workflow::Signal::none ? "none" : workflow::to_string(f.signal));
   return f;
 }
 

@@ -130,7 +130,7 @@ class Decider {
                           list + "): only the implementer changes code.");
     }
     if (e.outcome != TurnOutcome::succeeded) return turn_failed(e);
-    if (e.signal == "blocked")
+    if (e.signal == Signal::blocked)
       return block(BlockCause::verdict, "The " + std::string(to_string(e.role)) + " agent is blocked",
                    e.signal_reason.empty() ? "it gave no reason" : e.signal_reason);
 
@@ -479,10 +479,11 @@ class Decider {
   }
 
   Decision planned(const TurnFinished& e) {
-    if (e.signal != "plan-ready")
+    if (e.signal != Signal::plan_ready)
       return block(BlockCause::failure, "The plan agent ended without signalling plan-ready",
-                   e.signal.empty() ? "it never ran `bottega signal plan-ready`"
-                                    : "it signalled `" + e.signal + "`, which a planning turn cannot",
+                   e.signal == Signal::none
+                       ? "it never ran `bottega signal plan-ready`"
+                       : "it signalled `" + std::string(to_string(e.signal)) + "`, which a planning turn cannot",
                    e.stderr_tail);
     auto todos = report::count_todos(e.document);
     if (todos.total == 0)
@@ -521,8 +522,8 @@ class Decider {
   Decision reviewed(const TurnFinished& e) {
     take_document(e);
     auto todos = report::count_todos(t().document);
-    const bool ready = e.signal == "ready" && todos.done == todos.total;
-    if (e.signal == "ready" && !ready)
+    const bool ready = e.signal == Signal::ready && todos.done == todos.total;
+    if (e.signal == Signal::ready && !ready)
       t().notes.push_back("The reviewer signalled ready with " + std::to_string(todos.total - todos.done) +
                           " to-do item(s) unchecked; treated as needs-work.");
     if (ready) {
@@ -564,6 +565,23 @@ std::string_view to_string(Phase phase) {
     case Phase::done: return "done";
   }
   return "idle";  // not reached: every enumerator returns above
+}
+
+std::string_view to_string(Signal signal) {
+  switch (signal) {
+    case Signal::none: return "";
+    case Signal::plan_ready: return "plan-ready";
+    case Signal::ready: return "ready";
+    case Signal::needs_work: return "needs-work";
+    case Signal::blocked: return "blocked";
+  }
+  return "";  // not reached: every enumerator returns above
+}
+
+std::optional<Signal> parse_signal(std::string_view name) {
+  for (Signal s : {Signal::plan_ready, Signal::ready, Signal::needs_work, Signal::blocked})
+    if (to_string(s) == name) return s;
+  return std::nullopt;
 }
 
 std::optional<Phase> parse_phase(std::string_view name) {

@@ -156,13 +156,19 @@ enum class TurnOutcome {
 };
 std::string_view to_string(TurnOutcome outcome);
 
+// What the agent said it reached (`bottega signal ...`).
+enum class Signal { none, plan_ready, ready, needs_work, blocked };
+std::string_view to_string(Signal signal);  // "plan-ready", ...; "" for none
+// "plan-ready", "ready", "needs-work", "blocked"; nullopt for anything else.
+std::optional<Signal> parse_signal(std::string_view name);
+
 struct TurnFinished {
   int turn = 0;
   Role role = Role::plan;
   TurnOutcome outcome = TurnOutcome::succeeded;
   std::string message;        // what ended the run, or why it could not start
   std::string stderr_tail;
-  std::string signal;         // plan-ready, ready, needs-work, blocked; "" = none
+  Signal signal = Signal::none;
   std::string signal_reason;
   std::string document;       // the task document as the agent left it
   std::vector<std::string> discarded_files;  // changes a plan or review turn made, undone

@@ -52,7 +52,7 @@ TurnFinished finished(const Task& t, std::string signal, std::string document = 
   f.turn = t.turn;
   f.role = t.turn_role;
   f.outcome = outcome;
-  f.signal = std::move(signal);
+  f.signal = signal.empty() ? Signal::none : parse_signal(signal).value();
   f.document = report::with_plan(t.document, document);
   f.tokens_in = 100;
   f.tokens_out = 10;
@@ -931,6 +931,14 @@ TEST(Workflow, EveryPhaseHasALabelExceptIdle) {
     EXPECT_EQ(parse_phase(to_string(p)), p);
   }
   EXPECT_TRUE(phase_label(Phase::idle).empty());
+}
+
+TEST(Signals, NamesReadBackAndNothingElseIsASignal) {
+  for (Signal s : {Signal::plan_ready, Signal::ready, Signal::needs_work, Signal::blocked})
+    EXPECT_EQ(parse_signal(to_string(s)), s);
+  EXPECT_EQ(parse_signal(""), std::nullopt);
+  EXPECT_EQ(parse_signal("Ready"), std::nullopt);
+  EXPECT_EQ(parse_signal("needs_work"), std::nullopt);
 }
 
 }  // namespace
