@@ -39,16 +39,7 @@ class Access : public Workflow {
 TEST_F(Access, UninstallingTheAppStopsTheAgentAndEndsTheTaskWithoutAWrite) {
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 45000"}, implement_turn()));
-  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
-  ASSERT_NO_FATAL_FAILURE(approve(issue));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto runs = agent_runs();
-        return runs.size() == 2 && runs[1].role == "implement" && runs[1].ended_at < 0;
-      },
-      "the implementation turn running"));
-  ASSERT_TRUE(wait_for_label(issue, "bottega:working"));
+  ASSERT_NO_FATAL_FAILURE(approve_and_wait_for_a_long_implementation(issue));
   const std::size_t before = github().requests().size();
   github().uninstall(installation(), kOwner);
   ASSERT_TRUE(wait_until([&] { return phase_of(issue) == "cancelled" && agent_runs()[1].ended_at >= 0; },

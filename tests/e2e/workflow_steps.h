@@ -74,6 +74,21 @@ class Workflow : public WorkflowFixture {
     ASSERT_TRUE(wait_for_reaction(id, "eyes"));
   }
 
+  // An approved task whose implementation turn (turn 2) runs and waits
+  // (the agent sleeps 45 s first), the issue labelled bottega:working.
+  void approve_and_wait_for_a_long_implementation(int issue) {
+    write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 45000"}, implement_turn()));
+    ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+    ASSERT_NO_FATAL_FAILURE(approve(issue));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto runs = agent_runs();
+          return runs.size() == 2 && runs[1].role == "implement" && runs[1].ended_at < 0;
+        },
+        "the implementation turn running"));
+    ASSERT_TRUE(wait_for_label(issue, "bottega:working"));
+  }
+
   // A refused command: 👎 by the app.
   int64_t refused(int issue, const std::string& user, const std::string& text) {
     int64_t id = comment(issue, user, text);

@@ -216,16 +216,7 @@ TEST_F(Workflow, NulBytesInTheIssueAndInACommandLoseNothing) {
 TEST_F(Workflow, AnIssueDeletedDuringATurnStopsTheAgentAndIsNotWrittenTo) {
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 45000"}, implement_turn()));
-  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
-  ASSERT_NO_FATAL_FAILURE(approve(issue));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto runs = agent_runs();
-        return runs.size() == 2 && runs[1].role == "implement" && runs[1].ended_at < 0;
-      },
-      "the implementation turn running"));
-  ASSERT_TRUE(wait_for_label(issue, "bottega:working"));
+  ASSERT_NO_FATAL_FAILURE(approve_and_wait_for_a_long_implementation(issue));
   ASSERT_TRUE(wait_until(
       [&] {
         auto status = status_comment(issue);
