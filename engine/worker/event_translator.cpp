@@ -50,6 +50,14 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
 
+  // The repository's config at the base branch's head, which the event's
+  // other reads (the plan template of a new task) use too.
+  auto config_at_head = [&]() -> Result<LoadedConfig> {
+    auto base = lookups_.head(repo, in.base_branch);
+    if (!base) return base.error();
+    in.base_commit = *base;
+    return lookups_.repo_config(repo, *base);
+  };
   auto from_issue = [&](const Issue& issue) {
     in.issue = issue.number;
     in.title = storable(issue.title);
@@ -84,7 +92,7 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
       return std::optional<Incoming>{};
     if (ev.action == "assigned" && (lookups_.bot().empty() || e->assignee != lookups_.bot()))
       return std::optional<Incoming>{};
-    auto loaded = lookups_.repo_config(repo, in.base_branch);
+    auto loaded = config_at_head();
     if (!loaded) return loaded.error();
     if (ev.action == "labeled" && e->label != loaded->config.trigger_label) return std::optional<Incoming>{};
     if (ev.action == "opened" && loaded->config.trigger_mode != TriggerMode::on_open)
@@ -114,7 +122,7 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
     if (ev.action != "created") return std::optional<Incoming>{};
     auto parsed = github::parse_comment(e->comment.body);
     if (parsed.kind == github::ParsedComment::Kind::none) return std::optional<Incoming>{};
-    auto loaded = lookups_.repo_config(repo, in.base_branch);
+    auto loaded = config_at_head();
     if (!loaded) return loaded.error();
     in.config = loaded->config;
     if (parsed.kind == github::ParsedComment::Kind::mistyped) {

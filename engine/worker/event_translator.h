@@ -29,6 +29,7 @@ struct Incoming {
   std::string title;
   std::string body;
   std::string base_branch;
+  std::string base_commit;  // its head when the event's config was read; "" when none was
   bool create = false;  // make the task if the issue has none
   workflow::Event event;
   std::optional<RepoConfig> config;  // the repository's, when it was read

@@ -38,13 +38,27 @@ namespace {
 constexpr std::size_t kMaxCachedBytes = 16 * 1024 * 1024;
 }  // namespace
 
-Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo, const std::string& path,
-                                                     const std::string& branch) {
+namespace {
+bool is_commit_sha(const std::string& ref) {
+  return ref.size() == 40 && ref.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+}  // namespace
+
+Result<std::string> RepoLookups::head(const github::Repo& repo, const std::string& branch) {
+  if (is_commit_sha(branch)) return branch;
   auto head = gh_.branch_head(repo, branch);
-  if (!head) {
-    // Not a branch (or not now): read at the ref itself, without keeping it.
-    if (!head.error().is_not_found()) return make_error("where " + branch + " is: " + head.error().describe());
-    auto file = gh_.get_file_contents(repo, path, branch);
+  if (head) return *head;
+  // Not a branch (or not now): the ref itself, read as it is.
+  if (head.error().is_not_found()) return branch;
+  return make_error("where " + branch + " is: " + head.error().describe());
+}
+
+Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo, const std::string& path,
+                                                     const std::string& ref) {
+  auto head = this->head(repo, ref);
+  if (!head) return head.error();
+  if (!is_commit_sha(*head)) {
+    auto file = gh_.get_file_contents(repo, path, *head);
     if (!file && file.error().is_not_found()) return std::optional<std::string>{};
     if (!file) return make_error("cannot read " + path + ": " + file.error().describe());
     return std::optional<std::string>(file->content);

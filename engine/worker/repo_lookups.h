@@ -36,6 +36,10 @@ class RepoLookups {
  public:
   RepoLookups(GitHubPort& gh, const Clock& clock, RepoConfig defaults, std::chrono::seconds permission_ttl);
 
+  // The commit `branch` points at now: pass it as the ref of several reads
+  // to ask where the branch is once. A commit sha is its own head; a ref
+  // that is not a branch is returned as it is (its reads are not kept).
+  [[nodiscard]] Result<std::string> head(const github::Repo& repo, const std::string& branch);
   // "<slug>[bot]"; "" when the slug is unknown (GitHub could not be asked).
   std::string bot();
   // none when GitHub cannot say: a command is then refused, never allowed.
@@ -52,7 +56,7 @@ class RepoLookups {
   // The file at the branch's head; nullopt when absent; fails when GitHub
   // could not be asked.
   Result<std::optional<std::string>> read(const github::Repo& repo, const std::string& path,
-                                          const std::string& branch);
+                                          const std::string& ref);
 
   GitHubPort& gh_;
   const Clock& clock_;

@@ -113,7 +113,8 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
       row.task.issue = in.issue;
       row.task.title = in.title;
       row.task.document = report::make_task_document(
-          in.title, in.issue, in.body, lookups_.plan_template(repo_of(in.installation_id, in.repo), in.base_branch));
+          in.title, in.issue, in.body, lookups_.plan_template(repo_of(in.installation_id, in.repo),
+                                                     in.base_commit.empty() ? in.base_branch : in.base_commit));
       row.task.branch = report::branch_name(in.issue, in.title);
       // Two deliveries may race to make the task: the unique key lets one win.
       try {

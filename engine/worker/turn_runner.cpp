@@ -100,7 +100,10 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   const std::string role(workflow::to_string(t.turn_role));
   const auto repo = repo_of(row.installation_id, t.repo);
 
-  auto loaded = lookups_.repo_config(repo, row.base_branch);
+  // Every file of the turn from one commit of the base branch.
+  auto base = lookups_.head(repo, row.base_branch);
+  if (!base) return base.error();
+  auto loaded = lookups_.repo_config(repo, *base);
   if (!loaded) return loaded.error();
   const LoadedConfig& cfg = *loaded;
   if (!cfg.error.empty()) return setup_failed(cfg.error);
@@ -142,9 +145,9 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       {"setup_commands", prompts::command_list(cfg.config.setup_commands)},
       {"test_commands", prompts::command_list(cfg.config.test_commands)},
       {"guidance", t.guidance},
-      {"plan_template", lookups_.plan_template(repo, row.base_branch)},
+      {"plan_template", lookups_.plan_template(repo, *base)},
   };
-  auto override_text = lookups_.repo_file(repo, prompts::override_path(role), row.base_branch);
+  auto override_text = lookups_.repo_file(repo, prompts::override_path(role), *base);
   auto prompt = prompts::render_prompt(role, override_text, vars);
   if (!prompt) return setup_failed(prompt.error().message);
 
