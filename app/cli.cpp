@@ -58,7 +58,9 @@ Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args,
     }
     return parsed;
   }
-  const CommandSpec* spec = find_spec(specs, args[0]);
+  // `--version` is what people try first; it means the `version` command.
+  const std::string first = (args[0] == "--version" || args[0] == "-V") ? "version" : args[0];
+  const CommandSpec* spec = find_spec(specs, first);
   if (!spec) {
     if (args[0].rfind("-", 0) == 0)
       return make_error("unknown flag '" + args[0] + "' before the command (see bottega --help)");

@@ -55,6 +55,9 @@ TEST_F(BinaryTest, VersionAndHelp) {
   auto [status, out] = run({"version"});
   EXPECT_EQ(status, 0);
   EXPECT_EQ(out.rfind("bottega ", 0), 0u) << out;
+  auto [dash_status, dash_out] = run({"--version"});
+  EXPECT_EQ(dash_status, 0);
+  EXPECT_EQ(dash_out, out);
   auto [hs, help] = run({"--help"});
   EXPECT_EQ(hs, 0);
   for (const char* c : {"serve", "worker", "migrate", "version"})
