@@ -1,8 +1,11 @@
+#include <iostream>
 #include <pqxx/pqxx>
 
+#include "app/app_auth_check.h"
 #include "app/commands.h"
 #include "app/http/server.h"
 #include "app/jobs.h"
+#include "app/metrics.h"
 #include "app/routes.h"
 #include "app/runtime.h"
 #include "config/base/log.h"
@@ -11,33 +14,9 @@
 
 namespace bottega {
 
-int run_serve(const ParsedCommand& command) {
-  auto started = start_runtime(command);
-  if (auto* status = std::get_if<int>(&started)) return *status;
-  const ServerConfig& config = std::get<Runtime>(started).config;
-  DatabaseHandle& db = std::get<Runtime>(started).db;
-  auto& log = component_log("serve");
+namespace {
 
-  Database database(db.connection_string, 8);
-  IntakeOptions intake_options;
-  intake_options.commit_timeout = config.intake_commit_timeout;
-  intake_options.max_pending = static_cast<std::size_t>(config.intake_max_pending);
-  intake_options.max_pending_bytes = static_cast<std::size_t>(config.intake_max_pending_bytes);
-  Intake intake(db.connection_string, intake_options);
-  if (auto intake_started = intake.start(); !intake_started) {
-    log.error("{}", intake_started.error().message);
-    return kExitFailure;
-  }
-  auto github = make_github_client(config);
-  WorkerPool pool(db.connection_string, worker_options(config));
-  auto services = register_job_handlers(pool, config, db.connection_string, github.get());
-  if (config.workers > 0) {
-    if (auto pool_started = pool.start(); !pool_started) {
-      log.error("{}", pool_started.error().message);
-      return kExitFailure;
-    }
-  }
-  Router router(RouterDeps{&database, &intake, config.webhook_secret});
+HttpServerOptions http_options(const ServerConfig& config) {
   HttpServerOptions options;
   options.host = config.listen_host;
   options.port = config.listen_port;
@@ -48,8 +27,69 @@ int run_serve(const ParsedCommand& command) {
   options.idle_timeout = config.idle_timeout;
   options.max_connections = static_cast<std::size_t>(config.http_max_connections);
   options.max_body_memory_bytes = static_cast<std::size_t>(config.http_max_body_memory_mb) << 20;
-  HttpServer server(options, router.handler());
-  if (auto listening = server.start(); !listening) {
+  return options;
+}
+
+}  // namespace
+
+int run_serve(const ParsedCommand& command) {
+  // The port is bound and the App's key checked before the database and the
+  // workers start: a port in use or a bad key is one plain line at once.
+  // The server accepts only after start(), once `route` is set.
+  std::unique_ptr<HttpServer> server;
+  Handler route;
+  std::unique_ptr<github::GitHubClient> github;
+  auto started = start_runtime(command, [&](const ServerConfig& config) {
+    auto client = make_github_client(config);
+    if (!client) {
+      std::cerr << "bottega serve: invalid configuration:\n  " << client.error().message << "\n";
+      return kExitConfig;
+    }
+    github = std::move(*client);
+    server = std::make_unique<HttpServer>(
+        http_options(config),
+        [&route](HttpRequest&& request, Responder respond) { route(std::move(request), std::move(respond)); });
+    if (auto bound = server->bind(); !bound) {
+      std::cerr << "bottega serve: " << bound.error().message << "\n";
+      return kExitFailure;
+    }
+    return 0;
+  });
+  if (auto* status = std::get_if<int>(&started)) return *status;
+  const ServerConfig& config = std::get<Runtime>(started).config;
+  DatabaseHandle& db = std::get<Runtime>(started).db;
+  auto& log = component_log("serve");
+
+  Database database(db.connection_string, 8);
+  declare_metrics();
+  DatabaseGauges gauges(db.connection_string);
+  IntakeOptions intake_options;
+  intake_options.commit_timeout = config.intake_commit_timeout;
+  intake_options.max_pending = static_cast<std::size_t>(config.intake_max_pending);
+  intake_options.max_pending_bytes = static_cast<std::size_t>(config.intake_max_pending_bytes);
+  Intake intake(db.connection_string, intake_options);
+  if (auto intake_started = intake.start(); !intake_started) {
+    log.error("{}", intake_started.error().message);
+    return kExitFailure;
+  }
+  WorkerPool pool(db.connection_string, worker_options(config));
+  auto services = register_job_handlers(pool, config, db.connection_string, github.get());
+  if (config.workers > 0) {
+    if (auto pool_started = pool.start(); !pool_started) {
+      log.error("{}", pool_started.error().message);
+      return kExitFailure;
+    }
+  }
+  std::unique_ptr<AppAuthCheck> app_check;
+  if (github) app_check = std::make_unique<AppAuthCheck>(*github, std::chrono::seconds(60));
+  RouterDeps deps;
+  deps.database = &database;
+  deps.intake = &intake;
+  deps.webhook_secret = config.webhook_secret;
+  if (app_check) deps.app_not_ready = [&app_check] { return app_check->not_ready_reason(); };
+  Router router(std::move(deps));
+  route = router.handler();
+  if (auto listening = server->start(); !listening) {
     log.error("{}", listening.error().message);
     return kExitFailure;
   }
@@ -71,7 +111,7 @@ int run_serve(const ParsedCommand& command) {
   int signal = wait_for_stop_signal();
   log.info("signal {} received, shutting down", signal);
   reconcile.reset();
-  server.stop();   // answers the webhooks in flight (their intake commits first)
+  server->stop();  // answers the webhooks in flight (their intake commits first)
   intake.stop();
   if (services) services->stop();
   pool.stop();

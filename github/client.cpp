@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "config/base/log.h"
+#include "config/base/metrics.h"
 #include "github/http_transport.h"
 #include "github/jwt.h"
 
@@ -537,7 +538,12 @@ struct GitHubClient::Impl {
     auto reset = to_int(reply.header("x-ratelimit-reset"));
     std::lock_guard lock(quota_mutex);
     auto& q = quotas[installation];
-    if (remaining) q.remaining = *remaining;
+    if (remaining) {
+      q.remaining = *remaining;
+      metrics::set("bottega_github_rate_limit_remaining",
+                   {installation == 0 ? std::string("app") : std::to_string(installation)},
+                   static_cast<double>(*remaining));
+    }
     if (reset) q.reset = std::chrono::system_clock::time_point(std::chrono::seconds(*reset));
   }
 
@@ -658,6 +664,7 @@ struct GitHubClient::Impl {
       if (!reply) {
         log().warn("{} {} failed after {} ms (attempt {}): {}", call.method, call.route, ms, attempt,
                    reply.error().message);
+        metrics::add("bottega_github_requests_total", {call.method, call.route, "none"});
         auto e = GitHubError::transport_failure(reply.error().message);
         e.route = route_label;
         if (++failures >= options.max_attempts) return e;
@@ -666,6 +673,7 @@ struct GitHubClient::Impl {
       }
       record_quota(call.installation, *reply);
       const int status = reply->status;
+      metrics::add("bottega_github_requests_total", {call.method, call.route, std::to_string(status)});
       log().info("{} {} {} {}ms remaining={} attempt={}{}{}", call.method, call.route, status, ms,
                  remaining(call.installation), attempt, reply->redirects ? " redirects=" : "",
                  reply->redirects ? std::to_string(reply->redirects) : "");
