@@ -66,6 +66,10 @@ Apply readable_file_key(std::string ServerConfig::*member) {
 // GitHub delivers webhooks and sends people back only to an https:// URL,
 // and the app's routes sit at the root of it (a path would be dropped).
 std::optional<std::string> apply_public_url(ServerConfig& c, const std::string& v) {
+  if (v.empty()) {
+    c.public_url.clear();
+    return std::nullopt;
+  }
   if (v.rfind("https://", 0) != 0)
     return "'" + v + "' is not an https:// URL: GitHub needs https to reach this server (put a "
            "TLS reverse proxy in front, or set tls.cert and tls.key)";

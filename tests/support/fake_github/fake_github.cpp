@@ -297,6 +297,7 @@ const std::vector<std::pair<std::string, std::string>>& routes() {
       {"GET", "/app/hook/deliveries/{delivery_id}"},
       {"POST", "/app/hook/deliveries/{delivery_id}/attempts"},
       {"GET", "/rate_limit"},
+      {"GET", "/installation/repositories"},
       {"GET", "/repos/{owner}/{repo}/installation"},
       {"GET", "/repos/{owner}/{repo}"},
       {"GET", "/repos/{owner}/{repo}/contents/{path}"},
@@ -1336,6 +1337,13 @@ struct FakeGitHub::Impl {
       json::object core{{"limit", options.rate_limit}, {"remaining", options.rate_limit - q.used},
                         {"reset", q.reset}, {"used", q.used}};
       return json_response(200, json::object{{"resources", json::object{{"core", core}}}, {"rate", core}});
+    }
+    if (route == "/installation/repositories") {
+      json::array list;
+      for (const auto& [name, repo] : repos)
+        if (repo.installation == auth.installation) list.push_back(repo_json(repo));
+      return json_response(200, json::object{{"total_count", static_cast<int64_t>(list.size())},
+                                             {"repositories", list}});
     }
     RepoRec* r = find_repo(p["owner"], p["repo"]);
     // Another installation's repository does not exist, as far as this token knows.
