@@ -51,6 +51,9 @@ int status_for(IntakeOutcome outcome) {
 struct Router::Impl {
   RouterDeps deps;
   boost::asio::thread_pool blocking{2};
+  // The secret webhooks are checked with: deps.webhook_secret, or the
+  // registered App's once set_webhook_secret() ran.
+  std::atomic<std::shared_ptr<const std::string>> webhook_secret;
 
   // The readiness probe's state, under probe_mutex.
   using Clock = std::chrono::steady_clock;
@@ -151,12 +154,13 @@ struct Router::Impl {
   void webhook(HttpRequest&& request, Responder respond) {
     static auto& log = component_log("intake");
     if (request.method != "POST") return respond(HttpResponse::text(405, "use POST\n"));
-    if (deps.webhook_secret.empty() || !deps.intake) {
+    const auto secret = webhook_secret.load();
+    if (secret->empty() || !deps.intake) {
       log.error("a webhook arrived but no webhook secret is configured (webhook.secret)");
       return respond(HttpResponse::text(503, "webhook secret not configured\n"));
     }
     const std::string delivery_id(request.header("x-github-delivery"));
-    auto check = check_signature(deps.webhook_secret, request.body,
+    auto check = check_signature(*secret, request.body,
                                  request.header("x-hub-signature-256"));
     if (check != SignatureCheck::valid) {
       metrics::add("bottega_webhook_signature_failures_total", {});
@@ -191,7 +195,8 @@ struct Router::Impl {
   void handle(HttpRequest&& request, Responder given) {
     const auto path = request.path();
     std::string route = "other";
-    for (const char* known : {"/webhooks/github", "/healthz", "/readyz", "/metrics"})
+    for (const char* known :
+         {"/webhooks/github", "/healthz", "/readyz", "/metrics", "/setup", "/setup/callback"})
       if (path == known) route = known;
     Responder respond = [given = std::move(given), route, started = std::chrono::steady_clock::now()](
                             HttpResponse answer) {
@@ -211,6 +216,15 @@ struct Router::Impl {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
       return readiness(std::move(respond));
     }
+    if ((path == "/setup" || path.rfind("/setup/", 0) == 0) && deps.setup) {
+      if (!get) return respond(HttpResponse::text(405, "use GET\n"));
+      return boost::asio::post(blocking, [this, request = std::move(request),
+                                          respond = std::move(respond)]() mutable {
+        auto answer = deps.setup(request);
+        respond(answer ? std::move(*answer)
+                       : HttpResponse::text(404, "no route for " + std::string(request.path()) + "\n"));
+      });
+    }
     if (path == "/metrics") {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
       return metrics(std::move(respond));
@@ -222,6 +236,7 @@ struct Router::Impl {
 Router::Router(RouterDeps deps) : impl_(std::make_unique<Impl>()) {
   declare_metrics();
   impl_->deps = std::move(deps);
+  impl_->webhook_secret.store(std::make_shared<const std::string>(impl_->deps.webhook_secret));
   if (impl_->deps.database) impl_->probe = std::thread([impl = impl_.get()] { impl->probe_loop(); });
 }
 
@@ -233,6 +248,10 @@ Router::~Router() {
   impl_->probe_changed.notify_all();
   if (impl_->probe.joinable()) impl_->probe.join();
   impl_->blocking.join();
+}
+
+void Router::set_webhook_secret(std::string secret) {
+  impl_->webhook_secret.store(std::make_shared<const std::string>(std::move(secret)));
 }
 
 Handler Router::handler() {

@@ -29,6 +29,9 @@ struct RouterDeps {
   std::chrono::milliseconds readiness_interval{1000};
   std::chrono::milliseconds readiness_deadline{1000};
   bool webhooks = true;  // false: no /webhooks/github route (a worker's metrics port)
+  // /setup and /setup/... (the App's registration, app/setup.h): called on
+  // the blocking pool; nullopt answers 404.
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> setup = nullptr;
 };
 
 class Router {
@@ -41,6 +44,10 @@ class Router {
 
   // The Handler to give to HttpServer; valid while the Router lives.
   Handler handler();
+
+  // Replaces the webhook secret (an App registered while the server runs);
+  // requests after the call use it.
+  void set_webhook_secret(std::string secret);
 
  private:
   struct Impl;

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/app_services.h"
 #include "app/http/server.h"
 #include "app/jobs.h"
 #include "app/metrics.h"
@@ -48,19 +49,28 @@ int run_worker(const ParsedCommand& command) {
       return kExitFailure;
     }
   }
-  auto options = worker_options(config);
-  if (options.workers == 0) options.workers = 1;
-  WorkerPool pool(db.connection_string, options);
-  auto services = register_job_handlers(pool, config, db.connection_string, github.get());
-  if (auto pool_started = pool.start(); !pool_started) {
-    log.error("{}", pool_started.error().message);
+  // Without credentials in the configuration: the App the setup page
+  // stores (now, or later from any serve host).
+  std::optional<SecretBox> box;
+  if (!github) {
+    auto opened = SecretBox::load(config.secret_key, config.data_dir);
+    if (!opened) {
+      std::cerr << "bottega worker: " << opened.error().message << "\n";
+      return kExitConfig;
+    }
+    box.emplace(std::move(*opened));
+  }
+  AppServices::Options service_options;
+  AppServices app(config, db.connection_string, std::move(github), box ? &*box : nullptr,
+                  std::move(service_options));
+  if (auto started = app.start(); !started) {
+    log.error("{}", started.error().message);
     return kExitFailure;
   }
   int signal = wait_for_stop_signal();
   log.info("signal {} received, finishing running jobs", signal);
   if (metrics_server) metrics_server->stop();
-  if (services) services->stop();
-  pool.stop();
+  app.stop();
   if (db.embedded && !db.embedded->adopted()) (void)db.embedded->stop();
   return 0;
 }

@@ -560,6 +560,16 @@ const std::vector<ConfigKey>& config_keys() {
       {"log.format", "BOTTEGA_LOG_FORMAT", "one of auto, text, json", apply_log_format},
       {"webhook.secret", "BOTTEGA_WEBHOOK_SECRET", "the App's webhook secret",
        string_key(&ServerConfig::webhook_secret)},
+      {"secret_key", "BOTTEGA_SECRET_KEY", "64 hex digits (openssl rand -hex 32)",
+       [](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+         const bool hex = v.size() == 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+                            return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+                          });
+         // Never echo the value: it is a key.
+         if (!v.empty() && !hex) return std::string("the value (not shown) is not 64 hex digits");
+         c.secret_key = v;
+         return std::nullopt;
+       }},
       {"app.id", "BOTTEGA_APP_ID", "the App's numeric id", apply_app_id},
       {"app.client_id", "BOTTEGA_APP_CLIENT_ID", "the App's client id (Iv1.…)",
        string_key(&ServerConfig::app_client_id)},

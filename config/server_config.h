@@ -73,9 +73,15 @@ struct ServerConfig {
   LogFormatSetting log_format = LogFormatSetting::automatic;
 
   std::string webhook_secret;
+  // 64 hex digits: the key sealing the App credentials the setup page stores
+  // in the database (empty: <data_dir>/secret.key).
+  std::string secret_key;
   std::string app_id;
   std::string app_client_id;
   std::string private_key_file;
+  // Not a key: the PEM of an App registered through the setup page (read
+  // from the database); used when private_key_file is empty.
+  std::string app_private_key_pem;
   std::string github_api_url = "https://api.github.com";
   std::string github_web_url = "https://github.com";
   std::string github_ca_file;  // extra CA bundle to trust (tests, GHES)

@@ -235,7 +235,6 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
 
   // App endpoints (JWT).
   call("GET", "/app", "/app", 200, "", true);
-  call("GET", "/app/installations", "/app/installations", 200, "", true);
   call("GET", "/repos/{owner}/{repo}/installation", r + "/installation", 200, "", true);
   call("POST", "/app/installations/{installation_id}/access_tokens",
        "/app/installations/" + std::to_string(installation_) + "/access_tokens", 201, "", true);
@@ -296,7 +295,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
        r + "/check-runs/" + std::to_string(id_in(mine)), 200, R"({"conclusion":"success"})");
   call("GET", "/repos/{owner}/{repo}/compare/{basehead}", r + "/compare/main...feature", 200);
 
-  EXPECT_EQ(checked_, 30);
+  EXPECT_EQ(checked_, 29);
 }
 
 // Every kind of webhook the fake sends, against the webhook payloads in the
