@@ -9,14 +9,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <pqxx/pqxx>
 #include <simdjson.h>
 
+#include "app/app_services.h"
 #include "app/commands.h"
 #include "app/jobs.h"
 #include "app/runtime.h"
 #include "config/base/log.h"
 #include "config/base/redactor.h"
+#include "engine/db/app_registration.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
 #include "engine/process/run.h"
@@ -76,14 +79,15 @@ std::string executable(const std::string& name) {
   return !found.empty() && ::access(found.c_str(), X_OK) == 0 ? found : std::string();
 }
 
-void check_database(const ServerConfig& config, Report& report) {
+// Returns the open database (to read a registered App), or nothing.
+std::optional<DatabaseHandle> check_database(const ServerConfig& config, Report& report) {
   auto db = open_database(config);
   if (!db) {
     report.fail("database", db.error().message,
                 config.database_url.empty()
                     ? "see <data_dir>/postgres/postgres.log, or set database.url (DATABASE_URL)"
                     : "check database.url (DATABASE_URL) and that the server accepts connections");
-    return;
+    return std::nullopt;
   }
   try {
     pqxx::connection conn(db->connection_string);
@@ -107,7 +111,40 @@ void check_database(const ServerConfig& config, Report& report) {
     report.fail("database", redact_database_error(e.what(), db->connection_string),
                 "check database.url (DATABASE_URL) and that the server accepts connections");
   }
-  if (db->embedded && !db->embedded->adopted()) (void)db->embedded->stop();
+  return std::move(*db);
+}
+
+// The configuration with the App the setup page registered, when the
+// configuration names none (the order of spec/configuration.md).
+ServerConfig with_stored_app(const ServerConfig& config, const std::string& connection_string,
+                             Report& report) {
+  if (!config.app_id.empty() || !config.app_client_id.empty() || connection_string.empty())
+    return config;
+  auto box = SecretBox::load(config.secret_key, config.data_dir);
+  if (!box) {
+    report.fail("App credentials", box.error().message, "set secret_key to the key the App was stored with");
+    return config;
+  }
+  try {
+    pqxx::connection conn(connection_string);
+    auto stored = load_app_registration(conn, *box);
+    if (!stored) {
+      report.fail("App credentials", stored.error().message,
+                  "set secret_key (BOTTEGA_SECRET_KEY) to the key of the host that registered it");
+      return config;
+    }
+    if (!*stored) return config;
+    const StoredApp& app = **stored;
+    register_secret(app.client_secret, "the App's client secret");
+    register_pem(app.private_key_pem, "the App private key");
+    register_secret(app.webhook_secret, "the webhook secret");
+    report.ok("registered App", app.slug + " (id " + std::to_string(app.app_id) +
+                                    "), stored sealed in the database");
+    return with_registered_app(config, app.app_id, app.slug, app.client_id, app.private_key_pem,
+                               app.webhook_secret);
+  } catch (const std::exception& e) {
+    return config;  // the database check says why
+  }
 }
 
 void check_github(const ServerConfig& config, Report& report) {
@@ -124,8 +161,9 @@ void check_github(const ServerConfig& config, Report& report) {
     return;
   }
   if (!*client) {
-    report.fail("App credentials", "none configured",
-                "set app.id and app.private_key_file (spec/configuration.md)");
+    report.fail("App credentials", "none configured or registered",
+                "open the setup link `bottega serve` logs, or set app.id and "
+                "app.private_key_file (spec/configuration.md)");
     return;
   }
   auto& github = **client;
@@ -323,8 +361,10 @@ int run_doctor(const ParsedCommand& command) {
   }
   report.ok("configuration", config->config_file.empty() ? "environment and defaults"
                                                          : config->config_file);
-  check_database(*config, report);
-  check_github(*config, report);
+  auto db = check_database(*config, report);
+  check_github(with_stored_app(*config, db ? db->connection_string : "", report), report);
+  // An embedded server this command started is stopped (as `migrate` does).
+  if (db && db->embedded && !db->embedded->adopted()) (void)db->embedded->stop();
   check_public_url(*config, report);
   check_harnesses(*config, report);
   check_sandbox(*config, report);

@@ -137,6 +137,14 @@ TEST_F(Registration, SetupPageRegistersTheAppAndATaskRunsWithoutARestart) {
   for (const auto& hook : github().webhooks())
     if (hook.event == "issues" && hook.status_code == 202) accepted = true;
   EXPECT_TRUE(accepted) << "no issues webhook was accepted";
+
+  // bottega doctor sees the registered App, opened with the same key.
+  auto [doctor_status, doctor] =
+      sh("'" + bottega_binary() + "' doctor --config '" + config_file() + "' 2>/dev/null");
+  for (const char* line : {"ok    registered App: bottega (id ", "ok    webhook secret: set",
+                           "ok    App credentials: GitHub accepts the JWT of App bottega",
+                           "ok    installation acme: 1 repositories: acme/widgets"})
+    EXPECT_NE(doctor.find(line), std::string::npos) << line << " in:\n" << doctor;
 }
 
 }  // namespace
