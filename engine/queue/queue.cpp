@@ -33,7 +33,10 @@ Job job_from(const pqxx::row& r) {
 
 std::string id_array(const std::vector<int64_t>& ids) {
   std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
   return out + "}";
 }
 
