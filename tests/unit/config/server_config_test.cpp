@@ -367,6 +367,33 @@ TEST_F(ServerConfigTest, EveryKeyIsDocumentedInTheSpec) {
   }
 }
 
+// deploy/bottega.example.yml: every key with its environment variable, and
+// the file as shipped loads (its active lines are the defaults).
+TEST_F(ServerConfigTest, TheExampleFileHasEveryKeyAndLoadsToTheDefaults) {
+  const std::string file = std::string(BOTTEGA_SOURCE_DIR) + "/deploy/bottega.example.yml";
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << file << " is missing";
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& key : config_keys()) {
+    const std::string path = key.path;
+    const std::string leaf = path.substr(path.rfind('.') + 1);
+    EXPECT_TRUE(text.find("\n" + leaf + ":") != std::string::npos ||
+                text.find(" " + leaf + ":") != std::string::npos)
+        << path << " is not in the example";
+    EXPECT_NE(text.find(std::string(key.env) + "."), std::string::npos)
+        << key.env << " is not in the example";
+  }
+  auto loaded = load(file);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  auto defaults = load("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(loaded->listen_port, defaults->listen_port);
+  EXPECT_EQ(loaded->workers, defaults->workers);
+  EXPECT_EQ(loaded->task_trigger_label, defaults->task_trigger_label);
+  EXPECT_EQ(loaded->harnesses.at("codex").binary, "codex");
+  EXPECT_TRUE(loaded->agent_sandbox);
+}
+
 TEST_F(ServerConfigTest, EgressListsTakeAYamlListOrCommaSeparatedText) {
   auto file = write("c.yml",
                     "agents:\n"
