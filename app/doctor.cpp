@@ -364,7 +364,10 @@ int run_doctor(const ParsedCommand& command) {
   auto db = check_database(*config, report);
   check_github(with_stored_app(*config, db ? db->connection_string : "", report), report);
   // An embedded server this command started is stopped (as `migrate` does).
-  if (db && db->embedded && !db->embedded->adopted()) (void)db->embedded->stop();
+  if (db && db->embedded) {
+    if (db->embedded->adopted()) db->embedded->leave_running();  // a serve's
+    else (void)db->embedded->stop();
+  }
   check_public_url(*config, report);
   check_harnesses(*config, report);
   check_sandbox(*config, report);

@@ -218,6 +218,32 @@ TEST_F(StartupTest, WhatTheServerCannotDoIsSaidAtStart) {
   EXPECT_EQ(serve.wait(15s), std::optional<int>(0)) << serve.output();
 }
 
+// `doctor` and `migrate` adopt the embedded PostgreSQL a running `serve`
+// started, and must leave it running when they end.
+TEST_F(StartupTest, DoctorAndMigrateLeaveTheEmbeddedDatabaseOfAServeRunning) {
+  // The embedded server runs as `postgres` when we are root: let it in.
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all |
+                                         std::filesystem::perms::group_exec |
+                                         std::filesystem::perms::others_exec);
+  const int port = testing::free_port();
+  std::map<std::string, std::string> env = {{"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                            {"BOTTEGA_DATA_DIR", dir_ + "/var"},
+                                            {"BOTTEGA_WEBHOOK_SECRET", "s"},
+                                            {"BOTTEGA_WORKERS", "0"}};
+  ChildProcess serve(testing::bottega_binary(), {"serve"}, env, dir_ + "/serve.log");
+  ASSERT_EQ(readyz(port, 200).first, 200) << serve.output();
+  auto [doctor_status, doctor] = run({"doctor"}, env);
+  EXPECT_NE(doctor.find("ok    database: PostgreSQL "), std::string::npos) << doctor;
+  EXPECT_EQ(get("http://127.0.0.1:" + std::to_string(port) + "/readyz").first, 200)
+      << "doctor stopped serve's database";
+  auto [migrate_status, migrate] = run({"migrate"}, env);
+  EXPECT_EQ(migrate_status, 0) << migrate;
+  EXPECT_EQ(get("http://127.0.0.1:" + std::to_string(port) + "/readyz").first, 200)
+      << "migrate stopped serve's database";
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(30s), std::optional<int>(0)) << serve.output();
+}
+
 // The common first machine: a fresh VPS, root, the clone under /root (0700),
 // no data_dir set. The embedded PostgreSQL runs as `postgres`, which cannot
 // enter /root: the default data dir for root is /var/lib/bottega.
