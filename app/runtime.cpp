@@ -71,9 +71,10 @@ Result<ServerConfig> load_config(const ParsedCommand& command) {
   return config;
 }
 
-void warn_about_gaps(const ServerConfig& config) {
+void warn_about_gaps(const ServerConfig& config, bool takes_webhooks) {
   auto& log = component_log("config");
-  if (config.webhook_secret.empty())
+  const bool registered_later = config.app_id.empty() && config.app_client_id.empty();
+  if (takes_webhooks && config.webhook_secret.empty() && !registered_later)
     log.warn("no webhook secret (webhook.secret or BOTTEGA_WEBHOOK_SECRET): every webhook "
              "delivery is refused with 503, so no task starts; the server still answers "
              "/healthz, /readyz and /metrics");
@@ -126,7 +127,7 @@ std::variant<Runtime, int> start_runtime(
     std::cerr << "bottega " << command.command << ": " << config.error().message << "\n";
     return kExitConfig;
   }
-  warn_about_gaps(*config);
+  warn_about_gaps(*config, command.command == "serve");
   if (before_database)
     if (int status = before_database(*config); status != 0) return status;
   auto& log = component_log(command.command);

@@ -27,9 +27,11 @@ constexpr int kExitConfig = 78;  // a bad configuration (EX_CONFIG)
 Result<ServerConfig> load_config(const ParsedCommand& command);
 
 // Logs, once at start, what the configuration leaves the server unable to
-// do: no webhook secret (every webhook refused), a role whose harness CLI
-// is not found. Nothing here stops the server.
-void warn_about_gaps(const ServerConfig& config);
+// do: App credentials without a webhook secret, for a process that takes
+// webhooks (every webhook refused; without credentials the setup page's
+// line says it), a role whose harness CLI is not found. Nothing here stops
+// the server.
+void warn_about_gaps(const ServerConfig& config, bool takes_webhooks);
 
 struct DatabaseHandle {
   std::unique_ptr<EmbeddedPostgres> embedded;  // null when DATABASE_URL is used

@@ -170,7 +170,9 @@ int run_serve(const ParsedCommand& command) {
                                  ? std::string(config.tls_enabled() ? "https" : "http") + "://" +
                                        config.listen_host + ":" + std::to_string(server->port())
                                  : config.public_url;
-    log.warn("no GitHub App yet: register one at {}/setup?token={}{}", base, setup_token,
+    log.warn("no GitHub App yet, so every webhook delivery is refused and nothing is done on "
+             "GitHub: register one at {}/setup?token={}{}",
+             base, setup_token,
              config.public_url.empty() ? " (set public_url first: GitHub needs an https:// "
                                          "address to reach this server)"
                                        : "");

@@ -174,10 +174,16 @@ TEST_F(StartupTest, ReadyzIsNotReadyWhileGitHubRefusesTheApp) {
     EXPECT_EQ(serve.wait(15s), std::optional<int>(0)) << serve.output();
   }
 
+  // The right key; and no webhook secret, which start-up says.
   env["BOTTEGA_PRIVATE_KEY_FILE"] = write("app.pem", github_keys.private_pem);
+  env.erase("BOTTEGA_WEBHOOK_SECRET");
   ChildProcess serve(testing::bottega_binary(), {"serve"}, env, dir_ + "/serve-2.log");
   auto [status, body] = readyz(port, 200);
   EXPECT_EQ(status, 200) << body << serve.output();
+  EXPECT_NE(serve.output().find("no webhook secret (webhook.secret or BOTTEGA_WEBHOOK_SECRET): "
+                                "every webhook delivery is refused with 503"),
+            std::string::npos)
+      << serve.output();
   serve.signal(SIGTERM);
   EXPECT_EQ(serve.wait(15s), std::optional<int>(0)) << serve.output();
 }
@@ -202,8 +208,9 @@ TEST_F(StartupTest, WhatTheServerCannotDoIsSaidAtStart) {
   ASSERT_EQ(status, 200) << serve.output();
   const std::string log = serve.output();
   // Before any delivery arrived:
-  EXPECT_NE(log.find("no webhook secret (webhook.secret or BOTTEGA_WEBHOOK_SECRET): every "
-                     "webhook delivery is refused with 503"),
+  EXPECT_NE(log.find("no GitHub App yet, so every webhook delivery is refused and nothing is "
+                     "done on GitHub: register one at http://127.0.0.1:" + std::to_string(port) +
+                     "/setup?token="),
             std::string::npos)
       << log;
   EXPECT_NE(log.find("role plan runs harness claude, but its CLI '" + dir_ +
