@@ -14,6 +14,10 @@ const std::vector<CommandSpec>& command_specs() {
       {"worker", "run only job workers (more hosts can share one database)", "", 0, 0,
        {config_flag}},
       {"migrate", "apply pending database migrations and exit", "", 0, 0, {config_flag}},
+      {"doctor", "check the configuration, database, App credentials, agents, sandbox and disk",
+       "", 0, 0,
+       {config_flag,
+        {"min-free-mb", "MB", "least free space in the data dir (default 1024)"}}},
       {"version", "print the version and exit", "", 0, 0, {}},
       {"signal", "(inside an agent run) say where the turn landed", "<plan-ready|ready|needs-work|blocked>", 1, 1,
        {{"reason", "TEXT", "why, in a sentence (at most 4096 bytes)"}}},
@@ -58,7 +62,9 @@ Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args,
     }
     return parsed;
   }
-  const CommandSpec* spec = find_spec(specs, args[0]);
+  // `--version` is what people try first; it means the `version` command.
+  const std::string first = (args[0] == "--version" || args[0] == "-V") ? "version" : args[0];
+  const CommandSpec* spec = find_spec(specs, first);
   if (!spec) {
     if (args[0].rfind("-", 0) == 0)
       return make_error("unknown flag '" + args[0] + "' before the command (see bottega --help)");

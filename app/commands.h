@@ -7,6 +7,7 @@ namespace bottega {
 
 int run_serve(const ParsedCommand& command);
 int run_migrate(const ParsedCommand& command);
+int run_doctor(const ParsedCommand& command);
 int run_worker(const ParsedCommand& command);
 int run_signal(const ParsedCommand& command);
 int run_agent(const ParsedCommand& command);

@@ -36,12 +36,13 @@ WorkerPoolOptions worker_options(const ServerConfig& config) {
   return o;
 }
 
-std::unique_ptr<github::GitHubClient> make_github_client(const ServerConfig& config) {
+Result<std::unique_ptr<github::GitHubClient>> make_github_client(const ServerConfig& config) {
   auto& log = component_log("github");
-  if ((config.app_id.empty() && config.app_client_id.empty()) || config.private_key_file.empty()) {
+  if ((config.app_id.empty() && config.app_client_id.empty()) ||
+      (config.private_key_file.empty() && config.app_private_key_pem.empty())) {
     log.warn("no App credentials (app.id or app.client_id, and app.private_key_file): "
              "the app cannot act on GitHub or reconcile lost webhook deliveries");
-    return nullptr;
+    return std::unique_ptr<github::GitHubClient>();
   }
   github::GitHubClientOptions options;
   options.api_url = config.github_api_url;
@@ -49,12 +50,14 @@ std::unique_ptr<github::GitHubClient> make_github_client(const ServerConfig& con
   options.app_id = config.app_id;
   options.client_id = config.app_client_id;
   options.private_key_file = config.private_key_file;
+  options.private_key_pem = config.app_private_key_pem;
   options.mutation_spacing = config.github_mutation_spacing;
   auto client = github::GitHubClient::create(std::move(options));
-  if (!client) {
-    log.error("cannot set up the GitHub client: {}", client.error().describe());
-    return nullptr;
-  }
+  if (!client)
+    return make_error((config.private_key_file.empty()
+                           ? std::string("the registered App's private key")
+                           : "`app.private_key_file` " + config.private_key_file) +
+                      ": the App cannot authenticate with it: " + client.error().describe());
   return std::move(*client);
 }
 

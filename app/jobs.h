@@ -32,9 +32,11 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
                                                    const std::string& connection_string,
                                                    github::GitHubClient* github);
 
-// The GitHub client for the configured App, or null (with the reason
-// logged) when the App's id or private key is not configured.
-std::unique_ptr<github::GitHubClient> make_github_client(const ServerConfig& config);
+// The GitHub client for the configured App; null (with a warning logged)
+// when no App credentials are configured. Fails when they are configured
+// but cannot sign a JWT (the key is not an RSA private key): a bad
+// configuration the program stops on.
+Result<std::unique_ptr<github::GitHubClient>> make_github_client(const ServerConfig& config);
 
 // Runs `task` every `interval` on its own thread until destroyed.
 class PeriodicTask {

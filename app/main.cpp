@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   }
   if (c == "serve") return run_serve(*parsed);
   if (c == "migrate") return run_migrate(*parsed);
+  if (c == "doctor") return run_doctor(*parsed);
   if (c == "worker") return run_worker(*parsed);
   if (c == "signal") return run_signal(*parsed);
   if (c == "agent") return run_agent(*parsed);

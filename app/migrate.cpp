@@ -25,6 +25,7 @@ int run_migrate(const ParsedCommand& command) {
     status = 0;
   }
   // Leave a server another process started (e.g. a running `serve`) alone.
+  if (db->embedded && db->embedded->adopted()) db->embedded->leave_running();
   if (db->embedded && !db->embedded->adopted()) {
     if (auto stopped = db->embedded->stop(); !stopped) {
       std::cerr << "bottega migrate: " << stopped.error().message << "\n";

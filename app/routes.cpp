@@ -10,7 +10,9 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "app/metrics.h"
 #include "config/base/log.h"
+#include "config/base/metrics.h"
 #include "engine/db/migrations.h"
 #include "github/webhook/signature.h"
 
@@ -49,8 +51,9 @@ int status_for(IntakeOutcome outcome) {
 struct Router::Impl {
   RouterDeps deps;
   boost::asio::thread_pool blocking{2};
-  std::atomic<uint64_t> signature_failures{0};
-  std::array<std::atomic<uint64_t>, 5> deliveries{};  // by IntakeOutcome
+  // The secret webhooks are checked with: deps.webhook_secret, or the
+  // registered App's once set_webhook_secret() ran.
+  std::atomic<std::shared_ptr<const std::string>> webhook_secret;
 
   // The readiness probe's state, under probe_mutex.
   using Clock = std::chrono::steady_clock;
@@ -114,7 +117,14 @@ struct Router::Impl {
     return last_check;
   }
 
-  void readiness(Responder respond) {
+  void readiness(Responder given) {
+    // The database first; once it is ready, the App's credentials.
+    Responder respond = [this, given = std::move(given)](HttpResponse answer) {
+      if (answer.status == 200 && deps.app_not_ready)
+        if (auto reason = deps.app_not_ready())
+          answer = HttpResponse::text(503, "not ready: " + *reason + "\n");
+      given(std::move(answer));
+    };
     {
       std::lock_guard lock(probe_mutex);
       if (auto answer = readiness_locked(Clock::now())) return respond(std::move(*answer));
@@ -131,35 +141,29 @@ struct Router::Impl {
     });
   }
 
-  HttpResponse metrics() {
-    std::string out =
-        "# HELP bottega_webhook_signature_failures_total Deliveries refused for a bad signature.\n"
-        "# TYPE bottega_webhook_signature_failures_total counter\n"
-        "bottega_webhook_signature_failures_total " +
-        std::to_string(signature_failures.load()) +
-        "\n# HELP bottega_webhook_deliveries_total Deliveries by outcome.\n"
-        "# TYPE bottega_webhook_deliveries_total counter\n";
-    for (int i = 0; i < 5; ++i)
-      out += "bottega_webhook_deliveries_total{outcome=\"" +
-             std::string(to_string(static_cast<IntakeOutcome>(i))) + "\"} " +
-             std::to_string(deliveries[i].load()) + "\n";
-    HttpResponse r = HttpResponse::text(200, std::move(out));
-    r.content_type = "text/plain; version=0.0.4";
-    return r;
+  // Rendering may read the database (the gauges' collectors): not on the
+  // server's threads.
+  void metrics(Responder respond) {
+    boost::asio::post(blocking, [respond = std::move(respond)] {
+      HttpResponse r = HttpResponse::text(200, metrics::Registry::global().render());
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      respond(std::move(r));
+    });
   }
 
   void webhook(HttpRequest&& request, Responder respond) {
     static auto& log = component_log("intake");
     if (request.method != "POST") return respond(HttpResponse::text(405, "use POST\n"));
-    if (deps.webhook_secret.empty() || !deps.intake) {
+    const auto secret = webhook_secret.load();
+    if (secret->empty() || !deps.intake) {
       log.error("a webhook arrived but no webhook secret is configured (webhook.secret)");
       return respond(HttpResponse::text(503, "webhook secret not configured\n"));
     }
     const std::string delivery_id(request.header("x-github-delivery"));
-    auto check = check_signature(deps.webhook_secret, request.body,
+    auto check = check_signature(*secret, request.body,
                                  request.header("x-hub-signature-256"));
     if (check != SignatureCheck::valid) {
-      ++signature_failures;
+      metrics::add("bottega_webhook_signature_failures_total", {});
       log.warn("delivery {} from {} refused: {}", delivery_id.empty() ? "(no id)" : delivery_id,
                request.remote, describe(check));
       return respond(HttpResponse::text(401, std::string(describe(check)) + "\n"));
@@ -170,10 +174,14 @@ struct Router::Impl {
     if (!valid_event_name(event))
       return respond(HttpResponse::text(400, "missing or invalid X-GitHub-Event header\n"));
 
+    const auto arrived = std::chrono::steady_clock::now();
     deps.intake->submit(
-        IncomingDelivery{delivery_id, std::move(event), std::move(request.body)},
-        [this, respond = std::move(respond), delivery_id](IntakeResult result) {
-          ++deliveries[static_cast<int>(result.outcome)];
+        IncomingDelivery{delivery_id, event, std::move(request.body)},
+        [respond = std::move(respond), delivery_id, event, arrived](IntakeResult result) {
+          metrics::add("bottega_webhook_deliveries_total",
+                       {event, std::string(to_string(result.outcome))});
+          metrics::observe("bottega_webhook_intake_duration_seconds", {},
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
           if (result.outcome == IntakeOutcome::rejected)
             component_log("intake").warn("delivery {} rejected: {}", delivery_id, result.message);
           auto response = HttpResponse::text(status_for(result.outcome), result.message + "\n");
@@ -183,10 +191,23 @@ struct Router::Impl {
         });
   }
 
-  void handle(HttpRequest&& request, Responder respond) {
+  // Each answer is timed, by route (a fixed set: never the raw path).
+  void handle(HttpRequest&& request, Responder given) {
     const auto path = request.path();
+    std::string route = "other";
+    for (const char* known :
+         {"/webhooks/github", "/healthz", "/readyz", "/metrics", "/setup", "/setup/callback"})
+      if (path == known) route = known;
+    Responder respond = [given = std::move(given), route, started = std::chrono::steady_clock::now()](
+                            HttpResponse answer) {
+      metrics::observe(
+          "bottega_http_request_duration_seconds", {route, std::to_string(answer.status)},
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      given(std::move(answer));
+    };
     const bool get = request.method == "GET" || request.method == "HEAD";
-    if (path == "/webhooks/github") return webhook(std::move(request), std::move(respond));
+    if (path == "/webhooks/github" && deps.webhooks)
+      return webhook(std::move(request), std::move(respond));
     if (path == "/healthz") {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
       return respond(HttpResponse::text(200, "ok\n"));
@@ -195,16 +216,27 @@ struct Router::Impl {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
       return readiness(std::move(respond));
     }
+    if ((path == "/setup" || path.rfind("/setup/", 0) == 0) && deps.setup) {
+      if (!get) return respond(HttpResponse::text(405, "use GET\n"));
+      return boost::asio::post(blocking, [this, request = std::move(request),
+                                          respond = std::move(respond)]() mutable {
+        auto answer = deps.setup(request);
+        respond(answer ? std::move(*answer)
+                       : HttpResponse::text(404, "no route for " + std::string(request.path()) + "\n"));
+      });
+    }
     if (path == "/metrics") {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
-      return respond(metrics());
+      return metrics(std::move(respond));
     }
     respond(HttpResponse::text(404, "no route for " + std::string(path) + "\n"));
   }
 };
 
 Router::Router(RouterDeps deps) : impl_(std::make_unique<Impl>()) {
+  declare_metrics();
   impl_->deps = std::move(deps);
+  impl_->webhook_secret.store(std::make_shared<const std::string>(impl_->deps.webhook_secret));
   if (impl_->deps.database) impl_->probe = std::thread([impl = impl_.get()] { impl->probe_loop(); });
 }
 
@@ -216,6 +248,10 @@ Router::~Router() {
   impl_->probe_changed.notify_all();
   if (impl_->probe.joinable()) impl_->probe.join();
   impl_->blocking.join();
+}
+
+void Router::set_webhook_secret(std::string secret) {
+  impl_->webhook_secret.store(std::make_shared<const std::string>(std::move(secret)));
 }
 
 Handler Router::handler() {

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -21,8 +23,15 @@ struct RouterDeps {
   Database* database = nullptr;  // required for /readyz
   Intake* intake = nullptr;      // required for /webhooks/github
   std::string webhook_secret;    // empty: webhooks are refused with 503
+  // Why the App cannot authenticate with GitHub, or nullopt (also when it
+  // has no credentials yet); /readyz is not ready while there is a reason.
+  std::function<std::optional<std::string>()> app_not_ready = nullptr;
   std::chrono::milliseconds readiness_interval{1000};
   std::chrono::milliseconds readiness_deadline{1000};
+  bool webhooks = true;  // false: no /webhooks/github route (a worker's metrics port)
+  // /setup and /setup/... (the App's registration, app/setup.h): called on
+  // the blocking pool; nullopt answers 404.
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> setup = nullptr;
 };
 
 class Router {
@@ -35,6 +44,10 @@ class Router {
 
   // The Handler to give to HttpServer; valid while the Router lives.
   Handler handler();
+
+  // Replaces the webhook secret (an App registered while the server runs);
+  // requests after the call use it.
+  void set_webhook_secret(std::string secret);
 
  private:
   struct Impl;

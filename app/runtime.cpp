@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "config/base/log.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
+#include "engine/process/run.h"
 
 namespace bottega {
 namespace {
@@ -37,6 +39,7 @@ void register_database_password(const std::string& connection_string) {
 // stored transcript carries one (config/base/redactor.h).
 void register_config_secrets(const ServerConfig& config) {
   register_secret(config.webhook_secret, "the webhook secret");
+  register_secret(config.secret_key, "the secret key");
   register_pem(file_content(config.private_key_file), "the App private key");
   register_pem(file_content(config.tls_key), "the TLS private key");
   for (const auto& [name, harness] : config.harnesses)
@@ -58,7 +61,35 @@ Result<ServerConfig> load_config(const ParsedCommand& command) {
                                                                     : LogFormat::json;
   setup_logging(config->log_level, format);
   register_config_secrets(*config);
+  if (!config->data_dir_configured && geteuid() == 0) {
+    config->data_dir = default_data_dir(true);
+    component_log("config").info(
+        "running as root: data dir {} (the embedded PostgreSQL runs as an unprivileged user, "
+        "which cannot enter a clone under /root; set data_dir to choose another)",
+        config->data_dir);
+  }
   return config;
+}
+
+void warn_about_gaps(const ServerConfig& config, bool takes_webhooks) {
+  auto& log = component_log("config");
+  const bool registered_later = config.app_id.empty() && config.app_client_id.empty();
+  if (takes_webhooks && config.webhook_secret.empty() && !registered_later)
+    log.warn("no webhook secret (webhook.secret or BOTTEGA_WEBHOOK_SECRET): every webhook "
+             "delivery is refused with 503, so no task starts; the server still answers "
+             "/healthz, /readyz and /metrics");
+  const char* path_env = std::getenv("PATH");
+  const std::string path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& [role, r] : config.roles) {
+    auto harness = config.harnesses.find(r.harness);
+    if (harness == config.harnesses.end()) continue;
+    const std::string found = find_program(harness->second.binary, path);
+    if (found.empty() || ::access(found.c_str(), X_OK) != 0)
+      log.warn("role {} runs harness {}, but its CLI '{}' is not found{}: its turns will fail "
+               "until it is installed (or harnesses.{}.binary names it)",
+               role, r.harness, harness->second.binary,
+               harness->second.binary.find('/') == std::string::npos ? " on PATH" : "", r.harness);
+  }
 }
 
 Result<DatabaseHandle> open_database(const ServerConfig& config) {
@@ -88,13 +119,17 @@ Result<void> migrate_database(const std::string& connection_string) {
   return {};
 }
 
-std::variant<Runtime, int> start_runtime(const ParsedCommand& command) {
+std::variant<Runtime, int> start_runtime(
+    const ParsedCommand& command, const std::function<int(const ServerConfig&)>& before_database) {
   install_stop_signals();
   auto config = load_config(command);
   if (!config) {
     std::cerr << "bottega " << command.command << ": " << config.error().message << "\n";
     return kExitConfig;
   }
+  warn_about_gaps(*config, command.command == "serve");
+  if (before_database)
+    if (int status = before_database(*config); status != 0) return status;
   auto& log = component_log(command.command);
   auto db = open_database(*config);
   if (!db) {

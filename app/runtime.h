@@ -3,6 +3,7 @@
 // Thread-safety: called from main before any thread starts.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -20,8 +21,17 @@ constexpr int kExitUsage = 2;    // a bad command line
 constexpr int kExitConfig = 78;  // a bad configuration (EX_CONFIG)
 
 // Reads --config (or $BOTTEGA_CONFIG) and the environment, then sets up
-// logging and registers the configured secrets for redaction.
+// logging and registers the configured secrets for redaction. Run as root
+// without a configured data_dir, the data dir is default_data_dir(true)
+// (said in the log).
 Result<ServerConfig> load_config(const ParsedCommand& command);
+
+// Logs, once at start, what the configuration leaves the server unable to
+// do: App credentials without a webhook secret, for a process that takes
+// webhooks (every webhook refused; without credentials the setup page's
+// line says it), a role whose harness CLI is not found. Nothing here stops
+// the server.
+void warn_about_gaps(const ServerConfig& config, bool takes_webhooks);
 
 struct DatabaseHandle {
   std::unique_ptr<EmbeddedPostgres> embedded;  // null when DATABASE_URL is used
@@ -41,9 +51,13 @@ struct Runtime {
   DatabaseHandle db;
 };
 
-// Installs the stop signals, loads the configuration, opens and migrates
+// Installs the stop signals, loads the configuration, runs `before_database`
+// (serve binds its port there, so a port in use fails before anything
+// starts; a non-zero answer is the exit status), then opens and migrates
 // the database. On failure, says why (stderr or the log) and returns the
 // exit status to end with.
-std::variant<Runtime, int> start_runtime(const ParsedCommand& command);
+std::variant<Runtime, int> start_runtime(
+    const ParsedCommand& command,
+    const std::function<int(const ServerConfig&)>& before_database = {});
 
 }  // namespace bottega

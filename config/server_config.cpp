@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <string_view>
@@ -62,6 +63,46 @@ Apply readable_file_key(std::string ServerConfig::*member) {
   };
 }
 
+// GitHub delivers webhooks and sends people back only to an https:// URL,
+// and the app's routes sit at the root of it (a path would be dropped).
+std::optional<std::string> apply_public_url(ServerConfig& c, const std::string& v) {
+  if (v.empty()) {
+    c.public_url.clear();
+    return std::nullopt;
+  }
+  if (v.rfind("https://", 0) != 0)
+    return "'" + v + "' is not an https:// URL: GitHub needs https to reach this server (put a "
+           "TLS reverse proxy in front, or set tls.cert and tls.key)";
+  std::string trimmed = v;
+  while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+  if (trimmed.size() <= 8) return "'" + v + "' has no host";
+  const std::string rest = trimmed.substr(8);
+  if (rest.find_first_of("/?#@ ") != std::string::npos)
+    return "'" + v + "' has a path, query or user part: the app answers at the root of its URL "
+           "(/webhooks/github, /setup)";
+  c.public_url = trimmed;
+  return std::nullopt;
+}
+
+// The App's private key: a readable PEM file with a private key in it (the
+// key GitHub lets you download is "-----BEGIN RSA PRIVATE KEY-----").
+std::optional<std::string> apply_private_key_file(ServerConfig& c, const std::string& v) {
+  c.private_key_file = v;
+  if (v.empty()) return std::nullopt;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(v, ec)) return "file '" + v + "' does not exist";
+  std::ifstream in(v, std::ios::binary);
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  if (in.bad()) return "file '" + v + "' cannot be read";
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  const auto begin = head.find("-----BEGIN ");
+  if (begin == std::string::npos ||
+      head.find("PRIVATE KEY-----", begin) == std::string::npos)
+    return "file '" + v + "' is not a PEM private key (no '-----BEGIN … PRIVATE KEY-----' line)";
+  return std::nullopt;
+}
+
 Apply seconds_key(std::chrono::seconds ServerConfig::*member) {
   return [member](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
     long long n = 0;
@@ -81,6 +122,18 @@ std::optional<std::string> apply_listen(ServerConfig& c, const std::string& v) {
   if (auto e = parse_int(v.substr(colon + 1), 0, 65535, port)) return "port " + *e;
   c.listen_host = host;
   c.listen_port = static_cast<uint16_t>(port);
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_metrics_listen(ServerConfig& c, const std::string& v) {
+  if (v.empty()) {
+    c.metrics_listen_host.clear();
+    return std::nullopt;
+  }
+  ServerConfig parsed;
+  if (auto e = apply_listen(parsed, v)) return e;
+  c.metrics_listen_host = parsed.listen_host;
+  c.metrics_listen_port = parsed.listen_port;
   return std::nullopt;
 }
 
@@ -462,8 +515,9 @@ Result<std::map<std::string, std::string>> parse_env_list(std::string_view text)
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"listen", "BOTTEGA_LISTEN", "host:port, e.g. 127.0.0.1:3000", apply_listen},
-      {"public_url", "BOTTEGA_PUBLIC_URL", "an https:// URL where GitHub reaches this server",
-       url_key(&ServerConfig::public_url)},
+      {"public_url", "BOTTEGA_PUBLIC_URL",
+       "an https:// URL where GitHub reaches this server, without a path",
+       apply_public_url},
       {"data_dir", "BOTTEGA_DATA_DIR", "a directory path", string_key(&ServerConfig::data_dir)},
       {"max_body_bytes", "BOTTEGA_MAX_BODY_BYTES", "a byte count from 1024 to 1073741824",
        apply_max_body},
@@ -499,16 +553,28 @@ const std::vector<ConfigKey>& config_keys() {
          c.intake_max_pending_bytes = n;
          return std::nullopt;
        }},
+      {"metrics.listen", "BOTTEGA_METRICS_LISTEN", "host:port, e.g. 127.0.0.1:9464",
+       apply_metrics_listen},
       {"log.level", "BOTTEGA_LOG_LEVEL", "one of trace, debug, info, warn, error",
        apply_log_level},
       {"log.format", "BOTTEGA_LOG_FORMAT", "one of auto, text, json", apply_log_format},
       {"webhook.secret", "BOTTEGA_WEBHOOK_SECRET", "the App's webhook secret",
        string_key(&ServerConfig::webhook_secret)},
+      {"secret_key", "BOTTEGA_SECRET_KEY", "64 hex digits (openssl rand -hex 32)",
+       [](ServerConfig& c, const std::string& v) -> std::optional<std::string> {
+         const bool hex = v.size() == 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+                            return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+                          });
+         // Never echo the value: it is a key.
+         if (!v.empty() && !hex) return std::string("the value (not shown) is not 64 hex digits");
+         c.secret_key = v;
+         return std::nullopt;
+       }},
       {"app.id", "BOTTEGA_APP_ID", "the App's numeric id", apply_app_id},
       {"app.client_id", "BOTTEGA_APP_CLIENT_ID", "the App's client id (Iv1.…)",
        string_key(&ServerConfig::app_client_id)},
-      {"app.private_key_file", "BOTTEGA_PRIVATE_KEY_FILE", "path of the App's PEM private key",
-       readable_file_key(&ServerConfig::private_key_file)},
+      {"app.private_key_file", "BOTTEGA_PRIVATE_KEY_FILE",
+       "path of the App's PEM private key (the .pem file GitHub gives)", apply_private_key_file},
       {"app.slug", "BOTTEGA_APP_SLUG", "the App's slug (letters, digits, -), or empty",
        apply_app_slug},
       {"github.api_url", "BOTTEGA_GITHUB_API_URL", "an http(s):// URL",
@@ -644,6 +710,10 @@ std::optional<std::string> check_egress_pattern(std::string_view pattern, bool p
   return std::nullopt;
 }
 
+std::string default_data_dir(bool running_as_root) {
+  return running_as_root ? "/var/lib/bottega" : "./var";
+}
+
 EnvLookup process_environment() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
@@ -709,6 +779,22 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
                      "` is set; expected " + (cert_missing ? "path of a PEM certificate chain file"
                                                             : "path of a PEM private key file"));
   }
+
+  // App credentials come as a pair: an id (or client id) and its key.
+  const bool app_named = !config.app_id.empty() || !config.app_client_id.empty();
+  if (app_named && config.private_key_file.empty()) {
+    const char* named = config.app_id.empty() ? "app.client_id" : "app.id";
+    errors.push_back(std::string("`app.private_key_file` ") +
+                     where("app.private_key_file", "BOTTEGA_PRIVATE_KEY_FILE") +
+                     ": required when `" + named +
+                     "` is set (the App authenticates with its key); expected path of the App's "
+                     "PEM private key");
+  }
+  if (!app_named && !config.private_key_file.empty())
+    errors.push_back("`app.id` " + where("app.id", "BOTTEGA_APP_ID") +
+                     ": required when `app.private_key_file` is set (the key signs as this App); "
+                     "expected the App's numeric id (or set app.client_id)");
+  config.data_dir_configured = values.count("data_dir") > 0;
 
   if (config.task_port_range_start + config.task_ports_per_task - 1 > 65535) {
     // Blame the key that was set (at least one was: the defaults fit).

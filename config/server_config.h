@@ -44,13 +44,19 @@ struct ServerConfig {
 
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 3000;
-  std::string public_url;
+  std::string public_url;  // https://host[:port], no trailing slash; empty: not set
   std::string data_dir = "./var";
+  bool data_dir_configured = false;  // set in the file or the environment (not the default)
   std::size_t max_body_bytes = 25 * 1024 * 1024;
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds idle_timeout{60};
   int http_max_connections = 1024;    // connections open at once
   int http_max_body_memory_mb = 256;  // request bodies held at once, MB
+
+  // Where `worker` serves GET /metrics, /healthz and /readyz (metrics.listen);
+  // empty host: it serves none (`serve` answers them on `listen`).
+  std::string metrics_listen_host;
+  uint16_t metrics_listen_port = 0;
 
   std::string tls_cert;  // both empty: plain HTTP (behind a proxy)
   std::string tls_key;
@@ -67,9 +73,15 @@ struct ServerConfig {
   LogFormatSetting log_format = LogFormatSetting::automatic;
 
   std::string webhook_secret;
+  // 64 hex digits: the key sealing the App credentials the setup page stores
+  // in the database (empty: <data_dir>/secret.key).
+  std::string secret_key;
   std::string app_id;
   std::string app_client_id;
   std::string private_key_file;
+  // Not a key: the PEM of an App registered through the setup page (read
+  // from the database); used when private_key_file is empty.
+  std::string app_private_key_pem;
   std::string github_api_url = "https://api.github.com";
   std::string github_web_url = "https://github.com";
   std::string github_ca_file;  // extra CA bundle to trust (tests, GHES)
@@ -173,6 +185,11 @@ using TokenPriceTable = std::map<std::string, TokenPrice>;  // by model name
 Result<TokenPriceTable> parse_price_table(std::string_view text);
 // "NAME=value;NAME2=value"; fails naming the bad entry.
 Result<std::map<std::string, std::string>> parse_env_list(std::string_view text);
+
+// The data directory when none is configured: ./var, or /var/lib/bottega for
+// root, whose home (where a clone usually is) is closed to the user the
+// embedded PostgreSQL runs as.
+std::string default_data_dir(bool running_as_root);
 
 // Loads `file` (may be empty: environment and defaults only) and applies
 // the environment on top. On failure the error lists every bad key with its

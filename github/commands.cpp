@@ -427,6 +427,20 @@ RevisionArgument parse_revision_argument(std::string_view args) {
   return {RevisionArgument::Kind::revision, revision};
 }
 
+namespace {
+
+// "/" + name, appended rather than `"/" + std::string(name)`: GCC 12 at -O2
+// reports a false -Wrestrict in the insert-at-front that operator+ inlines.
+std::string with_slash(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 1);
+  out += '/';
+  out += name;
+  return out;
+}
+
+}  // namespace
+
 ParsedComment parse_comment(std::string_view body) {
   const std::vector<Line> lines = classify(body);
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -459,8 +473,8 @@ ParsedComment parse_comment(std::string_view body) {
     if (!closest) continue;
     ParsedComment parsed;
     parsed.kind = ParsedComment::Kind::mistyped;
-    parsed.typed = "/" + std::string(word);
-    parsed.suggestion = "/" + std::string(to_string(*closest));
+    parsed.typed = with_slash(word);
+    parsed.suggestion = with_slash(to_string(*closest));
     return parsed;
   }
   return {};

@@ -580,7 +580,8 @@ HttpServer::~HttpServer() { stop(std::chrono::milliseconds(1000)); }
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
-Result<void> HttpServer::start() {
+Result<void> HttpServer::bind() {
+  if (impl_->acceptor) return {};
   auto& o = impl_->shared->options;
   if (!o.tls_cert_file.empty()) {
     try {
@@ -590,11 +591,14 @@ Result<void> HttpServer::start() {
                               asio::ssl::context::single_dh_use);
       impl_->tls->use_certificate_chain_file(o.tls_cert_file);
       impl_->tls->use_private_key_file(o.tls_key_file, asio::ssl::context::pem);
-    } catch (const std::exception& e) {
+    } catch (const boost::system::system_error& e) {
+      impl_->tls.reset();
       return make_error("TLS: cannot load certificate " + o.tls_cert_file + " and key " +
-                        o.tls_key_file + ": " + e.what());
+                        o.tls_key_file + ": " + e.code().message());
     }
   }
+  // The code's message alone: what() appends Boost's source location.
+  const std::string where = "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": ";
   try {
     tcp::resolver resolver(impl_->ioc);
     auto endpoints = resolver.resolve(o.host, std::to_string(o.port),
@@ -606,10 +610,22 @@ Result<void> HttpServer::start() {
     impl_->acceptor->bind(endpoint);
     impl_->acceptor->listen(asio::socket_base::max_listen_connections);
     impl_->port = impl_->acceptor->local_endpoint().port();
-  } catch (const std::exception& e) {
+  } catch (const boost::system::system_error& e) {
     impl_->acceptor.reset();
-    return make_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+    if (e.code() == asio::error::address_in_use)
+      return make_error(where + "the port is in use (another program listens there; choose "
+                        "another with `listen` or BOTTEGA_LISTEN)");
+    if (e.code() == asio::error::access_denied)
+      return make_error(where + "permission denied (ports below 1024 need privileges; use a "
+                        "higher port behind a reverse proxy)");
+    return make_error(where + e.code().message());
   }
+  return {};
+}
+
+Result<void> HttpServer::start() {
+  if (auto bound = bind(); !bound) return bound;
+  auto& o = impl_->shared->options;
   impl_->accept_timer.emplace(impl_->ioc);
   {
     std::lock_guard lock(impl_->shared->mutex);

@@ -88,8 +88,13 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds, listens and starts the threads. Fails on a bad address, a port in
-  // use, or an unusable certificate or key.
+  // Loads the certificate and key, binds and listens, without accepting yet
+  // (connections wait in the backlog until start()). Fails, in one line
+  // without a source location, on a bad address, a port in use, or an
+  // unusable certificate or key. Idempotent once it succeeded.
+  Result<void> bind();
+
+  // Binds (unless bind() did), then accepts and starts the threads.
   Result<void> start();
 
   // The port actually bound (after start()).

@@ -146,8 +146,13 @@ Result<void> write_file_beneath(const std::string& root, const std::string& rela
   // A temporary name no agent can have prepared (O_EXCL), renamed over the
   // entry: rename replaces a link planted meanwhile instead of following it.
   static std::atomic<unsigned> counter{0};
-  const std::string tmp = "." + name.substr(0, 100) + ".bottega-tmp-" + std::to_string(::getpid()) +
-                          "-" + std::to_string(counter++);
+  // Appended piece by piece: GCC 12 -O2 warns (falsely, -Wrestrict) on "." + string.
+  std::string tmp = ".";
+  tmp += name.substr(0, 100);
+  tmp += ".bottega-tmp-";
+  tmp += std::to_string(::getpid());
+  tmp += '-';
+  tmp += std::to_string(counter++);
   Fd file(
       ::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (file.get() < 0)

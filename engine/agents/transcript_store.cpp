@@ -9,6 +9,7 @@
 #include <pqxx/stream_to>
 
 #include "config/base/log.h"
+#include "config/base/metrics.h"
 #include "config/base/redactor.h"
 #include "engine/db/database.h"
 
@@ -137,6 +138,28 @@ Result<int64_t> TranscriptStore::begin_run(const RunStart& run) {
   });
 }
 
+namespace {
+
+// The run's metrics (spec/running.md#metrics). Models come from the
+// configuration, a bounded set; "" for a run without a role (`bottega agent`).
+void count_finished_run(const std::string& role, const std::string& harness,
+                        const std::string& model, const Outcome& o, double seconds) {
+  const std::string r = role.empty() ? "none" : role;
+  metrics::add("bottega_agent_runs_total", {r, harness, model, std::string(to_string(o.kind))});
+  metrics::observe("bottega_agent_turn_duration_seconds", {r, harness}, seconds);
+  const auto tokens = [&](const char* kind, int64_t n) {
+    if (n > 0) metrics::add("bottega_agent_tokens_total", {harness, model, kind}, static_cast<double>(n));
+  };
+  tokens("input", o.usage.input_tokens);
+  tokens("cached_input", o.usage.cached_input_tokens);
+  tokens("cache_write", o.usage.cache_write_tokens);
+  tokens("output", o.usage.output_tokens);
+  if (o.usage.cost_usd && std::isfinite(*o.usage.cost_usd) && *o.usage.cost_usd > 0)
+    metrics::add("bottega_agent_cost_usd_total", {harness, model}, *o.usage.cost_usd);
+}
+
+}  // namespace
+
 Result<void> TranscriptStore::finish_run(int64_t run_id, const Outcome& o) {
   return guarded("cannot record the end of a run", [&]() -> Result<void> {
     auto lease = db_.acquire();
@@ -153,16 +176,20 @@ Result<void> TranscriptStore::finish_run(int64_t run_id, const Outcome& o) {
         "session_id = NULLIF($5, ''), stderr_tail = $6, input_tokens = $7, cached_input_tokens = "
         "$8, "
         "cache_write_tokens = $9, output_tokens = $10, reasoning_tokens = $11, "
-        "cost_usd = NULLIF($12, '')::numeric, ended_at = $13::timestamptz WHERE id = $1",
+        "cost_usd = NULLIF($12, '')::numeric, ended_at = $13::timestamptz WHERE id = $1 "
+        "RETURNING role, harness, model, "
+        "greatest(extract(epoch FROM ended_at - started_at), 0)::float8 AS seconds",
         run_id, std::string(to_string(o.kind)), redact(clean_text(o.message)),
         o.exit_code ? std::to_string(*o.exit_code) : std::string(), clean_text(o.session_id),
         redact(clean_text(o.stderr_tail)),
         o.usage.input_tokens, o.usage.cached_input_tokens, o.usage.cache_write_tokens,
         o.usage.output_tokens, o.usage.reasoning_tokens, std::string(cost),
         timestamp(clock_.now()));
-    if (r.affected_rows() != 1)
+    if (r.size() != 1)
       return make_error("transcript store: no run " + std::to_string(run_id));
     tx.commit();
+    count_finished_run(r[0]["role"].as<std::string>(), r[0]["harness"].as<std::string>(),
+                       r[0]["model"].as<std::string>(), o, r[0]["seconds"].as<double>());
     return {};
   });
 }

@@ -39,6 +39,10 @@ class EmbeddedPostgres {
   // Stops the server (fast shutdown) and waits for it to exit.
   Result<void> stop();
 
+  // Forgets the server without stopping it: for a server adopted from
+  // another process (a `serve`), which a short command must leave running.
+  void leave_running() { running_ = false; }
+
   bool running() const { return running_; }
   // True when start() found a server already running and adopted it.
   bool adopted() const { return adopted_; }

@@ -33,7 +33,10 @@ Job job_from(const pqxx::row& r) {
 
 std::string id_array(const std::vector<int64_t>& ids) {
   std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
   return out + "}";
 }
 
@@ -129,13 +132,15 @@ Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::st
       auto row = tx.exec_params1(
           "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2,"
           " lease_expires_at = now() + $3 * interval '1 millisecond', started_at = now() "
-          "WHERE id = $1 RETURNING *",
+          "WHERE id = $1 RETURNING *,"
+          " greatest(extract(epoch FROM clock_timestamp() - run_at), 0)::float8 AS waited_seconds",
           picked[0][0].as<int64_t>(), owner, static_cast<int64_t>(limits_.lease.count()));
       tx.exec_params(
           "INSERT INTO queue_turns (installation_id, last_claimed_at) VALUES ($1, clock_timestamp())"
           " ON CONFLICT (installation_id) DO UPDATE SET last_claimed_at = excluded.last_claimed_at",
           installation_id);
       Job job = job_from(row);
+      job.waited_seconds = row["waited_seconds"].as<double>();
       tx.commit();
       return std::optional<Job>(std::move(job));
     }

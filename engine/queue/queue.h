@@ -51,6 +51,7 @@ struct Job {
   int attempts = 0;  // including this one
   int max_attempts = 0;
   std::string last_error;
+  double waited_seconds = 0;  // from ready (run_at) to claimed, set by claim()
 };
 
 struct QueueLimits {

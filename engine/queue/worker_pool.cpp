@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/base/log.h"
+#include "config/base/metrics.h"
 
 namespace bottega {
 
@@ -96,6 +97,7 @@ struct WorkerPool::Impl {
       }
       const Job job = std::move(**claimed_job);
       ++claimed;
+      metrics::observe("bottega_queue_claim_latency_seconds", {job.kind}, job.waited_seconds);
       {
         std::lock_guard lock(mutex);
         running.insert(job.id);
@@ -106,12 +108,14 @@ struct WorkerPool::Impl {
       if (outcome) {
         if (auto r = queue.complete(*conn, job); !r) log.error("{}", r.error().message);
         ++completed;
+        metrics::add("bottega_jobs_total", {job.kind, "done"});
       } else {
         log.warn("job {} ({}) failed on attempt {}: {}", job.id, job.kind, job.attempts,
                  outcome.error().message);
-        if (auto r = queue.fail(*conn, job, outcome.error().message); !r)
-          log.error("{}", r.error().message);
+        auto dead = queue.fail(*conn, job, outcome.error().message);
+        if (!dead) log.error("{}", dead.error().message);
         ++failed;
+        metrics::add("bottega_jobs_total", {job.kind, dead && *dead ? "dead" : "retried"});
       }
       std::lock_guard lock(mutex);
       running.erase(job.id);

@@ -153,7 +153,11 @@ std::string dollars(double amount) {
   return buffer;
 }
 
-std::string two_digits(int64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); }
+std::string two_digits(int64_t n) {
+  std::string out = n < 10 ? "0" : "";
+  out += std::to_string(n);  // appended: GCC 12 -O2 warns (falsely, -Wrestrict) on "0" + string
+  return out;
+}
 
 // Terminal output made fit for a code block: escape sequences and control
 // characters dropped, a carriage return (a progress line redrawn) keeping

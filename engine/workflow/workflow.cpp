@@ -26,7 +26,11 @@ constexpr std::array<std::pair<Phase, std::string_view>, 10> kPhases = {{
     {Phase::done, "done"},
 }};
 
-std::string command_text(CommandName name) { return "/" + std::string(github::to_string(name)); }
+std::string command_text(CommandName name) {
+  std::string out = "/";
+  out += github::to_string(name);  // appended: GCC 12 -O2 warns (falsely, -Wrestrict) on "/" + string
+  return out;
+}
 
 std::string money(double usd) {
   char buf[32];

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/base/log.h"
+#include "config/base/metrics.h"
 
 namespace bottega::github::detail {
 namespace {
@@ -102,7 +103,12 @@ void RateGovernor::record_quota(int64_t installation, const HttpReply& reply) {
   auto reset = to_int(reply.header("x-ratelimit-reset"));
   std::lock_guard lock(mutex_);
   auto& q = quotas_[installation];
-  if (remaining) q.remaining = *remaining;
+  if (remaining) {
+    q.remaining = *remaining;
+    metrics::set("bottega_github_rate_limit_remaining",
+                 {installation == 0 ? std::string("app") : std::to_string(installation)},
+                 static_cast<double>(*remaining));
+  }
   if (reset) q.reset = std::chrono::system_clock::time_point(std::chrono::seconds(*reset));
 }
 

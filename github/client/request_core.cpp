@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/base/metrics.h"
 #include "config/base/redactor.h"
 #include "github/client/json_read.h"
 #include "github/jwt.h"
@@ -183,6 +184,7 @@ GhResult<ApiResponse> GitHubClient::Impl::execute(const Call& call) {
     if (!reply) {
       log().warn("{} {} failed after {} ms (attempt {}): {}", call.method, call.route, ms, attempt,
                  reply.error().message);
+      metrics::add("bottega_github_requests_total", {call.method, call.route, "none"});
       auto e = GitHubError::transport_failure(reply.error().message);
       e.route = route_label;
       if (++failures >= options.max_attempts) return e;
@@ -191,6 +193,7 @@ GhResult<ApiResponse> GitHubClient::Impl::execute(const Call& call) {
     }
     governor.record_quota(call.installation, *reply);
     const int status = reply->status;
+    metrics::add("bottega_github_requests_total", {call.method, call.route, std::to_string(status)});
     log().info("{} {} {} {}ms remaining={} attempt={}{}{}", call.method, call.route, status, ms,
                governor.remaining(call.installation), attempt, reply->redirects ? " redirects=" : "",
                reply->redirects ? std::to_string(reply->redirects) : "");

@@ -55,6 +55,9 @@ TEST_F(BinaryTest, VersionAndHelp) {
   auto [status, out] = run({"version"});
   EXPECT_EQ(status, 0);
   EXPECT_EQ(out.rfind("bottega ", 0), 0u) << out;
+  auto [dash_status, dash_out] = run({"--version"});
+  EXPECT_EQ(dash_status, 0);
+  EXPECT_EQ(dash_out, out);
   auto [hs, help] = run({"--help"});
   EXPECT_EQ(hs, 0);
   for (const char* c : {"serve", "worker", "migrate", "version"})
@@ -122,9 +125,11 @@ TEST_F(BinaryTest, ServeTakesAWebhookAWorkerRunsItsJobAndBothStopOnSigterm) {
   };
   EXPECT_EQ(job_state(), "queued");  // serve runs no workers here
 
+  const int metrics_port = testing::free_port();
   ChildProcess worker(testing::bottega_binary(), {"worker"},
                       {{"DATABASE_URL", db.connection_string()}, {"BOTTEGA_WORKERS", "1"},
-                       {"BOTTEGA_DATA_DIR", dir_ + "/var"}},
+                       {"BOTTEGA_DATA_DIR", dir_ + "/var"},
+                       {"BOTTEGA_METRICS_LISTEN", "127.0.0.1:" + std::to_string(metrics_port)}},
                       dir_ + "/worker.log");
   std::string state;
   for (int i = 0; i < 150 && state != "done"; ++i) {
@@ -132,6 +137,17 @@ TEST_F(BinaryTest, ServeTakesAWebhookAWorkerRunsItsJobAndBothStopOnSigterm) {
     state = job_state();
   }
   EXPECT_EQ(state, "done") << worker.output();
+  // The worker's own metrics: the job it ran, the queue it sees.
+  auto [metrics_status, metrics] = curl("http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics");
+  EXPECT_EQ(metrics_status, 200);
+  EXPECT_NE(metrics.find("bottega_jobs_total{kind=\"github_event\",outcome=\"done\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("bottega_queue_depth{kind=\"github_event\"} 0\n"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(curl("-X POST http://127.0.0.1:" + std::to_string(metrics_port) + "/webhooks/github").first,
+            404)
+      << "a worker takes no webhooks";
 
   serve.signal(SIGTERM);
   worker.signal(SIGTERM);

@@ -55,7 +55,7 @@ std::string clip(const std::string& s, std::size_t n) {
 
 int http_status(const std::string& url) {
   return std::atoi(
-      run_shell("curl -s -o /dev/null --max-time 5 -w '%{http_code}' " + shell_quote(url)).out.c_str());
+      run_shell("curl -s -k -o /dev/null --max-time 5 -w '%{http_code}' " + shell_quote(url)).out.c_str());
 }
 
 // Creates the replacement of the task document's tail: a shell command that
@@ -110,6 +110,7 @@ void WorkflowFixture::SetUp() {
   fake_github::FakeGitHubOptions o;
   o.tls_cert_file = certs.server_cert;
   o.tls_key_file = certs.server_key;
+  o.webhook_ca_file = certs.ca_cert;  // for a bottega serving https (serve_tls())
   o.state_dir = tree_ + "/github";
   if (send_webhooks_) o.webhook_url = base_url() + "/webhooks/github";
   o.webhook_secret = webhook_secret_;
@@ -191,6 +192,14 @@ void WorkflowFixture::set_config(const std::string& key, const std::string& valu
   config_[key] = value;
 }
 
+void WorkflowFixture::unset_config(const std::string& key) { config_.erase(key); }
+
+void WorkflowFixture::serve_tls() {
+  tls_ = true;
+  config_["tls.cert"] = tree_ + "/tls/server.pem";
+  config_["tls.key"] = tree_ + "/tls/server.key";
+}
+
 std::string WorkflowFixture::config_yaml() const {
   // The dotted keys, sorted, share their prefixes: emit each map once.
   std::string out;
@@ -216,7 +225,7 @@ std::string WorkflowFixture::config_yaml() const {
 // ------------------------------------------------------------------ server
 
 std::string WorkflowFixture::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
 }
 
 void WorkflowFixture::start_bottega() {

@@ -83,6 +83,10 @@ class WorkflowFixture : public ::testing::Test {
   // Sets a key by its dotted YAML path ("agents.timeout_minutes"), value as
   // written in YAML (always emitted quoted: the loader reads scalars).
   void set_config(const std::string& key, const std::string& value);
+  void unset_config(const std::string& key);
+  // bottega serves https with the test certificates (trusted by the fake's
+  // webhook sender); base_url() becomes https.
+  void serve_tls();
   // The YAML the next start writes (nested maps from the dotted keys).
   std::string config_yaml() const;
   const std::string& config_file() const { return config_file_; }
@@ -187,6 +191,7 @@ class WorkflowFixture : public ::testing::Test {
 
  private:
   std::string tree_;
+  bool tls_ = false;
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<pqxx::connection> conn_;  // lazily, for query()
   std::unique_ptr<fake_github::FakeGitHub> github_;

@@ -234,13 +234,16 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
   fake_->set_permission("acme", "widgets", "writer", "write");
 
   // App endpoints (JWT).
+  call("GET", "/app", "/app", 200, "", true);
   call("GET", "/repos/{owner}/{repo}/installation", r + "/installation", 200, "", true);
   call("POST", "/app/installations/{installation_id}/access_tokens",
        "/app/installations/" + std::to_string(installation_) + "/access_tokens", 201, "", true);
   ASSERT_TRUE(fake_->wait_for_webhooks(1, 5s));
   call("GET", "/app/hook/deliveries", "/app/hook/deliveries?per_page=5", 200, "", true);
 
-  // Contents, issues, comments, reactions, labels, permissions.
+  // The installation's repositories (bottega doctor), then contents, issues,
+  // comments, reactions, labels, permissions.
+  call("GET", "/installation/repositories", "/installation/repositories", 200);
   call("GET", "/repos/{owner}/{repo}/contents/{path}", r + "/contents/.github/bottega.yml", 200);
   call("GET", "/repos/{owner}/{repo}/git/ref/{ref}", r + "/git/ref/heads/main", 200);
   call("GET", "/repos/{owner}/{repo}/issues/{issue_number}", r + "/issues/" + std::to_string(issue), 200);
@@ -293,7 +296,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
        r + "/check-runs/" + std::to_string(id_in(mine)), 200, R"({"conclusion":"success"})");
   call("GET", "/repos/{owner}/{repo}/compare/{basehead}", r + "/compare/main...feature", 200);
 
-  EXPECT_EQ(checked_, 28);
+  EXPECT_EQ(checked_, 30);
 }
 
 // Every kind of webhook the fake sends, against the webhook payloads in the

@@ -312,18 +312,36 @@ TEST_F(WebhookEndpoint, MissingDeliveryIdOrEventIs400) {
 }
 
 TEST_F(WebhookEndpoint, MetricsCountOutcomesAndSignatureFailures) {
+  auto scrape = [&] {
+    asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    return res.body();
+  };
+  // The value of one sample line ("name{labels}"), 0 when absent. The
+  // registry is the process's: other tests of this binary count too.
+  auto value = [](const std::string& text, const std::string& sample) {
+    auto at = text.find("\n" + sample + " ");
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + sample.size() + 2));
+  };
+  const std::string accepted =
+      "bottega_webhook_deliveries_total{event=\"issue_comment\",outcome=\"accepted\"}";
+  const std::string failures = "bottega_webhook_signature_failures_total";
+  const std::string before = scrape();
   ASSERT_EQ(post("issue_comment", "m-1", issue_comment_body()).status, 202);
   ASSERT_EQ(post("issue_comment", "m-2", issue_comment_body(), sign_body("x", "y")).status, 401);
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
-  http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  EXPECT_NE(res.body().find("bottega_webhook_signature_failures_total 1"), std::string::npos) << res.body();
-  EXPECT_NE(res.body().find("bottega_webhook_deliveries_total{outcome=\"accepted\"} 1"), std::string::npos);
+  const std::string after = scrape();
+  EXPECT_EQ(value(after, failures) - value(before, failures), 1) << after;
+  EXPECT_EQ(value(after, accepted) - value(before, accepted), 1) << after;
+  EXPECT_NE(after.find("# TYPE bottega_webhook_intake_duration_seconds histogram"), std::string::npos);
+  EXPECT_NE(after.find("bottega_http_request_duration_seconds_count{route=\"/webhooks/github\",code=\"202\"}"),
+            std::string::npos)
+      << after;
 }
 
 TEST_F(WebhookEndpoint, DatabaseLossIsA503SoGitHubShowsTheDeliveryFailed) {

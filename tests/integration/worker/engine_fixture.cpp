@@ -32,7 +32,9 @@ void EngineTest::start_engine() {
   ASSERT_TRUE(migrate_database(database_url()).ok());
 
   db_ = std::make_unique<Database>(database_url(), 8);
-  client_ = make_github_client(config_);
+  auto client = make_github_client(config_);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  client_ = std::move(*client);
   ASSERT_TRUE(client_);
   port_ = std::make_unique<GitHubClientPort>(*client_, config_.app_slug);
   WorkspaceOptions ws;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <condition_variable>
@@ -76,6 +77,21 @@ std::string random_alnum(std::size_t n) {
 
 // Installation tokens are opaque and their length is not fixed (GitHub
 // has announced longer ones), so the fake varies it: 40 to 295 characters.
+std::string percent_encode_query(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::string new_token() {
   unsigned char extra = 0;
   RAND_bytes(&extra, 1);
@@ -297,6 +313,11 @@ const std::vector<std::pair<std::string, std::string>>& routes() {
       {"GET", "/app/hook/deliveries/{delivery_id}"},
       {"POST", "/app/hook/deliveries/{delivery_id}/attempts"},
       {"GET", "/rate_limit"},
+      {"GET", "/installation/repositories"},
+      // The manifest flow: the web form GitHub shows, then the conversion.
+      {"POST", "/settings/apps/new"},
+      {"POST", "/organizations/{org}/settings/apps/new"},
+      {"POST", "/app-manifests/{code}/conversions"},
       {"GET", "/repos/{owner}/{repo}/installation"},
       {"GET", "/repos/{owner}/{repo}"},
       {"GET", "/repos/{owner}/{repo}/contents/{path}"},
@@ -435,6 +456,13 @@ struct FakeGitHub::Impl {
   std::map<int64_t, std::string> installations;  // id → account
   std::set<int64_t> suspended;                    // installation ids
   std::map<std::string, RepoRec> repos;          // lower full name → repo
+  struct PendingApp {
+    json::object manifest;
+    std::string owner;
+  };
+  std::map<std::string, PendingApp> manifest_codes;  // one-time codes of the manifest flow
+  std::string last_manifest;
+  int apps_registered = 0;
   std::map<std::string, TokenRec> tokens;
   std::map<int64_t, QuotaRec> quotas;
   std::map<int64_t, CommentRec> comments;
@@ -1101,13 +1129,22 @@ struct FakeGitHub::Impl {
       hook_queue.pop_front();
       DeliveryRec d = deliveries[static_cast<std::size_t>(id - 70000001)];
       lock.unlock();
+      std::string webhook_url, webhook_secret;
+      int64_t app_id = 0;
+      {
+        // A manifest conversion may change them (under mu).
+        std::lock_guard state(mu);
+        webhook_url = options.webhook_url;
+        webhook_secret = options.webhook_secret;
+        app_id = options.app_id;
+      }
       int status_code = 0;
       std::string status = "not sent: no webhook URL";
       auto started = std::chrono::steady_clock::now();
-      if (!options.webhook_url.empty()) {
+      if (!webhook_url.empty()) {
         github::HttpCall call;
         call.method = "POST";
-        call.url = options.webhook_url;
+        call.url = webhook_url;
         call.body = d.body;
         call.follow_redirects = false;
         call.headers = {{"Content-Type", "application/json"},
@@ -1116,8 +1153,8 @@ struct FakeGitHub::Impl {
                         {"X-GitHub-Delivery", d.guid},
                         {"X-GitHub-Hook-ID", "1"},
                         {"X-GitHub-Hook-Installation-Target-Type", "integration"},
-                        {"X-GitHub-Hook-Installation-Target-ID", std::to_string(options.app_id)},
-                        {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(options.webhook_secret, d.body)}};
+                        {"X-GitHub-Hook-Installation-Target-ID", std::to_string(app_id)},
+                        {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(webhook_secret, d.body)}};
         auto reply = hook_transport->send(call);
         if (reply) {
           status_code = reply->status;
@@ -1344,6 +1381,11 @@ struct FakeGitHub::Impl {
 
   Response api(const Request& req, const std::string& route, std::map<std::string, std::string>& p,
                const Auth& auth) {
+    // The manifest flow needs no credentials: a signed-in person (the form),
+    // then the one-time code (the conversion).
+    if (route == "/settings/apps/new" || route == "/organizations/{org}/settings/apps/new")
+      return manifest_form(req, p["org"]);
+    if (route == "/app-manifests/{code}/conversions") return convert_manifest(p["code"]);
     const bool app_route = route.rfind("/app", 0) == 0 || route == "/repos/{owner}/{repo}/installation";
     if (app_route) {
       if (auth.kind != "jwt") {
@@ -1362,10 +1404,78 @@ struct FakeGitHub::Impl {
                         {"reset", q.reset}, {"used", q.used}};
       return json_response(200, json::object{{"resources", json::object{{"core", core}}}, {"rate", core}});
     }
+    if (route == "/installation/repositories") {
+      json::array list;
+      for (const auto& [name, repo] : repos)
+        if (repo.installation == auth.installation) list.push_back(repo_json(repo));
+      return json_response(200, json::object{{"total_count", static_cast<int64_t>(list.size())},
+                                             {"repositories", list}});
+    }
     RepoRec* r = find_repo(p["owner"], p["repo"]);
     // Another installation's repository does not exist, as far as this token knows.
     if (!r || r->installation != auth.installation) return error_response(404, "Not Found");
     return repo_api(req, route, p, *r);
+  }
+
+  // POST /settings/apps/new?state=S with the form field `manifest`: as if
+  // the person clicked "Create GitHub App", redirects to the manifest's
+  // redirect_url with a one-time code and the state.
+  Response manifest_form(const Request& req, const std::string& org) {
+    Request form;
+    form.query = req.body;
+    const std::string text = form.query_param("manifest");
+    json::value manifest;
+    try {
+      manifest = json::parse(text);
+    } catch (const std::exception&) {
+      return error_response(422, "Invalid manifest: not JSON");
+    }
+    const auto* o = manifest.if_object();
+    const auto* redirect = o ? o->if_contains("redirect_url") : nullptr;
+    const auto* hook = o ? o->if_contains("hook_attributes") : nullptr;
+    if (!o || !o->if_contains("url") || !redirect || !redirect->is_string() || !hook)
+      return error_response(422, "Invalid manifest: url, hook_attributes and redirect_url are required");
+    const std::string code = random_alnum(20);
+    manifest_codes[code] = PendingApp{*o, org.empty() ? std::string("octocat") : org};
+    last_manifest = text;
+    Response r;
+    r.status = 302;
+    r.content_type = "text/html; charset=utf-8";
+    r.headers.emplace_back("location", std::string(redirect->as_string()) + "?code=" + code +
+                                           "&state=" + percent_encode_query(req.query_param("state")));
+    return r;
+  }
+
+  // POST /app-manifests/{code}/conversions: the App is created (the fake
+  // becomes it: its id, key, webhook URL and secret); a code works once.
+  Response convert_manifest(const std::string& code) {
+    auto it = manifest_codes.find(code);
+    if (it == manifest_codes.end()) return error_response(404, "Not Found");
+    PendingApp pending = std::move(it->second);
+    manifest_codes.erase(it);
+    const json::object& m = pending.manifest;
+    std::string name = m.contains("name") && m.at("name").is_string()
+                           ? std::string(m.at("name").as_string()) : "app";
+    std::string slug;
+    for (char c : name) slug += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+    auto keys = generate_rsa_key_pair();
+    options.app_id = 100000 + static_cast<int64_t>(++apps_registered);
+    options.app_slug = slug;
+    options.app_client_id = "Iv1." + random_alnum(16);
+    options.app_public_key_pem = keys.public_pem;
+    options.webhook_secret = random_alnum(40);
+    const auto& hook = m.at("hook_attributes").as_object();
+    if (hook.contains("url") && hook.at("url").is_string())
+      options.webhook_url = std::string(hook.at("url").as_string());
+    json::object app = app_json();
+    app["owner"] = user_json(pending.owner);
+    app["client_id"] = options.app_client_id;
+    app["client_secret"] = random_alnum(40);
+    app["webhook_secret"] = options.webhook_secret;
+    app["pem"] = keys.private_pem;
+    if (m.contains("default_permissions")) app["permissions"] = m.at("default_permissions");
+    if (m.contains("default_events")) app["events"] = m.at("default_events");
+    return json_response(201, app);
   }
 
   Response app_api(const Request& req, const std::string& route, std::map<std::string, std::string>& p) {
@@ -2547,6 +2657,11 @@ std::vector<LoggedRequest> FakeGitHub::requests() const {
 void FakeGitHub::clear_requests() {
   std::lock_guard lock(impl_->mu);
   impl_->log.clear();
+}
+
+std::string FakeGitHub::registered_manifest() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->last_manifest;
 }
 
 std::vector<SentWebhook> FakeGitHub::webhooks() const {

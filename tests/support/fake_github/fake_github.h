@@ -237,6 +237,8 @@ class FakeGitHub {
   std::vector<LoggedRequest> requests() const;
   void clear_requests();
   std::vector<SentWebhook> webhooks() const;
+  // The manifest of the last App registered through the manifest form ("" if none).
+  std::string registered_manifest() const;
   // Sends the webhook `delivery_id` again under a new delivery id (GUID), as
   // a second hook on the repository (or a proxy that retries) would: the
   // same event, the same body. Returns the new delivery's id; 0 when there

@@ -69,6 +69,16 @@ TEST(CommandLine, UnexpectedArgumentIsNamed) {
   EXPECT_NE(r.error().message.find("unexpected argument 'extra'"), std::string::npos);
 }
 
+TEST(CommandLine, DashDashVersionIsTheVersionCommand) {
+  for (const char* spelling : {"--version", "-V"}) {
+    auto r = parse({spelling});
+    ASSERT_TRUE(r.ok()) << spelling << ": " << r.error().message;
+    EXPECT_EQ(r->command, "version") << spelling;
+    EXPECT_FALSE(r->help);
+  }
+  EXPECT_FALSE(parse({"--versions"}).ok());
+}
+
 TEST(CommandLine, SwitchRejectsAValue) {
   std::vector<CommandSpec> specs = {{"x", "", "", 0, 0, {{"dry-run", "", ""}}}};
   auto ok = parse_command_line({"x", "--dry-run"}, specs);

@@ -173,6 +173,68 @@ TEST_F(ServerConfigTest, BadUrlsAndNumbersAreRejected) {
     EXPECT_NE(m.find(key), std::string::npos) << key << " missing from: " << m;
 }
 
+TEST_F(ServerConfigTest, PublicUrlMustBeHttpsWithoutAPath) {
+  for (const char* bad : {"http://bottega.example.com", "https://", "https://x.example/bottega",
+                          "https://x.example?a=1", "ftp://x"}) {
+    env_["BOTTEGA_PUBLIC_URL"] = bad;
+    auto config = load("");
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_NE(config.error().message.find("`public_url` at environment variable BOTTEGA_PUBLIC_URL"),
+              std::string::npos)
+        << config.error().message;
+  }
+  env_["BOTTEGA_PUBLIC_URL"] = "http://bottega.example.com";
+  EXPECT_NE(load("").error().message.find("GitHub needs https"), std::string::npos);
+  env_["BOTTEGA_PUBLIC_URL"] = "https://bottega.example.com:8443/";
+  auto config = load("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->public_url, "https://bottega.example.com:8443");
+}
+
+TEST_F(ServerConfigTest, AppIdNeedsAKeyAndAKeyNeedsAnId) {
+  env_["BOTTEGA_APP_ID"] = "123";
+  auto no_key = load("");
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_NE(no_key.error().message.find("`app.private_key_file` (not set; set "
+                                        "app.private_key_file or BOTTEGA_PRIVATE_KEY_FILE): "
+                                        "required when `app.id` is set"),
+            std::string::npos)
+      << no_key.error().message;
+
+  env_.erase("BOTTEGA_APP_ID");
+  env_["BOTTEGA_PRIVATE_KEY_FILE"] =
+      write("app.pem", "-----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----\n");
+  auto no_id = load("");
+  ASSERT_FALSE(no_id.ok());
+  EXPECT_NE(no_id.error().message.find("`app.id` (not set"), std::string::npos)
+      << no_id.error().message;
+
+  env_["BOTTEGA_APP_CLIENT_ID"] = "Iv1.abc";
+  EXPECT_TRUE(load("").ok());
+}
+
+TEST_F(ServerConfigTest, PrivateKeyFileMustBePem) {
+  env_["BOTTEGA_APP_ID"] = "123";
+  env_["BOTTEGA_PRIVATE_KEY_FILE"] = write("app.pem", "ssh-rsa AAAAB3NzaC1yc2E me@host\n");
+  auto config = load("");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("is not a PEM private key"), std::string::npos)
+      << config.error().message;
+  // A certificate is PEM but not a key.
+  write("app.pem", "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n");
+  EXPECT_FALSE(load("").ok());
+}
+
+TEST_F(ServerConfigTest, DefaultDataDirIsReachableByTheDatabaseUserForRoot) {
+  EXPECT_EQ(default_data_dir(false), "./var");
+  EXPECT_EQ(default_data_dir(true), "/var/lib/bottega");
+  auto config = load("");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->data_dir_configured);
+  env_["BOTTEGA_DATA_DIR"] = "./var";
+  EXPECT_TRUE(load("")->data_dir_configured);
+}
+
 TEST_F(ServerConfigTest, TaskAgentAndGitHubKeysHaveDefaults) {
   auto config = load("");
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -303,6 +365,33 @@ TEST_F(ServerConfigTest, EveryKeyIsDocumentedInTheSpec) {
     EXPECT_NE(doc.find(std::string("`") + key.env + "`"), std::string::npos)
         << key.env << " is not documented";
   }
+}
+
+// deploy/bottega.example.yml: every key with its environment variable, and
+// the file as shipped loads (its active lines are the defaults).
+TEST_F(ServerConfigTest, TheExampleFileHasEveryKeyAndLoadsToTheDefaults) {
+  const std::string file = std::string(BOTTEGA_SOURCE_DIR) + "/deploy/bottega.example.yml";
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << file << " is missing";
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& key : config_keys()) {
+    const std::string path = key.path;
+    const std::string leaf = path.substr(path.rfind('.') + 1);
+    EXPECT_TRUE(text.find("\n" + leaf + ":") != std::string::npos ||
+                text.find(" " + leaf + ":") != std::string::npos)
+        << path << " is not in the example";
+    EXPECT_NE(text.find(std::string(key.env) + "."), std::string::npos)
+        << key.env << " is not in the example";
+  }
+  auto loaded = load(file);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  auto defaults = load("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(loaded->listen_port, defaults->listen_port);
+  EXPECT_EQ(loaded->workers, defaults->workers);
+  EXPECT_EQ(loaded->task_trigger_label, defaults->task_trigger_label);
+  EXPECT_EQ(loaded->harnesses.at("codex").binary, "codex");
+  EXPECT_TRUE(loaded->agent_sandbox);
 }
 
 TEST_F(ServerConfigTest, EgressListsTakeAYamlListOrCommaSeparatedText) {
