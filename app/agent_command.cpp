@@ -109,7 +109,8 @@ int run_agent(const ParsedCommand& command) {
     char* end = nullptr;
     double v = std::strtod(b.c_str(), &end);
     if (end != b.c_str() + b.size() || !(v >= 0) || v > 1e6) {
-      std::cerr << "bottega agent: --budget-usd takes US dollars (0 to 1000000), not '" << b << "'\n";
+      std::cerr << "bottega agent: --budget-usd takes US dollars (0 to 1000000), not '" << b
+                << "'\n";
       return kExitUsage;
     }
     budget = v;

@@ -10,7 +10,8 @@ namespace bottega {
 struct AppAuthCheck::Impl {
   github::GitHubClient& client;
   mutable std::mutex mutex;
-  std::optional<std::string> reason = std::string("the App's credentials are being checked with GitHub");
+  std::optional<std::string> reason =
+      std::string("the App's credentials are being checked with GitHub");
   std::unique_ptr<PeriodicTask> task;
 
   explicit Impl(github::GitHubClient& c) : client(c) {}
@@ -28,8 +29,10 @@ struct AppAuthCheck::Impl {
     }
     std::lock_guard lock(mutex);
     if (now != reason) {
-      if (now) component_log("github").error("{}", *now);
-      else component_log("github").info("GitHub accepts the App's credentials");
+      if (now)
+        component_log("github").error("{}", *now);
+      else
+        component_log("github").info("GitHub accepts the App's credentials");
     }
     reason = std::move(now);
   }

@@ -41,8 +41,10 @@ struct AppServices::Impl {
 
   Result<void> start_locked() {
     auto o = worker_options(config);
-    if (!options.run_workers) o.workers = 0;
-    else if (o.workers == 0) o.workers = 1;
+    if (!options.run_workers)
+      o.workers = 0;
+    else if (o.workers == 0)
+      o.workers = 1;
     pool = std::make_unique<WorkerPool>(connection_string, o);
     services = register_job_handlers(*pool, config, connection_string, github.get());
     if (o.workers > 0)
@@ -50,15 +52,16 @@ struct AppServices::Impl {
     if (!github) return {};
     app_check = std::make_unique<AppAuthCheck>(*github, std::chrono::seconds(60));
     if (options.reconcile && config.reconcile_interval.count() > 0) {
-      reconcile = std::make_unique<PeriodicTask>(config.reconcile_interval, [cs = connection_string] {
-        try {
-          pqxx::connection conn(cs);
-          if (auto r = schedule_reconcile(conn); !r)
-            component_log("reconciler").error("{}", r.error().message);
-        } catch (const std::exception& e) {
-          component_log("reconciler").error("cannot schedule: {}", e.what());
-        }
-      });
+      reconcile =
+          std::make_unique<PeriodicTask>(config.reconcile_interval, [cs = connection_string] {
+            try {
+              pqxx::connection conn(cs);
+              if (auto r = schedule_reconcile(conn); !r)
+                component_log("reconciler").error("{}", r.error().message);
+            } catch (const std::exception& e) {
+              component_log("reconciler").error("cannot schedule: {}", e.what());
+            }
+          });
     }
     return {};
   }
@@ -107,8 +110,8 @@ struct AppServices::Impl {
       if (auto started = start_locked(); !started)
         component_log("setup").error("{}", started.error().message);
     }
-    component_log("setup").info("using App {} (id {}) registered through the setup page",
-                                app->slug, app->app_id);
+    component_log("setup").info("using App {} (id {}) registered through the setup page", app->slug,
+                                app->app_id);
     if (options.on_app) options.on_app(config);
   }
 };

@@ -27,8 +27,8 @@ namespace bottega {
 class AppServices {
  public:
   struct Options {
-    bool run_workers = true;    // false: serve with workers = 0 (webhooks only)
-    bool reconcile = false;     // schedule the delivery reconciler (serve)
+    bool run_workers = true;  // false: serve with workers = 0 (webhooks only)
+    bool reconcile = false;   // schedule the delivery reconciler (serve)
     // Called once the registered App is in use, with the configuration
     // that now carries its id, slug, key and webhook secret.
     std::function<void(const ServerConfig&)> on_app;

@@ -11,17 +11,31 @@ const std::vector<CommandSpec>& command_specs() {
                                     "YAML configuration file (default: $BOTTEGA_CONFIG)"};
   static const std::vector<CommandSpec> specs = {
       {"serve", "run the HTTP server and the job workers", "", 0, 0, {config_flag}},
-      {"worker", "run only job workers (more hosts can share one database)", "", 0, 0,
+      {"worker",
+       "run only job workers (more hosts can share one database)",
+       "",
+       0,
+       0,
        {config_flag}},
       {"migrate", "apply pending database migrations and exit", "", 0, 0, {config_flag}},
-      {"doctor", "check the configuration, database, App credentials, agents, sandbox and disk",
-       "", 0, 0,
-       {config_flag,
-        {"min-free-mb", "MB", "least free space in the data dir (default 1024)"}}},
+      {"doctor",
+       "check the configuration, database, App credentials, agents, sandbox and disk",
+       "",
+       0,
+       0,
+       {config_flag, {"min-free-mb", "MB", "least free space in the data dir (default 1024)"}}},
       {"version", "print the version and exit", "", 0, 0, {}},
-      {"signal", "(inside an agent run) say where the turn landed", "<plan-ready|ready|needs-work|blocked>", 1, 1,
+      {"signal",
+       "(inside an agent run) say where the turn landed",
+       "<plan-ready|ready|needs-work|blocked>",
+       1,
+       1,
        {{"reason", "TEXT", "why, in a sentence (at most 4096 bytes)"}}},
-      {"agent", "run one agent turn and print its events as JSON lines", "PROMPT", 1, 1,
+      {"agent",
+       "run one agent turn and print its events as JSON lines",
+       "PROMPT",
+       1,
+       1,
        {config_flag,
         {"harness", "NAME", "claude, codex or opencode (required)"},
         {"model", "MODEL", "the model, always explicit (required)"},
@@ -30,10 +44,14 @@ const std::vector<CommandSpec>& command_specs() {
         {"resume", "ID", "continue this session"},
         {"no-subagents", "", "forbid sub-agents, as the workflow's turns do"},
         {"sandbox", "on|off", "run inside bubblewrap (default: agents.sandbox)"},
-        {"run-dir", "DIR", "private HOME and signal files (default: under data_dir; reuse it to resume)"},
+        {"run-dir", "DIR",
+         "private HOME and signal files (default: under data_dir; reuse it to resume)"},
         {"budget-usd", "USD", "stop the turn once the model gateway has metered this much"}}},
-      {"sandbox-exec", "(inside an agent's sandbox) forward loopback ports to unix sockets around a program",
-       "-- PROGRAM [ARGS...]", 1, std::numeric_limits<std::size_t>::max(),
+      {"sandbox-exec",
+       "(inside an agent's sandbox) forward loopback ports to unix sockets around a program",
+       "-- PROGRAM [ARGS...]",
+       1,
+       std::numeric_limits<std::size_t>::max(),
        {{"forward", "127.0.0.1:PORT=SOCKET...",
          "listen on PORT and forward each connection to SOCKET (repeatable)"}}},
   };
@@ -107,7 +125,8 @@ Result<ParsedCommand> parse_command_line(const std::vector<std::string>& args,
     }
     if (!value) {
       if (i + 1 >= args.size())
-        return make_error(where + ": flag '--" + name + "' needs a value (" + flag->value_name + ")");
+        return make_error(where + ": flag '--" + name + "' needs a value (" + flag->value_name +
+                          ")");
       value = args[++i];
     }
     if (value->empty())
@@ -148,8 +167,8 @@ std::string top_level_help(const std::vector<CommandSpec>& specs) {
 
 std::string command_help(const CommandSpec& spec) {
   std::string out = "Usage: bottega " + spec.name + (spec.flags.empty() ? "" : " [flags]") +
-                    (spec.arguments.empty() ? "" : " " + spec.arguments) + "\n\n" +
-                    spec.summary + "\n";
+                    (spec.arguments.empty() ? "" : " " + spec.arguments) + "\n\n" + spec.summary +
+                    "\n";
   if (!spec.flags.empty()) out += "\nFlags:\n";
   for (const auto& f : spec.flags) {
     std::string left = "--" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);

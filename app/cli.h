@@ -12,7 +12,7 @@
 namespace bottega {
 
 struct FlagSpec {
-  std::string name;  // without the leading "--"
+  std::string name;        // without the leading "--"
   std::string value_name;  // empty: a switch that takes no value
   std::string help;
 };
@@ -27,7 +27,7 @@ struct CommandSpec {
 };
 
 struct ParsedCommand {
-  std::string command;  // empty with help: the top-level help
+  std::string command;                       // empty with help: the top-level help
   std::map<std::string, std::string> flags;  // switches map to "true"
   std::vector<std::string> positionals;
   bool help = false;

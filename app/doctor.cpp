@@ -3,6 +3,7 @@
 // to fix it. Exits 1 when a check failed. Never prints a secret: GitHub's
 // and the database's errors go through their redactors, keys are only
 // named by their configuration key.
+#include <simdjson.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <iostream>
 #include <optional>
 #include <pqxx/pqxx>
-#include <simdjson.h>
 
 #include "app/app_services.h"
 #include "app/commands.h"
@@ -122,7 +122,8 @@ ServerConfig with_stored_app(const ServerConfig& config, const std::string& conn
     return config;
   auto box = SecretBox::load(config.secret_key, config.data_dir);
   if (!box) {
-    report.fail("App credentials", box.error().message, "set secret_key to the key the App was stored with");
+    report.fail("App credentials", box.error().message,
+                "set secret_key to the key the App was stored with");
     return config;
   }
   try {
@@ -138,8 +139,8 @@ ServerConfig with_stored_app(const ServerConfig& config, const std::string& conn
     register_secret(app.client_secret, "the App's client secret");
     register_pem(app.private_key_pem, "the App private key");
     register_secret(app.webhook_secret, "the webhook secret");
-    report.ok("registered App", app.slug + " (id " + std::to_string(app.app_id) +
-                                    "), stored sealed in the database");
+    report.ok("registered App",
+              app.slug + " (id " + std::to_string(app.app_id) + "), stored sealed in the database");
     return with_registered_app(config, app.app_id, app.slug, app.client_id, app.private_key_pem,
                                app.webhook_secret);
   } catch (const std::exception& e) {
@@ -180,7 +181,8 @@ void check_github(const ServerConfig& config, Report& report) {
     std::string_view s;
     if (!doc["slug"].get(s)) slug = std::string(s);
   }
-  report.ok("App credentials", "GitHub accepts the JWT of App " + (slug.empty() ? config.app_id : slug));
+  report.ok("App credentials",
+            "GitHub accepts the JWT of App " + (slug.empty() ? config.app_id : slug));
 
   auto installations = github.request("GET", "/app/installations", {}, 0, "", "per_page=100");
   if (!installations) {
@@ -206,8 +208,7 @@ void check_github(const ServerConfig& config, Report& report) {
     return;
   }
   for (const auto& [id, account] : found) {
-    auto repos =
-        github.request("GET", "/installation/repositories", {}, id, "", "per_page=100");
+    auto repos = github.request("GET", "/installation/repositories", {}, id, "", "per_page=100");
     if (!repos) {
       report.fail("installation " + account, repos.error().describe(),
                   "check the installation's permissions on GitHub");
@@ -231,19 +232,21 @@ void check_github(const ServerConfig& config, Report& report) {
 
 void check_public_url(const ServerConfig& config, Report& report) {
   if (config.public_url.empty())
-    report.fail("public URL", "not set: GitHub needs it to send webhooks and to bring people "
-                              "back from registering the App",
+    report.fail("public URL",
+                "not set: GitHub needs it to send webhooks and to bring people "
+                "back from registering the App",
                 "set public_url (BOTTEGA_PUBLIC_URL) to the https:// address GitHub reaches this "
                 "server at (a TLS reverse proxy, or tls.cert and tls.key)");
   else
-    report.ok("public URL", config.public_url + " (webhooks at " + config.public_url +
-                                "/webhooks/github)");
+    report.ok("public URL",
+              config.public_url + " (webhooks at " + config.public_url + "/webhooks/github)");
 }
 
 void check_harnesses(const ServerConfig& config, Report& report) {
   if (config.roles.empty()) {
-    report.ok("roles", "none configured for the server: each repository's .github/bottega.yml "
-                       "must name its harnesses and models");
+    report.ok("roles",
+              "none configured for the server: each repository's .github/bottega.yml "
+              "must name its harnesses and models");
     return;
   }
   for (const auto& [role, r] : config.roles) {
@@ -257,9 +260,9 @@ void check_harnesses(const ServerConfig& config, Report& report) {
     }
     auto version = run_command("/usr/bin/timeout", {"10", binary, "--version"});
     if (!version || version->exit_code != 0) {
-      report.fail(check, binary + " --version failed" +
-                             (version ? ": " + first_line(version->output) : ""),
-                  "reinstall the CLI");
+      report.fail(
+          check, binary + " --version failed" + (version ? ": " + first_line(version->output) : ""),
+          "reinstall the CLI");
       continue;
     }
     if (auto bad = check_harness_model(r.harness, r.model)) {
@@ -271,8 +274,8 @@ void check_harnesses(const ServerConfig& config, Report& report) {
                   "set harnesses." + r.harness + ".api_key (or env:NAME)");
       continue;
     }
-    report.ok(check, binary + " " + first_line(version->output) + ", model " + r.model +
-                         ", API key set");
+    report.ok(check,
+              binary + " " + first_line(version->output) + ", model " + r.model + ", API key set");
   }
 }
 
@@ -292,8 +295,9 @@ void check_sandbox(const ServerConfig& config, Report& report) {
   auto r = run_command(bwrap, {"--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
                                "--proc", "/proc", "--dev", "/dev", "true"});
   if (!r || r->exit_code != 0)
-    report.fail("sandbox", "bubblewrap cannot create a sandbox here" +
-                               (r ? ": " + first_line(r->output) : std::string()),
+    report.fail("sandbox",
+                "bubblewrap cannot create a sandbox here" +
+                    (r ? ": " + first_line(r->output) : std::string()),
                 "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
                 "in a container, --security-opt seccomp=unconfined or user namespaces), or set "
                 "agents.sandbox off");
@@ -359,14 +363,16 @@ int run_doctor(const ParsedCommand& command) {
                 "correct the keys it names (spec/configuration.md lists them)");
     return kExitFailure;
   }
-  report.ok("configuration", config->config_file.empty() ? "environment and defaults"
-                                                         : config->config_file);
+  report.ok("configuration",
+            config->config_file.empty() ? "environment and defaults" : config->config_file);
   auto db = check_database(*config, report);
   check_github(with_stored_app(*config, db ? db->connection_string : "", report), report);
   // An embedded server this command started is stopped (as `migrate` does).
   if (db && db->embedded) {
-    if (db->embedded->adopted()) db->embedded->leave_running();  // a serve's
-    else (void)db->embedded->stop();
+    if (db->embedded->adopted())
+      db->embedded->leave_running();  // a serve's
+    else
+      (void)db->embedded->stop();
   }
   check_public_url(*config, report);
   check_harnesses(*config, report);

@@ -17,18 +17,20 @@ class GitHubClientPort final : public GitHubPort {
       : client_(client), slug_(std::move(app_slug)) {}
 
   std::string app_slug() override;
-  github::GhResult<std::string> branch_head(const github::Repo& repo, const std::string& branch) override;
+  github::GhResult<std::string> branch_head(const github::Repo& repo,
+                                            const std::string& branch) override;
   github::GhResult<std::string> installation_token(int64_t installation_id) override {
     return client_.installation_token(installation_id);
   }
   void forget_installation_token(int64_t installation_id) override {
     client_.forget_installation_token(installation_id);
   }
-  github::GhResult<github::CollaboratorPermission> collaborator_permission(const github::Repo& repo,
-                                                                           const std::string& login) override {
+  github::GhResult<github::CollaboratorPermission> collaborator_permission(
+      const github::Repo& repo, const std::string& login) override {
     return client_.collaborator_permission(repo, login);
   }
-  github::GhResult<github::FileContent> get_file_contents(const github::Repo& repo, const std::string& path,
+  github::GhResult<github::FileContent> get_file_contents(const github::Repo& repo,
+                                                          const std::string& path,
                                                           const std::string& ref) override {
     return client_.get_file_contents(repo, path, ref);
   }
@@ -40,7 +42,8 @@ class GitHubClientPort final : public GitHubPort {
                                                               const std::string& body) override {
     return client_.create_issue_comment(repo, issue, body);
   }
-  github::GhResult<github::IssueComment> update_issue_comment(const github::Repo& repo, int64_t comment_id,
+  github::GhResult<github::IssueComment> update_issue_comment(const github::Repo& repo,
+                                                              int64_t comment_id,
                                                               const std::string& body) override {
     return client_.update_issue_comment(repo, comment_id, body);
   }
@@ -48,21 +51,24 @@ class GitHubClientPort final : public GitHubPort {
                                                 github::Reaction reaction) override {
     return client_.react_to_issue_comment(repo, comment_id, reaction);
   }
-  github::GhResult<std::vector<std::string>> list_issue_labels(const github::Repo& repo, int issue) override {
+  github::GhResult<std::vector<std::string>> list_issue_labels(const github::Repo& repo,
+                                                               int issue) override {
     return client_.list_issue_labels(repo, issue);
   }
   // Creates first and takes "already exists" (422) as success: one request,
   // where asking first takes two for a label that is missing.
-  github::GhResult<void> ensure_label(const github::Repo& repo, const github::Label& label) override;
+  github::GhResult<void> ensure_label(const github::Repo& repo,
+                                      const github::Label& label) override;
   github::GhResult<void> add_labels(const github::Repo& repo, int issue,
                                     const std::vector<std::string>& labels) override {
     return client_.add_labels(repo, issue, labels);
   }
-  github::GhResult<void> remove_label(const github::Repo& repo, int issue, const std::string& label) override {
+  github::GhResult<void> remove_label(const github::Repo& repo, int issue,
+                                      const std::string& label) override {
     return client_.remove_label(repo, issue, label);
   }
-  github::GhResult<std::optional<github::PullRequest>> find_pull_by_head(const github::Repo& repo,
-                                                                         const std::string& branch) override {
+  github::GhResult<std::optional<github::PullRequest>> find_pull_by_head(
+      const github::Repo& repo, const std::string& branch) override {
     return client_.find_pull_by_head(repo, branch);
   }
   github::GhResult<github::PullRequest> create_pull(const github::Repo& repo,

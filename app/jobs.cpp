@@ -10,10 +10,10 @@
 #include "app/delivery_log.h"
 #include "app/github_port.h"
 #include "config/base/log.h"
-#include "engine/intake/reconciler.h"
-#include "engine/intake/routing.h"
 #include "engine/agents/agent_config.h"
 #include "engine/db/database.h"
+#include "engine/intake/reconciler.h"
+#include "engine/intake/routing.h"
 #include "engine/worker/task_engine.h"
 #include "engine/workspace/workspace.h"
 
@@ -40,8 +40,9 @@ Result<std::unique_ptr<github::GitHubClient>> make_github_client(const ServerCon
   auto& log = component_log("github");
   if ((config.app_id.empty() && config.app_client_id.empty()) ||
       (config.private_key_file.empty() && config.app_private_key_pem.empty())) {
-    log.warn("no App credentials (app.id or app.client_id, and app.private_key_file): "
-             "the app cannot act on GitHub or reconcile lost webhook deliveries");
+    log.warn(
+        "no App credentials (app.id or app.client_id, and app.private_key_file): "
+        "the app cannot act on GitHub or reconcile lost webhook deliveries");
     return std::unique_ptr<github::GitHubClient>();
   }
   github::GitHubClientOptions options;
@@ -138,8 +139,8 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
       GitHubDeliveryLog log(*github);
       auto report = reconcile_deliveries(conn, log);
       if (!report) return report.error();
-      component_log("reconciler").info("{} deliveries listed, {} redeliveries asked",
-                                       report->listed, report->requested);
+      component_log("reconciler")
+          .info("{} deliveries listed, {} redeliveries asked", report->listed, report->requested);
       return {};
     } catch (const std::exception& e) {
       return make_error(std::string("reconciler: ") + e.what());
@@ -149,7 +150,8 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   auto services = std::make_unique<WorkflowServices>();
   // One connection per worker thread at most, plus the running turns' watchers.
   services->db = std::make_unique<Database>(
-      connection_string, static_cast<std::size_t>(2 * (config.workers + config.agent_max_running) + 2));
+      connection_string,
+      static_cast<std::size_t>(2 * (config.workers + config.agent_max_running) + 2));
   WorkspaceOptions ws;
   ws.root = absolute(config.data_dir) + "/workspaces";
   ws.ca_file = config.github_ca_file;
@@ -158,7 +160,8 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   ws.author_email = slug + "[bot]@users.noreply.github.com";
   services->workspace = std::make_unique<Workspace>(ws);
   const std::string bin = binary_dir();
-  services->runner = std::make_unique<agents::ProcessAgentRunner>(agents::runner_options(config, bin));
+  services->runner =
+      std::make_unique<agents::ProcessAgentRunner>(agents::runner_options(config, bin));
   TaskEngineOptions options;
   options.runs_dir = absolute(config.data_dir) + "/runs";
   options.bottega_dir = bin;

@@ -42,7 +42,8 @@ Result<std::unique_ptr<github::GitHubClient>> make_github_client(const ServerCon
 class PeriodicTask {
  public:
   // run_now: also once at the start (on the task's thread).
-  PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task, bool run_now = false);
+  PeriodicTask(std::chrono::milliseconds interval, std::function<void()> task,
+               bool run_now = false);
   ~PeriodicTask();
   PeriodicTask(const PeriodicTask&) = delete;
   PeriodicTask& operator=(const PeriodicTask&) = delete;

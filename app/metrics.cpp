@@ -93,11 +93,11 @@ struct DatabaseGauges::Impl {
       for (const auto& [kind, n] : by_kind) r.set("bottega_queue_depth", {kind}, n);
       r.set("bottega_queue_dead_letters", {}, dead[0].as<double>());
       std::map<std::string, double> by_phase;
-      for (auto phase : {workflow::Phase::idle, workflow::Phase::planning,
-                         workflow::Phase::awaiting_approval, workflow::Phase::implementing,
-                         workflow::Phase::reviewing, workflow::Phase::opening_pr,
-                         workflow::Phase::pr_open, workflow::Phase::blocked,
-                         workflow::Phase::cancelled, workflow::Phase::done})
+      for (auto phase :
+           {workflow::Phase::idle, workflow::Phase::planning, workflow::Phase::awaiting_approval,
+            workflow::Phase::implementing, workflow::Phase::reviewing, workflow::Phase::opening_pr,
+            workflow::Phase::pr_open, workflow::Phase::blocked, workflow::Phase::cancelled,
+            workflow::Phase::done})
         by_phase[std::string(workflow::to_string(phase))] = 0;
       for (const auto& row : phases) by_phase[row[0].as<std::string>()] = row[1].as<double>();
       r.clear("bottega_tasks");
@@ -116,6 +116,8 @@ DatabaseGauges::DatabaseGauges(std::string connection_string) : impl_(std::make_
       [impl = impl_.get()](metrics::Registry& r) { impl->collect(r); });
 }
 
-DatabaseGauges::~DatabaseGauges() { metrics::Registry::global().remove_collector(impl_->collector); }
+DatabaseGauges::~DatabaseGauges() {
+  metrics::Registry::global().remove_collector(impl_->collector);
+}
 
 }  // namespace bottega

@@ -37,11 +37,16 @@ bool valid_event_name(std::string_view event) {
 
 int status_for(IntakeOutcome outcome) {
   switch (outcome) {
-    case IntakeOutcome::accepted: return 202;
-    case IntakeOutcome::duplicate: return 200;
-    case IntakeOutcome::ignored: return 202;
-    case IntakeOutcome::rejected: return 400;
-    case IntakeOutcome::failed: return 503;
+    case IntakeOutcome::accepted:
+      return 202;
+    case IntakeOutcome::duplicate:
+      return 200;
+    case IntakeOutcome::ignored:
+      return 202;
+    case IntakeOutcome::rejected:
+      return 400;
+    case IntakeOutcome::failed:
+      return 503;
   }
   return 500;
 }
@@ -160,8 +165,7 @@ struct Router::Impl {
       return respond(HttpResponse::text(503, "webhook secret not configured\n"));
     }
     const std::string delivery_id(request.header("x-github-delivery"));
-    auto check = check_signature(*secret, request.body,
-                                 request.header("x-hub-signature-256"));
+    auto check = check_signature(*secret, request.body, request.header("x-hub-signature-256"));
     if (check != SignatureCheck::valid) {
       metrics::add("bottega_webhook_signature_failures_total", {});
       log.warn("delivery {} from {} refused: {}", delivery_id.empty() ? "(no id)" : delivery_id,
@@ -180,13 +184,15 @@ struct Router::Impl {
         [respond = std::move(respond), delivery_id, event, arrived](IntakeResult result) {
           metrics::add("bottega_webhook_deliveries_total",
                        {event, std::string(to_string(result.outcome))});
-          metrics::observe("bottega_webhook_intake_duration_seconds", {},
-                           std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
+          metrics::observe(
+              "bottega_webhook_intake_duration_seconds", {},
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
           if (result.outcome == IntakeOutcome::rejected)
             component_log("intake").warn("delivery {} rejected: {}", delivery_id, result.message);
           auto response = HttpResponse::text(status_for(result.outcome), result.message + "\n");
           if (result.retry_after_seconds > 0)
-            response.headers.emplace_back("Retry-After", std::to_string(result.retry_after_seconds));
+            response.headers.emplace_back("Retry-After",
+                                          std::to_string(result.retry_after_seconds));
           respond(std::move(response));
         });
   }
@@ -198,8 +204,8 @@ struct Router::Impl {
     for (const char* known :
          {"/webhooks/github", "/healthz", "/readyz", "/metrics", "/setup", "/setup/callback"})
       if (path == known) route = known;
-    Responder respond = [given = std::move(given), route, started = std::chrono::steady_clock::now()](
-                            HttpResponse answer) {
+    Responder respond = [given = std::move(given), route,
+                         started = std::chrono::steady_clock::now()](HttpResponse answer) {
       metrics::observe(
           "bottega_http_request_duration_seconds", {route, std::to_string(answer.status)},
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -218,12 +224,13 @@ struct Router::Impl {
     }
     if ((path == "/setup" || path.rfind("/setup/", 0) == 0) && deps.setup) {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
-      return boost::asio::post(blocking, [this, request = std::move(request),
-                                          respond = std::move(respond)]() mutable {
-        auto answer = deps.setup(request);
-        respond(answer ? std::move(*answer)
-                       : HttpResponse::text(404, "no route for " + std::string(request.path()) + "\n"));
-      });
+      return boost::asio::post(
+          blocking, [this, request = std::move(request), respond = std::move(respond)]() mutable {
+            auto answer = deps.setup(request);
+            respond(answer ? std::move(*answer)
+                           : HttpResponse::text(
+                                 404, "no route for " + std::string(request.path()) + "\n"));
+          });
     }
     if (path == "/metrics") {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
@@ -237,7 +244,8 @@ Router::Router(RouterDeps deps) : impl_(std::make_unique<Impl>()) {
   declare_metrics();
   impl_->deps = std::move(deps);
   impl_->webhook_secret.store(std::make_shared<const std::string>(impl_->deps.webhook_secret));
-  if (impl_->deps.database) impl_->probe = std::thread([impl = impl_.get()] { impl->probe_loop(); });
+  if (impl_->deps.database)
+    impl_->probe = std::thread([impl = impl_.get()] { impl->probe_loop(); });
 }
 
 Router::~Router() {

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "app/commands.h"
-
 #include "config/base/log.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
@@ -75,9 +74,10 @@ void warn_about_gaps(const ServerConfig& config, bool takes_webhooks) {
   auto& log = component_log("config");
   const bool registered_later = config.app_id.empty() && config.app_client_id.empty();
   if (takes_webhooks && config.webhook_secret.empty() && !registered_later)
-    log.warn("no webhook secret (webhook.secret or BOTTEGA_WEBHOOK_SECRET): every webhook "
-             "delivery is refused with 503, so no task starts; the server still answers "
-             "/healthz, /readyz and /metrics");
+    log.warn(
+        "no webhook secret (webhook.secret or BOTTEGA_WEBHOOK_SECRET): every webhook "
+        "delivery is refused with 503, so no task starts; the server still answers "
+        "/healthz, /readyz and /metrics");
   const char* path_env = std::getenv("PATH");
   const std::string path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
   for (const auto& [role, r] : config.roles) {
@@ -85,10 +85,11 @@ void warn_about_gaps(const ServerConfig& config, bool takes_webhooks) {
     if (harness == config.harnesses.end()) continue;
     const std::string found = find_program(harness->second.binary, path);
     if (found.empty() || ::access(found.c_str(), X_OK) != 0)
-      log.warn("role {} runs harness {}, but its CLI '{}' is not found{}: its turns will fail "
-               "until it is installed (or harnesses.{}.binary names it)",
-               role, r.harness, harness->second.binary,
-               harness->second.binary.find('/') == std::string::npos ? " on PATH" : "", r.harness);
+      log.warn(
+          "role {} runs harness {}, but its CLI '{}' is not found{}: its turns will fail "
+          "until it is installed (or harnesses.{}.binary names it)",
+          role, r.harness, harness->second.binary,
+          harness->second.binary.find('/') == std::string::npos ? " on PATH" : "", r.harness);
   }
 }
 

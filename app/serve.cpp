@@ -2,13 +2,13 @@
 #include <pqxx/pqxx>
 
 #include "app/app_services.h"
-#include "app/setup.h"
 #include "app/commands.h"
 #include "app/http/server.h"
 #include "app/jobs.h"
 #include "app/metrics.h"
 #include "app/routes.h"
 #include "app/runtime.h"
+#include "app/setup.h"
 #include "config/base/log.h"
 #include "config/base/redactor.h"
 #include "engine/db/app_registration.h"
@@ -48,9 +48,10 @@ int run_serve(const ParsedCommand& command) {
       return kExitConfig;
     }
     github = std::move(*client);
-    server = std::make_unique<HttpServer>(
-        http_options(config),
-        [&route](HttpRequest&& request, Responder respond) { route(std::move(request), std::move(respond)); });
+    server = std::make_unique<HttpServer>(http_options(config),
+                                          [&route](HttpRequest&& request, Responder respond) {
+                                            route(std::move(request), std::move(respond));
+                                          });
     if (auto bound = server->bind(); !bound) {
       std::cerr << "bottega serve: " << bound.error().message << "\n";
       return kExitFailure;
@@ -155,8 +156,7 @@ int run_serve(const ParsedCommand& command) {
   deps.intake = &intake;
   deps.webhook_secret = effective.webhook_secret;
   deps.app_not_ready = [&app] { return app.app_not_ready(); };
-  if (setup)
-    deps.setup = [&setup](const HttpRequest& request) { return setup->handle(request); };
+  if (setup) deps.setup = [&setup](const HttpRequest& request) { return setup->handle(request); };
   router = std::make_unique<Router>(std::move(deps));
   route = router->handler();
   if (auto listening = server->start(); !listening) {
@@ -170,12 +170,13 @@ int run_serve(const ParsedCommand& command) {
                                  ? std::string(config.tls_enabled() ? "https" : "http") + "://" +
                                        config.listen_host + ":" + std::to_string(server->port())
                                  : config.public_url;
-    log.warn("no GitHub App yet, so every webhook delivery is refused and nothing is done on "
-             "GitHub: register one at {}/setup?token={}{}",
-             base, setup_token,
-             config.public_url.empty() ? " (set public_url first: GitHub needs an https:// "
-                                         "address to reach this server)"
-                                       : "");
+    log.warn(
+        "no GitHub App yet, so every webhook delivery is refused and nothing is done on "
+        "GitHub: register one at {}/setup?token={}{}",
+        base, setup_token,
+        config.public_url.empty() ? " (set public_url first: GitHub needs an https:// "
+                                    "address to reach this server)"
+                                  : "");
   }
 
   int signal = wait_for_stop_signal();

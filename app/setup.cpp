@@ -14,12 +14,23 @@ std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -66,7 +77,9 @@ std::string query_value(std::string_view target, std::string_view name) {
       } else if (raw[i] == '%' && i + 2 < raw.size() &&
                  std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
                  std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-        auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10; };
+        auto digit = [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10;
+        };
         out += static_cast<char>(digit(raw[i + 1]) * 16 + digit(raw[i + 2]));
         i += 2;
       } else {
@@ -103,24 +116,27 @@ HttpResponse SetupPage::page(const std::string& token, const std::string& organi
                 "port from registering an App into this server.</p>");
   std::string body;
   if (!options_.webhook_secret_configured)
-    body += "<p>This server has no App yet: it has no webhook secret, so it refuses every "
-            "webhook, and it cannot act on GitHub. Registering the App gives it both.</p>\n";
+    body +=
+        "<p>This server has no App yet: it has no webhook secret, so it refuses every "
+        "webhook, and it cannot act on GitHub. Registering the App gives it both.</p>\n";
   if (options_.public_url.empty())
     return html(200, "Register the GitHub App",
-                body + "<p><strong>Set the server's public URL first.</strong> GitHub sends "
-                       "webhooks to <code>&lt;public_url&gt;/webhooks/github</code> and brings you "
-                       "back to <code>&lt;public_url&gt;/setup/callback</code>, so it must know "
-                       "an <code>https://</code> address where it reaches this server (a TLS "
-                       "reverse proxy in front of it, or <code>tls.cert</code> and "
-                       "<code>tls.key</code>). Set <code>public_url</code> (or "
-                       "<code>BOTTEGA_PUBLIC_URL</code>), restart, and open the new setup link "
-                       "from the log.</p>");
+                body +
+                    "<p><strong>Set the server's public URL first.</strong> GitHub sends "
+                    "webhooks to <code>&lt;public_url&gt;/webhooks/github</code> and brings you "
+                    "back to <code>&lt;public_url&gt;/setup/callback</code>, so it must know "
+                    "an <code>https://</code> address where it reaches this server (a TLS "
+                    "reverse proxy in front of it, or <code>tls.cert</code> and "
+                    "<code>tls.key</code>). Set <code>public_url</code> (or "
+                    "<code>BOTTEGA_PUBLIC_URL</code>), restart, and open the new setup link "
+                    "from the log.</p>");
   if (!organization.empty() && !valid_organization(organization))
     return html(400, "Not an organization name",
                 "<p>'" + html_escape(organization) +
                     "' is not a GitHub organization name (letters, digits, hyphens).</p>");
   auto state = new_setup_state(**conn, token);
-  if (!state) return html(503, "Setup unavailable", "<p>" + html_escape(state.error().message) + "</p>");
+  if (!state)
+    return html(503, "Setup unavailable", "<p>" + html_escape(state.error().message) + "</p>");
   github::ManifestSettings settings;
   settings.name = options_.app_name;
   settings.public_url = options_.public_url;
@@ -128,18 +144,18 @@ HttpResponse SetupPage::page(const std::string& token, const std::string& organi
   const std::string action = github::manifest_form_url(options_.web_url, organization, *state);
   const std::string owner = organization.empty() ? "your personal account"
                                                  : "the organization " + html_escape(organization);
-  body += "<form method=\"post\" action=\"" + html_escape(action) +
-          "\">\n<input type=\"hidden\" name=\"manifest\" value=\"" + html_escape(manifest) +
-          "\">\n<button type=\"submit\">Register the App on " + owner +
-          "</button>\n</form>\n"
-          "<form method=\"get\" action=\"/setup\">\n<input type=\"hidden\" name=\"token\" value=\"" +
-          html_escape(token) +
-          "\">\n<label>Or on an organization: <input name=\"org\" value=\"" +
-          html_escape(organization) +
-          "\"></label> <button type=\"submit\">Use it</button>\n</form>\n"
-          "<p>GitHub will show the App's name and its permissions (issues, pull requests, "
-          "contents and checks: read and write; actions, statuses and metadata: read), create it, "
-          "and send you back here.</p>";
+  body +=
+      "<form method=\"post\" action=\"" + html_escape(action) +
+      "\">\n<input type=\"hidden\" name=\"manifest\" value=\"" + html_escape(manifest) +
+      "\">\n<button type=\"submit\">Register the App on " + owner +
+      "</button>\n</form>\n"
+      "<form method=\"get\" action=\"/setup\">\n<input type=\"hidden\" name=\"token\" value=\"" +
+      html_escape(token) + "\">\n<label>Or on an organization: <input name=\"org\" value=\"" +
+      html_escape(organization) +
+      "\"></label> <button type=\"submit\">Use it</button>\n</form>\n"
+      "<p>GitHub will show the App's name and its permissions (issues, pull requests, "
+      "contents and checks: read and write; actions, statuses and metadata: read), create it, "
+      "and send you back here.</p>";
   return html(200, "Register the GitHub App", body);
 }
 
@@ -185,14 +201,13 @@ HttpResponse SetupPage::callback(const std::string& code, const std::string& sta
   component_log("setup").info("App {} (id {}) registered on {}; its credentials are stored sealed",
                               stored.slug, stored.app_id, stored.owner);
   if (options_.on_registered) options_.on_registered();
-  const std::string base = stored.html_url.empty()
-                               ? options_.web_url + "/apps/" + stored.slug
-                               : stored.html_url;
+  const std::string base =
+      stored.html_url.empty() ? options_.web_url + "/apps/" + stored.slug : stored.html_url;
   const std::string install = base + "/installations/new";
   return html(200, "App " + stored.slug + " registered",
               "<p>The server uses it now. Next, install it on the repositories it should work "
-              "on:</p>\n<p><a href=\"" + html_escape(install) + "\">" + html_escape(install) +
-                  "</a></p>");
+              "on:</p>\n<p><a href=\"" +
+                  html_escape(install) + "\">" + html_escape(install) + "</a></p>");
 }
 
 }  // namespace bottega

@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "app/commands.h"
 #include "app/app_services.h"
+#include "app/commands.h"
 #include "app/http/server.h"
 #include "app/jobs.h"
 #include "app/metrics.h"

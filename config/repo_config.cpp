@@ -380,20 +380,20 @@ Problem parse_plan(const Entry& section, RepoConfig& config) {
 }
 
 Problem parse_network(const Entry& section, RepoConfig& config) {
-  return for_each_entry(section.value, section.path, section.line, {"allow"},
-                        [&](const Entry& e) -> Problem {
-                          std::vector<std::string> hosts;
-                          if (auto p = parse_command_list(e, hosts)) return p;
-                          for (const auto& h : hosts)
-                            if (auto why = check_egress_pattern(h, false))
-                              return RepoConfigError{
-                                  e.path,
-                                  "expected host names or *.suffix patterns (optional :port), got " +
-                                      quoted(h) + ": " + *why,
-                                  e.line};
-                          config.egress_allow = std::move(hosts);
-                          return std::nullopt;
-                        });
+  return for_each_entry(
+      section.value, section.path, section.line, {"allow"}, [&](const Entry& e) -> Problem {
+        std::vector<std::string> hosts;
+        if (auto p = parse_command_list(e, hosts)) return p;
+        for (const auto& h : hosts)
+          if (auto why = check_egress_pattern(h, false))
+            return RepoConfigError{
+                e.path,
+                "expected host names or *.suffix patterns (optional :port), got " + quoted(h) +
+                    ": " + *why,
+                e.line};
+        config.egress_allow = std::move(hosts);
+        return std::nullopt;
+      });
 }
 
 Problem parse_root(const YAML::Node& root, RepoConfig& config) {

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "config/base/permissions.h"
 #include "config/base/result.h"
 #include "config/server_config.h"
-#include "config/base/permissions.h"
 
 namespace bottega {
 

@@ -71,14 +71,16 @@ std::optional<std::string> apply_public_url(ServerConfig& c, const std::string& 
     return std::nullopt;
   }
   if (v.rfind("https://", 0) != 0)
-    return "'" + v + "' is not an https:// URL: GitHub needs https to reach this server (put a "
+    return "'" + v +
+           "' is not an https:// URL: GitHub needs https to reach this server (put a "
            "TLS reverse proxy in front, or set tls.cert and tls.key)";
   std::string trimmed = v;
   while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
   if (trimmed.size() <= 8) return "'" + v + "' has no host";
   const std::string rest = trimmed.substr(8);
   if (rest.find_first_of("/?#@ ") != std::string::npos)
-    return "'" + v + "' has a path, query or user part: the app answers at the root of its URL "
+    return "'" + v +
+           "' has a path, query or user part: the app answers at the root of its URL "
            "(/webhooks/github, /setup)";
   c.public_url = trimmed;
   return std::nullopt;
@@ -97,8 +99,7 @@ std::optional<std::string> apply_private_key_file(ServerConfig& c, const std::st
   if (in.bad()) return "file '" + v + "' cannot be read";
   head.resize(static_cast<std::size_t>(in.gcount()));
   const auto begin = head.find("-----BEGIN ");
-  if (begin == std::string::npos ||
-      head.find("PRIVATE KEY-----", begin) == std::string::npos)
+  if (begin == std::string::npos || head.find("PRIVATE KEY-----", begin) == std::string::npos)
     return "file '" + v + "' is not a PEM private key (no '-----BEGIN … PRIVATE KEY-----' line)";
   return std::nullopt;
 }
@@ -157,10 +158,14 @@ std::optional<std::string> apply_log_level(ServerConfig& c, const std::string& v
 }
 
 std::optional<std::string> apply_log_format(ServerConfig& c, const std::string& v) {
-  if (v == "auto") c.log_format = LogFormatSetting::automatic;
-  else if (v == "text") c.log_format = LogFormatSetting::text;
-  else if (v == "json") c.log_format = LogFormatSetting::json;
-  else return "'" + v + "' is not a format";
+  if (v == "auto")
+    c.log_format = LogFormatSetting::automatic;
+  else if (v == "text")
+    c.log_format = LogFormatSetting::text;
+  else if (v == "json")
+    c.log_format = LogFormatSetting::json;
+  else
+    return "'" + v + "' is not a format";
   return std::nullopt;
 }
 
@@ -355,7 +360,8 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
     } else if (value.IsNull()) {
       out[path] = Source{"", where};
     } else if (value.IsSequence() && is_list_key(path) &&
-               std::all_of(value.begin(), value.end(), [](const YAML::Node& n) { return n.IsScalar(); })) {
+               std::all_of(value.begin(), value.end(),
+                           [](const YAML::Node& n) { return n.IsScalar(); })) {
       std::string joined;
       for (const auto& item : value) joined += (joined.empty() ? "" : ",") + item.Scalar();
       out[path] = Source{joined, where};
@@ -516,8 +522,7 @@ const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"listen", "BOTTEGA_LISTEN", "host:port, e.g. 127.0.0.1:3000", apply_listen},
       {"public_url", "BOTTEGA_PUBLIC_URL",
-       "an https:// URL where GitHub reaches this server, without a path",
-       apply_public_url},
+       "an https:// URL where GitHub reaches this server, without a path", apply_public_url},
       {"data_dir", "BOTTEGA_DATA_DIR", "a directory path", string_key(&ServerConfig::data_dir)},
       {"max_body_bytes", "BOTTEGA_MAX_BODY_BYTES", "a byte count from 1024 to 1073741824",
        apply_max_body},
@@ -555,8 +560,7 @@ const std::vector<ConfigKey>& config_keys() {
        }},
       {"metrics.listen", "BOTTEGA_METRICS_LISTEN", "host:port, e.g. 127.0.0.1:9464",
        apply_metrics_listen},
-      {"log.level", "BOTTEGA_LOG_LEVEL", "one of trace, debug, info, warn, error",
-       apply_log_level},
+      {"log.level", "BOTTEGA_LOG_LEVEL", "one of trace, debug, info, warn, error", apply_log_level},
       {"log.format", "BOTTEGA_LOG_FORMAT", "one of auto, text, json", apply_log_format},
       {"webhook.secret", "BOTTEGA_WEBHOOK_SECRET", "the App's webhook secret",
        string_key(&ServerConfig::webhook_secret)},
@@ -590,7 +594,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"queue.max_running", "BOTTEGA_QUEUE_MAX_RUNNING", "a number of jobs, 1 to 10000",
        int_key(&ServerConfig::queue_max_running, 1, 10000)},
       {"queue.max_running_per_installation", "BOTTEGA_QUEUE_MAX_RUNNING_PER_INSTALLATION",
-       "a number of jobs, 1 to 10000", int_key(&ServerConfig::queue_max_running_per_installation, 1, 10000)},
+       "a number of jobs, 1 to 10000",
+       int_key(&ServerConfig::queue_max_running_per_installation, 1, 10000)},
       {"queue.lease_seconds", "BOTTEGA_QUEUE_LEASE_SECONDS", "seconds, 1 to 86400",
        seconds_key(&ServerConfig::queue_lease)},
       {"queue.host", "BOTTEGA_QUEUE_HOST", "a host name", string_key(&ServerConfig::queue_host)},
@@ -616,7 +621,8 @@ const std::vector<ConfigKey>& config_keys() {
        list_key(&ServerConfig::agent_sandbox_read_paths,
                 [](const std::string& e) -> std::optional<std::string> {
                   if (e.front() != '/') return std::string("not an absolute path");
-                  if (e.find("/../") != std::string::npos || (e.size() >= 3 && e.substr(e.size() - 3) == "/.."))
+                  if (e.find("/../") != std::string::npos ||
+                      (e.size() >= 3 && e.substr(e.size() - 3) == "/.."))
                     return std::string("has a '..' component");
                   return std::nullopt;
                 })},
@@ -704,7 +710,8 @@ std::optional<std::string> check_egress_pattern(std::string_view pattern, bool p
   for (char ch : host) {
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
               ch == '-' || ch == '.';
-    if (!ok) return std::string("is not a host name (letters, digits, '-', '.'; '*.' only in front)");
+    if (!ok)
+      return std::string("is not a host name (letters, digits, '-', '.'; '*.' only in front)");
   }
   if (host.front() == '.' || host.front() == '-') return std::string("is not a host name");
   return std::nullopt;
@@ -745,14 +752,15 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
 
   const auto& keys = config_keys();
   for (const auto& [path, source] : values) {
-    bool known = std::any_of(keys.begin(), keys.end(),
-                             [&](const ConfigKey& k) { return path == k.path; });
+    bool known =
+        std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) { return path == k.path; });
     if (!known)
       errors.push_back("unknown key `" + path + "` at " + source.where +
                        " (spec/configuration.md lists the keys)");
   }
   for (const auto& key : keys) {
-    if (auto v = env(key.env)) values[key.path] = Source{*v, "environment variable " + std::string(key.env)};
+    if (auto v = env(key.env))
+      values[key.path] = Source{*v, "environment variable " + std::string(key.env)};
   }
 
   ServerConfig config;
@@ -772,12 +780,12 @@ Result<ServerConfig> load_server_config(const std::string& file, const EnvLookup
   };
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     bool cert_missing = config.tls_cert.empty();
-    errors.push_back(std::string("`") + (cert_missing ? "tls.cert" : "tls.key") + "` " +
-                     (cert_missing ? where("tls.cert", "BOTTEGA_TLS_CERT")
-                                   : where("tls.key", "BOTTEGA_TLS_KEY")) +
-                     ": required when `" + (cert_missing ? "tls.key" : "tls.cert") +
-                     "` is set; expected " + (cert_missing ? "path of a PEM certificate chain file"
-                                                            : "path of a PEM private key file"));
+    errors.push_back(
+        std::string("`") + (cert_missing ? "tls.cert" : "tls.key") + "` " +
+        (cert_missing ? where("tls.cert", "BOTTEGA_TLS_CERT")
+                      : where("tls.key", "BOTTEGA_TLS_KEY")) +
+        ": required when `" + (cert_missing ? "tls.key" : "tls.cert") + "` is set; expected " +
+        (cert_missing ? "path of a PEM certificate chain file" : "path of a PEM private key file"));
   }
 
   // App credentials come as a pair: an id (or client id) and its key.

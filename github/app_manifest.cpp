@@ -1,10 +1,11 @@
 #include "github/app_manifest.h"
 
+#include <simdjson.h>
+
 #include <boost/json/array.hpp>
-#include <cctype>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <simdjson.h>
+#include <cctype>
 
 #include "github/http_transport.h"
 
@@ -30,18 +31,25 @@ std::string percent_encode(const std::string& text) {
 
 std::string app_manifest_json(const ManifestSettings& s) {
   namespace json = boost::json;
-  json::object permissions{{"issues", "write"},   {"pull_requests", "write"},
-                           {"contents", "write"}, {"checks", "write"},
-                           {"actions", "read"},   {"statuses", "read"},
+  json::object permissions{{"issues", "write"}, {"pull_requests", "write"}, {"contents", "write"},
+                           {"checks", "write"}, {"actions", "read"},        {"statuses", "read"},
                            {"metadata", "read"}};
   // Every event engine/intake routes (installation events come to every App).
-  json::array events{"check_run",           "check_suite", "issue_comment",
-                     "issues",              "pull_request", "pull_request_review",
-                     "pull_request_review_comment", "push", "repository", "workflow_run"};
+  json::array events{"check_run",
+                     "check_suite",
+                     "issue_comment",
+                     "issues",
+                     "pull_request",
+                     "pull_request_review",
+                     "pull_request_review_comment",
+                     "push",
+                     "repository",
+                     "workflow_run"};
   json::object manifest{
       {"name", s.name},
       {"url", s.public_url},
-      {"hook_attributes", json::object{{"url", s.public_url + "/webhooks/github"}, {"active", true}}},
+      {"hook_attributes",
+       json::object{{"url", s.public_url + "/webhooks/github"}, {"active", true}}},
       {"redirect_url", s.public_url + "/setup/callback"},
       {"callback_urls", json::array{s.public_url + "/setup/callback"}},
       {"setup_url", s.public_url + "/setup"},
@@ -56,9 +64,9 @@ std::string manifest_form_url(const std::string& web_url, const std::string& org
                               const std::string& state) {
   std::string base = web_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  const std::string path = organization.empty()
-                               ? "/settings/apps/new"
-                               : "/organizations/" + percent_encode(organization) + "/settings/apps/new";
+  const std::string path = organization.empty() ? "/settings/apps/new"
+                                                : "/organizations/" + percent_encode(organization) +
+                                                      "/settings/apps/new";
   return base + path + "?state=" + percent_encode(state);
 }
 
@@ -74,9 +82,11 @@ Result<RegisteredApp> parse_registered_app(const std::string& body) {
     return true;
   };
   if (doc["id"].get(app.id) || app.id <= 0) return make_error("GitHub's answer has no App id");
-  for (auto [field, out] : {std::pair{"slug", &app.slug}, {"client_id", &app.client_id},
+  for (auto [field, out] : {std::pair{"slug", &app.slug},
+                            {"client_id", &app.client_id},
                             {"client_secret", &app.client_secret},
-                            {"webhook_secret", &app.webhook_secret}, {"pem", &app.private_key_pem}})
+                            {"webhook_secret", &app.webhook_secret},
+                            {"pem", &app.private_key_pem}})
     if (!text(field, *out)) return make_error(std::string("GitHub's answer has no ") + field);
   (void)text("html_url", app.html_url);
   std::string_view login;
@@ -89,7 +99,8 @@ GhResult<RegisteredApp> convert_manifest(HttpTransport& transport, const std::st
   HttpCall call;
   call.method = "POST";
   call.url = api_url + "/app-manifests/" + percent_encode(code) + "/conversions";
-  call.headers = {{"Accept", "application/vnd.github+json"}, {"X-GitHub-Api-Version", "2022-11-28"}};
+  call.headers = {{"Accept", "application/vnd.github+json"},
+                  {"X-GitHub-Api-Version", "2022-11-28"}};
   auto reply = transport.send(call);
   if (!reply) {
     auto e = GitHubError::transport_failure(reply.error().message);

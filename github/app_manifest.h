@@ -15,8 +15,8 @@ namespace bottega::github {
 class HttpTransport;
 
 struct ManifestSettings {
-  std::string name = "Bottega";   // GitHub makes it unique per account
-  std::string public_url;         // https://host[:port], no trailing slash
+  std::string name = "Bottega";  // GitHub makes it unique per account
+  std::string public_url;        // https://host[:port], no trailing slash
 };
 
 // The manifest JSON: the webhook at <public_url>/webhooks/github, the

@@ -14,7 +14,9 @@
 
 namespace bottega::github {
 
-void RealSleeper::sleep_for(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
+void RealSleeper::sleep_for(std::chrono::milliseconds duration) {
+  std::this_thread::sleep_for(duration);
+}
 RealSleeper& RealSleeper::instance() {
   static RealSleeper sleeper;
   return sleeper;
@@ -26,7 +28,8 @@ GitHubClient::~GitHubClient() = default;
 GhResult<std::unique_ptr<GitHubClient>> GitHubClient::create(GitHubClientOptions options,
                                                              const Clock& clock, Sleeper& sleeper) {
   if (options.client_id.empty() && options.app_id.empty())
-    return GitHubError::local(GitHubError::Kind::auth, "neither the App's client id nor its id is set");
+    return GitHubError::local(GitHubError::Kind::auth,
+                              "neither the App's client id nor its id is set");
   if (options.private_key_pem.empty() && !options.private_key_file.empty()) {
     std::ifstream in(options.private_key_file, std::ios::binary);
     std::stringstream content;
@@ -36,24 +39,28 @@ GhResult<std::unique_ptr<GitHubClient>> GitHubClient::create(GitHubClientOptions
                                 "cannot read the App private key file " + options.private_key_file);
     options.private_key_pem = content.str();
     if (options.private_key_pem.empty())
-      return GitHubError::local(GitHubError::Kind::auth,
-                                "the App private key file " + options.private_key_file +
-                                    " is missing or empty");
+      return GitHubError::local(
+          GitHubError::Kind::auth,
+          "the App private key file " + options.private_key_file + " is missing or empty");
   }
   auto probe = make_app_jwt(options.private_key_pem, "probe", clock.now());
   if (!probe)
-    return GitHubError::local(GitHubError::Kind::auth,
-                              probe.error().message +
-                                  (options.private_key_file.empty() ? "" : " (" + options.private_key_file + ")"));
+    return GitHubError::local(
+        GitHubError::Kind::auth,
+        probe.error().message +
+            (options.private_key_file.empty() ? "" : " (" + options.private_key_file + ")"));
   if (options.api_url.rfind("https://", 0) != 0 && options.api_url.rfind("http://", 0) != 0)
-    return GitHubError::local(GitHubError::Kind::auth,
-                              "the GitHub API URL must start with https:// (or http://): " + options.api_url);
+    return GitHubError::local(
+        GitHubError::Kind::auth,
+        "the GitHub API URL must start with https:// (or http://): " + options.api_url);
   register_pem(options.private_key_pem, "the App private key");
   return std::unique_ptr<GitHubClient>(
       new GitHubClient(std::make_unique<Impl>(std::move(options), clock, sleeper)));
 }
 
-std::size_t GitHubClient::connections_opened() const { return impl_->transport.connections_opened(); }
+std::size_t GitHubClient::connections_opened() const {
+  return impl_->transport.connections_opened();
+}
 
 GhResult<std::string> GitHubClient::app_jwt() { return impl_->jwt(); }
 

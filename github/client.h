@@ -48,11 +48,11 @@ class RealSleeper final : public Sleeper {
 
 struct GitHubClientOptions {
   std::string api_url = "https://api.github.com";  // no trailing slash needed
-  std::string ca_file;  // PEM bundle to trust; "" = the system's roots
+  std::string ca_file;                             // PEM bundle to trust; "" = the system's roots
   // The JWT issuer: the client id when set, else the app id.
   std::string app_id;
   std::string client_id;
-  std::string private_key_pem;  // the App's RSA private key (PEM)...
+  std::string private_key_pem;   // the App's RSA private key (PEM)...
   std::string private_key_file;  // ...or the file holding it (read by create())
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds read_timeout{30'000};
@@ -85,7 +85,7 @@ struct GitHubClientOptions {
 struct ApiResponse {
   int status = 0;
   std::string body;
-  std::string link;  // the Link header (pagination)
+  std::string link;         // the Link header (pagination)
   bool from_cache = false;  // a 304 answered from the ETag cache
 };
 
@@ -112,8 +112,7 @@ class GitHubClient {
 
   // --- App endpoints (JWT) ------------------------------------------------
   // GET /repos/{owner}/{repo}/installation. 404: the App is not installed.
-  GhResult<Installation> repository_installation(const std::string& owner,
-                                                 const std::string& repo);
+  GhResult<Installation> repository_installation(const std::string& owner, const std::string& repo);
   // GET /app/hook/deliveries?per_page=&cursor=: the App's recent webhook
   // deliveries, newest first. per_page 1..100; cursor from the previous page.
   GhResult<HookDeliveryPage> list_hook_deliveries(int per_page = 100,

@@ -196,8 +196,11 @@ struct HttpTransport::Impl {
       c->tls->set_verify_mode(asio::ssl::verify_peer);
       c->tls->set_verify_callback(asio::ssl::host_name_verification(e.host));
       c->lowest().expires_after(options.connect_timeout);
-      ec = c->run([&](auto h) { c->tls->async_handshake(asio::ssl::stream_base::client, std::move(h)); });
-      if (ec) return make_error("TLS handshake with " + e.host + ":" + e.port + " failed: " + ec.message());
+      ec = c->run(
+          [&](auto h) { c->tls->async_handshake(asio::ssl::stream_base::client, std::move(h)); });
+      if (ec)
+        return make_error("TLS handshake with " + e.host + ":" + e.port +
+                          " failed: " + ec.message());
     }
     ++opened;
     return c;
@@ -309,10 +312,10 @@ HttpTransport::HttpTransport(TransportOptions options) : impl_(std::make_unique<
     impl_->ssl.load_verify_file(impl_->options.ca_file, ec);
   }
   if (ec)
-    impl_->ssl_error = "cannot load the CA bundle " +
-                       (impl_->options.ca_file.empty() ? std::string("(system)")
-                                                       : impl_->options.ca_file) +
-                       ": " + ec.message();
+    impl_->ssl_error =
+        "cannot load the CA bundle " +
+        (impl_->options.ca_file.empty() ? std::string("(system)") : impl_->options.ca_file) + ": " +
+        ec.message();
 }
 
 HttpTransport::~HttpTransport() = default;
@@ -343,7 +346,8 @@ Result<HttpReply> HttpTransport::send(const HttpCall& call) {
     auto ref = boost::urls::parse_uri_reference(location);
     if (!base || !ref) return make_error("bad redirect location from " + url);
     boost::urls::url next;
-    if (!boost::urls::resolve(*base, *ref, next)) return make_error("bad redirect location from " + url);
+    if (!boost::urls::resolve(*base, *ref, next))
+      return make_error("bad redirect location from " + url);
     url = std::string(next.buffer());
     auto ne = parse_endpoint(url);
     if (!ne) return ne.error();

@@ -38,7 +38,7 @@ struct HttpCall {
 
 struct HttpReply {
   int status = 0;
-  Headers headers;  // names lower-cased
+  Headers headers;   // names lower-cased
   std::string body;  // decoded (gzip removed)
   std::string url;   // the URL that answered, after redirects
   int redirects = 0;

@@ -86,7 +86,9 @@ Result<std::string> base64url_decode(std::string_view text) {
   return decode(text, kUrlAlphabet, false);
 }
 std::string base64_encode(std::string_view bytes) { return encode(bytes, kStdAlphabet, true); }
-Result<std::string> base64_decode(std::string_view text) { return decode(text, kStdAlphabet, true); }
+Result<std::string> base64_decode(std::string_view text) {
+  return decode(text, kStdAlphabet, true);
+}
 
 Result<std::string> make_app_jwt(const std::string& private_key_pem, const std::string& issuer,
                                  std::chrono::system_clock::time_point now,
@@ -106,8 +108,9 @@ Result<std::string> make_app_jwt(const std::string& private_key_pem, const std::
     if (c == '"' || c == '\\') issuer_json += '\\';
     issuer_json += c;
   }
-  std::string payload = base64url_encode("{\"iat\":" + std::to_string(iat) + ",\"exp\":" +
-                                         std::to_string(exp) + ",\"iss\":\"" + issuer_json + "\"}");
+  std::string payload =
+      base64url_encode("{\"iat\":" + std::to_string(iat) + ",\"exp\":" + std::to_string(exp) +
+                       ",\"iss\":\"" + issuer_json + "\"}");
   std::string signing_input = header + "." + payload;
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   std::size_t sig_len = 0;
@@ -138,7 +141,8 @@ Result<VerifiedJwt> verify_app_jwt(std::string_view jwt, const std::string& publ
 
   std::unique_ptr<BIO, BioDeleter> bio(
       BIO_new_mem_buf(public_key_pem.data(), static_cast<int>(public_key_pem.size())));
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) return make_error("the App public key is not a PEM public key");
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   std::string_view signing_input = jwt.substr(0, dot2);

@@ -175,7 +175,7 @@ struct HookDelivery {
   std::string delivered_at;  // ISO 8601
   bool redelivery = false;
   double duration = 0;
-  std::string status;  // "OK", or a failure description
+  std::string status;   // "OK", or a failure description
   int status_code = 0;  // what our endpoint answered (0: no answer)
   std::string event;
   std::string action;  // may be ""

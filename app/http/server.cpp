@@ -216,9 +216,9 @@ class Session {
   }
 
   void do_read_header() {
-    http::async_read_header(derived().stream(), buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_read_header,
-                                                      derived().shared_from_this()));
+    http::async_read_header(
+        derived().stream(), buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_read_header, derived().shared_from_this()));
   }
 
   void on_read_header(beast::error_code ec, std::size_t) {
@@ -237,9 +237,9 @@ class Session {
   }
 
   void do_read_body() {
-    http::async_read_some(derived().stream(), buffer_, *parser_,
-                          beast::bind_front_handler(&Session::on_read_body,
-                                                    derived().shared_from_this()));
+    http::async_read_some(
+        derived().stream(), buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_read_body, derived().shared_from_this()));
   }
 
   void on_read_body(beast::error_code ec, std::size_t) {
@@ -256,8 +256,7 @@ class Session {
     release_body();
     keep_alive_ = false;
     linger_ = true;
-    auto response = HttpResponse::text(
-        503, "too many request bodies in flight; retry later\n");
+    auto response = HttpResponse::text(503, "too many request bodies in flight; retry later\n");
     response.headers.emplace_back("Retry-After", "5");
     do_write(std::move(response));
   }
@@ -266,9 +265,9 @@ class Session {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
       linger_ = true;
-      return do_write(HttpResponse::text(
-          413, "request body exceeds the limit of " +
-                   std::to_string(shared_->options.max_body_bytes) + " bytes\n"));
+      return do_write(HttpResponse::text(413, "request body exceeds the limit of " +
+                                                  std::to_string(shared_->options.max_body_bytes) +
+                                                  " bytes\n"));
     }
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       keep_alive_ = false;
@@ -449,11 +448,10 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       beast::get_lowest_layer(self->stream_).expires_after(self->shared_->options.read_timeout);
       self->busy_ = true;
-      self->stream_.async_handshake(asio::ssl::stream_base::server,
-                                    [self](beast::error_code ec) {
-                                      if (ec) return self->close_socket();
-                                      self->do_read();
-                                    });
+      self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) return self->close_socket();
+        self->do_read();
+      });
     });
   }
 
@@ -464,7 +462,8 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
     if (closing_) return;
     closing_ = true;
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
-    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close_socket(); });
+    stream_.async_shutdown(
+        [self = shared_from_this()](beast::error_code) { self->close_socket(); });
   }
 
  private:
@@ -496,19 +495,20 @@ struct HttpServer::Impl {
 
   void do_accept() {
     if (shared->stopping || !acceptor || !acceptor->is_open()) return;
-    acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return on_accept_error(ec);
-      accept_backoff = std::chrono::milliseconds(0);
-      beast::error_code ignored;
-      auto peer = socket.remote_endpoint(ignored);
-      std::string remote = ignored ? std::string("?") : peer.address().to_string();
-      if (tls) {
-        std::make_shared<TlsSession>(std::move(socket), *tls, shared)->run(std::move(remote));
-      } else {
-        std::make_shared<PlainSession>(std::move(socket), shared)->run(std::move(remote));
-      }
-      if (!pause_if_full()) do_accept();
-    });
+    acceptor->async_accept(
+        asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) return on_accept_error(ec);
+          accept_backoff = std::chrono::milliseconds(0);
+          beast::error_code ignored;
+          auto peer = socket.remote_endpoint(ignored);
+          std::string remote = ignored ? std::string("?") : peer.address().to_string();
+          if (tls) {
+            std::make_shared<TlsSession>(std::move(socket), *tls, shared)->run(std::move(remote));
+          } else {
+            std::make_shared<PlainSession>(std::move(socket), shared)->run(std::move(remote));
+          }
+          if (!pause_if_full()) do_accept();
+        });
   }
 
   // At max_connections, stops accepting until a session ends (it resumes
@@ -541,11 +541,11 @@ struct HttpServer::Impl {
     }
     std::size_t suppressed = 0;
     if (accept_error_log.allow(suppressed))
-      component_log("http").warn("accept failed: {}{}{}", ec.message(),
-                                 suppressed ? " (and " + std::to_string(suppressed) +
-                                                  " more times since the last message)"
-                                            : "",
-                                 transient ? "" : "; backing off up to 1 s between attempts");
+      component_log("http").warn(
+          "accept failed: {}{}{}", ec.message(),
+          suppressed ? " (and " + std::to_string(suppressed) + " more times since the last message)"
+                     : "",
+          transient ? "" : "; backing off up to 1 s between attempts");
     if (transient) return do_accept();
     accept_timer->expires_after(accept_backoff);
     accept_timer->async_wait([this](beast::error_code wait_ec) {
@@ -571,7 +571,8 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>()) {
   impl_->shared->options = std::move(options);
   impl_->shared->handler = std::move(handler);
 }
@@ -613,10 +614,12 @@ Result<void> HttpServer::bind() {
   } catch (const boost::system::system_error& e) {
     impl_->acceptor.reset();
     if (e.code() == asio::error::address_in_use)
-      return make_error(where + "the port is in use (another program listens there; choose "
+      return make_error(where +
+                        "the port is in use (another program listens there; choose "
                         "another with `listen` or BOTTEGA_LISTEN)");
     if (e.code() == asio::error::access_denied)
-      return make_error(where + "permission denied (ports below 1024 need privileges; use a "
+      return make_error(where +
+                        "permission denied (ports below 1024 need privileges; use a "
                         "higher port behind a reverse proxy)");
     return make_error(where + e.code().message());
   }

@@ -29,8 +29,8 @@
 namespace bottega {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, as sent
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // path and query, as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote;  // peer address, for logs
@@ -61,7 +61,7 @@ using Handler = std::function<void(HttpRequest&&, Responder)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;  // 0: any free port (see HttpServer::port())
+  uint16_t port = 0;          // 0: any free port (see HttpServer::port())
   std::string tls_cert_file;  // both set: HTTPS only
   std::string tls_key_file;
   std::size_t max_body_bytes = 25 * 1024 * 1024;

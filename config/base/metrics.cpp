@@ -1,8 +1,8 @@
 #include "config/base/metrics.h"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -38,10 +38,14 @@ std::string escape(std::string_view text, bool quote) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"' && quote) out += "\\\"";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quote)
+      out += "\\\"";
+    else
+      out += c;
   }
   return out;
 }
@@ -59,9 +63,12 @@ std::string label_text(const std::vector<std::string>& names, const LabelValues&
 
 const char* type_name(Type t) {
   switch (t) {
-    case Type::counter: return "counter";
-    case Type::gauge: return "gauge";
-    case Type::histogram: return "histogram";
+    case Type::counter:
+      return "counter";
+    case Type::gauge:
+      return "gauge";
+    case Type::histogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -82,8 +89,7 @@ struct Registry::Impl {
         labels.size() != it->second.labels.size())
       return nullptr;
     Series& s = it->second.series[labels];
-    if (type == Type::histogram && s.buckets.empty())
-      s.buckets.assign(it->second.bounds.size(), 0);
+    if (type == Type::histogram && s.buckets.empty()) s.buckets.assign(it->second.bounds.size(), 0);
     return &s;
   }
 };
@@ -182,7 +188,7 @@ std::string Registry::render() {
 }
 
 std::vector<double> duration_buckets() {
-  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,  1,
           2.5,   5,      10,    30,   60,    120,  300, 600,  1800, 3600};
 }
 

@@ -26,15 +26,27 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const E& error() const { assert(!ok()); return std::get<1>(v_); }
+  const E& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, E> v_;
@@ -48,7 +60,10 @@ class [[nodiscard]] Result<void, E> {
 
   bool ok() const { return !error_; }
   explicit operator bool() const { return ok(); }
-  const E& error() const { assert(error_); return *error_; }
+  const E& error() const {
+    assert(error_);
+    return *error_;
+  }
 
  private:
   std::optional<E> error_;

@@ -130,13 +130,16 @@ std::string clean_text(std::string_view text) {
 }
 
 void clean_event(Event& event) {
-  for (std::string* field : {&event.subtype, &event.text, &event.tool, &event.tool_id, &event.input})
+  for (std::string* field :
+       {&event.subtype, &event.text, &event.tool, &event.tool_id, &event.input})
     if (!is_clean_text(*field)) *field = clean_text(*field);
 }
 
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  auto continuation = [&](std::size_t k) { return (static_cast<unsigned char>(text[k]) & 0xC0) == 0x80; };
+  auto continuation = [&](std::size_t k) {
+    return (static_cast<unsigned char>(text[k]) & 0xC0) == 0x80;
+  };
   std::size_t cut = max_bytes;
   // Back over at most 3 continuation bytes: a character is at most 4 bytes long.
   for (int k = 0; k < 3 && cut > 0 && continuation(cut); ++k) --cut;
@@ -146,7 +149,9 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
 
 std::string_view utf8_suffix(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  auto continuation = [&](std::size_t k) { return (static_cast<unsigned char>(text[k]) & 0xC0) == 0x80; };
+  auto continuation = [&](std::size_t k) {
+    return (static_cast<unsigned char>(text[k]) & 0xC0) == 0x80;
+  };
   std::size_t start = text.size() - max_bytes;
   std::size_t first = start;
   for (int k = 0; k < 3 && start < text.size() && continuation(start); ++k) ++start;

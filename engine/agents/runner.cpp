@@ -242,22 +242,22 @@ struct AgentProcess::Impl {
   }
 
   void read_err() {
-    err->async_read_some(
-        asio::buffer(err_chunk), [this](boost::system::error_code ec, std::size_t n) {
-          if (n > 0) {
-            last_output = Clock::now();
-            stderr_buf.append(err_chunk.data(), n);
-            if (stderr_buf.size() > 2 * spec.limits.stderr_tail_bytes)
-              stderr_buf.erase(0, stderr_buf.size() -
-                                      utf8_suffix(stderr_buf, spec.limits.stderr_tail_bytes).size());
-          }
-          if (ec) {
-            err_eof = true;
-            maybe_finish();
-            return;
-          }
-          read_err();
-        });
+    err->async_read_some(asio::buffer(err_chunk), [this](boost::system::error_code ec,
+                                                         std::size_t n) {
+      if (n > 0) {
+        last_output = Clock::now();
+        stderr_buf.append(err_chunk.data(), n);
+        if (stderr_buf.size() > 2 * spec.limits.stderr_tail_bytes)
+          stderr_buf.erase(
+              0, stderr_buf.size() - utf8_suffix(stderr_buf, spec.limits.stderr_tail_bytes).size());
+      }
+      if (ec) {
+        err_eof = true;
+        maybe_finish();
+        return;
+      }
+      read_err();
+    });
   }
 
   void arm_idle(std::chrono::milliseconds after) {

@@ -148,7 +148,8 @@ void count_finished_run(const std::string& role, const std::string& harness,
   metrics::add("bottega_agent_runs_total", {r, harness, model, std::string(to_string(o.kind))});
   metrics::observe("bottega_agent_turn_duration_seconds", {r, harness}, seconds);
   const auto tokens = [&](const char* kind, int64_t n) {
-    if (n > 0) metrics::add("bottega_agent_tokens_total", {harness, model, kind}, static_cast<double>(n));
+    if (n > 0)
+      metrics::add("bottega_agent_tokens_total", {harness, model, kind}, static_cast<double>(n));
   };
   tokens("input", o.usage.input_tokens);
   tokens("cached_input", o.usage.cached_input_tokens);
@@ -181,12 +182,10 @@ Result<void> TranscriptStore::finish_run(int64_t run_id, const Outcome& o) {
         "greatest(extract(epoch FROM ended_at - started_at), 0)::float8 AS seconds",
         run_id, std::string(to_string(o.kind)), redact(clean_text(o.message)),
         o.exit_code ? std::to_string(*o.exit_code) : std::string(), clean_text(o.session_id),
-        redact(clean_text(o.stderr_tail)),
-        o.usage.input_tokens, o.usage.cached_input_tokens, o.usage.cache_write_tokens,
-        o.usage.output_tokens, o.usage.reasoning_tokens, std::string(cost),
-        timestamp(clock_.now()));
-    if (r.size() != 1)
-      return make_error("transcript store: no run " + std::to_string(run_id));
+        redact(clean_text(o.stderr_tail)), o.usage.input_tokens, o.usage.cached_input_tokens,
+        o.usage.cache_write_tokens, o.usage.output_tokens, o.usage.reasoning_tokens,
+        std::string(cost), timestamp(clock_.now()));
+    if (r.size() != 1) return make_error("transcript store: no run " + std::to_string(run_id));
     tx.commit();
     count_finished_run(r[0]["role"].as<std::string>(), r[0]["harness"].as<std::string>(),
                        r[0]["model"].as<std::string>(), o, r[0]["seconds"].as<double>());

@@ -33,14 +33,14 @@ inline constexpr std::uint16_t kSandboxProxyPort = 9402;
 
 struct TurnNetworkOptions {
   bool sandboxed = true;
-  std::string harness;                 // claude, codex, opencode
-  std::string model;                   // the turn's
+  std::string harness;  // claude, codex, opencode
+  std::string model;    // the turn's
   std::vector<std::string> egress_allow;
   std::vector<std::string> egress_allow_private;
-  std::optional<double> budget_usd;    // what is left of the task's budget
+  std::optional<double> budget_usd;       // what is left of the task's budget
   std::function<void()> on_budget_spent;  // from a gateway thread, once
-  std::string label;                   // the turn, for log lines ("acme/widgets#7 turn 3")
-  std::string ca_file;                 // PEM bundle for the model API; "" = system roots
+  std::string label;                      // the turn, for log lines ("acme/widgets#7 turn 3")
+  std::string ca_file;                    // PEM bundle for the model API; "" = system roots
 };
 
 class TurnNetwork {

@@ -58,7 +58,8 @@ Result<std::optional<StoredApp>> load_app_registration(pqxx::connection& conn,
   return guarded("cannot read the registered App", [&]() -> Result<std::optional<StoredApp>> {
     pqxx::read_transaction tx(conn);
     auto rows = tx.exec(
-        "SELECT app_id, slug, client_id, owner, html_url, secrets FROM app_registration WHERE id = 1");
+        "SELECT app_id, slug, client_id, owner, html_url, secrets FROM app_registration WHERE id = "
+        "1");
     tx.commit();
     if (rows.empty()) return std::optional<StoredApp>();
     StoredApp app;
@@ -107,8 +108,8 @@ Result<bool> setup_token_valid(pqxx::connection& conn, const std::string& token)
   if (token.empty()) return false;
   return guarded("cannot check the setup token", [&]() -> Result<bool> {
     pqxx::read_transaction tx(conn);
-    auto r = tx.exec_params("SELECT 1 FROM setup_tokens WHERE token_sha256 = $1",
-                            bytes(sha256(token)));
+    auto r =
+        tx.exec_params("SELECT 1 FROM setup_tokens WHERE token_sha256 = $1", bytes(sha256(token)));
     tx.commit();
     return !r.empty();
   });

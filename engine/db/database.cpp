@@ -2,8 +2,8 @@
 
 #include <cctype>
 #include <pqxx/except>
-#include <vector>
 #include <regex>
+#include <vector>
 
 #include "config/base/redactor.h"
 
@@ -80,7 +80,8 @@ std::vector<std::string> connection_passwords(const std::string& s) {
     const std::string raw = m[1].str();
     std::string decoded;
     for (std::size_t k = 0; k < raw.size(); ++k) {
-      if (raw[k] == '%' && k + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[k + 1])) &&
+      if (raw[k] == '%' && k + 2 < raw.size() &&
+          std::isxdigit(static_cast<unsigned char>(raw[k + 1])) &&
           std::isxdigit(static_cast<unsigned char>(raw[k + 2]))) {
         decoded += static_cast<char>(std::stoi(raw.substr(k + 1, 2), nullptr, 16));
         k += 2;
@@ -90,7 +91,8 @@ std::vector<std::string> connection_passwords(const std::string& s) {
     }
     add(raw, decoded);
   }
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kv_password); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), kv_password);
+       it != std::sregex_iterator(); ++it) {
     if (!(*it)[2].matched) {
       add((*it)[3].str(), (*it)[3].str());
       continue;

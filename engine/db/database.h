@@ -27,7 +27,8 @@ class Database {
 
   class Lease {
    public:
-    Lease(Database& db, std::unique_ptr<pqxx::connection> conn) : db_(&db), conn_(std::move(conn)) {}
+    Lease(Database& db, std::unique_ptr<pqxx::connection> conn)
+        : db_(&db), conn_(std::move(conn)) {}
     Lease(Lease&& other) noexcept = default;
     ~Lease();
     pqxx::connection& operator*() { return *conn_; }

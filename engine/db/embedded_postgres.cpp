@@ -1,11 +1,11 @@
 #include "engine/db/embedded_postgres.h"
 
-#include <pqxx/pqxx>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <regex>
 #include <sstream>
 
@@ -109,14 +109,16 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(
 
   std::error_code ec;
   fs::create_directories(options.root, ec);
-  if (ec) return make_error("embedded PostgreSQL: cannot create " + options.root + ": " + ec.message());
+  if (ec)
+    return make_error("embedded PostgreSQL: cannot create " + options.root + ": " + ec.message());
   const fs::path root = fs::canonical(options.root);
   options.root = root.string();
   const fs::path data = root / "data";
   const fs::path run = root / "run";
   const fs::path logfile = root / "postgres.log";
   fs::create_directories(run, ec);
-  if (ec) return make_error("embedded PostgreSQL: cannot create " + run.string() + ": " + ec.message());
+  if (ec)
+    return make_error("embedded PostgreSQL: cannot create " + run.string() + ": " + ec.message());
   fs::permissions(run, fs::perms::owner_all, ec);
 
   // The socket path must fit in sockaddr_un (107 bytes).
@@ -133,18 +135,20 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(
   if (runner.as().drop) {
     std::ofstream(logfile, std::ios::app).close();
     if (auto r = runner.own(logfile); !r) return r.error();
-    auto probe = run_command("/usr/sbin/runuser", {"-u", runner.as().user, "--", "test", "-w", root.string()});
+    auto probe = run_command("/usr/sbin/runuser",
+                             {"-u", runner.as().user, "--", "test", "-w", root.string()});
     if (!probe || probe->exit_code != 0)
       return make_error("embedded PostgreSQL: user '" + runner.as().user + "' cannot write " +
-                        root.string() + " (a parent directory is closed to it); set "
+                        root.string() +
+                        " (a parent directory is closed to it); set "
                         "BOTTEGA_DATA_DIR to a directory it can reach, or run as an "
                         "unprivileged user");
   }
 
   if (!fs::exists(data / "PG_VERSION")) {
     log.info("initializing a PostgreSQL cluster in {}", data.string());
-    auto init = runner.run("initdb", {"-D", data.string(), "-U", "bottega", "--auth=trust",
-                                      "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"});
+    auto init = runner.run("initdb", {"-D", data.string(), "-U", "bottega", "--auth=trust", "-E",
+                                      "UTF8", "--locale=C.UTF-8", "--no-instructions"});
     if (!init) return init.error();
     if (init->exit_code != 0) {
       fs::remove_all(data, ec);
@@ -172,8 +176,8 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::start(
     log.info("adopting the PostgreSQL server already running on {}", data.string());
     pg->adopted_ = true;
   } else {
-    auto started = runner.run("pg_ctl", {"start", "-D", data.string(), "-l", logfile.string(),
-                                         "-w", "-t", "60", "-s"});
+    auto started = runner.run(
+        "pg_ctl", {"start", "-D", data.string(), "-l", logfile.string(), "-w", "-t", "60", "-s"});
     if (!started) return started.error();
     if (started->exit_code != 0)
       return make_error("embedded PostgreSQL: the server did not start (exit " +

@@ -91,7 +91,8 @@ Result<std::string> SecretBox::seal(const std::string& plaintext) const {
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
                          reinterpret_cast<const unsigned char*>(key_.data()),
                          reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), o, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
+      EVP_EncryptUpdate(ctx.get(), o, &len,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()),
                         static_cast<int>(plaintext.size())) != 1)
     return make_error("encryption failed");
   total = len;

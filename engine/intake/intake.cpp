@@ -1,12 +1,12 @@
 #include "engine/intake/intake.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <pqxx/pqxx>
-#include <atomic>
 #include <optional>
+#include <pqxx/pqxx>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -132,13 +132,14 @@ class BinaryArray {
   pqxx::binarystring finish() {
     std::size_t at = 0;
     auto set32 = [&](uint32_t v) {
-      for (int shift = 24; shift >= 0; shift -= 8) data_[at++] = static_cast<char>((v >> shift) & 0xff);
+      for (int shift = 24; shift >= 0; shift -= 8)
+        data_[at++] = static_cast<char>((v >> shift) & 0xff);
     };
-    set32(1);                // dimensions
+    set32(1);  // dimensions
     set32(has_null_ ? 1 : 0);
     set32(oid_);
     set32(static_cast<uint32_t>(count_));
-    set32(1);                // lower bound
+    set32(1);  // lower bound
     return pqxx::binarystring(data_.data(), data_.size());
   }
 
@@ -188,11 +189,16 @@ SELECT delivery_id, (SELECT count(*) FROM n) FROM d
 
 const char* to_string(IntakeOutcome outcome) {
   switch (outcome) {
-    case IntakeOutcome::accepted: return "accepted";
-    case IntakeOutcome::duplicate: return "duplicate";
-    case IntakeOutcome::ignored: return "ignored";
-    case IntakeOutcome::rejected: return "rejected";
-    case IntakeOutcome::failed: return "failed";
+    case IntakeOutcome::accepted:
+      return "accepted";
+    case IntakeOutcome::duplicate:
+      return "duplicate";
+    case IntakeOutcome::ignored:
+      return "ignored";
+    case IntakeOutcome::rejected:
+      return "rejected";
+    case IntakeOutcome::failed:
+      return "failed";
   }
   return "?";
 }
@@ -201,9 +207,9 @@ struct Intake::Impl {
   std::string connection_string;
   IntakeOptions options;
   std::mutex mutex;
-  std::condition_variable ready;     // writers: the queue has work, or stopping
+  std::condition_variable ready;             // writers: the queue has work, or stopping
   std::condition_variable deadline_changed;  // the deadline thread
-  std::deque<Pending> queue;         // FIFO; deadlines ascend (one timeout for all)
+  std::deque<Pending> queue;                 // FIFO; deadlines ascend (one timeout for all)
   std::size_t queue_bytes = 0;
   // Every delivery not yet answered, in submission order (so by deadline).
   std::deque<std::pair<SteadyClock::time_point, std::weak_ptr<Answer>>> deadlines;
@@ -216,7 +222,8 @@ struct Intake::Impl {
   // Writes one batch in one statement; returns the ids that were new.
   // The batch is sorted by delivery id with repeats marked, so every writer
   // takes the primary key's locks in the same order.
-  std::unordered_set<std::string> write(pqxx::connection& conn, const std::vector<Pending*>& batch) {
+  std::unordered_set<std::string> write(pqxx::connection& conn,
+                                        const std::vector<Pending*>& batch) {
     BinaryArray ids(kTextOid), events(kTextOid), actions(kTextOid), installations(kInt8Oid),
         repositories(kTextOid), senders(kTextOid), outcomes(kTextOid), reasons(kTextOid),
         bodies(kByteaOid);
@@ -235,19 +242,21 @@ struct Intake::Impl {
       bodies.add(p->body);
       for (const auto& j : p->jobs) {
         kinds.add(j.kind);
-        if (j.task_key) keys.add(clean(*j.task_key)); else keys.add_null();
+        if (j.task_key)
+          keys.add(clean(*j.task_key));
+        else
+          keys.add_null();
         job_installations.add(j.installation_id);
         payloads.add(clean(j.payload));
         job_deliveries.add(j.delivery_id);
       }
     }
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_prepared(kBatchStatementName, ids.finish(), events.finish(),
-                                 actions.finish(), installations.finish(), repositories.finish(),
-                                 senders.finish(), outcomes.finish(), reasons.finish(),
-                                 bodies.finish(), kinds.finish(), keys.finish(),
-                                 job_installations.finish(), payloads.finish(),
-                                 job_deliveries.finish());
+    auto rows = tx.exec_prepared(
+        kBatchStatementName, ids.finish(), events.finish(), actions.finish(),
+        installations.finish(), repositories.finish(), senders.finish(), outcomes.finish(),
+        reasons.finish(), bodies.finish(), kinds.finish(), keys.finish(),
+        job_installations.finish(), payloads.finish(), job_deliveries.finish());
     std::unordered_set<std::string> fresh;
     for (const auto& row : rows) fresh.insert(row[0].as<std::string>());
     return fresh;
@@ -265,8 +274,7 @@ struct Intake::Impl {
         }
         return write(*conn, batch);
       } catch (const pqxx::transaction_rollback& e) {  // 40001, 40P01 and kin
-        if (attempt >= options.max_attempts)
-          return make_error(redact(e.what()));
+        if (attempt >= options.max_attempts) return make_error(redact(e.what()));
         // Let the other transaction finish before trying again.
         std::this_thread::sleep_for(std::chrono::milliseconds(attempt * 5));
       } catch (const std::exception& e) {
@@ -305,8 +313,9 @@ struct Intake::Impl {
       }
       std::vector<Pending*> order;
       for (auto& p : batch) order.push_back(&p);
-      std::stable_sort(order.begin(), order.end(),
-                       [](const Pending* a, const Pending* b) { return a->delivery_id < b->delivery_id; });
+      std::stable_sort(order.begin(), order.end(), [](const Pending* a, const Pending* b) {
+        return a->delivery_id < b->delivery_id;
+      });
       for (std::size_t i = 1; i < order.size(); ++i)
         order[i]->repeat_in_batch = order[i]->delivery_id == order[i - 1]->delivery_id;
 
@@ -322,8 +331,10 @@ struct Intake::Impl {
         for (Pending* p : order) {
           if (p->repeat_in_batch) continue;
           auto one = store(conn, {p});
-          if (one) fresh.merge(*one);
-          else failures[p] = one.error().message;
+          if (one)
+            fresh.merge(*one);
+          else
+            failures[p] = one.error().message;
         }
         for (Pending* p : order)
           if (p->repeat_in_batch) {
@@ -348,13 +359,15 @@ struct Intake::Impl {
         if (failures.count(p)) {
           result = {IntakeOutcome::failed, "could not store the delivery; it was not accepted", 0};
         } else if (p->repeat_in_batch || !fresh.count(p->delivery_id)) {
-          result = {IntakeOutcome::duplicate, "delivery " + p->delivery_id + " was already received", 0};
+          result = {IntakeOutcome::duplicate,
+                    "delivery " + p->delivery_id + " was already received", 0};
         } else {
           result = {p->outcome, p->outcome == IntakeOutcome::accepted ? "accepted" : p->reason, 0};
         }
         log.debug("delivery {} ({}): {}", p->delivery_id, p->event, to_string(result.outcome));
         if (!p->answer->give(std::move(result)))
-          log.debug("delivery {} was answered at its deadline before its batch ended", p->delivery_id);
+          log.debug("delivery {} was answered at its deadline before its batch ended",
+                    p->delivery_id);
       }
     }
   }
@@ -385,13 +398,15 @@ struct Intake::Impl {
       for (auto& a : expired)
         if (a->give({IntakeOutcome::failed,
                      "the database did not store the delivery within " +
-                         std::to_string(options.commit_timeout.count()) + " ms; it was not accepted",
+                         std::to_string(options.commit_timeout.count()) +
+                         " ms; it was not accepted",
                      5}))
           ++answered;
       if (answered)
         if (auto n = timed_out->add(answered, now))
-          log.error("{} deliveries not stored within {} ms were answered 503 (is the database stalled?)",
-                    n, options.commit_timeout.count());
+          log.error(
+              "{} deliveries not stored within {} ms were answered 503 (is the database stalled?)",
+              n, options.commit_timeout.count());
       expired.clear();
       lock.lock();
       while (!queue.empty() && queue.front().answer->given()) {
@@ -402,7 +417,8 @@ struct Intake::Impl {
   }
 };
 
-Intake::Intake(std::string connection_string, IntakeOptions options) : impl_(std::make_unique<Impl>()) {
+Intake::Intake(std::string connection_string, IntakeOptions options)
+    : impl_(std::make_unique<Impl>()) {
   impl_->connection_string = std::move(connection_string);
   impl_->options = options;
   impl_->failed_deliveries = std::make_unique<ThrottledCount>(options.log_interval);
@@ -416,8 +432,7 @@ Result<void> Intake::start() {
   try {
     pqxx::connection probe(impl_->connection_string);
   } catch (const std::exception& e) {
-    return make_error(std::string("intake cannot connect to PostgreSQL: ") +
-                      redact(e.what()));
+    return make_error(std::string("intake cannot connect to PostgreSQL: ") + redact(e.what()));
   }
   {
     std::lock_guard lock(impl_->mutex);
@@ -460,7 +475,8 @@ void Intake::submit(IncomingDelivery&& delivery, std::function<void(IntakeResult
     if (impl_->stopping || impl_->writers.empty()) {
       refusal = IntakeResult{IntakeOutcome::failed, "the server is shutting down", 0};
     } else if (impl_->queue.size() >= o.max_pending ||
-               (!impl_->queue.empty() && impl_->queue_bytes + p.body.size() > o.max_pending_bytes)) {
+               (!impl_->queue.empty() &&
+                impl_->queue_bytes + p.body.size() > o.max_pending_bytes)) {
       refusal = IntakeResult{IntakeOutcome::failed,
                              "too many deliveries wait for the database; it was not accepted", 5};
     } else {

@@ -45,13 +45,13 @@ enum class IntakeOutcome {
 
 struct IntakeResult {
   IntakeOutcome outcome;
-  std::string message;  // for the response body and the log
+  std::string message;          // for the response body and the log
   int retry_after_seconds = 0;  // > 0: worth a Retry-After header (failed only)
 };
 
 struct IntakeOptions {
   int writers = 2;
-  std::size_t max_batch = 256;                 // deliveries per transaction
+  std::size_t max_batch = 256;  // deliveries per transaction
   std::size_t max_batch_bytes = 8 * 1024 * 1024;
   // A delivery not committed by then is answered `failed` (GitHub gives up
   // on an answer after 10 s).

@@ -46,8 +46,8 @@ Result<ReconcileReport> reconcile_deliveries(pqxx::connection& conn, HookDeliver
     }
     guids += "}";
     pqxx::nontransaction tx(conn);
-    for (const auto& row :
-         tx.exec_params("SELECT delivery_id FROM deliveries WHERE delivery_id = ANY($1::text[])", guids))
+    for (const auto& row : tx.exec_params(
+             "SELECT delivery_id FROM deliveries WHERE delivery_id = ANY($1::text[])", guids))
       stored.insert(row[0].as<std::string>());
     for (const auto& row :
          tx.exec_params("SELECT guid FROM redelivery_requests WHERE guid = ANY($1::text[])", guids))
@@ -64,7 +64,8 @@ Result<ReconcileReport> reconcile_deliveries(pqxx::connection& conn, HookDeliver
     try {
       pqxx::work tx(conn);
       tx.exec_params(
-          "INSERT INTO redelivery_requests (guid, github_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+          "INSERT INTO redelivery_requests (guid, github_id) VALUES ($1, $2) ON CONFLICT DO "
+          "NOTHING",
           d.guid, d.id);
       tx.commit();
     } catch (const std::exception& e) {

@@ -19,8 +19,8 @@ namespace bottega {
 
 // One attempt in GitHub's delivery log (GET /app/hook/deliveries).
 struct HookDelivery {
-  int64_t id = 0;     // this attempt
-  std::string guid;   // the X-GitHub-Delivery value, shared by redeliveries
+  int64_t id = 0;    // this attempt
+  std::string guid;  // the X-GitHub-Delivery value, shared by redeliveries
   std::string event;
   std::string action;
   int status_code = 0;  // what our server answered (0: no answer)
@@ -53,7 +53,6 @@ struct ReconcileReport {
 Result<ReconcileReport> reconcile_deliveries(pqxx::connection& conn, HookDeliveryApi& api,
                                              std::size_t list_limit = 500,
                                              std::size_t redeliver_limit = 50);
-
 
 // Enqueues a reconcile job unless one is queued or running already.
 Result<void> schedule_reconcile(pqxx::connection& conn);

@@ -31,11 +31,21 @@ struct KeyOf {
     return repo + "@" + b;
   }
 
-  std::optional<std::string> operator()(const IssuesEvent& e) const { return number(e.issue.number); }
-  std::optional<std::string> operator()(const IssueCommentEvent& e) const { return number(e.issue.number); }
-  std::optional<std::string> operator()(const PullRequestEvent& e) const { return number(e.pull_request.number); }
-  std::optional<std::string> operator()(const PullRequestReviewEvent& e) const { return number(e.pull_request.number); }
-  std::optional<std::string> operator()(const PullRequestReviewCommentEvent& e) const { return number(e.pull_request.number); }
+  std::optional<std::string> operator()(const IssuesEvent& e) const {
+    return number(e.issue.number);
+  }
+  std::optional<std::string> operator()(const IssueCommentEvent& e) const {
+    return number(e.issue.number);
+  }
+  std::optional<std::string> operator()(const PullRequestEvent& e) const {
+    return number(e.pull_request.number);
+  }
+  std::optional<std::string> operator()(const PullRequestReviewEvent& e) const {
+    return number(e.pull_request.number);
+  }
+  std::optional<std::string> operator()(const PullRequestReviewCommentEvent& e) const {
+    return number(e.pull_request.number);
+  }
   std::optional<std::string> operator()(const CheckEvent& e) const {
     if (e.pull_requests.size() == 1) return number(e.pull_requests.front());
     return branch(e.head_branch);
@@ -50,7 +60,9 @@ struct KeyOf {
     return branch(e.ref.substr(prefix.size()));
   }
   std::optional<std::string> operator()(const InstallationEvent&) const { return std::nullopt; }
-  std::optional<std::string> operator()(const InstallationRepositoriesEvent&) const { return std::nullopt; }
+  std::optional<std::string> operator()(const InstallationRepositoriesEvent&) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace
@@ -63,19 +75,23 @@ std::optional<std::string> task_key_for(const WebhookEvent& event) {
 bool acted_on(const WebhookEvent& event) {
   const std::string& action = event.action;
   if (std::holds_alternative<InstallationEvent>(event.detail))
-    return action == "created" || action == "deleted" || action == "suspend" || action == "unsuspend";
-  if (std::holds_alternative<InstallationRepositoriesEvent>(event.detail)) return action == "removed";
-  if (!event.repository || (event.sender && event.sender->is_bot())) return false;  // our own writes, other apps'
+    return action == "created" || action == "deleted" || action == "suspend" ||
+           action == "unsuspend";
+  if (std::holds_alternative<InstallationRepositoriesEvent>(event.detail))
+    return action == "removed";
+  if (!event.repository || (event.sender && event.sender->is_bot()))
+    return false;  // our own writes, other apps'
   if (auto* e = std::get_if<IssuesEvent>(&event.detail)) {
     if (e->issue.is_pull_request) return false;
-    return action == "opened" || action == "labeled" || action == "assigned" || action == "closed" ||
-           action == "transferred" || action == "deleted";
+    return action == "opened" || action == "labeled" || action == "assigned" ||
+           action == "closed" || action == "transferred" || action == "deleted";
   }
   if (auto* e = std::get_if<IssueCommentEvent>(&event.detail)) {
     if (e->issue.is_pull_request) return false;
     // A command (or something meant as one); an edit of a bot's comment
     // (the plan comment, edited by a person).
-    if (action == "created") return github::parse_comment(e->comment.body).kind != github::ParsedComment::Kind::none;
+    if (action == "created")
+      return github::parse_comment(e->comment.body).kind != github::ParsedComment::Kind::none;
     if (action == "edited") return e->comment.user && e->comment.user->is_bot();
     return false;
   }

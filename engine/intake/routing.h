@@ -13,7 +13,6 @@
 
 namespace bottega {
 
-
 // The task a delivery concerns, if any: "owner/repo#N" for an issue or pull
 // request (they share one number space per repository), "owner/repo@branch"
 // for checks and pushes tied to a branch. Jobs with one key never run at

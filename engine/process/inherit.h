@@ -10,10 +10,10 @@
 // Pass it last in the initializer list.
 #pragma once
 
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <boost/process/v2/process.hpp>
 

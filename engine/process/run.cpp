@@ -32,10 +32,11 @@ Result<CommandResult> run_command(const std::string& exe, const std::vector<std:
         int fd;
         ~Closer() { ::close(fd); }
       } write_end{fds[1]};
-      bp::process proc = cwd.empty()
-          ? bp::process(ctx, exe, args, bp::process_stdio{nullptr, fds[1], fds[1]}, CloseInheritedFds{})
-          : bp::process(ctx, exe, args, bp::process_stdio{nullptr, fds[1], fds[1]},
-                        bp::process_start_dir(cwd), CloseInheritedFds{});
+      bp::process proc =
+          cwd.empty() ? bp::process(ctx, exe, args, bp::process_stdio{nullptr, fds[1], fds[1]},
+                                    CloseInheritedFds{})
+                      : bp::process(ctx, exe, args, bp::process_stdio{nullptr, fds[1], fds[1]},
+                                    bp::process_start_dir(cwd), CloseInheritedFds{});
       ::close(write_end.fd);
       write_end.fd = -1;
       boost::system::error_code ec;

@@ -7,11 +7,11 @@
 
 namespace bottega {
 
-inline constexpr const char* kGitHubEventJob = "github_event";       // intake → TaskEngine::handle_event
-inline constexpr const char* kTaskEffectsJob = "task_effects";       // engine → handle_effects
-inline constexpr const char* kAgentTurnJob = "agent_turn";           // engine → handle_turn
-inline constexpr const char* kOpenPullJob = "open_pr";               // engine → handle_open_pull
-inline constexpr const char* kCleanupJob = "cleanup_task";           // engine → handle_cleanup
+inline constexpr const char* kGitHubEventJob = "github_event";  // intake → TaskEngine::handle_event
+inline constexpr const char* kTaskEffectsJob = "task_effects";        // engine → handle_effects
+inline constexpr const char* kAgentTurnJob = "agent_turn";            // engine → handle_turn
+inline constexpr const char* kOpenPullJob = "open_pr";                // engine → handle_open_pull
+inline constexpr const char* kCleanupJob = "cleanup_task";            // engine → handle_cleanup
 inline constexpr const char* kReconcileJob = "reconcile_deliveries";  // schedule → the reconciler
 
 inline constexpr std::array<std::string_view, 6> kJobKinds = {

@@ -42,7 +42,8 @@ std::string id_array(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
-std::chrono::milliseconds retry_delay(int attempt, const QueueLimits& limits, std::mt19937_64& rng) {
+std::chrono::milliseconds retry_delay(int attempt, const QueueLimits& limits,
+                                      std::mt19937_64& rng) {
   double base = static_cast<double>(limits.backoff_base.count());
   double cap = static_cast<double>(limits.backoff_cap.count());
   double delay = base;
@@ -54,7 +55,8 @@ std::chrono::milliseconds retry_delay(int attempt, const QueueLimits& limits, st
 
 void JobQueue::enqueue(pqxx::transaction_base& tx, const JobSpec& job) {
   tx.exec_params(
-      "INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id, max_attempts, run_at,"
+      "INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id, max_attempts, "
+      "run_at,"
       " host) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, now() + $7 * interval '1 millisecond',"
       " NULLIF($8, ''))",
       job.kind, job.task_key ? job.task_key->c_str() : nullptr, job.installation_id, job.payload,
@@ -90,7 +92,8 @@ Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::st
     tx.exec(
         "UPDATE jobs SET "
         " state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,"
-        " last_error = 'lease expired: worker ' || coalesce(lease_owner, '?') || ' stopped renewing',"
+        " last_error = 'lease expired: worker ' || coalesce(lease_owner, '?') || ' stopped "
+        "renewing',"
         " finished_at = CASE WHEN attempts >= max_attempts THEN now() END,"
         " lease_owner = NULL, lease_expires_at = NULL "
         "WHERE state = 'running' AND lease_expires_at < now()");
@@ -111,15 +114,19 @@ Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::st
     // Kinds at their own cap (agent turns) wait; the others go on.
     std::string full_kinds = "{";
     for (const auto& [kind, cap] : limits_.kind_running) {
-      auto n = tx.exec_params1("SELECT count(*) FROM jobs WHERE state = 'running' AND kind = $1", kind)[0]
+      auto n = tx.exec_params1("SELECT count(*) FROM jobs WHERE state = 'running' AND kind = $1",
+                               kind)[0]
                    .as<int>();
-      if (n >= cap) full_kinds += (full_kinds.size() > 1 ? ",\"" : "\"") + kind + "\"";  // our own kind names: no quoting needed
+      if (n >= cap)
+        full_kinds += (full_kinds.size() > 1 ? ",\"" : "\"") + kind +
+                      "\"";  // our own kind names: no quoting needed
     }
     full_kinds += "}";
     for (const auto& inst : installations) {
       const auto installation_id = inst[0].as<int64_t>();
       auto picked = tx.exec_params(
-          "SELECT id FROM jobs j WHERE state = 'queued' AND run_at <= now() AND installation_id = $1"
+          "SELECT id FROM jobs j WHERE state = 'queued' AND run_at <= now() AND installation_id = "
+          "$1"
           " AND kind <> ALL($2::text[])"
           " AND (j.host IS NULL OR j.host = $3 OR NOT EXISTS"
           "      (SELECT 1 FROM worker_hosts h WHERE h.host = j.host"
@@ -136,7 +143,8 @@ Result<std::optional<Job>> JobQueue::claim(pqxx::connection& conn, const std::st
           " greatest(extract(epoch FROM clock_timestamp() - run_at), 0)::float8 AS waited_seconds",
           picked[0][0].as<int64_t>(), owner, static_cast<int64_t>(limits_.lease.count()));
       tx.exec_params(
-          "INSERT INTO queue_turns (installation_id, last_claimed_at) VALUES ($1, clock_timestamp())"
+          "INSERT INTO queue_turns (installation_id, last_claimed_at) VALUES ($1, "
+          "clock_timestamp())"
           " ON CONFLICT (installation_id) DO UPDATE SET last_claimed_at = excluded.last_claimed_at",
           installation_id);
       Job job = job_from(row);
@@ -204,7 +212,8 @@ Result<bool> JobQueue::fail(pqxx::connection& conn, const Job& job, const std::s
                                    job.attempts, error);
     return dead;
   } catch (const std::exception& e) {
-    return make_error("cannot record the failure of job " + std::to_string(job.id) + ": " + e.what());
+    return make_error("cannot record the failure of job " + std::to_string(job.id) + ": " +
+                      e.what());
   }
 }
 

@@ -55,8 +55,8 @@ struct Job {
 };
 
 struct QueueLimits {
-  int global_running = 64;            // running jobs across all workers and hosts
-  int per_installation_running = 8;   // running jobs of one installation
+  int global_running = 64;           // running jobs across all workers and hosts
+  int per_installation_running = 8;  // running jobs of one installation
   // Running jobs of one kind (e.g. agent turns), across every host.
   std::map<std::string, int> kind_running;
   std::chrono::milliseconds lease{30'000};

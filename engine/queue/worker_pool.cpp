@@ -45,7 +45,8 @@ struct WorkerPool::Impl {
   std::vector<std::thread> threads;
   std::atomic<uint64_t> claimed{0}, completed{0}, failed{0};
 
-  Impl(std::string cs, WorkerPoolOptions o) : connection_string(std::move(cs)), options(std::move(o)) {}
+  Impl(std::string cs, WorkerPoolOptions o)
+      : connection_string(std::move(cs)), options(std::move(o)) {}
 
   void bump() {
     std::lock_guard lock(mutex);
@@ -102,8 +103,8 @@ struct WorkerPool::Impl {
         std::lock_guard lock(mutex);
         running.insert(job.id);
       }
-      log.debug("job {} ({}) claimed by {} worker {}, attempt {}/{}", job.id, job.kind, owner, index,
-                job.attempts, job.max_attempts);
+      log.debug("job {} ({}) claimed by {} worker {}, attempt {}/{}", job.id, job.kind, owner,
+                index, job.attempts, job.max_attempts);
       auto outcome = run_job(job);
       if (outcome) {
         if (auto r = queue.complete(*conn, job); !r) log.error("{}", r.error().message);
@@ -147,8 +148,10 @@ struct WorkerPool::Impl {
               std::lock_guard lock(mutex);
               ids.assign(running.begin(), running.end());
             }
-            if (auto r = queue.renew(conn, options.owner, ids); !r) log.error("{}", r.error().message);
-            if (auto r = queue.heartbeat(conn, options.host); !r) log.error("{}", r.error().message);
+            if (auto r = queue.renew(conn, options.owner, ids); !r)
+              log.error("{}", r.error().message);
+            if (auto r = queue.heartbeat(conn, options.host); !r)
+              log.error("{}", r.error().message);
             next_renew = now + renew_every;
           }
         }
@@ -182,7 +185,8 @@ Result<void> WorkerPool::start() {
   impl_->threads.emplace_back([this] { impl_->listener_loop(); });
   for (int i = 0; i < impl_->options.workers; ++i)
     impl_->threads.emplace_back([this, i] { impl_->worker_loop(i); });
-  component_log("worker").info("{} workers started as {}", impl_->options.workers, impl_->options.owner);
+  component_log("worker").info("{} workers started as {}", impl_->options.workers,
+                               impl_->options.owner);
   return {};
 }
 

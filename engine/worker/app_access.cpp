@@ -20,7 +20,8 @@ Result<void> AppAccess::handle(const WebhookEvent& ev) {
   std::string why;
   if (std::holds_alternative<InstallationEvent>(ev.detail)) {
     if (ev.action == "unsuspend" || ev.action == "created") {
-      component_log("workflow").info("installation {}: {}; its repositories are served", installation, ev.action);
+      component_log("workflow")
+          .info("installation {}: {}; its repositories are served", installation, ev.action);
       return set_suspended(installation, false);
     }
     if (ev.action == "suspend") {
@@ -37,15 +38,18 @@ Result<void> AppAccess::handle(const WebhookEvent& ev) {
     repos = e->removed;
     why = "The repository was removed from the App's installation.";
   }
-  auto found = task_store::on_own_connection(db_, "looking for the installation's tasks",
-                                             [&](pqxx::nontransaction& tx) { return task_store::live_tasks(tx, installation); });
+  auto found = task_store::on_own_connection(
+      db_, "looking for the installation's tasks",
+      [&](pqxx::nontransaction& tx) { return task_store::live_tasks(tx, installation); });
   if (!found) return found.error();
   auto& live = *found;
   std::erase_if(live, [&](const auto& task) {
     auto named = [&](const std::string& n) { return boost::algorithm::iequals(n, task.second); };
     return repos && std::none_of(repos->begin(), repos->end(), named);
   });
-  component_log("workflow").info("installation {}: {} ({} task(s) ended)", installation, ev.name + "." + ev.action, live.size());
+  component_log("workflow")
+      .info("installation {}: {} ({} task(s) ended)", installation, ev.name + "." + ev.action,
+            live.size());
   for (const auto& [task_id, repo] : live) {
     Incoming in;
     in.installation_id = installation;
@@ -57,15 +61,15 @@ Result<void> AppAccess::handle(const WebhookEvent& ev) {
 }
 
 Result<bool> AppAccess::suspended(int64_t installation) {
-  return task_store::on_own_connection(db_, "reading the installation's suspension", [&](pqxx::nontransaction& tx) {
-    return task_store::is_suspended(tx, installation);
-  });
+  return task_store::on_own_connection(
+      db_, "reading the installation's suspension",
+      [&](pqxx::nontransaction& tx) { return task_store::is_suspended(tx, installation); });
 }
 
 Result<void> AppAccess::set_suspended(int64_t installation, bool suspended) {
-  return task_store::on_own_connection(db_, "recording the installation's suspension", [&](pqxx::nontransaction& tx) {
-    task_store::set_suspended(tx, installation, suspended);
-  });
+  return task_store::on_own_connection(
+      db_, "recording the installation's suspension",
+      [&](pqxx::nontransaction& tx) { task_store::set_suspended(tx, installation, suspended); });
 }
 
 }  // namespace bottega

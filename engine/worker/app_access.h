@@ -20,7 +20,8 @@ class TaskApplier;
 
 class AppAccess {
  public:
-  AppAccess(Database& db, GitHubPort& gh, TaskApplier& applier) : db_(db), gh_(gh), applier_(applier) {}
+  AppAccess(Database& db, GitHubPort& gh, TaskApplier& applier)
+      : db_(db), gh_(gh), applier_(applier) {}
 
   // An `installation` or `installation_repositories` event.
   [[nodiscard]] Result<void> handle(const WebhookEvent& ev);

@@ -29,10 +29,12 @@ std::string storable(std::string_view text) { return agents::clean_text(text); }
 
 }  // namespace
 
-EventTranslator::EventTranslator(RepoLookups& lookups, const Clock& clock, IssueOfPull issue_of_pull)
+EventTranslator::EventTranslator(RepoLookups& lookups, const Clock& clock,
+                                 IssueOfPull issue_of_pull)
     : lookups_(lookups), clock_(clock), issue_of_pull_(std::move(issue_of_pull)) {}
 
-workflow::Actor EventTranslator::actor_of(const github::Repo& repo, const std::optional<Account>& sender) {
+workflow::Actor EventTranslator::actor_of(const github::Repo& repo,
+                                          const std::optional<Account>& sender) {
   workflow::Actor a;
   if (!sender) return a;
   a.login = sender->login;
@@ -94,7 +96,8 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
       return std::optional<Incoming>{};
     auto loaded = config_at_head();
     if (!loaded) return loaded.error();
-    if (ev.action == "labeled" && e->label != loaded->config.trigger_label) return std::optional<Incoming>{};
+    if (ev.action == "labeled" && e->label != loaded->config.trigger_label)
+      return std::optional<Incoming>{};
     if (ev.action == "opened" && loaded->config.trigger_mode != TriggerMode::on_open)
       return std::optional<Incoming>{};
     trigger(*loaded);
@@ -108,7 +111,8 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
       // Only our own plan comment (by the bot, the task's marker) is read back:
       // anyone can type a marker into a comment of theirs.
       auto marker = report::parse_plan_marker(e->comment.body);
-      if (!marker || !e->comment.user || !e->comment.user->is_bot()) return std::optional<Incoming>{};
+      if (!marker || !e->comment.user || !e->comment.user->is_bot())
+        return std::optional<Incoming>{};
       in.plan_comment_id = e->comment.id;
       auto plan = report::extract_plan(e->comment.body);
       workflow::PlanEdited edit;

@@ -30,7 +30,7 @@ struct Incoming {
   std::string body;
   std::string base_branch;
   std::string base_commit;  // its head when the event's config was read; "" when none was
-  bool create = false;  // make the task if the issue has none
+  bool create = false;      // make the task if the issue has none
   workflow::Event event;
   std::optional<RepoConfig> config;  // the repository's, when it was read
   int64_t plan_comment_id = 0;       // PlanEdited: the comment edited
@@ -39,7 +39,8 @@ struct Incoming {
 class EventTranslator {
  public:
   // The issue whose task opened the repository's pull request `number`.
-  using IssueOfPull = std::function<Result<std::optional<int64_t>>(const std::string& repo, int64_t number)>;
+  using IssueOfPull =
+      std::function<Result<std::optional<int64_t>>(const std::string& repo, int64_t number)>;
   EventTranslator(RepoLookups& lookups, const Clock& clock, IssueOfPull issue_of_pull);
 
   // Fails when a lookup failed (the job is retried).

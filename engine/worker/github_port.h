@@ -27,7 +27,8 @@ class GitHubPort {
 
   // The commit `branch` points at (GET .../git/ref/heads/{branch}; asked
   // again it is a conditional request, which GitHub does not charge).
-  virtual github::GhResult<std::string> branch_head(const github::Repo& repo, const std::string& branch) = 0;
+  virtual github::GhResult<std::string> branch_head(const github::Repo& repo,
+                                                    const std::string& branch) = 0;
   virtual github::GhResult<github::CollaboratorPermission> collaborator_permission(
       const github::Repo& repo, const std::string& login) = 0;
   // error().is_not_found() when the file is not there.
@@ -35,24 +36,29 @@ class GitHubPort {
                                                                   const std::string& path,
                                                                   const std::string& ref) = 0;
 
-  virtual github::GhResult<std::vector<github::IssueComment>> list_issue_comments(const github::Repo& repo,
-                                                                                  int issue) = 0;
-  virtual github::GhResult<github::IssueComment> create_issue_comment(const github::Repo& repo, int issue,
+  virtual github::GhResult<std::vector<github::IssueComment>> list_issue_comments(
+      const github::Repo& repo, int issue) = 0;
+  virtual github::GhResult<github::IssueComment> create_issue_comment(const github::Repo& repo,
+                                                                      int issue,
                                                                       const std::string& body) = 0;
   virtual github::GhResult<github::IssueComment> update_issue_comment(const github::Repo& repo,
                                                                       int64_t comment_id,
                                                                       const std::string& body) = 0;
-  virtual github::GhResult<void> react_to_issue_comment(const github::Repo& repo, int64_t comment_id,
+  virtual github::GhResult<void> react_to_issue_comment(const github::Repo& repo,
+                                                        int64_t comment_id,
                                                         github::Reaction reaction) = 0;
 
-  virtual github::GhResult<std::vector<std::string>> list_issue_labels(const github::Repo& repo, int issue) = 0;
-  virtual github::GhResult<void> ensure_label(const github::Repo& repo, const github::Label& label) = 0;
+  virtual github::GhResult<std::vector<std::string>> list_issue_labels(const github::Repo& repo,
+                                                                       int issue) = 0;
+  virtual github::GhResult<void> ensure_label(const github::Repo& repo,
+                                              const github::Label& label) = 0;
   virtual github::GhResult<void> add_labels(const github::Repo& repo, int issue,
                                             const std::vector<std::string>& labels) = 0;
-  virtual github::GhResult<void> remove_label(const github::Repo& repo, int issue, const std::string& label) = 0;
+  virtual github::GhResult<void> remove_label(const github::Repo& repo, int issue,
+                                              const std::string& label) = 0;
 
-  virtual github::GhResult<std::optional<github::PullRequest>> find_pull_by_head(const github::Repo& repo,
-                                                                                 const std::string& branch) = 0;
+  virtual github::GhResult<std::optional<github::PullRequest>> find_pull_by_head(
+      const github::Repo& repo, const std::string& branch) = 0;
   virtual github::GhResult<github::PullRequest> create_pull(const github::Repo& repo,
                                                             const github::NewPullRequest& pull) = 0;
 };

@@ -6,11 +6,11 @@
 #include "engine/db/database.h"
 #include "engine/report/comments.h"
 #include "engine/report/task_document.h"
+#include "engine/worker/github_port.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/status_view.h"
 #include "engine/worker/task_codec.h"
 #include "engine/worker/task_store.h"
-#include "engine/worker/github_port.h"
 
 namespace bottega {
 
@@ -19,7 +19,11 @@ using workflow::Task;
 
 Outbox::Outbox(Database& db, GitHubPort& gh, RepoLookups& lookups, const Clock& clock,
                std::string github_web_url)
-    : db_(db), gh_(gh), lookups_(lookups), clock_(clock), github_web_url_(std::move(github_web_url)) {}
+    : db_(db),
+      gh_(gh),
+      lookups_(lookups),
+      clock_(clock),
+      github_web_url_(std::move(github_web_url)) {}
 
 Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
   try {
@@ -53,7 +57,8 @@ Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
         if (std::holds_alternative<workflow::Reply>(a)) steps.push_back({a, {entry(a)}});
       take_all([](auto& a) { return std::holds_alternative<workflow::SyncPlanComment>(a); },
                workflow::SyncPlanComment{});
-      take_all([](auto& a) { return std::holds_alternative<workflow::SyncStatus>(a); }, workflow::SyncStatus{});
+      take_all([](auto& a) { return std::holds_alternative<workflow::SyncStatus>(a); },
+               workflow::SyncStatus{});
     }
     if (steps.empty()) return {};
 
@@ -96,7 +101,8 @@ Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
   return {};
 }
 
-Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action) {
+Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo,
+                             const workflow::Action& action) {
   const Task& t = row.task;
   if (auto* react = std::get_if<workflow::React>(&action)) {
     auto r = gh_.react_to_issue_comment(repo, react->comment_id, react->reaction);
@@ -116,19 +122,20 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workf
       body += "\n\n✅ Approved by @" + t.approved_by + ".";
     return upsert_comment(repo, t, task_store::MarkedComment::plan, body, row.plan_comment_id,
                           [&](const std::string& b) {
-      auto m = report::parse_plan_marker(b);
-      return m && m->task_id == t.id;
-    });
+                            auto m = report::parse_plan_marker(b);
+                            return m && m->task_id == t.id;
+                          });
   }
   if (std::holds_alternative<workflow::SyncStatus>(action)) {
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
     auto body = report::render_status_comment(status_view(t, github_web_url_, now));
-    if (auto r = upsert_comment(repo, t, task_store::MarkedComment::status, body, row.status_comment_id,
-                                [&](const std::string& b) {
-          auto m = report::parse_status_marker(b);
-          return m && *m == t.id;
-        });
+    if (auto r =
+            upsert_comment(repo, t, task_store::MarkedComment::status, body, row.status_comment_id,
+                           [&](const std::string& b) {
+                             auto m = report::parse_status_marker(b);
+                             return m && *m == t.id;
+                           });
         !r)
       return r;
     return sync_label(row, repo);
@@ -137,8 +144,9 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo, const workf
 }
 
 template <class IsOurs>
-Result<void> Outbox::upsert_comment(const github::Repo& repo, const Task& t, task_store::MarkedComment which,
-                                    const std::string& body, int64_t& comment_id, IsOurs is_ours) {
+Result<void> Outbox::upsert_comment(const github::Repo& repo, const Task& t,
+                                    task_store::MarkedComment which, const std::string& body,
+                                    int64_t& comment_id, IsOurs is_ours) {
   if (comment_id < 0) {
     // A post that may have gone through before a crash (or a failure that
     // hid its answer): the comment is found again by its marker instead of
@@ -151,7 +159,8 @@ Result<void> Outbox::upsert_comment(const github::Repo& repo, const Task& t, tas
     }
     const std::string me = lookups_.bot();
     for (const auto& c : *comments)
-      if ((me.empty() ? c.user.type == "Bot" : c.user.login == me) && is_ours(c.body)) comment_id = c.id;
+      if ((me.empty() ? c.user.type == "Bot" : c.user.login == me) && is_ours(c.body))
+        comment_id = c.id;
   }
   if (comment_id > 0) {
     auto r = gh_.update_issue_comment(repo, comment_id, body);
@@ -196,20 +205,25 @@ Result<void> Outbox::sync_label(TaskRow& row, const github::Repo& repo) {
     std::string may_carry = row.applied_label.empty() ? wanted : row.applied_label + "," + wanted;
     if (auto noted = task_store::note_labels(db_, row.task.id, may_carry); !noted) return noted;
     row.applied_label = may_carry;
-    if (auto made = ensure_label(repo, wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7"); !made)
+    if (auto made =
+            ensure_label(repo, wanted, row.task.phase == Phase::blocked ? "d73a4a" : "5319e7");
+        !made)
       return made;
-    if (auto r = gh_.add_labels(repo, issue, {wanted}); !r) return make_error("label: " + r.error().describe());
+    if (auto r = gh_.add_labels(repo, issue, {wanted}); !r)
+      return make_error("label: " + r.error().describe());
   }
   for (const auto& name : on_issue) {
     if (name == wanted) continue;
-    if (auto r = gh_.remove_label(repo, issue, name); !r) return make_error("label: " + r.error().describe());
+    if (auto r = gh_.remove_label(repo, issue, name); !r)
+      return make_error("label: " + r.error().describe());
   }
   row.applied_label = wanted;
   return {};
 }
 
 // Each label is made once per repository while this process lives.
-Result<void> Outbox::ensure_label(const github::Repo& repo, const std::string& name, const std::string& color) {
+Result<void> Outbox::ensure_label(const github::Repo& repo, const std::string& name,
+                                  const std::string& color) {
   const std::string key = repo.full_name() + ":" + name;
   {
     std::lock_guard lock(mutex_);

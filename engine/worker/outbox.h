@@ -35,10 +35,12 @@ class Outbox {
   Result<void> perform(TaskRow& row, const github::Repo& repo, const workflow::Action& action);
   // comment_id: > 0 the comment, 0 none yet, < 0 maybe posted (find it by its marker).
   template <class IsOurs>
-  Result<void> upsert_comment(const github::Repo& repo, const workflow::Task& t, task_store::MarkedComment which,
-                              const std::string& body, int64_t& comment_id, IsOurs is_ours);
+  Result<void> upsert_comment(const github::Repo& repo, const workflow::Task& t,
+                              task_store::MarkedComment which, const std::string& body,
+                              int64_t& comment_id, IsOurs is_ours);
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
-  Result<void> ensure_label(const github::Repo& repo, const std::string& name, const std::string& color);
+  Result<void> ensure_label(const github::Repo& repo, const std::string& name,
+                            const std::string& color);
 
   Database& db_;
   GitHubPort& gh_;

@@ -21,11 +21,13 @@ Permission RepoLookups::permission(const github::Repo& repo, const std::string& 
   {
     std::lock_guard lock(mutex_);
     auto it = permissions_.find(key);
-    if (it != permissions_.end() && now - it->second.second < permission_ttl_) return it->second.first;
+    if (it != permissions_.end() && now - it->second.second < permission_ttl_)
+      return it->second.first;
   }
   auto p = gh_.collaborator_permission(repo, login);
   if (!p) {
-    component_log("workflow").warn("permission of {} on {}: {}", login, repo.full_name(), p.error().describe());
+    component_log("workflow")
+        .warn("permission of {} on {}: {}", login, repo.full_name(), p.error().describe());
     return Permission::none;
   }
   auto level = effective_permission(p->permission, p->role_name);
@@ -53,7 +55,8 @@ Result<std::string> RepoLookups::head(const github::Repo& repo, const std::strin
   return make_error("where " + branch + " is: " + head.error().describe());
 }
 
-Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo, const std::string& path,
+Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo,
+                                                     const std::string& path,
                                                      const std::string& ref) {
   auto head = this->head(repo, ref);
   if (!head) return head.error();
@@ -69,7 +72,8 @@ Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo, c
     if (auto it = files_.find(key); it != files_.end()) return it->second;
   }
   auto file = gh_.get_file_contents(repo, path, *head);
-  if (!file && !file.error().is_not_found()) return make_error("cannot read " + path + ": " + file.error().describe());
+  if (!file && !file.error().is_not_found())
+    return make_error("cannot read " + path + ": " + file.error().describe());
   std::optional<std::string> content;
   if (file) content = file->content;
   std::lock_guard lock(mutex_);

@@ -16,9 +16,9 @@
 #include <utility>
 
 #include "config/base/clock.h"
+#include "config/base/permissions.h"
 #include "config/base/result.h"
 #include "config/repo_config.h"
-#include "config/base/permissions.h"
 #include "github/types.h"
 
 namespace bottega {
@@ -34,7 +34,8 @@ struct LoadedConfig {
 
 class RepoLookups {
  public:
-  RepoLookups(GitHubPort& gh, const Clock& clock, RepoConfig defaults, std::chrono::seconds permission_ttl);
+  RepoLookups(GitHubPort& gh, const Clock& clock, RepoConfig defaults,
+              std::chrono::seconds permission_ttl);
 
   // The commit `branch` points at now: pass it as the ref of several reads
   // to ask where the branch is once. A commit sha is its own head; a ref
@@ -48,7 +49,8 @@ class RepoLookups {
   // job is retried); an absent file is the defaults.
   [[nodiscard]] Result<LoadedConfig> repo_config(const github::Repo& repo, const std::string& ref);
   // nullopt when the file is absent, or GitHub could not be asked.
-  std::optional<std::string> repo_file(const github::Repo& repo, const std::string& path, const std::string& ref);
+  std::optional<std::string> repo_file(const github::Repo& repo, const std::string& path,
+                                       const std::string& ref);
   // The repository's plan template (.github/bottega/prompts/plan-template.md), else ours.
   std::string plan_template(const github::Repo& repo, const std::string& ref);
 

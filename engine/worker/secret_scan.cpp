@@ -33,7 +33,8 @@ Result<std::optional<std::string>> scan_file(const std::string& path) {
     return make_error("cannot read " + path + ": " + std::strerror(errno));
   }
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return make_error("cannot read " + path + ": " + std::strerror(errno));
+  if (::fstat(f.fd, &st) != 0)
+    return make_error("cannot read " + path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return std::optional<std::string>();
   std::string window;
   std::string buffer(kChunk, '\0');

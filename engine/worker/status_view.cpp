@@ -8,13 +8,16 @@ namespace bottega {
 
 using workflow::Phase;
 
-report::StatusView status_view(const workflow::Task& t, const std::string& github_web_url, int64_t now) {
+report::StatusView status_view(const workflow::Task& t, const std::string& github_web_url,
+                               int64_t now) {
   report::StatusView v;
   v.task_id = t.id;
   v.phase = std::string(workflow::to_string(t.phase));
   std::replace(v.phase.begin(), v.phase.end(), '_', ' ');
-  if (v.phase == "pr open") v.phase = "PR open";
-  else if (v.phase == "opening pr") v.phase = "opening the PR";
+  if (v.phase == "pr open")
+    v.phase = "PR open";
+  else if (v.phase == "opening pr")
+    v.phase = "opening the PR";
   v.iteration = t.iteration;
   v.max_iterations = t.max_iterations;
   v.tokens_in = t.tokens_in;
@@ -37,14 +40,20 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
   v.notes = t.notes;
   switch (t.phase) {
     case Phase::awaiting_approval:
-      v.next_step = "Read the plan, then comment `/approve` to start the work or `/revise <feedback>`.";
+      v.next_step =
+          "Read the plan, then comment `/approve` to start the work or `/revise <feedback>`.";
       break;
-    case Phase::blocked: v.next_step = "Comment `/retry` to continue, or `/cancel`."; break;
-    case Phase::pr_open: v.next_step = "Review the pull request; a person merges it."; break;
+    case Phase::blocked:
+      v.next_step = "Comment `/retry` to continue, or `/cancel`.";
+      break;
+    case Phase::pr_open:
+      v.next_step = "Review the pull request; a person merges it.";
+      break;
     case Phase::idle:
       if (!t.failure_what.empty()) v.next_step = "Fix the problem, then trigger the task again.";
       break;
-    default: break;
+    default:
+      break;
   }
   return v;
 }

@@ -10,6 +10,7 @@
 
 namespace bottega {
 
-report::StatusView status_view(const workflow::Task& t, const std::string& github_web_url, int64_t now);
+report::StatusView status_view(const workflow::Task& t, const std::string& github_web_url,
+                               int64_t now);
 
 }  // namespace bottega

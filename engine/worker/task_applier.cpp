@@ -35,7 +35,8 @@ void apply_policy(Task& t, const RepoConfig& c) {
   }
 }
 
-JobSpec task_job(const char* kind, const std::string& key, const TaskRow& row, TaskJobPayload payload) {
+JobSpec task_job(const char* kind, const std::string& key, const TaskRow& row,
+                 TaskJobPayload payload) {
   JobSpec job;
   job.kind = kind;
   job.task_key = key;
@@ -54,7 +55,8 @@ void enqueue_effects(pqxx::transaction_base& tx, const TaskRow& row) {
 }
 
 // The decided state, with the jobs it implies and its GitHub effects.
-void commit_decision(pqxx::transaction_base& tx, const TaskRow& row, const workflow::Decision& decision) {
+void commit_decision(pqxx::transaction_base& tx, const TaskRow& row,
+                     const workflow::Decision& decision) {
   auto& log = component_log("workflow");
   const Task& t = decision.task;
   std::vector<workflow::Action> effects;
@@ -79,7 +81,8 @@ void commit_decision(pqxx::transaction_base& tx, const TaskRow& row, const workf
   }
   const bool ended = t.phase == Phase::done || t.phase == Phase::cancelled;
   if (ended && t.phase != row.task.phase && !row.worktree_host.empty()) {
-    JobSpec job = task_job(kCleanupJob, key, row, {t.id, 0});  // after the cancelled turn has stopped
+    JobSpec job =
+        task_job(kCleanupJob, key, row, {t.id, 0});  // after the cancelled turn has stopped
     job.host = row.worktree_host;
     JobQueue::enqueue(tx, job);
   }
@@ -94,7 +97,8 @@ void commit_decision(pqxx::transaction_base& tx, const TaskRow& row, const workf
 TaskApplier::TaskApplier(Database& db, RepoLookups& lookups, Outbox& outbox)
     : db_(db), lookups_(lookups), outbox_(outbox) {}
 
-Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_id, int64_t task_id) {
+Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_id,
+                                int64_t task_id) {
   const bool from_delivery = !delivery_id.empty();
   int64_t id = 0;
   try {
@@ -113,8 +117,9 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
       row.task.issue = in.issue;
       row.task.title = in.title;
       row.task.document = report::make_task_document(
-          in.title, in.issue, in.body, lookups_.plan_template(repo_of(in.installation_id, in.repo),
-                                                     in.base_commit.empty() ? in.base_branch : in.base_commit));
+          in.title, in.issue, in.body,
+          lookups_.plan_template(repo_of(in.installation_id, in.repo),
+                                 in.base_commit.empty() ? in.base_branch : in.base_commit));
       row.task.branch = report::branch_name(in.issue, in.title);
       // Two deliveries may race to make the task: the unique key lets one win.
       try {
@@ -124,7 +129,8 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
         locked->emplace(std::move(row));
       } catch (const pqxx::unique_violation&) {
         auto again = task_store::lock(tx, in.repo, in.issue);
-        if (!again || !*again) return make_error("task for " + task_key(in.repo, in.issue) + " vanished");
+        if (!again || !*again)
+          return make_error("task for " + task_key(in.repo, in.issue) + " vanished");
         *locked = std::move(*again);
       }
     }
@@ -132,7 +138,8 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
     id = row.task.id;
     if (!delivery_id.empty() && !task_store::record_applied(tx, delivery_id, id)) {
       tx.commit();
-      return outbox_.flush(id, /*acknowledgements_only=*/true);  // applied before a crash: its 👀 may be left
+      return outbox_.flush(
+          id, /*acknowledgements_only=*/true);  // applied before a crash: its 👀 may be left
     }
     // The same comment delivered again under another delivery id (a
     // second hook on the repository, a proxy that retries) is applied
@@ -140,8 +147,9 @@ Result<void> TaskApplier::apply(const Incoming& in, const std::string& delivery_
     if (const int64_t comment = command_comment(in.event);
         comment != 0 && !task_store::record_applied(tx, "comment:" + std::to_string(comment), id)) {
       tx.commit();
-      component_log("workflow").info("task {}: the command of comment {} was applied already (delivery {})",
-                                     task_key(in.repo, in.issue), comment, delivery_id);
+      component_log("workflow")
+          .info("task {}: the command of comment {} was applied already (delivery {})",
+                task_key(in.repo, in.issue), comment, delivery_id);
       return {};
     }
     if (in.plan_comment_id != 0 && in.plan_comment_id != row.plan_comment_id) {

@@ -29,7 +29,8 @@ class TaskApplier {
   // once; the rest of the effects go to a task_effects job, so neither the
   // next command's 👀 nor the task's next turn waits out GitHub's write
   // spacing behind them.
-  [[nodiscard]] Result<void> apply(const Incoming& in, const std::string& delivery_id, int64_t task_id = 0);
+  [[nodiscard]] Result<void> apply(const Incoming& in, const std::string& delivery_id,
+                                   int64_t task_id = 0);
 
  private:
   Database& db_;

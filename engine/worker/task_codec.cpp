@@ -2,10 +2,10 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <array>
 #include <optional>
 
 namespace bottega {
@@ -49,8 +49,10 @@ class Reader {
 
   void str(const char* key, std::string& out) {
     std::string_view v;
-    if (auto f = o_[key]; !f.error() && !f.get(v)) out = std::string(v);
-    else if (!f.error()) fail(key);
+    if (auto f = o_[key]; !f.error() && !f.get(v))
+      out = std::string(v);
+    else if (!f.error())
+      fail(key);
   }
   template <class Int>
   void num(const char* key, Int& out) {
@@ -58,9 +60,12 @@ class Reader {
     if (f.error()) return;  // absent: the default (documents written by an older version)
     int64_t i = 0;
     double d = 0;
-    if (!f.get(i)) out = static_cast<Int>(i);
-    else if (!f.get(d)) out = static_cast<Int>(d);
-    else fail(key);
+    if (!f.get(i))
+      out = static_cast<Int>(i);
+    else if (!f.get(d))
+      out = static_cast<Int>(d);
+    else
+      fail(key);
   }
   void list(const char* key, std::vector<std::string>& out) {
     auto f = o_[key];
@@ -126,7 +131,8 @@ Result<Task> task_from_json(std::string_view text) {
   simdjson::dom::parser parser;
   simdjson::dom::object o;
   if (auto err = parser.parse(text.data(), text.size()).get(o))
-    return make_error(std::string("task state is not a JSON object: ") + simdjson::error_message(err));
+    return make_error(std::string("task state is not a JSON object: ") +
+                      simdjson::error_message(err));
   Task t;
   Reader r(o);
   std::string phase, resume, cause, command_perm, approve_perm, role;
@@ -209,7 +215,8 @@ Result<std::vector<Action>> effects_from_json(std::string_view text) {
   simdjson::dom::parser parser;
   simdjson::dom::array a;
   if (auto err = parser.parse(text.data(), text.size()).get(a))
-    return make_error(std::string("task outbox is not a JSON array: ") + simdjson::error_message(err));
+    return make_error(std::string("task outbox is not a JSON array: ") +
+                      simdjson::error_message(err));
   std::vector<Action> out;
   for (auto item : a) {
     simdjson::dom::object o;

@@ -8,6 +8,7 @@
 #include "engine/db/database.h"
 #include "engine/worker/app_access.h"
 #include "engine/worker/event_translator.h"
+#include "engine/worker/github_port.h"
 #include "engine/worker/job_payloads.h"
 #include "engine/worker/outbox.h"
 #include "engine/worker/pull_opener.h"
@@ -16,7 +17,6 @@
 #include "engine/worker/task_store.h"
 #include "engine/worker/turn_runner.h"
 #include "engine/workspace/workspace.h"
-#include "engine/worker/github_port.h"
 #include "github/webhook/events.h"
 
 namespace bottega {
@@ -63,8 +63,9 @@ struct TaskEngine::Impl {
   }
 
   Result<std::optional<int64_t>> issue_of_pull(const std::string& repo, int64_t number) {
-    return read("finding the task of a pull request",
-                [&](pqxx::nontransaction& tx) { return task_store::issue_of_pull(tx, repo, number); });
+    return read("finding the task of a pull request", [&](pqxx::nontransaction& tx) {
+      return task_store::issue_of_pull(tx, repo, number);
+    });
   }
 
   // An event for the task `row`, from the engine's own jobs.
@@ -89,10 +90,12 @@ struct TaskEngine::Impl {
     if (job.delivery_id.empty()) return {};
     auto stored = read("loading delivery", [&](pqxx::nontransaction& tx) {
       std::optional<std::pair<std::string, std::string>> out;
-      auto r = tx.exec_params("SELECT event, body FROM deliveries WHERE delivery_id = $1", job.delivery_id);
+      auto r = tx.exec_params("SELECT event, body FROM deliveries WHERE delivery_id = $1",
+                              job.delivery_id);
       if (r.empty()) return out;
       pqxx::binarystring b(r[0][1]);
-      out.emplace(r[0][0].as<std::string>(), std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+      out.emplace(r[0][0].as<std::string>(),
+                  std::string(reinterpret_cast<const char*>(b.data()), b.size()));
       return out;
     });
     if (!stored) return stored.error();
@@ -101,7 +104,8 @@ struct TaskEngine::Impl {
     auto decoded = decode_event(event_name, body);
     if (!decoded) return {};  // intake already checked it; nothing to act on
     const WebhookEvent& ev = *decoded;
-    if (event_name == "installation" || event_name == "installation_repositories") return access.handle(ev);
+    if (event_name == "installation" || event_name == "installation_repositories")
+      return access.handle(ev);
     if (!ev.repository || (ev.sender && ev.sender->is_bot())) return {};
     auto suspended = access.suspended(ev.installation_id);
     if (!suspended) return suspended.error();
@@ -128,8 +132,8 @@ struct TaskEngine::Impl {
     if (!*loaded) return {};
     const TaskRow& row = **loaded;
     const Task& t = row.task;
-    if (t.turn != payload->turn ||
-        (t.phase != Phase::planning && t.phase != Phase::implementing && t.phase != Phase::reviewing))
+    if (t.turn != payload->turn || (t.phase != Phase::planning && t.phase != Phase::implementing &&
+                                    t.phase != Phase::reviewing))
       return {};  // superseded (cancelled, retried) before it started
 
     auto ran = turns.run(row, job);
@@ -174,7 +178,8 @@ struct TaskEngine::Impl {
     std::error_code ec;
     std::filesystem::remove_all(options.runs_dir + "/" + std::to_string(t.id), ec);
     if (ec)
-      return make_error("removing the run directories of task " + std::to_string(t.id) + ": " + ec.message());
+      return make_error("removing the run directories of task " + std::to_string(t.id) + ": " +
+                        ec.message());
     log.info("task {}: {} — worktree and run directories removed", task_key(t.repo, t.issue),
              workflow::to_string(t.phase));
     return {};
@@ -182,7 +187,8 @@ struct TaskEngine::Impl {
 
   // --- lost jobs ----------------------------------------------------------------------------
   Result<int> block_lost_tasks() {
-    auto lost = read("looking for lost tasks", [](pqxx::nontransaction& tx) { return task_store::lost_tasks(tx); });
+    auto lost = read("looking for lost tasks",
+                     [](pqxx::nontransaction& tx) { return task_store::lost_tasks(tx); });
     if (!lost) return lost.error();
     int blocked = 0;
     for (const auto& [task_id, why] : *lost) {
@@ -209,9 +215,11 @@ struct TaskEngine::Impl {
   }
 };
 
-TaskEngine::TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db, GitHubPort& github,
-                       Workspace& workspace, agents::AgentRunner& runner, const Clock& clock)
-    : impl_(std::make_unique<Impl>(config, std::move(options), db, github, workspace, runner, clock)) {}
+TaskEngine::TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
+                       GitHubPort& github, Workspace& workspace, agents::AgentRunner& runner,
+                       const Clock& clock)
+    : impl_(std::make_unique<Impl>(config, std::move(options), db, github, workspace, runner,
+                                   clock)) {}
 
 TaskEngine::~TaskEngine() = default;
 

@@ -47,8 +47,8 @@ class AgentRunner;
 }
 
 struct TaskEngineOptions {
-  std::string runs_dir;        // run directories: <runs_dir>/<task>/turn-<n>-<attempt>
-  std::string bottega_dir;     // the directory of the bottega binary (agents' PATH)
+  std::string runs_dir;     // run directories: <runs_dir>/<task>/turn-<n>-<attempt>
+  std::string bottega_dir;  // the directory of the bottega binary (agents' PATH)
   std::chrono::milliseconds cancel_poll{1'000};  // how often a running turn checks for /cancel
   std::chrono::seconds permission_ttl{60};       // collaborator permissions are cached this long
   std::string host;  // this machine, as the queue knows it (the task's jobs come back here)
@@ -56,8 +56,9 @@ struct TaskEngineOptions {
 
 class TaskEngine {
  public:
-  TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db, GitHubPort& github,
-             Workspace& workspace, agents::AgentRunner& runner, const Clock& clock = SystemClock::instance());
+  TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
+             GitHubPort& github, Workspace& workspace, agents::AgentRunner& runner,
+             const Clock& clock = SystemClock::instance());
   ~TaskEngine();
   TaskEngine(const TaskEngine&) = delete;
   TaskEngine& operator=(const TaskEngine&) = delete;

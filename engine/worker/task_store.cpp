@@ -40,7 +40,9 @@ Result<std::optional<TaskRow>> first_row(const pqxx::result& r) {
 
 }  // namespace
 
-std::string task_key(const std::string& repo, int64_t issue) { return repo + "#" + std::to_string(issue); }
+std::string task_key(const std::string& repo, int64_t issue) {
+  return repo + "#" + std::to_string(issue);
+}
 
 github::Repo repo_of(int64_t installation_id, const std::string& full_name) {
   github::Repo r;
@@ -59,21 +61,24 @@ std::string task_dir(const workflow::Task& t) {
 
 namespace task_store {
 
-Result<std::optional<TaskRow>> lock(pqxx::transaction_base& tx, const std::string& repo, int64_t issue) {
-  return first_row(tx.exec_params(
-      std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE repo = $1 AND issue = $2 FOR UPDATE", repo,
-      issue));
+Result<std::optional<TaskRow>> lock(pqxx::transaction_base& tx, const std::string& repo,
+                                    int64_t issue) {
+  return first_row(tx.exec_params(std::string("SELECT ") + kTaskColumns +
+                                      " FROM tasks WHERE repo = $1 AND issue = $2 FOR UPDATE",
+                                  repo, issue));
 }
 
 Result<std::optional<TaskRow>> select(pqxx::transaction_base& tx, int64_t id, bool for_update) {
-  return first_row(tx.exec_params(
-      std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = $1" + (for_update ? " FOR UPDATE" : ""),
-      id));
+  return first_row(tx.exec_params(std::string("SELECT ") + kTaskColumns +
+                                      " FROM tasks WHERE id = $1" +
+                                      (for_update ? " FOR UPDATE" : ""),
+                                  id));
 }
 
 Result<std::optional<TaskRow>> load(Database& db, int64_t id) {
-  auto loaded = on_own_connection(db, "loading task",
-                                  [&](pqxx::nontransaction& tx) { return select(tx, id, /*for_update=*/false); });
+  auto loaded = on_own_connection(db, "loading task", [&](pqxx::nontransaction& tx) {
+    return select(tx, id, /*for_update=*/false);
+  });
   if (!loaded) return loaded.error();
   return std::move(*loaded);
 }
@@ -83,22 +88,26 @@ int64_t insert(pqxx::transaction_base& tx, const TaskRow& row) {
       .exec_params1(
           "INSERT INTO tasks (installation_id, repo, issue, base_branch, phase, state)"
           " VALUES ($1, $2, $3, $4, 'idle', $5::jsonb) RETURNING id",
-          row.installation_id, row.task.repo, row.task.issue, row.base_branch, task_to_json(row.task))[0]
+          row.installation_id, row.task.repo, row.task.issue, row.base_branch,
+          task_to_json(row.task))[0]
       .as<int64_t>();
 }
 
 bool record_applied(pqxx::transaction_base& tx, const std::string& key, int64_t task_id) {
   return tx.exec_params(
-               "INSERT INTO task_deliveries (delivery_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+               "INSERT INTO task_deliveries (delivery_id, task_id) VALUES ($1, $2) ON CONFLICT DO "
+               "NOTHING",
                key, task_id)
              .affected_rows() != 0;
 }
 
-void save_decision(pqxx::transaction_base& tx, const workflow::Task& t, const std::string& new_effects_json) {
+void save_decision(pqxx::transaction_base& tx, const workflow::Task& t,
+                   const std::string& new_effects_json) {
   tx.exec_params(
       "UPDATE tasks SET state = $2::jsonb, phase = $3, pr_number = NULLIF($4, 0),"
       " outbox = outbox || $5::jsonb, updated_at = now() WHERE id = $1",
-      t.id, task_to_json(t), std::string(workflow::to_string(t.phase)), t.pr_number, new_effects_json);
+      t.id, task_to_json(t), std::string(workflow::to_string(t.phase)), t.pr_number,
+      new_effects_json);
 }
 
 void drop_outbox(pqxx::transaction_base& tx, int64_t task_id) {
@@ -117,14 +126,15 @@ void save_flushed(pqxx::transaction_base& tx, const TaskRow& row, const std::str
 }
 
 void lock_flusher(pqxx::transaction_base& tx, int64_t task_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock($1::int4, ($2::bigint % 2147483647)::int4)", kFlushLockClass,
-                 task_id);
+  tx.exec_params("SELECT pg_advisory_xact_lock($1::int4, ($2::bigint % 2147483647)::int4)",
+                 kFlushLockClass, task_id);
 }
 
 bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::string& effects_key) {
   return !tx.exec_params(
                 "SELECT 1 FROM tasks t WHERE t.id = $1"
-                " AND EXISTS (SELECT 1 FROM jsonb_array_elements(t.outbox) e WHERE e->>'kind' <> 'react')"
+                " AND EXISTS (SELECT 1 FROM jsonb_array_elements(t.outbox) e WHERE e->>'kind' <> "
+                "'react')"
                 " AND NOT EXISTS (SELECT 1 FROM jobs WHERE task_key = $2 AND state = 'queued')",
                 task_id, effects_key)
               .empty();
@@ -132,8 +142,9 @@ bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::stri
 
 Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which) {
   return on_own_connection(db, "recording a comment being posted", [&](pqxx::nontransaction& tx) {
-    tx.exec_params(which == MarkedComment::plan ? "UPDATE tasks SET plan_comment_id = -1 WHERE id = $1"
-                                                : "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
+    tx.exec_params(which == MarkedComment::plan
+                       ? "UPDATE tasks SET plan_comment_id = -1 WHERE id = $1"
+                       : "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
                    task_id);
   });
 }
@@ -150,13 +161,16 @@ Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& hos
   });
 }
 
-std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo, int64_t number) {
-  auto r = tx.exec_params("SELECT issue FROM tasks WHERE repo = $1 AND pr_number = $2", repo, number);
+std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo,
+                                     int64_t number) {
+  auto r =
+      tx.exec_params("SELECT issue FROM tasks WHERE repo = $1 AND pr_number = $2", repo, number);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<int64_t>();
 }
 
-std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx, int64_t installation) {
+std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx,
+                                                        int64_t installation) {
   std::vector<std::pair<int64_t, std::string>> out;
   auto r = tx.exec_params(
       "SELECT id, repo FROM tasks WHERE installation_id = $1"
@@ -177,20 +191,23 @@ std::vector<std::pair<int64_t, std::string>> lost_tasks(pqxx::transaction_base& 
       "   ORDER BY j.id DESC LIMIT 1) d ON d.state = 'dead'"
       " WHERE t.phase IN ('planning', 'implementing', 'reviewing', 'opening_pr')");
   for (const auto& row : r)
-    lost.emplace_back(row[0].as<int64_t>(), "its job failed " + row[1].as<std::string>() +
-                                                 " times; the last error: " + row[2].as<std::string>());
+    lost.emplace_back(row[0].as<int64_t>(),
+                      "its job failed " + row[1].as<std::string>() +
+                          " times; the last error: " + row[2].as<std::string>());
   return lost;
 }
 
 bool is_suspended(pqxx::transaction_base& tx, int64_t installation) {
-  return !tx.exec_params("SELECT 1 FROM suspended_installations WHERE installation_id = $1", installation)
+  return !tx.exec_params("SELECT 1 FROM suspended_installations WHERE installation_id = $1",
+                         installation)
               .empty();
 }
 
 void set_suspended(pqxx::transaction_base& tx, int64_t installation, bool suspended) {
   if (suspended)
-    tx.exec_params("INSERT INTO suspended_installations (installation_id) VALUES ($1) ON CONFLICT DO NOTHING",
-                   installation);
+    tx.exec_params(
+        "INSERT INTO suspended_installations (installation_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        installation);
   else
     tx.exec_params("DELETE FROM suspended_installations WHERE installation_id = $1", installation);
 }

@@ -42,9 +42,10 @@ auto on_own_connection(Database& db, const std::string& what, F f)
 }
 
 // The task of an issue, or of an id, locked FOR UPDATE; nullopt when none.
-[[nodiscard]] Result<std::optional<TaskRow>> lock(pqxx::transaction_base& tx, const std::string& repo,
-                                                  int64_t issue);
-[[nodiscard]] Result<std::optional<TaskRow>> select(pqxx::transaction_base& tx, int64_t id, bool for_update);
+[[nodiscard]] Result<std::optional<TaskRow>> lock(pqxx::transaction_base& tx,
+                                                  const std::string& repo, int64_t issue);
+[[nodiscard]] Result<std::optional<TaskRow>> select(pqxx::transaction_base& tx, int64_t id,
+                                                    bool for_update);
 // A read of its own, outside any transaction of the caller.
 [[nodiscard]] Result<std::optional<TaskRow>> load(Database& db, int64_t id);
 
@@ -58,7 +59,8 @@ bool record_applied(pqxx::transaction_base& tx, const std::string& key, int64_t 
 
 // The decided state, the phase copy, the PR number and the new effects
 // appended to the outbox.
-void save_decision(pqxx::transaction_base& tx, const workflow::Task& t, const std::string& new_effects_json);
+void save_decision(pqxx::transaction_base& tx, const workflow::Task& t,
+                   const std::string& new_effects_json);
 void drop_outbox(pqxx::transaction_base& tx, int64_t task_id);
 // What a flush leaves: the outbox minus what was sent, and (unless only
 // acknowledgements were sent) the comment ids and the label now applied.
@@ -82,9 +84,11 @@ enum class MarkedComment { plan, status };
 [[nodiscard]] Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& host);
 
 // The issue whose task opened pull request `number`; nullopt when none.
-std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo, int64_t number);
+std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo,
+                                     int64_t number);
 // Tasks of the installation that are not idle, done or cancelled: id, repository.
-std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx, int64_t installation);
+std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx,
+                                                        int64_t installation);
 // Tasks waiting for a job that is dead: id, why ("its job failed N times; ...").
 std::vector<std::pair<int64_t, std::string>> lost_tasks(pqxx::transaction_base& tx);
 

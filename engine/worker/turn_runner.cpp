@@ -17,10 +17,10 @@
 #include "engine/agents/turn_network.h"
 #include "engine/prompts/prompts.h"
 #include "engine/prompts/template.h"
+#include "engine/worker/github_port.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/secret_scan.h"
 #include "engine/worker/task_store.h"
-#include "engine/worker/github_port.h"
 
 namespace bottega {
 namespace {
@@ -42,7 +42,8 @@ Result<void> write_file(const std::string& path, const std::string& content) {
 }
 
 std::string port_range(const ServerConfig& config, const Task& t) {
-  const int first = config.task_port_range_start + static_cast<int>(t.id % 1000) * config.task_ports_per_task;
+  const int first =
+      config.task_port_range_start + static_cast<int>(t.id % 1000) * config.task_ports_per_task;
   return std::to_string(first) + "-" + std::to_string(first + config.task_ports_per_task - 1);
 }
 
@@ -109,8 +110,8 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   if (!cfg.error.empty()) return setup_failed(cfg.error);
   auto role_cfg = cfg.config.roles.find(role);
   if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
-    return setup_failed("no agent is configured for the " + role +
-                        " role: set roles." + role + ".harness and .model in the server config or " +
+    return setup_failed("no agent is configured for the " + role + " role: set roles." + role +
+                        ".harness and .model in the server config or " +
                         std::string(kRepoConfigPath));
   const agents::Harness* harness = agents::find_harness(role_cfg->second.harness);
   if (!harness) return setup_failed("unknown harness " + role_cfg->second.harness);
@@ -224,8 +225,10 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     std::lock_guard lock(process_mutex);
     {
       std::lock_guard all(mutex_);
-      if (p) processes_.insert(p);
-      else processes_.erase(process);
+      if (p)
+        processes_.insert(p);
+      else
+        processes_.erase(process);
       if (p && stopping_) p->cancel();
     }
     process = p;
@@ -235,28 +238,43 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   // logged and the turn's outcome stands.
   auto& log = component_log("workflow");
   if (auto closed = writer.close(); !closed)
-    log.warn("task {}: the transcript of turn {}: {}", task_key(t.repo, t.issue), t.turn, closed.error().message);
+    log.warn("task {}: the transcript of turn {}: {}", task_key(t.repo, t.issue), t.turn,
+             closed.error().message);
   stopper.stop();
   watcher.join();
   if (!outcome) {
     agents::Outcome failed;
     failed.message = outcome.error().message;
     if (auto r = transcripts_.finish_run(*run_id, failed); !r)
-      log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id, r.error().message);
+      log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id,
+               r.error().message);
     return setup_failed(outcome.error().message);
   }
   agents::account_network(**network, *outcome);
   if (auto r = transcripts_.finish_run(*run_id, *outcome); !r)
-    log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id, r.error().message);
+    log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id,
+             r.error().message);
 
   workflow::TurnFinished f;
   switch (outcome->kind) {
-    case agents::OutcomeKind::succeeded: f.outcome = workflow::TurnOutcome::succeeded; break;
-    case agents::OutcomeKind::agent_error: f.outcome = workflow::TurnOutcome::agent_error; break;
-    case agents::OutcomeKind::timed_out: f.outcome = workflow::TurnOutcome::timed_out; break;
-    case agents::OutcomeKind::cancelled: f.outcome = workflow::TurnOutcome::cancelled; break;
-    case agents::OutcomeKind::crashed: f.outcome = workflow::TurnOutcome::crashed; break;
-    case agents::OutcomeKind::budget_reached: f.outcome = workflow::TurnOutcome::budget_reached; break;
+    case agents::OutcomeKind::succeeded:
+      f.outcome = workflow::TurnOutcome::succeeded;
+      break;
+    case agents::OutcomeKind::agent_error:
+      f.outcome = workflow::TurnOutcome::agent_error;
+      break;
+    case agents::OutcomeKind::timed_out:
+      f.outcome = workflow::TurnOutcome::timed_out;
+      break;
+    case agents::OutcomeKind::cancelled:
+      f.outcome = workflow::TurnOutcome::cancelled;
+      break;
+    case agents::OutcomeKind::crashed:
+      f.outcome = workflow::TurnOutcome::crashed;
+      break;
+    case agents::OutcomeKind::budget_reached:
+      f.outcome = workflow::TurnOutcome::budget_reached;
+      break;
   }
   f.message = outcome->message;
   f.stderr_tail = outcome->stderr_tail;
@@ -266,8 +284,11 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   f.cost_usd = outcome->usage.cost_usd.value_or(0);
   // The agent could have made the file a link to anything the server can read.
   auto document = read_regular_file(task_file, kMaxDocumentBytes);
-  if (document) f.document = redact(*document);
-  else f.message += (f.message.empty() ? "" : "; ") + std::string("the task document: ") + document.error().message;
+  if (document)
+    f.document = redact(*document);
+  else
+    f.message += (f.message.empty() ? "" : "; ") + std::string("the task document: ") +
+                 document.error().message;
   if (auto signal = agents::read_signal(run_dir); signal && *signal) {
     // check_signal let only the four names into the file.
     f.signal = workflow::parse_signal((*signal)->kind).value_or(workflow::Signal::none);
@@ -283,12 +304,14 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       if (!leak) return leak.error();
       if (*leak) {
         f.outcome = workflow::TurnOutcome::refused;
-        f.message = "`" + **leak + "`: the app does not commit or push a secret it holds; "
+        f.message = "`" + **leak +
+                    "`: the app does not commit or push a secret it holds; "
                     "remove it from the file and `/retry`";
         return f;
       }
-      auto sha = workspace_.commit_all(worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) +
-                                                     "), iteration " + std::to_string(t.iteration)));
+      auto sha = workspace_.commit_all(
+          worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) +
+                           "), iteration " + std::to_string(t.iteration)));
       if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
       // Pushed after every implementation turn: another host can rebuild
       // the worktree from the branch.
@@ -302,7 +325,8 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     if (discarded) f.discarded_files = std::move(*discarded);
   }
   log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
-           workflow::to_string(f.outcome), f.signal == workflow::Signal::none ? "none" : workflow::to_string(f.signal));
+           workflow::to_string(f.outcome),
+           f.signal == workflow::Signal::none ? "none" : workflow::to_string(f.signal));
   return f;
 }
 
@@ -312,7 +336,8 @@ Result<TurnRunner::Checkout> TurnRunner::check_out(const TaskRow& row) {
   if (!token) return make_error("no installation token: " + token.error().describe());
   Checkout c{GitRemote{config_.github_web_url + "/" + t.repo + ".git", *token}, ""};
   // prepare_worktree fetches the repository first (under the cache lock).
-  auto worktree = workspace_.prepare_worktree(t.repo, c.remote, task_dir(t), t.branch, row.base_branch);
+  auto worktree =
+      workspace_.prepare_worktree(t.repo, c.remote, task_dir(t), t.branch, row.base_branch);
   if (!worktree) return worktree.error();
   if (row.worktree_host != options_.host)
     if (auto h = task_store::hold_worktree(db_, row.task.id, options_.host); !h) return h.error();

@@ -39,8 +39,8 @@ workflow::TurnFinished setup_failed(std::string why);
 class TurnRunner {
  public:
   TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
-             GitHubPort& gh, Workspace& workspace, agents::AgentRunner& runner, RepoLookups& lookups,
-             agents::TranscriptStore& transcripts);
+             GitHubPort& gh, Workspace& workspace, agents::AgentRunner& runner,
+             RepoLookups& lookups, agents::TranscriptStore& transcripts);
 
   // Runs the task's current turn. Fails on trouble worth retrying; what the
   // task itself got wrong (a bad config, a crashed agent) is in the result.

@@ -28,7 +28,8 @@ constexpr std::array<std::pair<Phase, std::string_view>, 10> kPhases = {{
 
 std::string command_text(CommandName name) {
   std::string out = "/";
-  out += github::to_string(name);  // appended: GCC 12 -O2 warns (falsely, -Wrestrict) on "/" + string
+  out +=
+      github::to_string(name);  // appended: GCC 12 -O2 warns (falsely, -Wrestrict) on "/" + string
   return out;
 }
 
@@ -55,16 +56,24 @@ class Decider {
     // /help and /status only read: anyone who can read the repository may ask.
     const bool read_only = e.name == CommandName::help || e.name == CommandName::status;
     if (!read_only && e.actor.permission < needed) return refuse_permission(e, needed);
-    if (read_only && e.actor.permission < Permission::read) return refuse_permission(e, Permission::read);
+    if (read_only && e.actor.permission < Permission::read)
+      return refuse_permission(e, Permission::read);
 
     switch (e.name) {
-      case CommandName::plan: return plan(e);
-      case CommandName::revise: return revise(e);
-      case CommandName::approve: return approve(e);
-      case CommandName::cancel: return cancel(e);
-      case CommandName::retry: return retry(e);
-      case CommandName::status: return status(e);
-      case CommandName::help: return help(e);
+      case CommandName::plan:
+        return plan(e);
+      case CommandName::revise:
+        return revise(e);
+      case CommandName::approve:
+        return approve(e);
+      case CommandName::cancel:
+        return cancel(e);
+      case CommandName::retry:
+        return retry(e);
+      case CommandName::status:
+        return status(e);
+      case CommandName::help:
+        return help(e);
     }
     return std::move(d_);
   }
@@ -86,9 +95,10 @@ class Decider {
                            t().plan_revision > 0 && t().approved_revision == 0);
     if (!e.plan || report::parse_plan_marker(*e.plan)) {
       // A marker was deleted: what is left is not a plan we can read back.
-      t().notes.push_back("An edit of the plan comment by @" + e.actor.login +
-                          " was not read back and was undone: it removed the plan's begin or end "
-                          "marker. Edit only between the markers, or comment `/revise <feedback>`.");
+      t().notes.push_back(
+          "An edit of the plan comment by @" + e.actor.login +
+          " was not read back and was undone: it removed the plan's begin or end "
+          "marker. Edit only between the markers, or comment `/revise <feedback>`.");
       act(SyncPlanComment{});
       act(SyncStatus{});
       return std::move(d_);
@@ -99,10 +109,10 @@ class Decider {
       // Put the plan back: only an authorized edit of a plan awaiting
       // approval makes a new revision.
       t().notes.push_back("An edit of the plan comment by @" + e.actor.login + " was undone: " +
-                          (editable ? "editing the plan needs " +
-                                          std::string(to_string(t().command_permission)) +
-                                          " permission"
-                                    : "the plan can only be edited while it awaits approval"));
+                          (editable
+                               ? "editing the plan needs " +
+                                     std::string(to_string(t().command_permission)) + " permission"
+                               : "the plan can only be edited while it awaits approval"));
       act(SyncPlanComment{});
       act(SyncStatus{});
       return std::move(d_);
@@ -130,18 +140,22 @@ class Decider {
         list += (i ? ", " : "") + std::string("`") + e.discarded_files[i] + "`";
       if (e.discarded_files.size() > 10) list += ", …";
       t().notes.push_back("The " + std::string(to_string(e.role)) + " turn " +
-                          std::to_string(e.turn) + " changed files, which were discarded (" +
-                          list + "): only the implementer changes code.");
+                          std::to_string(e.turn) + " changed files, which were discarded (" + list +
+                          "): only the implementer changes code.");
     }
     if (e.outcome != TurnOutcome::succeeded) return turn_failed(e);
     if (e.signal == Signal::blocked)
-      return block(BlockCause::verdict, "The " + std::string(to_string(e.role)) + " agent is blocked",
+      return block(BlockCause::verdict,
+                   "The " + std::string(to_string(e.role)) + " agent is blocked",
                    e.signal_reason.empty() ? "it gave no reason" : e.signal_reason);
 
     switch (e.role) {
-      case Role::plan: return planned(e);
-      case Role::implement: return implemented(e);
-      case Role::review: return reviewed(e);
+      case Role::plan:
+        return planned(e);
+      case Role::implement:
+        return implemented(e);
+      case Role::review:
+        return reviewed(e);
     }
     return std::move(d_);
   }
@@ -166,7 +180,8 @@ class Decider {
     if (t().phase != Phase::pr_open && t().phase != Phase::blocked) return std::move(d_);
     if (t().pr_number == 0) return std::move(d_);
     t().phase = e.merged ? Phase::done : Phase::cancelled;
-    t().notes.push_back(e.merged ? "The pull request was merged." : "The pull request was closed without merging.");
+    t().notes.push_back(e.merged ? "The pull request was merged."
+                                 : "The pull request was closed without merging.");
     act(SyncStatus{});
     return std::move(d_);
   }
@@ -302,7 +317,8 @@ class Decider {
         return std::move(d_);
       case Phase::blocked:
         if (t().approved_revision != 0 && t().resume_phase != Phase::planning)
-          return refuse(e, "is not available: the plan was approved and work started; use `/retry`.");
+          return refuse(e,
+                        "is not available: the plan was approved and work started; use `/retry`.");
         begin_planning(e, e.args);
         return std::move(d_);
       case Phase::planning:
@@ -310,12 +326,15 @@ class Decider {
       case Phase::done:
         return refuse(e, "is not available: this task is done.");
       default:
-        return refuse(e, "is not available: the plan was approved and work is under way; `/cancel` first to plan again.");
+        return refuse(e,
+                      "is not available: the plan was approved and work is under way; `/cancel` "
+                      "first to plan again.");
     }
   }
 
   Decision revise(const CommandEvent& e) {
-    if (trim(e.args).empty()) return refuse(e, "needs feedback: `/revise <what to change in the plan>`.");
+    if (trim(e.args).empty())
+      return refuse(e, "needs feedback: `/revise <what to change in the plan>`.");
     if (t().phase == Phase::awaiting_approval ||
         (t().phase == Phase::blocked && t().approved_revision == 0 && t().plan_revision > 0)) {
       begin_planning(e, trim(e.args));
@@ -329,8 +348,10 @@ class Decider {
   Decision approve(const CommandEvent& e) {
     if (t().phase != Phase::awaiting_approval) {
       if (t().plan_revision == 0 || t().phase == Phase::idle || t().phase == Phase::planning)
-        return refuse(e, "has nothing to approve: no plan awaits approval" +
-                             std::string(t().phase == Phase::planning ? " yet (a plan is being written)." : "."));
+        return refuse(
+            e, "has nothing to approve: no plan awaits approval" +
+                   std::string(t().phase == Phase::planning ? " yet (a plan is being written)."
+                                                            : "."));
       if (t().approved_revision != 0)
         return refuse(e, "is not needed: plan revision " + std::to_string(t().approved_revision) +
                              " was already approved.");
@@ -374,29 +395,37 @@ class Decider {
   }
 
   Decision retry(const CommandEvent& e) {
-    if (t().phase != Phase::blocked) return refuse(e, "only resumes a blocked task; this one is " +
-                                                      std::string(to_string(t().phase)) + ".");
+    if (t().phase != Phase::blocked)
+      return refuse(
+          e, "only resumes a blocked task; this one is " + std::string(to_string(t().phase)) + ".");
     accept(e);
     if (t().block_cause == BlockCause::iteration_cap) {
       t().max_iterations += 1;  // one more round, granted by a person
-      t().iteration += 1;  // resumes with implementing
+      t().iteration += 1;       // resumes with implementing
       t().notes.push_back("@" + e.actor.login + " granted one more iteration (now " +
                           std::to_string(t().max_iterations) + ").");
     } else if (t().block_cause == BlockCause::cost_cap && t().max_cost_usd > 0) {
       t().max_cost_usd += t().max_cost_usd;
-      t().notes.push_back("@" + e.actor.login + " raised the cost budget to " + money(t().max_cost_usd) + ".");
+      t().notes.push_back("@" + e.actor.login + " raised the cost budget to " +
+                          money(t().max_cost_usd) + ".");
     }
     const Phase resume = t().resume_phase;
     clear_failure();
     if (!trim(e.args).empty()) t().guidance = trim(e.args);
     switch (resume) {
-      case Phase::planning: start_turn(Phase::planning, Role::plan); break;
-      case Phase::reviewing: start_turn(Phase::reviewing, Role::review); break;
+      case Phase::planning:
+        start_turn(Phase::planning, Role::plan);
+        break;
+      case Phase::reviewing:
+        start_turn(Phase::reviewing, Role::review);
+        break;
       case Phase::opening_pr:
         t().phase = Phase::opening_pr;
         act(OpenPullRequest{});
         break;
-      default: start_turn(Phase::implementing, Role::implement); break;
+      default:
+        start_turn(Phase::implementing, Role::implement);
+        break;
     }
     act(SyncStatus{});
     return std::move(d_);
@@ -405,9 +434,11 @@ class Decider {
   Decision status(const CommandEvent& e) {
     accept(e);
     act(SyncStatus{});
-    std::string line = "@" + e.actor.login + " this task is **" + std::string(to_string(t().phase)) + "**";
+    std::string line =
+        "@" + e.actor.login + " this task is **" + std::string(to_string(t().phase)) + "**";
     if (t().iteration > 0 && t().phase != Phase::idle)
-      line += ", iteration " + std::to_string(t().iteration) + " of " + std::to_string(t().max_iterations);
+      line += ", iteration " + std::to_string(t().iteration) + " of " +
+              std::to_string(t().max_iterations);
     if (t().plan_revision > 0) line += ", plan revision " + std::to_string(t().plan_revision);
     line += "; cost so far " + money(t().cost_usd) + ". The status comment has the details.";
     reply(line);
@@ -416,17 +447,32 @@ class Decider {
 
   Decision help(const CommandEvent& e) {
     accept(e);
-    std::string text = "Commands you can use now (the task is **" + std::string(to_string(t().phase)) + "**):\n";
+    std::string text =
+        "Commands you can use now (the task is **" + std::string(to_string(t().phase)) + "**):\n";
     for (CommandName c : commands_in(t().phase)) {
       text += "- `" + command_text(c);
       switch (c) {
-        case CommandName::plan: text += " [guidance]` — write a plan (or a new one) for this issue"; break;
-        case CommandName::revise: text += " <feedback>` — a new plan revision from your feedback"; break;
-        case CommandName::approve: text += "` — approve the current plan revision and start the work"; break;
-        case CommandName::cancel: text += "` — stop the task (and its running agent)"; break;
-        case CommandName::retry: text += " [note]` — resume where the task stopped"; break;
-        case CommandName::status: text += "` — where the task stands"; break;
-        case CommandName::help: text += "` — this list"; break;
+        case CommandName::plan:
+          text += " [guidance]` — write a plan (or a new one) for this issue";
+          break;
+        case CommandName::revise:
+          text += " <feedback>` — a new plan revision from your feedback";
+          break;
+        case CommandName::approve:
+          text += "` — approve the current plan revision and start the work";
+          break;
+        case CommandName::cancel:
+          text += "` — stop the task (and its running agent)";
+          break;
+        case CommandName::retry:
+          text += " [note]` — resume where the task stopped";
+          break;
+        case CommandName::status:
+          text += "` — where the task stands";
+          break;
+        case CommandName::help:
+          text += "` — this list";
+          break;
       }
       text += "\n";
     }
@@ -451,12 +497,24 @@ class Decider {
     const std::string role(to_string(e.role));
     std::string what;
     switch (e.outcome) {
-      case TurnOutcome::timed_out: what = "The " + role + " agent timed out"; break;
-      case TurnOutcome::crashed: what = "The " + role + " agent crashed"; break;
-      case TurnOutcome::agent_error: what = "The " + role + " agent reported an error"; break;
-      case TurnOutcome::setup_failed: what = "The " + role + " turn could not start"; break;
-      case TurnOutcome::cancelled: what = "The " + role + " agent was stopped"; break;
-      case TurnOutcome::refused: what = "The " + role + " turn's work was refused"; break;
+      case TurnOutcome::timed_out:
+        what = "The " + role + " agent timed out";
+        break;
+      case TurnOutcome::crashed:
+        what = "The " + role + " agent crashed";
+        break;
+      case TurnOutcome::agent_error:
+        what = "The " + role + " agent reported an error";
+        break;
+      case TurnOutcome::setup_failed:
+        what = "The " + role + " turn could not start";
+        break;
+      case TurnOutcome::cancelled:
+        what = "The " + role + " agent was stopped";
+        break;
+      case TurnOutcome::refused:
+        what = "The " + role + " turn's work was refused";
+        break;
       case TurnOutcome::budget_reached:
         // The gateway stopped the agent mid-turn: /retry runs the same turn again.
         return block(BlockCause::cost_cap, "The cost budget was spent during the " + role + " turn",
@@ -465,7 +523,8 @@ class Decider {
                          (e.message.empty() ? "" : " (" + e.message + ")") +
                          "; `/retry` grants another budget's worth and runs the turn again",
                      e.stderr_tail);
-      case TurnOutcome::succeeded: break;
+      case TurnOutcome::succeeded:
+        break;
     }
     return block(BlockCause::failure, what, e.message.empty() ? "no reason given" : e.message,
                  e.stderr_tail);
@@ -477,22 +536,23 @@ class Decider {
   // The turn that spent the budget is done: /retry goes on with the next.
   Decision block_budget(Phase next) {
     return block(BlockCause::cost_cap, "The cost budget is spent",
-                 "this task has cost " + money(t().cost_usd) + " of its " + money(t().max_cost_usd) +
-                     " budget; `/retry` grants another budget's worth",
+                 "this task has cost " + money(t().cost_usd) + " of its " +
+                     money(t().max_cost_usd) + " budget; `/retry` grants another budget's worth",
                  "", next);
   }
 
   Decision planned(const TurnFinished& e) {
     if (e.signal != Signal::plan_ready)
       return block(BlockCause::failure, "The plan agent ended without signalling plan-ready",
-                   e.signal == Signal::none
-                       ? "it never ran `bottega signal plan-ready`"
-                       : "it signalled `" + std::string(to_string(e.signal)) + "`, which a planning turn cannot",
+                   e.signal == Signal::none ? "it never ran `bottega signal plan-ready`"
+                                            : "it signalled `" + std::string(to_string(e.signal)) +
+                                                  "`, which a planning turn cannot",
                    e.stderr_tail);
     auto todos = report::count_todos(e.document);
     if (todos.total == 0)
       return block(BlockCause::failure, "The plan has no to-do items",
-                   "the planning agent signalled plan-ready but the task document's To-do section has no `- [ ]` items");
+                   "the planning agent signalled plan-ready but the task document's To-do section "
+                   "has no `- [ ]` items");
     t().document = report::with_plan(t().document, report::plan_part(e.document));
     t().guidance.clear();
     new_revision(e.now);
@@ -508,8 +568,9 @@ class Decider {
   // the person wrote it); a document emptied of its to-do list is not taken.
   void take_document(const TurnFinished& e) {
     if (report::count_todos(e.document).total == 0) {
-      t().notes.push_back("The " + std::string(to_string(e.role)) + " turn " + std::to_string(e.turn) +
-                          " left the task document without its to-do list; the previous one was kept.");
+      t().notes.push_back(
+          "The " + std::string(to_string(e.role)) + " turn " + std::to_string(e.turn) +
+          " left the task document without its to-do list; the previous one was kept.");
       return;
     }
     t().document = report::with_plan(t().document, report::plan_part(e.document));
@@ -528,7 +589,8 @@ class Decider {
     auto todos = report::count_todos(t().document);
     const bool ready = e.signal == Signal::ready && todos.done == todos.total;
     if (e.signal == Signal::ready && !ready)
-      t().notes.push_back("The reviewer signalled ready with " + std::to_string(todos.total - todos.done) +
+      t().notes.push_back("The reviewer signalled ready with " +
+                          std::to_string(todos.total - todos.done) +
                           " to-do item(s) unchecked; treated as needs-work.");
     if (ready) {
       t().phase = Phase::opening_pr;
@@ -557,27 +619,42 @@ class Decider {
 // A switch without a default: a phase added without a name does not compile.
 std::string_view to_string(Phase phase) {
   switch (phase) {
-    case Phase::idle: return "idle";
-    case Phase::planning: return "planning";
-    case Phase::awaiting_approval: return "awaiting_approval";
-    case Phase::implementing: return "implementing";
-    case Phase::reviewing: return "reviewing";
-    case Phase::opening_pr: return "opening_pr";
-    case Phase::pr_open: return "pr_open";
-    case Phase::blocked: return "blocked";
-    case Phase::cancelled: return "cancelled";
-    case Phase::done: return "done";
+    case Phase::idle:
+      return "idle";
+    case Phase::planning:
+      return "planning";
+    case Phase::awaiting_approval:
+      return "awaiting_approval";
+    case Phase::implementing:
+      return "implementing";
+    case Phase::reviewing:
+      return "reviewing";
+    case Phase::opening_pr:
+      return "opening_pr";
+    case Phase::pr_open:
+      return "pr_open";
+    case Phase::blocked:
+      return "blocked";
+    case Phase::cancelled:
+      return "cancelled";
+    case Phase::done:
+      return "done";
   }
   return "idle";  // not reached: every enumerator returns above
 }
 
 std::string_view to_string(Signal signal) {
   switch (signal) {
-    case Signal::none: return "";
-    case Signal::plan_ready: return "plan-ready";
-    case Signal::ready: return "ready";
-    case Signal::needs_work: return "needs-work";
-    case Signal::blocked: return "blocked";
+    case Signal::none:
+      return "";
+    case Signal::plan_ready:
+      return "plan-ready";
+    case Signal::ready:
+      return "ready";
+    case Signal::needs_work:
+      return "needs-work";
+    case Signal::blocked:
+      return "blocked";
   }
   return "";  // not reached: every enumerator returns above
 }
@@ -596,16 +673,24 @@ std::optional<Phase> parse_phase(std::string_view name) {
 
 std::string_view phase_label(Phase phase) {
   switch (phase) {
-    case Phase::idle: return "";
-    case Phase::planning: return "bottega:planning";
-    case Phase::awaiting_approval: return "bottega:awaiting-approval";
+    case Phase::idle:
+      return "";
+    case Phase::planning:
+      return "bottega:planning";
+    case Phase::awaiting_approval:
+      return "bottega:awaiting-approval";
     case Phase::implementing:
     case Phase::reviewing:
-    case Phase::opening_pr: return "bottega:working";
-    case Phase::pr_open: return "bottega:pr-open";
-    case Phase::blocked: return "bottega:blocked";
-    case Phase::cancelled: return "bottega:cancelled";
-    case Phase::done: return "bottega:done";
+    case Phase::opening_pr:
+      return "bottega:working";
+    case Phase::pr_open:
+      return "bottega:pr-open";
+    case Phase::blocked:
+      return "bottega:blocked";
+    case Phase::cancelled:
+      return "bottega:cancelled";
+    case Phase::done:
+      return "bottega:done";
   }
   return "";
 }
@@ -619,9 +704,12 @@ const std::vector<std::string_view>& all_phase_labels() {
 
 std::string_view to_string(Role role) {
   switch (role) {
-    case Role::plan: return "plan";
-    case Role::implement: return "implement";
-    case Role::review: return "review";
+    case Role::plan:
+      return "plan";
+    case Role::implement:
+      return "implement";
+    case Role::review:
+      return "review";
   }
   return "plan";
 }
@@ -634,14 +722,22 @@ std::optional<Role> parse_role(std::string_view name) {
 
 std::string_view to_string(TurnOutcome outcome) {
   switch (outcome) {
-    case TurnOutcome::succeeded: return "succeeded";
-    case TurnOutcome::agent_error: return "agent_error";
-    case TurnOutcome::timed_out: return "timed_out";
-    case TurnOutcome::cancelled: return "cancelled";
-    case TurnOutcome::crashed: return "crashed";
-    case TurnOutcome::setup_failed: return "setup_failed";
-    case TurnOutcome::budget_reached: return "budget_reached";
-    case TurnOutcome::refused: return "refused";
+    case TurnOutcome::succeeded:
+      return "succeeded";
+    case TurnOutcome::agent_error:
+      return "agent_error";
+    case TurnOutcome::timed_out:
+      return "timed_out";
+    case TurnOutcome::cancelled:
+      return "cancelled";
+    case TurnOutcome::crashed:
+      return "crashed";
+    case TurnOutcome::setup_failed:
+      return "setup_failed";
+    case TurnOutcome::budget_reached:
+      return "budget_reached";
+    case TurnOutcome::refused:
+      return "refused";
   }
   return "crashed";
 }
@@ -654,22 +750,27 @@ bool is_running(Phase phase) {
 std::vector<github::CommandName> commands_in(Phase phase) {
   using C = CommandName;
   switch (phase) {
-    case Phase::idle: return {C::plan, C::status, C::help};
-    case Phase::planning: return {C::cancel, C::status, C::help};
-    case Phase::awaiting_approval: return {C::approve, C::revise, C::plan, C::cancel, C::status, C::help};
+    case Phase::idle:
+      return {C::plan, C::status, C::help};
+    case Phase::planning:
+      return {C::cancel, C::status, C::help};
+    case Phase::awaiting_approval:
+      return {C::approve, C::revise, C::plan, C::cancel, C::status, C::help};
     case Phase::implementing:
     case Phase::reviewing:
     case Phase::opening_pr:
-    case Phase::pr_open: return {C::cancel, C::status, C::help};
-    case Phase::blocked: return {C::retry, C::plan, C::revise, C::cancel, C::status, C::help};
-    case Phase::cancelled: return {C::plan, C::status, C::help};
-    case Phase::done: return {C::status, C::help};
+    case Phase::pr_open:
+      return {C::cancel, C::status, C::help};
+    case Phase::blocked:
+      return {C::retry, C::plan, C::revise, C::cancel, C::status, C::help};
+    case Phase::cancelled:
+      return {C::plan, C::status, C::help};
+    case Phase::done:
+      return {C::status, C::help};
   }
   return {C::help};
 }
 
-Decision decide(const Task& task, const Event& event) {
-  return std::visit(Decider(task), event);
-}
+Decision decide(const Task& task, const Event& event) { return std::visit(Decider(task), event); }
 
 }  // namespace bottega::workflow

@@ -21,8 +21,8 @@
 #include <variant>
 #include <vector>
 
-#include "github/commands.h"
 #include "config/base/permissions.h"
+#include "github/commands.h"
 #include "github/types.h"
 
 namespace bottega::workflow {
@@ -93,8 +93,8 @@ struct Task {
   std::string failure_what;
   std::string failure_why;
   std::string stderr_tail;
-  std::vector<std::string> notes;           // things the status comment should say
-  std::vector<std::string> refused_users;   // got their one refusal reply
+  std::vector<std::string> notes;          // things the status comment should say
+  std::vector<std::string> refused_users;  // got their one refusal reply
 };
 
 // Who sent a command, as the caller found out.
@@ -166,11 +166,11 @@ struct TurnFinished {
   int turn = 0;
   Role role = Role::plan;
   TurnOutcome outcome = TurnOutcome::succeeded;
-  std::string message;        // what ended the run, or why it could not start
+  std::string message;  // what ended the run, or why it could not start
   std::string stderr_tail;
   Signal signal = Signal::none;
   std::string signal_reason;
-  std::string document;       // the task document as the agent left it
+  std::string document;                      // the task document as the agent left it
   std::vector<std::string> discarded_files;  // changes a plan or review turn made, undone
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
@@ -202,14 +202,15 @@ struct AccessLost {
   std::string why;  // "The App was uninstalled."
 };
 
-using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished,
-                           PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed,
-                           IssueGone, AccessLost>;
+using Event =
+    std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished, PullRequestOpened,
+                 PullRequestFailed, PullRequestClosed, IssueClosed, IssueGone, AccessLost>;
 
 // --- actions -------------------------------------------------------------------
 struct React {
   int64_t comment_id = 0;
-  github::Reaction reaction = github::Reaction::eyes;  // eyes: accepted; minus_one: refused; confused
+  github::Reaction reaction =
+      github::Reaction::eyes;  // eyes: accepted; minus_one: refused; confused
 };
 struct Reply {
   std::string text;

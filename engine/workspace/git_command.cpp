@@ -52,7 +52,7 @@ Result<GitOutput> run_git(const GitCommand& command) {
     // A session (and process group) of its own: a timeout kills git and
     // every helper it started, and no terminal is reachable for a prompt.
     // posix_spawn, not a fork: see spawn.h.
-    SpawnOptions spawn{command.exe, command.args, command.env, command.cwd,
+    SpawnOptions spawn{command.exe,  command.args, command.env,         command.cwd,
                        out_write.fd, err_write.fd, /*new_session=*/true};
     auto spawned = spawn_process(spawn);
     if (!spawned) return spawned.error();

@@ -42,8 +42,8 @@ GhResult<Installation> GitHubClient::repository_installation(const std::string& 
   });
 }
 
-GhResult<HookDeliveryPage> GitHubClient::list_hook_deliveries(int per_page,
-                                                              const std::optional<std::string>& cursor) {
+GhResult<HookDeliveryPage> GitHubClient::list_hook_deliveries(
+    int per_page, const std::optional<std::string>& cursor) {
   const std::string route = "/app/hook/deliveries";
   std::string query = "per_page=" + std::to_string(std::clamp(per_page, 1, 100));
   if (cursor) query += "&cursor=" + percent_encode(*cursor, false);

@@ -11,9 +11,9 @@ namespace bottega::github::detail {
 
 struct Call {
   std::string method = "GET";
-  std::string route;  // template, for logs and errors
-  std::string path;   // expanded
-  std::string query;  // without '?'
+  std::string route;         // template, for logs and errors
+  std::string path;          // expanded
+  std::string query;         // without '?'
   std::string absolute_url;  // overrides path+query (pagination links)
   std::string body;
   int64_t installation = 0;  // 0: the App (JWT)

@@ -63,8 +63,8 @@ GhResult<std::vector<CheckRun>> GitHubClient::list_check_runs_for_ref(const Repo
   return out;
 }
 
-GhResult<std::vector<CheckAnnotation>> GitHubClient::list_check_run_annotations(const Repo& repo,
-                                                                                int64_t check_run_id) {
+GhResult<std::vector<CheckAnnotation>> GitHubClient::list_check_run_annotations(
+    const Repo& repo, int64_t check_run_id) {
   std::vector<CheckAnnotation> out;
   auto r = impl_->paginate("/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
                            {repo.owner, repo.name, std::to_string(check_run_id)},
@@ -84,7 +84,8 @@ GhResult<std::vector<CheckAnnotation>> GitHubClient::list_check_run_annotations(
 
 GhResult<CheckRun> GitHubClient::create_check_run(const Repo& repo, const CheckRunUpdate& run) {
   const std::string route = "/repos/{owner}/{repo}/check-runs";
-  auto r = impl_->call("POST", route, {repo.owner, repo.name}, repo.installation_id, check_run_json(run));
+  auto r = impl_->call("POST", route, {repo.owner, repo.name}, repo.installation_id,
+                       check_run_json(run));
   return impl_->decode<CheckRun>(r, "POST " + route, decode_check_run);
 }
 
@@ -98,7 +99,8 @@ GhResult<CheckRun> GitHubClient::update_check_run(const Repo& repo, int64_t chec
 
 // ---------------------------------------------------------------- Actions
 
-GhResult<JobLog> GitHubClient::download_job_log(const Repo& repo, int64_t job_id, std::size_t max_bytes) {
+GhResult<JobLog> GitHubClient::download_job_log(const Repo& repo, int64_t job_id,
+                                                std::size_t max_bytes) {
   Call c;
   c.route = "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs";
   c.path = expand(c.route, {repo.owner, repo.name, std::to_string(job_id)});

@@ -12,14 +12,22 @@ using namespace detail;
 
 std::string reaction_name(Reaction r) {
   switch (r) {
-    case Reaction::plus_one: return "+1";
-    case Reaction::minus_one: return "-1";
-    case Reaction::laugh: return "laugh";
-    case Reaction::confused: return "confused";
-    case Reaction::heart: return "heart";
-    case Reaction::hooray: return "hooray";
-    case Reaction::rocket: return "rocket";
-    case Reaction::eyes: return "eyes";
+    case Reaction::plus_one:
+      return "+1";
+    case Reaction::minus_one:
+      return "-1";
+    case Reaction::laugh:
+      return "laugh";
+    case Reaction::confused:
+      return "confused";
+    case Reaction::heart:
+      return "heart";
+    case Reaction::hooray:
+      return "hooray";
+    case Reaction::rocket:
+      return "rocket";
+    case Reaction::eyes:
+      return "eyes";
   }
   return "eyes";
 }
@@ -60,10 +68,10 @@ GhResult<IssueComment> GitHubClient::update_issue_comment(const Repo& repo, int6
 GhResult<std::vector<IssueComment>> GitHubClient::list_issue_comments(const Repo& repo,
                                                                       int issue_number) {
   std::vector<IssueComment> out;
-  auto r = impl_->paginate("/repos/{owner}/{repo}/issues/{issue_number}/comments",
-                           {repo.owner, repo.name, std::to_string(issue_number)},
-                           repo.installation_id, "", nullptr,
-                           [&](dom::element e) { out.push_back(decode_comment(e)); });
+  auto r =
+      impl_->paginate("/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                      {repo.owner, repo.name, std::to_string(issue_number)}, repo.installation_id,
+                      "", nullptr, [&](dom::element e) { out.push_back(decode_comment(e)); });
   if (!r) return r.error();
   return out;
 }
@@ -72,17 +80,19 @@ GhResult<std::vector<IssueComment>> GitHubClient::list_issue_comments(const Repo
 
 GhResult<void> GitHubClient::react_to_issue_comment(const Repo& repo, int64_t comment_id,
                                                     Reaction reaction) {
-  return void_result(impl_->call("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-                                 {repo.owner, repo.name, std::to_string(comment_id)},
-                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}}),
-                                 "", /*content_creation=*/true, /*acknowledgement=*/true));
+  return void_result(
+      impl_->call("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+                  {repo.owner, repo.name, std::to_string(comment_id)}, repo.installation_id,
+                  to_json({{"content", reaction_name(reaction)}}), "", /*content_creation=*/true,
+                  /*acknowledgement=*/true));
 }
 
 GhResult<void> GitHubClient::react_to_issue(const Repo& repo, int issue_number, Reaction reaction) {
   return void_result(impl_->call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/reactions",
                                  {repo.owner, repo.name, std::to_string(issue_number)},
-                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}}),
-                                 "", /*content_creation=*/true, /*acknowledgement=*/true));
+                                 repo.installation_id,
+                                 to_json({{"content", reaction_name(reaction)}}), "",
+                                 /*content_creation=*/true, /*acknowledgement=*/true));
 }
 
 // ----------------------------------------------------------------- labels
@@ -96,17 +106,19 @@ GhResult<void> GitHubClient::add_labels(const Repo& repo, int issue_number,
                                  repo.installation_id, to_json({{"labels", names}})));
 }
 
-GhResult<std::vector<std::string>> GitHubClient::list_issue_labels(const Repo& repo, int issue_number) {
+GhResult<std::vector<std::string>> GitHubClient::list_issue_labels(const Repo& repo,
+                                                                   int issue_number) {
   std::vector<std::string> out;
-  auto r = impl_->paginate("/repos/{owner}/{repo}/issues/{issue_number}/labels",
-                           {repo.owner, repo.name, std::to_string(issue_number)},
-                           repo.installation_id, "", nullptr,
-                           [&](dom::element e) { out.push_back(str(e, "name")); });
+  auto r =
+      impl_->paginate("/repos/{owner}/{repo}/issues/{issue_number}/labels",
+                      {repo.owner, repo.name, std::to_string(issue_number)}, repo.installation_id,
+                      "", nullptr, [&](dom::element e) { out.push_back(str(e, "name")); });
   if (!r) return r.error();
   return out;
 }
 
-GhResult<void> GitHubClient::remove_label(const Repo& repo, int issue_number, const std::string& label) {
+GhResult<void> GitHubClient::remove_label(const Repo& repo, int issue_number,
+                                          const std::string& label) {
   auto r = impl_->call("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
                        {repo.owner, repo.name, std::to_string(issue_number), label},
                        repo.installation_id);

@@ -69,9 +69,13 @@ ReviewComment decode_review_comment(dom::element e) {
 
 GhResult<PullRequest> GitHubClient::create_pull(const Repo& repo, const NewPullRequest& pull) {
   const std::string route = "/repos/{owner}/{repo}/pulls";
-  boost::json::object o{{"title", pull.title}, {"head", pull.head}, {"base", pull.base},
-                        {"body", pull.body}, {"draft", pull.draft}};
-  auto r = impl_->call("POST", route, {repo.owner, repo.name}, repo.installation_id, to_json(o), "", true);
+  boost::json::object o{{"title", pull.title},
+                        {"head", pull.head},
+                        {"base", pull.base},
+                        {"body", pull.body},
+                        {"draft", pull.draft}};
+  auto r = impl_->call("POST", route, {repo.owner, repo.name}, repo.installation_id, to_json(o), "",
+                       true);
   return impl_->decode<PullRequest>(r, "POST " + route, decode_pull);
 }
 
@@ -92,7 +96,8 @@ GhResult<std::optional<PullRequest>> GitHubClient::find_pull_by_head(const Repo&
   dom::parser parser;
   dom::element doc;
   dom::array arr;
-  if (parser.parse(r->body).get(doc) || doc.get_array().get(arr)) return Impl::decode_error("GET " + route);
+  if (parser.parse(r->body).get(doc) || doc.get_array().get(arr))
+    return Impl::decode_error("GET " + route);
   for (dom::element e : arr) return std::optional<PullRequest>(decode_pull(e));
   return std::optional<PullRequest>();
 }
@@ -101,10 +106,10 @@ GhResult<std::optional<PullRequest>> GitHubClient::find_pull_by_head(const Repo&
 
 GhResult<std::vector<Review>> GitHubClient::list_reviews(const Repo& repo, int pull_number) {
   std::vector<Review> out;
-  auto r = impl_->paginate("/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-                           {repo.owner, repo.name, std::to_string(pull_number)},
-                           repo.installation_id, "", nullptr,
-                           [&](dom::element e) { out.push_back(decode_review(e)); });
+  auto r =
+      impl_->paginate("/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+                      {repo.owner, repo.name, std::to_string(pull_number)}, repo.installation_id,
+                      "", nullptr, [&](dom::element e) { out.push_back(decode_review(e)); });
   if (!r) return r.error();
   return out;
 }
@@ -123,19 +128,22 @@ GhResult<std::vector<ReviewComment>> GitHubClient::list_review_comments(const Re
 GhResult<ReviewComment> GitHubClient::reply_to_review_comment(const Repo& repo, int pull_number,
                                                               int64_t comment_id,
                                                               const std::string& body) {
-  const std::string route = "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies";
-  auto r = impl_->call("POST", route,
-                       {repo.owner, repo.name, std::to_string(pull_number), std::to_string(comment_id)},
-                       repo.installation_id, to_json({{"body", body}}), "", true);
+  const std::string route =
+      "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies";
+  auto r =
+      impl_->call("POST", route,
+                  {repo.owner, repo.name, std::to_string(pull_number), std::to_string(comment_id)},
+                  repo.installation_id, to_json({{"body", body}}), "", true);
   return impl_->decode<ReviewComment>(r, "POST " + route, decode_review_comment);
 }
 
 GhResult<void> GitHubClient::react_to_review_comment(const Repo& repo, int64_t comment_id,
                                                      Reaction reaction) {
-  return void_result(impl_->call("POST", "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-                                 {repo.owner, repo.name, std::to_string(comment_id)},
-                                 repo.installation_id, to_json({{"content", reaction_name(reaction)}}),
-                                 "", /*content_creation=*/true, /*acknowledgement=*/true));
+  return void_result(
+      impl_->call("POST", "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+                  {repo.owner, repo.name, std::to_string(comment_id)}, repo.installation_id,
+                  to_json({{"content", reaction_name(reaction)}}), "", /*content_creation=*/true,
+                  /*acknowledgement=*/true));
 }
 
 }  // namespace bottega::github

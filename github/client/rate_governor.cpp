@@ -78,9 +78,9 @@ GhResult<void> RateGovernor::wait_turn(const Call& call, bool spaced) {
       }
     }
     if (limit_wait && wait > options_.max_rate_limit_wait) {
-      GitHubError e = GitHubError::local(GitHubError::Kind::rate_limited,
-                                         "rate limit lifts in " +
-                                             std::to_string(wait.count() / 1000) + " s");
+      GitHubError e =
+          GitHubError::local(GitHubError::Kind::rate_limited,
+                             "rate limit lifts in " + std::to_string(wait.count() / 1000) + " s");
       e.route = call.method + " " + call.route;
       e.retry_at = lifts;
       return e;
@@ -136,7 +136,8 @@ std::optional<milliseconds> RateGovernor::rate_limit_wait(int64_t installation,
     return options_.secondary_min_wait;
   }
   auto text = lower(error.message + " " + error.documentation_url);
-  const bool secondary = reply.status == 429 || text.find("secondary rate limit") != std::string::npos ||
+  const bool secondary = reply.status == 429 ||
+                         text.find("secondary rate limit") != std::string::npos ||
                          text.find("secondary-rate-limit") != std::string::npos ||
                          text.find("abuse") != std::string::npos;
   if (!secondary) return std::nullopt;

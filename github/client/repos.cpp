@@ -36,7 +36,8 @@ GhResult<void> GitHubClient::ensure_label(const Repo& repo, const Label& label) 
                               {repo.owner, repo.name, label.name}, repo.installation_id);
   if (existing) return {};
   if (!existing.error().is_not_found()) return existing.error();
-  boost::json::object o{{"name", label.name}, {"color", label.color.empty() ? "ededed" : label.color}};
+  boost::json::object o{{"name", label.name},
+                        {"color", label.color.empty() ? "ededed" : label.color}};
   if (!label.description.empty()) o["description"] = label.description;
   auto created = impl_->call("POST", "/repos/{owner}/{repo}/labels", {repo.owner, repo.name},
                              repo.installation_id, to_json(o));
@@ -44,8 +45,8 @@ GhResult<void> GitHubClient::ensure_label(const Repo& repo, const Label& label) 
   return void_result(created);
 }
 
-GhResult<CollaboratorPermission> GitHubClient::collaborator_permission(const Repo& repo,
-                                                                       const std::string& username) {
+GhResult<CollaboratorPermission> GitHubClient::collaborator_permission(
+    const Repo& repo, const std::string& username) {
   const std::string route = "/repos/{owner}/{repo}/collaborators/{username}/permission";
   auto r = impl_->call("GET", route, {repo.owner, repo.name, username}, repo.installation_id);
   return impl_->decode<CollaboratorPermission>(r, "GET " + route, [](dom::element e) {
@@ -59,14 +60,16 @@ GhResult<CollaboratorPermission> GitHubClient::collaborator_permission(const Rep
 GhResult<Comparison> GitHubClient::compare(const Repo& repo, const std::string& base,
                                            const std::string& head) {
   const std::string route = "/repos/{owner}/{repo}/compare/{basehead}";
-  auto r = impl_->call("GET", route, {repo.owner, repo.name, base + "..." + head}, repo.installation_id);
+  auto r =
+      impl_->call("GET", route, {repo.owner, repo.name, base + "..." + head}, repo.installation_id);
   return impl_->decode<Comparison>(r, "GET " + route, [](dom::element e) {
     Comparison c;
     c.status = str(e, "status");
     c.ahead_by = static_cast<int>(i64(e, "ahead_by"));
     c.behind_by = static_cast<int>(i64(e, "behind_by"));
     c.total_commits = static_cast<int>(i64(e, "total_commits"));
-    if (has_object(e, "merge_base_commit")) c.merge_base_sha = str(child(e, "merge_base_commit"), "sha");
+    if (has_object(e, "merge_base_commit"))
+      c.merge_base_sha = str(child(e, "merge_base_commit"), "sha");
     dom::array files;
     if (!e["files"].get_array().get(files))
       for (dom::element f : files) c.files.push_back({str(f, "filename"), str(f, "status")});

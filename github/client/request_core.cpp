@@ -11,8 +11,8 @@ namespace bottega::github {
 
 namespace dom = simdjson::dom;
 using namespace std::chrono_literals;
-using std::chrono::milliseconds;
 using detail::Call;
+using std::chrono::milliseconds;
 
 namespace {
 
@@ -193,9 +193,11 @@ GhResult<ApiResponse> GitHubClient::Impl::execute(const Call& call) {
     }
     governor.record_quota(call.installation, *reply);
     const int status = reply->status;
-    metrics::add("bottega_github_requests_total", {call.method, call.route, std::to_string(status)});
+    metrics::add("bottega_github_requests_total",
+                 {call.method, call.route, std::to_string(status)});
     log().info("{} {} {} {}ms remaining={} attempt={}{}{}", call.method, call.route, status, ms,
-               governor.remaining(call.installation), attempt, reply->redirects ? " redirects=" : "",
+               governor.remaining(call.installation), attempt,
+               reply->redirects ? " redirects=" : "",
                reply->redirects ? std::to_string(reply->redirects) : "");
     if (status == 304 && prior) {
       ApiResponse r;
@@ -212,7 +214,8 @@ GhResult<ApiResponse> GitHubClient::Impl::execute(const Call& call) {
       r.body = std::move(reply->body);
       r.link = std::string(reply->header("link"));
       if (call.method == "GET" && !reply->header("etag").empty())
-        etags.remember(cache_key, detail::CachedRead{std::string(reply->header("etag")), r.body, r.link});
+        etags.remember(cache_key,
+                       detail::CachedRead{std::string(reply->header("etag")), r.body, r.link});
       return r;
     }
     auto error = http_error(call, *reply);

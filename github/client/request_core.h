@@ -87,7 +87,8 @@ struct GitHubClient::Impl {
   // GETs every page (per_page=100) and hands each array element to `each`.
   template <class F>
   GhResult<void> paginate(const std::string& route, const std::vector<std::string>& params,
-                          int64_t installation, std::string query, const char* array_key, F&& each) {
+                          int64_t installation, std::string query, const char* array_key,
+                          F&& each) {
     namespace dom = simdjson::dom;
     detail::Call c;
     c.route = route;

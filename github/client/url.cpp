@@ -8,7 +8,8 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -60,7 +61,8 @@ std::string query_param(std::string_view url, std::string_view name) {
     auto amp = rest.find('&');
     auto pair = rest.substr(0, amp);
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name)
+      return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }

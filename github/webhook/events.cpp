@@ -73,7 +73,8 @@ class Obj {
     if (!v) return out;
     if (!v->is_array()) throw wrong(key, "an array");
     std::size_t i = 0;
-    for (dom::element e : dom::array(*v)) out.emplace_back(e, child(key) + "[" + std::to_string(i++) + "]");
+    for (dom::element e : dom::array(*v))
+      out.emplace_back(e, child(key) + "[" + std::to_string(i++) + "]");
     return out;
   }
 
@@ -96,7 +97,9 @@ class Obj {
   std::string path_;
 };
 
-Account account(const Obj& o) { return Account{o.req_int("id"), o.req_str("login"), o.opt_str("type")}; }
+Account account(const Obj& o) {
+  return Account{o.req_int("id"), o.req_str("login"), o.opt_str("type")};
+}
 
 std::optional<Account> opt_account(const Obj& o, const char* key) {
   if (auto a = o.opt_obj(key)) return account(*a);
@@ -207,8 +210,11 @@ EventDetail detail(const std::string& name, const Obj& root) {
   if (name == "check_suite" || name == "check_run" || name == "workflow_run")
     return check_event(root, name);
   if (name == "status") {
-    StatusEvent s{root.req_str("sha"), root.req_str("state"), root.opt_str("context"),
-                  root.opt_str("target_url"), {}};
+    StatusEvent s{root.req_str("sha"),
+                  root.req_str("state"),
+                  root.opt_str("context"),
+                  root.opt_str("target_url"),
+                  {}};
     for (const auto& b : root.objects("branches")) s.branches.push_back(b.req_str("name"));
     return s;
   }

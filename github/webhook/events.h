@@ -38,7 +38,7 @@ struct Issue {
   std::optional<Account> user;
   std::vector<std::string> labels;
   std::vector<std::string> assignees;  // logins
-  bool is_pull_request = false;         // GitHub sends PR conversations as issues too
+  bool is_pull_request = false;        // GitHub sends PR conversations as issues too
 };
 
 struct Comment {
@@ -46,7 +46,7 @@ struct Comment {
   std::string body;
   std::optional<Account> user;
   std::string html_url;
-  std::string created_at;  // ISO-8601 UTC, "" when absent
+  std::string created_at;      // ISO-8601 UTC, "" when absent
   int64_t in_reply_to_id = 0;  // review comments: the thread's first comment
   std::string path;            // review comments: the file
 };
@@ -91,7 +91,8 @@ struct PullRequestEvent {  // pull_request
 struct PullRequestReviewEvent {  // pull_request_review
   PullRequest pull_request;
   int64_t review_id = 0;
-  std::string state;  // lowercase in webhooks: "approved", "changes_requested", "commented", "dismissed"
+  std::string
+      state;  // lowercase in webhooks: "approved", "changes_requested", "commented", "dismissed"
   std::string body;
   std::optional<Account> reviewer;
 };
@@ -105,7 +106,7 @@ struct CheckEvent {  // check_suite, check_run, workflow_run
   std::string head_branch;
   std::string head_sha;
   std::string status;
-  std::string conclusion;  // "success", "failure", ... or empty while running
+  std::string conclusion;              // "success", "failure", ... or empty while running
   std::vector<int64_t> pull_requests;  // PR numbers
 };
 struct StatusEvent {  // status
@@ -123,14 +124,13 @@ struct PushEvent {  // push
   bool deleted = false;
 };
 
-using EventDetail =
-    std::variant<InstallationEvent, InstallationRepositoriesEvent, IssuesEvent, IssueCommentEvent,
-                 PullRequestEvent, PullRequestReviewEvent, PullRequestReviewCommentEvent, CheckEvent,
-                 StatusEvent, PushEvent>;
+using EventDetail = std::variant<InstallationEvent, InstallationRepositoriesEvent, IssuesEvent,
+                                 IssueCommentEvent, PullRequestEvent, PullRequestReviewEvent,
+                                 PullRequestReviewCommentEvent, CheckEvent, StatusEvent, PushEvent>;
 
 struct WebhookEvent {
-  std::string name;    // the X-GitHub-Event header: "issues", "check_run", ...
-  std::string action;  // empty for push and status
+  std::string name;             // the X-GitHub-Event header: "issues", "check_run", ...
+  std::string action;           // empty for push and status
   int64_t installation_id = 0;  // 0 when the payload names none
   std::optional<RepositoryRef> repository;
   std::optional<Account> sender;

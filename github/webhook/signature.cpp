@@ -60,11 +60,16 @@ std::string sign_body(std::string_view secret, std::string_view body) {
 
 const char* describe(SignatureCheck check) {
   switch (check) {
-    case SignatureCheck::valid: return "valid";
-    case SignatureCheck::missing: return "missing X-Hub-Signature-256 header";
-    case SignatureCheck::wrong_scheme: return "X-Hub-Signature-256 does not start with sha256=";
-    case SignatureCheck::malformed: return "X-Hub-Signature-256 is not 64 hex digits";
-    case SignatureCheck::mismatch: return "X-Hub-Signature-256 does not match the body";
+    case SignatureCheck::valid:
+      return "valid";
+    case SignatureCheck::missing:
+      return "missing X-Hub-Signature-256 header";
+    case SignatureCheck::wrong_scheme:
+      return "X-Hub-Signature-256 does not start with sha256=";
+    case SignatureCheck::malformed:
+      return "X-Hub-Signature-256 is not 64 hex digits";
+    case SignatureCheck::mismatch:
+      return "X-Hub-Signature-256 does not match the body";
   }
   return "unknown";
 }

@@ -11,10 +11,10 @@ namespace bottega {
 
 enum class SignatureCheck {
   valid,
-  missing,        // no header
-  wrong_scheme,   // not "sha256=..." (e.g. the legacy sha1 header value)
-  malformed,      // not 64 hex digits
-  mismatch,       // a well-formed signature of other bytes or another secret
+  missing,       // no header
+  wrong_scheme,  // not "sha256=..." (e.g. the legacy sha1 header value)
+  malformed,     // not 64 hex digits
+  mismatch,      // a well-formed signature of other bytes or another secret
 };
 
 SignatureCheck check_signature(std::string_view secret, std::string_view body,

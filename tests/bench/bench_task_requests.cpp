@@ -45,8 +45,10 @@ void BenchTask::run_task(const std::string& title) {
   const auto labeled = std::chrono::steady_clock::now();
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   ASSERT_NO_FATAL_FAILURE(approve(issue));
-  ASSERT_TRUE(wait_until([&] { return !pulls_for(issue).empty(); }, "the pull request", std::chrono::seconds(180)));
-  const double to_pr = std::chrono::duration<double>(std::chrono::steady_clock::now() - labeled).count();
+  ASSERT_TRUE(wait_until([&] { return !pulls_for(issue).empty(); }, "the pull request",
+                         std::chrono::seconds(180)));
+  const double to_pr =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - labeled).count();
   ASSERT_TRUE(settle(std::chrono::seconds(180)));
 
   std::map<std::string, int> by_route;
@@ -66,9 +68,11 @@ void BenchTask::run_task(const std::string& title) {
   }
   std::printf("\n%s: REST requests by route (label → PR, settled):\n", title.c_str());
   for (const auto& [route, n] : by_route) std::printf("  %3d  %s\n", n, route.c_str());
-  std::printf("REST requests: %d (%d writes, %d reads); 304 from the ETag cache: %d; git requests: %d\n", rest,
-              writes, rest - writes, not_modified, git);
-  std::printf("label → PR: %.1f s at %d ms mutation spacing\n", to_pr, env_int("BENCH_SPACING_MS", 1000));
+  std::printf(
+      "REST requests: %d (%d writes, %d reads); 304 from the ETag cache: %d; git requests: %d\n",
+      rest, writes, rest - writes, not_modified, git);
+  std::printf("label → PR: %.1f s at %d ms mutation spacing\n", to_pr,
+              env_int("BENCH_SPACING_MS", 1000));
 }
 
 // The first task of a repository (its labels made, its files read), then a

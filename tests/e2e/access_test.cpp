@@ -15,7 +15,8 @@ class Access : public Workflow {
   void expect_no_write_since(std::size_t from, const std::string& after) {
     auto requests = github().requests();
     for (std::size_t i = from; i < requests.size(); ++i)
-      EXPECT_TRUE(requests[i].method == "GET" || requests[i].path.find("/access_tokens") != std::string::npos)
+      EXPECT_TRUE(requests[i].method == "GET" ||
+                  requests[i].path.find("/access_tokens") != std::string::npos)
           << requests[i].method << " " << requests[i].path << ": a write after " << after;
   }
 
@@ -42,11 +43,13 @@ TEST_F(Access, UninstallingTheAppStopsTheAgentAndEndsTheTaskWithoutAWrite) {
   ASSERT_NO_FATAL_FAILURE(approve_and_wait_for_a_long_implementation(issue));
   const std::size_t before = github().requests().size();
   github().uninstall(installation(), kOwner);
-  ASSERT_TRUE(wait_until([&] { return phase_of(issue) == "cancelled" && agent_runs()[1].ended_at >= 0; },
-                         "the task cancelled and its agent stopped"));
+  ASSERT_TRUE(
+      wait_until([&] { return phase_of(issue) == "cancelled" && agent_runs()[1].ended_at >= 0; },
+                 "the task cancelled and its agent stopped"));
   ASSERT_TRUE(settle());
   EXPECT_EQ(agent_runs()[1].status, "cancelled");
-  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE state->'notes' ? 'The App was uninstalled.'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE state->'notes' ? 'The App was uninstalled.'"),
+            1);
   expect_no_write_since(before, "the App was uninstalled");
   EXPECT_TRUE(branches().empty()) << "nothing was pushed";
   EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE state = 'dead'"), 0);
@@ -93,7 +96,9 @@ TEST_F(Access, ASuspendedInstallationStartsNothingUntilItIsUnsuspended) {
 // A repository taken out of the installation: its tasks end without a
 // write; another repository's removal leaves them alone.
 TEST_F(Access, ARepositoryRemovedFromTheInstallationEndsOnlyItsTasks) {
-  ASSERT_TRUE(github().add_repository(installation(), kOwner, "gadgets", {{"README.md", "# gadgets\n"}}).ok());
+  ASSERT_TRUE(github()
+                  .add_repository(installation(), kOwner, "gadgets", {{"README.md", "# gadgets\n"}})
+                  .ok());
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
@@ -101,7 +106,8 @@ TEST_F(Access, ARepositoryRemovedFromTheInstallationEndsOnlyItsTasks) {
 
   github().remove_repository(installation(), kOwner, "gadgets", kOwner);
   ASSERT_TRUE(settle());
-  EXPECT_EQ(phase_of(issue), "awaiting_approval") << "another repository's removal ends nothing here";
+  EXPECT_EQ(phase_of(issue), "awaiting_approval")
+      << "another repository's removal ends nothing here";
 
   const std::size_t before = github().requests().size();
   github().remove_repository(installation(), kOwner, kRepo, kOwner);

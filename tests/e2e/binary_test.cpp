@@ -82,20 +82,20 @@ TEST_F(BinaryTest, BadConfigurationStopsWithKeyFileLineAndExit78) {
   auto [status, out] = run({"serve", "--config", file}, {{"BOTTEGA_LOG_LEVEL", "loud"}});
   EXPECT_EQ(status, 78);
   EXPECT_NE(out.find("`log.format` at " + file + ":3"), std::string::npos) << out;
-  EXPECT_NE(out.find("`log.level` at environment variable BOTTEGA_LOG_LEVEL"), std::string::npos) << out;
+  EXPECT_NE(out.find("`log.level` at environment variable BOTTEGA_LOG_LEVEL"), std::string::npos)
+      << out;
 }
 
 TEST_F(BinaryTest, ServeTakesAWebhookAWorkerRunsItsJobAndBothStopOnSigterm) {
   testing::TestDatabase db;
   const std::string secret = "e2e-secret-value";
   const int port = testing::free_port();
-  std::map<std::string, std::string> env = {
-      {"DATABASE_URL", db.connection_string()},
-      {"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
-      {"BOTTEGA_WEBHOOK_SECRET", secret},
-      {"BOTTEGA_WORKERS", "0"},
-      {"BOTTEGA_DATA_DIR", dir_ + "/var"},
-      {"BOTTEGA_LOG_FORMAT", "json"}};
+  std::map<std::string, std::string> env = {{"DATABASE_URL", db.connection_string()},
+                                            {"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                            {"BOTTEGA_WEBHOOK_SECRET", secret},
+                                            {"BOTTEGA_WORKERS", "0"},
+                                            {"BOTTEGA_DATA_DIR", dir_ + "/var"},
+                                            {"BOTTEGA_LOG_FORMAT", "json"}};
   ChildProcess serve(testing::bottega_binary(), {"serve"}, env, dir_ + "/serve.log");
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   int ready = 0;
@@ -110,8 +110,9 @@ TEST_F(BinaryTest, ServeTakesAWebhookAWorkerRunsItsJobAndBothStopOnSigterm) {
   std::ofstream(dir_ + "/payload.json") << body;
   auto post = [&](const std::string& delivery, const std::string& signature) {
     return curl("-X POST -H 'X-GitHub-Event: issues' -H 'X-GitHub-Delivery: " + delivery +
-                "' -H 'X-Hub-Signature-256: " + signature + "' -H 'Content-Type: application/json' --data-binary @" +
-                dir_ + "/payload.json " + base + "/webhooks/github");
+                "' -H 'X-Hub-Signature-256: " + signature +
+                "' -H 'Content-Type: application/json' --data-binary @" + dir_ + "/payload.json " +
+                base + "/webhooks/github");
   };
   EXPECT_EQ(post("e2e-1", sign_body(secret, body)).first, 202);
   EXPECT_EQ(post("e2e-1", sign_body(secret, body)).first, 200);  // redelivered
@@ -127,7 +128,8 @@ TEST_F(BinaryTest, ServeTakesAWebhookAWorkerRunsItsJobAndBothStopOnSigterm) {
 
   const int metrics_port = testing::free_port();
   ChildProcess worker(testing::bottega_binary(), {"worker"},
-                      {{"DATABASE_URL", db.connection_string()}, {"BOTTEGA_WORKERS", "1"},
+                      {{"DATABASE_URL", db.connection_string()},
+                       {"BOTTEGA_WORKERS", "1"},
                        {"BOTTEGA_DATA_DIR", dir_ + "/var"},
                        {"BOTTEGA_METRICS_LISTEN", "127.0.0.1:" + std::to_string(metrics_port)}},
                       dir_ + "/worker.log");
@@ -138,15 +140,17 @@ TEST_F(BinaryTest, ServeTakesAWebhookAWorkerRunsItsJobAndBothStopOnSigterm) {
   }
   EXPECT_EQ(state, "done") << worker.output();
   // The worker's own metrics: the job it ran, the queue it sees.
-  auto [metrics_status, metrics] = curl("http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics");
+  auto [metrics_status, metrics] =
+      curl("http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics");
   EXPECT_EQ(metrics_status, 200);
   EXPECT_NE(metrics.find("bottega_jobs_total{kind=\"github_event\",outcome=\"done\"} 1\n"),
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("bottega_queue_depth{kind=\"github_event\"} 0\n"), std::string::npos)
       << metrics;
-  EXPECT_EQ(curl("-X POST http://127.0.0.1:" + std::to_string(metrics_port) + "/webhooks/github").first,
-            404)
+  EXPECT_EQ(
+      curl("-X POST http://127.0.0.1:" + std::to_string(metrics_port) + "/webhooks/github").first,
+      404)
       << "a worker takes no webhooks";
 
   serve.signal(SIGTERM);

@@ -135,12 +135,15 @@ printf 'gitdir: %s\n' "$E/gd" > .git && echo "set: .git file" >> doors.txt
   auto doors = file_at(branch, "doors.txt");
   ASSERT_TRUE(doors) << "the attack ran and recorded its doors";
   EXPECT_EQ(doors->find("FAILED"), std::string::npos)
-      << "every door was set inside the sandbox, so the test means something:\n" << *doors;
+      << "every door was set inside the sandbox, so the test means something:\n"
+      << *doors;
   EXPECT_NE(doors->find("set: .git file"), std::string::npos) << *doors;
   std::vector<std::string> ran;
   for (const auto& e : fs::directory_iterator(pwned)) ran.push_back(e.path().filename().string());
-  EXPECT_TRUE(ran.empty()) << "the app ran the agent's program for: " << ::testing::PrintToString(ran);
-  EXPECT_EQ(changed_paths(branch), (std::vector<std::string>{".gitattributes", "doors.txt", "hello.txt"}))
+  EXPECT_TRUE(ran.empty()) << "the app ran the agent's program for: "
+                           << ::testing::PrintToString(ran);
+  EXPECT_EQ(changed_paths(branch),
+            (std::vector<std::string>{".gitattributes", "doors.txt", "hello.txt"}))
       << "exactly the agent's files, no .git";
   EXPECT_EQ(file_at(branch, "hello.txt"), std::optional<std::string>("hello\n"))
       << "committed as written: no filter ran";
@@ -265,18 +268,19 @@ echo "proxy_unlisted: $(connect example.com:443)" >> $out
   auto seen = file_at(pulls_for(issue)[0].head_ref, "probe.txt");
   ASSERT_TRUE(seen) << "the probe ran";
   EXPECT_EQ(seen->find("LEAK"), std::string::npos) << *seen;
-  for (const char* door :
-       {"shadow", "root", "config", "key", "log", "data", "other_worktree", "cache_config",
-        "server_environ", "pg_socket", "umount", "remount", "write_usr", "tcp_app", "tcp_github",
-        "tcp_private", "tcp_metadata"})
-    EXPECT_NE(seen->find(std::string(door) + ": blocked"), std::string::npos) << door << "\n" << *seen;
+  for (const char* door : {"shadow", "root", "config", "key", "log", "data", "other_worktree",
+                           "cache_config", "server_environ", "pg_socket", "umount", "remount",
+                           "write_usr", "tcp_app", "tcp_github", "tcp_private", "tcp_metadata"})
+    EXPECT_NE(seen->find(std::string(door) + ": blocked"), std::string::npos) << door << "\n"
+                                                                              << *seen;
   EXPECT_EQ(seen->find("uid: 0\n"), std::string::npos) << "not root inside:\n" << *seen;
   EXPECT_NE(seen->find("uid: "), std::string::npos) << *seen;
   EXPECT_NE(seen->find("capeff: 0000000000000000"), std::string::npos) << *seen;
   EXPECT_NE(seen->find("proxy_allowed: 200"), std::string::npos) << *seen;
   for (const char* refused :
        {"proxy_app", "proxy_localhost", "proxy_private", "proxy_metadata", "proxy_unlisted"})
-    EXPECT_NE(seen->find(std::string(refused) + ": 403"), std::string::npos) << refused << "\n" << *seen;
+    EXPECT_NE(seen->find(std::string(refused) + ": 403"), std::string::npos) << refused << "\n"
+                                                                             << *seen;
 }
 
 // Door 5: the model key. The agent's environment, processes and files hold

@@ -38,7 +38,8 @@ class DoctorTest : public ::testing::Test {
     github_ = std::make_unique<fake_github::FakeGitHub>(o);
     ASSERT_TRUE(github_->start().ok());
     auto installation = github_->add_installation("acme");
-    ASSERT_TRUE(github_->add_repository(installation, "acme", "widgets", {{"README.md", "hi\n"}}).ok());
+    ASSERT_TRUE(
+        github_->add_repository(installation, "acme", "widgets", {{"README.md", "hi\n"}}).ok());
     std::ofstream(dir_ + "/app.pem") << keys_.private_pem;
 
     // A harness CLI that answers --version, and a PATH with git and bwrap.
@@ -124,9 +125,9 @@ TEST_F(DoctorTest, EverythingInOrderPasses) {
        {"ok    configuration: environment and defaults", "ok    database: PostgreSQL ",
         "ok    webhook secret: set", "ok    App credentials: GitHub accepts the JWT of App bottega",
         "ok    installation acme: 1 repositories: acme/widgets",
-        "ok    public URL: https://bottega.example.com", "ok    role plan (claude): ",
-        "2.0.1 (Claude Code), model claude-sonnet-4-5, API key set", "ok    sandbox: ",
-        "ok    git: git version ", "ok    disk: ", "all checks passed"})
+        "ok    public URL: https://bottega.example.com",
+        "ok    role plan (claude): ", "2.0.1 (Claude Code), model claude-sonnet-4-5, API key set",
+        "ok    sandbox: ", "ok    git: git version ", "ok    disk: ", "all checks passed"})
     EXPECT_NE(out.find(line), std::string::npos) << line << " in:\n" << out;
 }
 

@@ -58,7 +58,8 @@ TEST_F(Workflow, MetricsAfterATaskPassPromtoolAndEveryFamilyHasSamples) {
       base_url() + "/webhooks/github");
   EXPECT_EQ(curl_out, "401");
 
-  const std::string file = ::testing::TempDir() + "bottega-metrics-" + std::to_string(port()) + ".txt";
+  const std::string file =
+      ::testing::TempDir() + "bottega-metrics-" + std::to_string(port()) + ".txt";
   auto [status, code] =
       shell("curl -s -o " + file + " -w '%{http_code}' " + base_url() + "/metrics");
   ASSERT_EQ(code, "200");
@@ -82,15 +83,16 @@ TEST_F(Workflow, MetricsAfterATaskPassPromtoolAndEveryFamilyHasSamples) {
     ASSERT_NE(it, families.end()) << family << " is missing:\n" << text;
     EXPECT_GT(it->second, 0) << family << " has no samples:\n" << text;
   }
-  for (const auto& [family, n] : families)
-    EXPECT_EQ(family.rfind("bottega_", 0), 0u) << family;
+  for (const auto& [family, n] : families) EXPECT_EQ(family.rfind("bottega_", 0), 0u) << family;
   // What the scenario did, as the samples say it.
-  EXPECT_NE(text.find("bottega_agent_runs_total{role=\"plan\",harness=\"claude\",model=\"claude-sonnet-4-5\",outcome=\"succeeded\"} 1\n"),
+  EXPECT_NE(text.find("bottega_agent_runs_total{role=\"plan\",harness=\"claude\",model=\"claude-"
+                      "sonnet-4-5\",outcome=\"succeeded\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("bottega_tasks{phase=\"pr_open\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("bottega_webhook_signature_failures_total 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("bottega_github_requests_total{method=\"POST\",route=\"/repos/{owner}/{repo}/pulls\",code=\"201\"} 1\n"),
+  EXPECT_NE(text.find("bottega_github_requests_total{method=\"POST\",route=\"/repos/{owner}/{repo}/"
+                      "pulls\",code=\"201\"} 1\n"),
             std::string::npos)
       << text;
   // No unbounded label values: no issue number, no delivery id.

@@ -6,7 +6,6 @@
 // with the new secret is accepted → a task runs. No restart.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
 #include <fstream>
 #include <regex>
 
@@ -26,8 +25,8 @@ std::pair<int, std::string> sh(const std::string& command) {
 }
 
 std::string html_unescape(std::string text) {
-  for (auto [from, to] : {std::pair{"&quot;", "\""}, {"&#39;", "'"}, {"&lt;", "<"}, {"&gt;", ">"},
-                          {"&amp;", "&"}})
+  for (auto [from, to] :
+       {std::pair{"&quot;", "\""}, {"&#39;", "'"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}})
     for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + 1))
       text.replace(at, std::string(from).size(), to);
   return text;
@@ -53,7 +52,8 @@ TEST_F(Registration, SetupPageRegistersTheAppAndATaskRunsWithoutARestart) {
   // The one-time token is in the log, and only its hash in the database.
   std::smatch m;
   const std::string log = bottega_log();
-  ASSERT_TRUE(std::regex_search(log, m, std::regex("register one at (https://[^ ]+)/setup\\?token=([0-9a-f]{64})")))
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex("register one at (https://[^ ]+)/setup\\?token=([0-9a-f]{64})")))
       << log;
   EXPECT_EQ(m[1].str(), base_url());
   const std::string token = m[2].str();
@@ -86,8 +86,9 @@ TEST_F(Registration, SetupPageRegistersTheAppAndATaskRunsWithoutARestart) {
   EXPECT_EQ(manifest.at("hook_attributes").at("url").as_string(), base_url() + "/webhooks/github");
   EXPECT_EQ(manifest.at("redirect_url").as_string(), base_url() + "/setup/callback");
   EXPECT_EQ(manifest.at("public").as_bool(), false);
-  EXPECT_EQ(boost::json::serialize(manifest.at("default_permissions")),
-            R"({"issues":"write","pull_requests":"write","contents":"write","checks":"write","actions":"read","statuses":"read","metadata":"read"})");
+  EXPECT_EQ(
+      boost::json::serialize(manifest.at("default_permissions")),
+      R"({"issues":"write","pull_requests":"write","contents":"write","checks":"write","actions":"read","statuses":"read","metadata":"read"})");
   for (const char* event : {"issues", "issue_comment", "pull_request", "pull_request_review",
                             "pull_request_review_comment", "push", "check_run", "workflow_run"}) {
     const auto& events = manifest.at("default_events").as_array();
@@ -97,11 +98,12 @@ TEST_F(Registration, SetupPageRegistersTheAppAndATaskRunsWithoutARestart) {
 
   // The person clicks "Create GitHub App": GitHub redirects with a code.
   std::ofstream(tree() + "/manifest.json") << manifest_text;
-  auto [rc, location] = sh("curl -s -k -o /dev/null -w '%{redirect_url}' --data-urlencode manifest@" +
-                           tree() + "/manifest.json '" + action + "'");
+  auto [rc, location] =
+      sh("curl -s -k -o /dev/null -w '%{redirect_url}' --data-urlencode manifest@" + tree() +
+         "/manifest.json '" + action + "'");
   ASSERT_EQ(location.rfind(base_url() + "/setup/callback?code=", 0), 0u) << location;
-  const std::string code = location.substr(location.find("code=") + 5,
-                                           location.find('&') - location.find("code=") - 5);
+  const std::string code =
+      location.substr(location.find("code=") + 5, location.find('&') - location.find("code=") - 5);
   EXPECT_NE(location.find("&state="), std::string::npos);
   // A state this server did not hand out is refused.
   EXPECT_EQ(get(base_url() + "/setup/callback?code=" + code + "&state=forged").first, 403);
@@ -114,7 +116,8 @@ TEST_F(Registration, SetupPageRegistersTheAppAndATaskRunsWithoutARestart) {
   EXPECT_EQ(github().registered_manifest(), manifest_text);
 
   // Sealed at rest: no key, no secret in the database; the tokens are gone.
-  EXPECT_EQ(count("SELECT count(*) FROM app_registration WHERE app_id > 0 AND slug = 'bottega'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM app_registration WHERE app_id > 0 AND slug = 'bottega'"),
+            1);
   EXPECT_EQ(count("SELECT count(*) FROM app_registration WHERE position('PRIVATE KEY'::bytea in "
                   "secrets) > 0 OR position('-----'::bytea in secrets) > 0"),
             0);

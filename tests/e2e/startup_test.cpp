@@ -116,10 +116,12 @@ TEST_F(StartupTest, CredentialsThatCannotWorkStopTheServerAtStart) {
 
   // PEM armour around something that is no RSA key: only signing tells.
   e["BOTTEGA_PRIVATE_KEY_FILE"] =
-      write("broken.pem", "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n");
+      write("broken.pem",
+            "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n");
   auto [broken, broken_out] = run({"serve"}, e);
   EXPECT_EQ(broken, 78);
-  EXPECT_NE(broken_out.find("the App cannot authenticate with it"), std::string::npos) << broken_out;
+  EXPECT_NE(broken_out.find("the App cannot authenticate with it"), std::string::npos)
+      << broken_out;
   EXPECT_EQ(broken_out.find("bm90IGEga2V5"), std::string::npos) << "the key reached the output";
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/var/postgres")) << "the database started first";
 
@@ -144,18 +146,18 @@ TEST_F(StartupTest, ReadyzIsNotReadyWhileGitHubRefusesTheApp) {
   ASSERT_TRUE(github.start().ok());
 
   const int port = testing::free_port();
-  std::map<std::string, std::string> env = {
-      {"DATABASE_URL", db.connection_string()},
-      {"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
-      {"BOTTEGA_DATA_DIR", dir_ + "/var"},
-      {"BOTTEGA_WEBHOOK_SECRET", "s"},
-      {"BOTTEGA_WORKERS", "0"},
-      {"BOTTEGA_APP_ID", "4242"},
-      {"BOTTEGA_GITHUB_API_URL", github.base_url()},
-      {"BOTTEGA_GITHUB_CA_FILE", certs.ca_cert}};
+  std::map<std::string, std::string> env = {{"DATABASE_URL", db.connection_string()},
+                                            {"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                            {"BOTTEGA_DATA_DIR", dir_ + "/var"},
+                                            {"BOTTEGA_WEBHOOK_SECRET", "s"},
+                                            {"BOTTEGA_WORKERS", "0"},
+                                            {"BOTTEGA_APP_ID", "4242"},
+                                            {"BOTTEGA_GITHUB_API_URL", github.base_url()},
+                                            {"BOTTEGA_GITHUB_CA_FILE", certs.ca_cert}};
 
   // A key GitHub does not know (another App's, or one regenerated since).
-  env["BOTTEGA_PRIVATE_KEY_FILE"] = write("other.pem", fake_github::generate_rsa_key_pair().private_pem);
+  env["BOTTEGA_PRIVATE_KEY_FILE"] =
+      write("other.pem", fake_github::generate_rsa_key_pair().private_pem);
   {
     ChildProcess serve(testing::bottega_binary(), {"serve"}, env, dir_ + "/serve-1.log");
     auto [status, body] = readyz(port, 503);
@@ -209,8 +211,8 @@ TEST_F(StartupTest, WhatTheServerCannotDoIsSaidAtStart) {
   const std::string log = serve.output();
   // Before any delivery arrived:
   EXPECT_NE(log.find("no GitHub App yet, so every webhook delivery is refused and nothing is "
-                     "done on GitHub: register one at http://127.0.0.1:" + std::to_string(port) +
-                     "/setup?token="),
+                     "done on GitHub: register one at http://127.0.0.1:" +
+                     std::to_string(port) + "/setup?token="),
             std::string::npos)
       << log;
   EXPECT_NE(log.find("role plan runs harness claude, but its CLI '" + dir_ +
@@ -264,14 +266,14 @@ TEST_F(StartupTest, AsRootWithoutADataDirTheEmbeddedDatabaseStarts) {
   std::filesystem::permissions(dir_ + "/root", std::filesystem::perms::owner_all);
   std::string out;
   {
-    ChildProcess serve("/bin/sh",
-                       {"-c", "cd '" + dir_ + "/root/clone' && exec '" + testing::bottega_binary() +
-                                  "' serve"},
-                       {{"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
-                        {"BOTTEGA_WEBHOOK_SECRET", "s"},
-                        {"BOTTEGA_WORKERS", "0"},
-                        {"BOTTEGA_LOG_FORMAT", "text"}},
-                       dir_ + "/serve.log");
+    ChildProcess serve(
+        "/bin/sh",
+        {"-c", "cd '" + dir_ + "/root/clone' && exec '" + testing::bottega_binary() + "' serve"},
+        {{"BOTTEGA_LISTEN", "127.0.0.1:" + std::to_string(port)},
+         {"BOTTEGA_WEBHOOK_SECRET", "s"},
+         {"BOTTEGA_WORKERS", "0"},
+         {"BOTTEGA_LOG_FORMAT", "text"}},
+        dir_ + "/serve.log");
     auto [status, body] = readyz(port, 200);
     EXPECT_EQ(status, 200) << body << serve.output();
     serve.signal(SIGTERM);

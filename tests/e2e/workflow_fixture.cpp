@@ -55,7 +55,8 @@ std::string clip(const std::string& s, std::size_t n) {
 
 int http_status(const std::string& url) {
   return std::atoi(
-      run_shell("curl -s -k -o /dev/null --max-time 5 -w '%{http_code}' " + shell_quote(url)).out.c_str());
+      run_shell("curl -s -k -o /dev/null --max-time 5 -w '%{http_code}' " + shell_quote(url))
+          .out.c_str());
 }
 
 // Creates the replacement of the task document's tail: a shell command that
@@ -389,8 +390,8 @@ std::vector<std::string> WorkflowFixture::branches(const std::string& prefix) co
 
 std::optional<std::string> WorkflowFixture::file_at(const std::string& ref,
                                                     const std::string& path) const {
-  auto [code, out] = run_shell("git --git-dir=" + shell_quote(github_->git_dir(kOwner, kRepo)) + " show " +
-                               shell_quote(ref + ":" + path));
+  auto [code, out] = run_shell("git --git-dir=" + shell_quote(github_->git_dir(kOwner, kRepo)) +
+                               " show " + shell_quote(ref + ":" + path));
   if (code != 0) return std::nullopt;
   return out;
 }

@@ -77,7 +77,8 @@ class Workflow : public WorkflowFixture {
   // An approved task whose implementation turn (turn 2) runs and waits
   // (the agent sleeps 45 s first), the issue labelled bottega:working.
   void approve_and_wait_for_a_long_implementation(int issue) {
-    write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 45000"}, implement_turn()));
+    write_scenario(std::to_string(issue) + "/implement",
+                   with_prefix({"sleep 45000"}, implement_turn()));
     ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
     ASSERT_NO_FATAL_FAILURE(approve(issue));
     ASSERT_TRUE(wait_until(

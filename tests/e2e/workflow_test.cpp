@@ -30,10 +30,11 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
                  implement_turn({{"hello.txt", "hullo"}, {"first.txt", "from iteration one"}}));
   write_scenario(n + "/review-1", review_needs_work("hello.txt says hullo, not hello"));
   // git works in the sandboxed worktree (its metadata lives in the shared clone).
-  write_scenario(n + "/implement-2",
-                 with_prefix({"tool git status --porcelain >/dev/null && git log -1 --format=%an && "
-                              "echo GIT_$((40+2))_OK"},
-                             implement_turn({{"hello.txt", "hello"}})));
+  write_scenario(
+      n + "/implement-2",
+      with_prefix({"tool git status --porcelain >/dev/null && git log -1 --format=%an && "
+                   "echo GIT_$((40+2))_OK"},
+                  implement_turn({{"hello.txt", "hello"}})));
 
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   auto plan = plan_comment(issue);
@@ -78,13 +79,15 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
 TEST_F(Workflow, ACommandDeliveredUnderASecondDeliveryIdIsAppliedOnce) {
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 3000"}, implement_turn()));
+  write_scenario(std::to_string(issue) + "/implement",
+                 with_prefix({"sleep 3000"}, implement_turn()));
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   int64_t approval = comment(issue, kWriter, "/approve");
   ASSERT_TRUE(wait_for_reaction(approval, "eyes"));
   int64_t hook = 0;
   for (const auto& w : github().webhooks())
-    if (w.event == "issue_comment" && w.body.find("\"id\":" + std::to_string(approval)) != std::string::npos)
+    if (w.event == "issue_comment" &&
+        w.body.find("\"id\":" + std::to_string(approval)) != std::string::npos)
       hook = w.delivery_id;
   ASSERT_NE(hook, 0) << "the comment's webhook";
   ASSERT_NE(github().send_again_as_another_hook(hook), 0);
@@ -235,8 +238,8 @@ TEST_F(Workflow, AnIssueDeletedDuringATurnStopsTheAgentAndIsNotWrittenTo) {
   EXPECT_EQ(agent_runs()[1].status, "cancelled");
   auto requests = github().requests();
   for (std::size_t i = before; i < requests.size(); ++i)
-    EXPECT_EQ(requests[i].method, "GET") << requests[i].method << " " << requests[i].path
-                                         << ": a write after the issue was deleted";
+    EXPECT_EQ(requests[i].method, "GET")
+        << requests[i].method << " " << requests[i].path << ": a write after the issue was deleted";
 }
 
 // Acceptance 4, a crash. Assumes: the plan is turn 1 and the first
@@ -341,7 +344,8 @@ TEST_F(Workflow, AnotherHostTakesOverTheTurnOfAHostThatVanished) {
   set_config("queue.host", "beta");
   set_config("data_dir", tree() + "/beta");
   ASSERT_NO_FATAL_FAILURE(start_bottega());
-  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue, {{"first.txt", "one\n"}, {"second.txt", "two\n"}}));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_pull_request(issue, {{"first.txt", "one\n"}, {"second.txt", "two\n"}}));
   EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE worktree_host = 'beta'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM agent_runs WHERE role = 'implement'"), 3)
       << "the interrupted turn ran again";
@@ -431,7 +435,8 @@ TEST_F(Workflow, InvalidRepositoryConfigIsReportedAndStartsNothing) {
   ASSERT_TRUE(wait_for_plan(issue, 1));
   EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u) << "the same status comment, edited";
   EXPECT_EQ(status_comment(issue)->body.find("limits.max_iterations"), std::string::npos)
-      << "the old error is gone:\n" << status_comment(issue)->body;
+      << "the old error is gone:\n"
+      << status_comment(issue)->body;
 }
 
 // /cancel during an implementation turn stops the agent (its run ends
@@ -445,14 +450,18 @@ TEST_F(Workflow, CancelStopsTheRunningAgent) {
   ASSERT_NO_FATAL_FAILURE(approve(issue));
   ASSERT_TRUE(wait_until(
       [&] {
-        return count("SELECT count(*) FROM agent_runs WHERE status = 'running' AND role = 'implement'") > 0;
+        return count(
+                   "SELECT count(*) FROM agent_runs WHERE status = 'running' AND role = "
+                   "'implement'") > 0;
       },
       "the implementation turn to be running"));
   int64_t cancel = comment(issue, kWriter, "/cancel");
   ASSERT_TRUE(wait_for_reaction(cancel, "eyes"));
   ASSERT_TRUE(wait_until(
       [&] {
-        return count("SELECT count(*) FROM agent_runs WHERE role = 'implement' AND status = 'cancelled'") == 1 &&
+        return count(
+                   "SELECT count(*) FROM agent_runs WHERE role = 'implement' AND status = "
+                   "'cancelled'") == 1 &&
                phase_labels(issue) == std::vector<std::string>{"bottega:cancelled"};
       },
       "the implementation run cancelled and the task labelled bottega:cancelled"));
@@ -460,11 +469,14 @@ TEST_F(Workflow, CancelStopsTheRunningAgent) {
   EXPECT_TRUE(pulls_for(issue).empty());
   EXPECT_EQ(count("SELECT count(*) FROM agent_runs WHERE status = 'running'"), 0);
   // The ended task's worktree and run directories are removed.
-  const std::string worktree = tree() + "/data/workspaces/worktrees/acme-widgets-" + std::to_string(issue);
-  const std::string runs = tree() + "/data/runs/" +
-                           std::to_string(count("SELECT id FROM tasks WHERE issue = " + std::to_string(issue)));
-  EXPECT_TRUE(wait_until([&] { return !std::filesystem::exists(worktree) && !std::filesystem::exists(runs); },
-                         "the worktree " + worktree + " and " + runs + " removed"));
+  const std::string worktree =
+      tree() + "/data/workspaces/worktrees/acme-widgets-" + std::to_string(issue);
+  const std::string runs =
+      tree() + "/data/runs/" +
+      std::to_string(count("SELECT id FROM tasks WHERE issue = " + std::to_string(issue)));
+  EXPECT_TRUE(wait_until(
+      [&] { return !std::filesystem::exists(worktree) && !std::filesystem::exists(runs); },
+      "the worktree " + worktree + " and " + runs + " removed"));
 }
 
 // A review turn that edits files has its changes discarded (the PR does not
@@ -472,14 +484,16 @@ TEST_F(Workflow, CancelStopsTheRunningAgent) {
 // final task document is committed into the PR.
 TEST_F(Workflow, ReviewChangesAreDiscardedAndThePlanIsCommittedWhereConfigured) {
   ASSERT_NO_FATAL_FAILURE(start_bottega());
-  ASSERT_TRUE(github()
-                  .commit_files(kOwner, kRepo, "main",
-                                {{".github/bottega.yml", "plan:\n  commit_path: docs/plans/{issue}.md\n"}},
-                                "configure bottega")
-                  .ok());
+  ASSERT_TRUE(
+      github()
+          .commit_files(kOwner, kRepo, "main",
+                        {{".github/bottega.yml", "plan:\n  commit_path: docs/plans/{issue}.md\n"}},
+                        "configure bottega")
+          .ok());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
   const std::string n = std::to_string(issue);
-  write_scenario(n + "/review-1", with_prefix({"write stray.txt the reviewer was here"}, review_ready()));
+  write_scenario(n + "/review-1",
+                 with_prefix({"write stray.txt the reviewer was here"}, review_ready()));
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   ASSERT_NO_FATAL_FAILURE(approve(issue));
   ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
@@ -501,16 +515,21 @@ TEST_F(Workflow, ReviewChangesAreDiscardedAndThePlanIsCommittedWhereConfigured) 
 TEST_F(Workflow, ATurnGivenUpByTheQueueBlocksTheTaskAndRetryContinues) {
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  write_scenario(std::to_string(issue) + "/turn-2", with_prefix({"sleep 600000"}, implement_turn()));
+  write_scenario(std::to_string(issue) + "/turn-2",
+                 with_prefix({"sleep 600000"}, implement_turn()));
   ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
   ASSERT_NO_FATAL_FAILURE(approve(issue));
   ASSERT_TRUE(wait_until(
-      [&] { return count("SELECT count(*) FROM jobs WHERE kind = 'agent_turn' AND state = 'running'") == 1; },
+      [&] {
+        return count("SELECT count(*) FROM jobs WHERE kind = 'agent_turn' AND state = 'running'") ==
+               1;
+      },
       "the implementation turn's job to be running"));
   kill_bottega();
-  query("UPDATE jobs SET state = 'dead', last_error = 'simulated: the worker died on every attempt',"
-        " finished_at = now(), lease_owner = NULL, lease_expires_at = NULL"
-        " WHERE kind = 'agent_turn' AND state = 'running'");
+  query(
+      "UPDATE jobs SET state = 'dead', last_error = 'simulated: the worker died on every attempt',"
+      " finished_at = now(), lease_owner = NULL, lease_expires_at = NULL"
+      " WHERE kind = 'agent_turn' AND state = 'running'");
   ASSERT_NO_FATAL_FAILURE(start_bottega());
   ASSERT_TRUE(wait_for_blocked(issue, "simulated: the worker died on every attempt"));
   ASSERT_NO_FATAL_FAILURE(approve(issue, "/retry"));
@@ -533,7 +552,8 @@ TEST_F(Workflow, GitHubErrorsWhileReportingAreRetriedWithoutDuplicates) {
   EXPECT_EQ(marked_comments(issue, kPlanMarker).size(), 1u);
   EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u);
   EXPECT_EQ(comments(issue).size(), 2u) << "the plan and status comments only";
-  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE outbox <> '[]'::jsonb"), 0) << "nothing left to do";
+  EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE outbox <> '[]'::jsonb"), 0)
+      << "nothing left to do";
   int failed = 0;
   for (const auto& r : github().requests()) failed += r.status == 502;
   EXPECT_EQ(failed, 6) << "the outage was met";
@@ -561,11 +581,12 @@ TEST_F(Workflow, ACommandIsAcknowledgedWhileEarlierWritesWaitOutTheSpacing) {
     const std::size_t mark = github().requests().size();
     int64_t a = comment(first, kWriter, "/status");
     ASSERT_TRUE(wait_for_reaction(a, "eyes"));
-    ASSERT_TRUE(wait_until([&] { return writes_since(mark) >= 1; }, "the first command's first write"));
+    ASSERT_TRUE(
+        wait_until([&] { return writes_since(mark) >= 1; }, "the first command's first write"));
     int64_t b = comment(next, kWriter, "/status");
     ASSERT_TRUE(wait_for_reaction(b, "eyes"));
-    EXPECT_EQ(writes_since(mark), 1) << "the 👀 on #" << next << " waited for the spacing of #"
-                                     << first << "'s writes";
+    EXPECT_EQ(writes_since(mark), 1)
+        << "the 👀 on #" << next << " waited for the spacing of #" << first << "'s writes";
     ASSERT_TRUE(settle());
     EXPECT_GE(writes_since(mark), 4) << "each command's reply and status comment";
   }

@@ -1,12 +1,12 @@
 #include "tests/support/postgres_fixture.h"
 
-#include <pqxx/pqxx>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <pqxx/pqxx>
 
 namespace bottega::testing {
 

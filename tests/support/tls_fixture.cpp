@@ -22,7 +22,8 @@ TestCertificates make_test_certificates(const std::string& dir) {
   TestCertificates c{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key"};
   const std::string q = "'" + dir + "'";
   const std::string script =
-      "cd " + q + " && "
+      "cd " + q +
+      " && "
       "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
       "-subj /CN=bottega-test-ca 2>/dev/null && "
       "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "

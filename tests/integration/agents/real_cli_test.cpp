@@ -94,14 +94,15 @@ class RealCliTest : public AgentTest, public ::testing::WithParamInterface<Cli> 
            "BOTTEGA_DATA_DIR=" +
            shell_quote((root_ / "data").string()) +
            " BOTTEGA_AGENTS_TIMEOUT_MINUTES=2 BOTTEGA_AGENTS_IDLE_TIMEOUT_MINUTES=1 " + prefix +
-           "BINARY=" + shell_quote(binary) + " " + prefix + "BASE_URL=" + shell_quote(base_url) + " " + prefix +
-           "API_KEY=sk-fake-" + h + " " + prefix +
-           "EXTRA_ENV=" + shell_quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + prefix + "PRICES=" +
-           shell_quote(std::string(GetParam().model) + "=3/0.3/15") +
+           "BINARY=" + shell_quote(binary) + " " + prefix + "BASE_URL=" + shell_quote(base_url) +
+           " " + prefix + "API_KEY=sk-fake-" + h + " " + prefix +
+           "EXTRA_ENV=" + shell_quote("CLAUDE_CODE_MAX_RETRIES=1") + " " + prefix +
+           "PRICES=" + shell_quote(std::string(GetParam().model) + "=3/0.3/15") +
            // OpenCode fetches its provider package from the npm registry.
            " BOTTEGA_AGENTS_EGRESS_ALLOW=registry.npmjs.org " + shell_quote(BOTTEGA_BINARY) +
            " agent --harness " + h + " --model " + GetParam().model + " --cwd " +
-           shell_quote(worktree()) + " --run-dir " + shell_quote(run_dir()) + " --sandbox on " + extra;
+           shell_quote(worktree()) + " --run-dir " + shell_quote(run_dir()) + " --sandbox on " +
+           extra;
   }
 
   // The CLI, a git worktree, and the fake model API asking for `shell_command`.
@@ -143,7 +144,8 @@ TEST_P(RealCliTest, WritesTheFileCapturesTheSessionRecordsUsageAndResumes) {
   ASSERT_FALSE(requests.empty());
   // Every request came through the turn's gateway, which put the real key on it.
   for (const auto& r : requests)
-    EXPECT_NE(r.authorization.find("sk-fake-"), std::string::npos) << r.path << ": " << r.authorization;
+    EXPECT_NE(r.authorization.find("sk-fake-"), std::string::npos)
+        << r.path << ": " << r.authorization;
   // The gateway meters every request of the turn from the API's own usage:
   // the fake answers each with 20 output tokens.
   EXPECT_EQ(first.output_tokens, 20 * static_cast<int64_t>(requests.size())) << first.output;
@@ -190,11 +192,13 @@ TEST_P(RealCliTest, TheGatewayEndsTheTurnWhenTheBudgetIsSpent) {
   // went back to the model.
   auto requests = api_->requests();
   for (const auto& r : requests)
-    EXPECT_EQ(r.body.find("echo written"), std::string::npos) << "a request after the budget was spent";
+    EXPECT_EQ(r.body.find("echo written"), std::string::npos)
+        << "a request after the budget was spent";
 }
 
 // The names of the tools the model was offered, over all the requests.
-std::set<std::string> offered_tools(const std::vector<bottega::testing::RecordedRequest>& requests) {
+std::set<std::string> offered_tools(
+    const std::vector<bottega::testing::RecordedRequest>& requests) {
   std::set<std::string> names;
   simdjson::dom::parser parser;
   for (const auto& r : requests) {
@@ -202,8 +206,7 @@ std::set<std::string> offered_tools(const std::vector<bottega::testing::Recorded
     if (parser.parse(r.body).at_key("tools").get(tools)) continue;
     for (auto tool : tools) {
       std::string_view name;
-      if (!tool["name"].get(name) || !tool["function"]["name"].get(name))
-        names.emplace(name);
+      if (!tool["name"].get(name) || !tool["function"]["name"].get(name)) names.emplace(name);
     }
   }
   return names;
@@ -211,8 +214,8 @@ std::set<std::string> offered_tools(const std::vector<bottega::testing::Recorded
 
 // Every name the three CLIs have given a tool that starts sub-agents.
 bool starts_subagents(const std::string& tool) {
-  static const std::set<std::string> kNames = {"Agent", "Task", "task", "multi_agent_v1",
-                                               "multi_agent_v2", "spawn_agent"};
+  static const std::set<std::string> kNames = {"Agent",          "Task",           "task",
+                                               "multi_agent_v1", "multi_agent_v2", "spawn_agent"};
   return kNames.count(tool) != 0;
 }
 

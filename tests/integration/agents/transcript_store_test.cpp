@@ -263,7 +263,9 @@ TEST_F(TranscriptStoreTest, JsonBuiltElsewhereWithANulEscapeOrBadBytesIsStored) 
   ASSERT_TRUE(store_->append(id, {{0, EventKind::system, R"({"text":"a\u0000b"})"},
                                   {1, EventKind::system, "{\"text\":\"c\xFF\"}"},
                                   {2, EventKind::system, R"({"text":"not a NUL: \\u0000"})"}}));
-  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 0"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 0"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 1"), "c\xEF\xBF\xBD");
   EXPECT_EQ(scalar("SELECT data->>'text' FROM agent_events WHERE seq = 2"), "not a NUL: \\u0000");
 }

@@ -1,6 +1,5 @@
 #include "engine/db/embedded_postgres.h"
 
-#include <pqxx/pqxx>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <pqxx/pqxx>
 
 #include "tests/support/tls_fixture.h"
 

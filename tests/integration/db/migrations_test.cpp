@@ -1,10 +1,9 @@
 #include "engine/db/migrations.h"
 
-#include <pqxx/pqxx>
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
+#include <pqxx/pqxx>
 
 #include "engine/db/database.h"
 #include "tests/support/postgres_fixture.h"
@@ -47,11 +46,13 @@ TEST(Migrations, FailingMigrationIsRolledBackAndNamed) {
   pqxx::connection conn(db.connection_string());
   std::vector<Migration> migrations = {
       {1, "0001_ok.sql", "CREATE TABLE first_table (id int)"},
-      {2, "0002_bad.sql", "CREATE TABLE half_done (id int); SELECT no_such_column FROM first_table"},
+      {2, "0002_bad.sql",
+       "CREATE TABLE half_done (id int); SELECT no_such_column FROM first_table"},
   };
   auto result = apply_migrations(conn, migrations);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().message.find("0002_bad.sql"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("0002_bad.sql"), std::string::npos)
+      << result.error().message;
   EXPECT_NE(result.error().message.find("no_such_column"), std::string::npos)
       << result.error().message;
   EXPECT_TRUE(table_exists(conn, "first_table"));
@@ -83,8 +84,9 @@ TEST(Migrations, ConcurrentMigratorsApplyEachMigrationOnce) {
 TEST(DatabaseErrors, ConnectErrorNeverShowsThePassword) {
   // libpq echoes a malformed URL's user info (`invalid percent-encoded token`),
   // and a key=value string's password where it cannot parse it.
-  for (const std::string url : {"postgresql://bottega:pa%zzsecret-word@/postgres?host=/nonexistent-dir",
-                                "postgresql://bottega:pa%40secret-word@/postgres?host=/nonexistent-dir&port=x"}) {
+  for (const std::string url :
+       {"postgresql://bottega:pa%zzsecret-word@/postgres?host=/nonexistent-dir",
+        "postgresql://bottega:pa%40secret-word@/postgres?host=/nonexistent-dir&port=x"}) {
     Database db(url, 1);
     auto conn = db.connect();
     ASSERT_FALSE(conn.ok());
@@ -98,7 +100,8 @@ TEST(DatabaseErrors, RedactDatabaseErrorHidesThePasswordAsWrittenAndDecoded) {
             R"(invalid percent-encoded token: "[REDACTED]")");
   EXPECT_EQ(redact_database_error("bad p@ssword-1 here", "postgresql://u:p%40ssword-1@h/db"),
             "bad [REDACTED] here");
-  EXPECT_EQ(redact_database_error("x 'my secret' y", "host=h password='my secret'"), "x '[REDACTED]' y");
+  EXPECT_EQ(redact_database_error("x 'my secret' y", "host=h password='my secret'"),
+            "x '[REDACTED]' y");
   EXPECT_EQ(redact_database_error("no password here", "host=h user=u"), "no password here");
 }
 

@@ -24,8 +24,10 @@ TEST_F(ClientAuth, ConcurrentCallersShareOneTokenRequest) {
   for (int i = 0; i < 20; ++i)
     threads.emplace_back([&, i] {
       auto t = client->installation_token(installation_);
-      if (t) tokens[i] = *t;
-      else ++failures;
+      if (t)
+        tokens[i] = *t;
+      else
+        ++failures;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures, 0);
@@ -114,7 +116,8 @@ TEST_F(ClientAuth, AnotherInstallationsRepositoryIsNotFound) {
   auto client = make_client(client_options());
   ASSERT_TRUE(client);
   // A token of installation acme asking for globex/secret: GitHub says 404.
-  auto result = client->get_file_contents(github::Repo{installation_, "globex", "secret"}, "README.md");
+  auto result =
+      client->get_file_contents(github::Repo{installation_, "globex", "secret"}, "README.md");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(result.error().is_not_found()) << result.error().describe();
   EXPECT_EQ(result.error().message, "Not Found");

@@ -32,7 +32,8 @@ TEST_F(ClientOperations, LogsOneLinePerRequestWithoutTheToken) {
   // A plain sink (no redaction), so the test sees what the client writes.
   std::ostringstream text;
   auto previous = spdlog::default_logger();
-  auto logger = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
   logger->set_level(spdlog::level::info);
   spdlog::set_default_logger(logger);
   int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
@@ -45,9 +46,17 @@ TEST_F(ClientOperations, LogsOneLinePerRequestWithoutTheToken) {
   ASSERT_FALSE(missing.ok());
 
   const std::string log = text.str();
-  EXPECT_NE(log.find("[github] [info] POST /app/installations/{installation_id}/access_tokens 201 "), std::string::npos) << log;
-  EXPECT_NE(log.find("[github] [info] POST /repos/{owner}/{repo}/issues/{issue_number}/comments 201 "), std::string::npos) << log;
-  EXPECT_NE(log.find("[github] [info] GET /repos/{owner}/{repo}/pulls/{pull_number} 404 "), std::string::npos) << log;
+  EXPECT_NE(
+      log.find("[github] [info] POST /app/installations/{installation_id}/access_tokens 201 "),
+      std::string::npos)
+      << log;
+  EXPECT_NE(
+      log.find("[github] [info] POST /repos/{owner}/{repo}/issues/{issue_number}/comments 201 "),
+      std::string::npos)
+      << log;
+  EXPECT_NE(log.find("[github] [info] GET /repos/{owner}/{repo}/pulls/{pull_number} 404 "),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("remaining=4998"), std::string::npos) << log;
   EXPECT_EQ(log.find(*token), std::string::npos);
   EXPECT_EQ(log.find(jwt->substr(0, 40)), std::string::npos);
@@ -85,7 +94,8 @@ TEST_F(ClientOperations, RepeatedReadsAreAnsweredFromTheEtagCache) {
 
 TEST_F(ClientOperations, IssueCommentsCreateUpdateAndListAcrossPages) {
   int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
-  for (int i = 0; i < 104; ++i) fake_->add_comment("acme", "widgets", issue, "bob", "c" + std::to_string(i));
+  for (int i = 0; i < 104; ++i)
+    fake_->add_comment("acme", "widgets", issue, "bob", "c" + std::to_string(i));
   auto mine = client_->create_issue_comment(repo_, issue, "Plan: ...");
   ASSERT_TRUE(mine.ok()) << mine.error().describe();
   EXPECT_EQ(mine->user.login, "bottega[bot]");
@@ -108,7 +118,8 @@ TEST_F(ClientOperations, ReactionsOnIssueAndReviewComments) {
   int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
   int64_t comment = fake_->add_comment("acme", "widgets", issue, "alice", "/approve");
   ASSERT_TRUE(client_->react_to_issue_comment(repo_, comment, github::Reaction::eyes).ok());
-  ASSERT_TRUE(client_->react_to_issue_comment(repo_, comment, github::Reaction::eyes).ok());  // 200: exists
+  ASSERT_TRUE(
+      client_->react_to_issue_comment(repo_, comment, github::Reaction::eyes).ok());  // 200: exists
   ASSERT_TRUE(client_->react_to_issue_comment(repo_, comment, github::Reaction::plus_one).ok());
   EXPECT_EQ(fake_->reactions("acme", "widgets", comment), (std::vector<std::string>{"eyes", "+1"}));
   ASSERT_TRUE(client_->react_to_issue(repo_, issue, github::Reaction::rocket).ok());
@@ -120,8 +131,10 @@ TEST_F(ClientOperations, ReactionsOnIssueAndReviewComments) {
                        {{"x.txt", 1, "Rename this"}});
   auto comments = client_->list_review_comments(repo_, pr->number);
   ASSERT_TRUE(comments.ok() && comments->size() == 1u);
-  ASSERT_TRUE(client_->react_to_review_comment(repo_, comments->at(0).id, github::Reaction::eyes).ok());
-  EXPECT_EQ(fake_->reactions("acme", "widgets", comments->at(0).id), std::vector<std::string>{"eyes"});
+  ASSERT_TRUE(
+      client_->react_to_review_comment(repo_, comments->at(0).id, github::Reaction::eyes).ok());
+  EXPECT_EQ(fake_->reactions("acme", "widgets", comments->at(0).id),
+            std::vector<std::string>{"eyes"});
 }
 
 TEST_F(ClientOperations, LabelsAreCreatedOnceAddedAndRemoved) {
@@ -133,7 +146,8 @@ TEST_F(ClientOperations, LabelsAreCreatedOnceAddedAndRemoved) {
   EXPECT_EQ(fake_->repo_labels("acme", "widgets"), std::vector<std::string>{"bottega: planning"});
 
   ASSERT_TRUE(client_->add_labels(repo_, issue, {"bottega: planning"}).ok());
-  EXPECT_EQ(fake_->issue_labels("acme", "widgets", issue), std::vector<std::string>{"bottega: planning"});
+  EXPECT_EQ(fake_->issue_labels("acme", "widgets", issue),
+            std::vector<std::string>{"bottega: planning"});
   auto listed = client_->list_issue_labels(repo_, issue);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(*listed, std::vector<std::string>{"bottega: planning"});
@@ -160,7 +174,8 @@ TEST_F(ClientOperations, CollaboratorPermissionFollowsTheRole) {
 }
 
 TEST_F(ClientOperations, PullMergeabilityIsNullWhileComputingThenFromGit) {
-  ASSERT_TRUE(fake_->commit_files("acme", "widgets", "feature", {{"README.md", "# feature\n"}}, "f").ok());
+  ASSERT_TRUE(
+      fake_->commit_files("acme", "widgets", "feature", {{"README.md", "# feature\n"}}, "f").ok());
   auto pr = client_->create_pull(repo_, {"Feature", "feature", "main", "body", true});
   ASSERT_TRUE(pr.ok()) << pr.error().describe();
   EXPECT_TRUE(pr->draft);
@@ -175,7 +190,8 @@ TEST_F(ClientOperations, PullMergeabilityIsNullWhileComputingThenFromGit) {
   EXPECT_EQ(clean->base_ref, "main");
 
   // Someone pushes a conflicting change to main.
-  ASSERT_TRUE(fake_->commit_files("acme", "widgets", "main", {{"README.md", "# main\n"}}, "m").ok());
+  ASSERT_TRUE(
+      fake_->commit_files("acme", "widgets", "main", {{"README.md", "# main\n"}}, "m").ok());
   auto computing = client_->get_pull(repo_, pr->number);
   ASSERT_TRUE(computing.ok());
   EXPECT_FALSE(computing->mergeable.has_value());
@@ -235,7 +251,8 @@ TEST_F(ClientOperations, CheckRunsAnnotationsAndTheAppsOwnCheckRun) {
   ASSERT_TRUE(mine.ok()) << mine.error().describe();
   EXPECT_EQ(mine->status, "in_progress");
   EXPECT_EQ(mine->app_slug, "bottega");
-  auto done = client_->update_check_run(repo_, mine->id, {"", "", "completed", "success", "", "", "Done", "All good", ""});
+  auto done = client_->update_check_run(
+      repo_, mine->id, {"", "", "completed", "success", "", "", "Done", "All good", ""});
   ASSERT_TRUE(done.ok()) << done.error().describe();
   EXPECT_EQ(done->conclusion, "success");
   EXPECT_EQ(done->summary, "All good");
@@ -253,7 +270,8 @@ TEST_F(ClientOperations, CheckRunsAnnotationsAndTheAppsOwnCheckRun) {
   EXPECT_EQ(notes->at(0).annotation_level, "failure");
 
   // Another app's check run cannot be updated by ours (403, not retried).
-  auto foreign = client_->update_check_run(repo_, build, {"", "", "completed", "success", "", "", "", "", ""});
+  auto foreign =
+      client_->update_check_run(repo_, build, {"", "", "completed", "success", "", "", "", "", ""});
   ASSERT_FALSE(foreign.ok());
   EXPECT_TRUE(foreign.error().is_forbidden());
 }

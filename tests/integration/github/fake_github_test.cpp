@@ -13,9 +13,9 @@
 #include <set>
 #include <thread>
 
-#include "tests/support/fake_github/fake_server.h"
 #include "github/http_transport.h"
 #include "tests/integration/github/github_fixture.h"
+#include "tests/support/fake_github/fake_server.h"
 #include "tests/support/shell.h"
 
 extern char** environ;
@@ -80,7 +80,8 @@ TEST_F(FakeGitHubGit, CloneWithAValidTokenWorksAndWithABadTokenFails) {
 
   // A token of another installation does not see the repository at all.
   int64_t other = fake_->add_installation("globex");
-  auto foreign = sh(git() + " clone -q " + q(url_with(fake_->issue_token(other, 600s))) + " " + q(dir_ + "/foreign"));
+  auto foreign = sh(git() + " clone -q " + q(url_with(fake_->issue_token(other, 600s))) + " " +
+                    q(dir_ + "/foreign"));
   EXPECT_NE(foreign.status, 0);
   EXPECT_NE(foreign.out.find("not found"), std::string::npos) << foreign.out;
 }
@@ -89,8 +90,13 @@ TEST_F(FakeGitHubGit, PushFetchAndForcePushUpdateTheRepositoryAndSendWebhooks) {
   std::string token = fake_->issue_token(installation_, 600s);
   std::string work = dir_ + "/work";
   ASSERT_EQ(sh(git() + " clone -q " + q(url_with(token)) + " " + q(work)).status, 0);
-  auto in = [&](const std::string& cmd) { return sh("cd " + q(work) + " && " + git() + " " + cmd); };
-  ASSERT_EQ(sh("cd " + q(work) + " && git checkout -qb feature && echo one > a.txt && git add a.txt").status, 0);
+  auto in = [&](const std::string& cmd) {
+    return sh("cd " + q(work) + " && " + git() + " " + cmd);
+  };
+  ASSERT_EQ(
+      sh("cd " + q(work) + " && git checkout -qb feature && echo one > a.txt && git add a.txt")
+          .status,
+      0);
   ASSERT_EQ(in("commit -qm one").status, 0);
   auto pushed = in("push -q origin feature");
   ASSERT_EQ(pushed.status, 0) << pushed.out;
@@ -140,7 +146,10 @@ TEST_F(FakeGitHubGit, PushWithAnExpiredTokenIsRefused) {
   std::string work = dir_ + "/work";
   ASSERT_EQ(sh(git() + " clone -q " + q(url_with(token)) + " " + q(work)).status, 0);
   fake_->revoke_tokens(installation_);
-  ASSERT_EQ(sh("cd " + q(work) + " && echo x > x.txt && git add x.txt && " + git() + " commit -qm x").status, 0);
+  ASSERT_EQ(
+      sh("cd " + q(work) + " && echo x > x.txt && git add x.txt && " + git() + " commit -qm x")
+          .status,
+      0);
   auto push = sh("cd " + q(work) + " && " + git() + " push -q origin HEAD:refs/heads/x");
   EXPECT_NE(push.status, 0);
   EXPECT_TRUE(fake_->branch_sha("acme", "widgets", "x").empty());
@@ -205,14 +214,16 @@ TEST_F(FakeGitHubWebhooks, ScriptedEventsAreSignedAndSentWithUniqueDeliveryIds) 
     EXPECT_EQ(r.header("x-hub-signature-256"), "sha256=" + hmac_hex("s3cret-webhook", r.body));
     EXPECT_EQ(r.header("x-github-delivery").size(), 36u);
     ids.insert(r.header("x-github-delivery"));
-    EXPECT_NE(r.body.find("\"installation\":{\"id\":" + std::to_string(installation_)), std::string::npos);
+    EXPECT_NE(r.body.find("\"installation\":{\"id\":" + std::to_string(installation_)),
+              std::string::npos);
     EXPECT_NE(r.body.find("\"full_name\":\"acme/widgets\""), std::string::npos);
     events.push_back(r.header("x-github-event"));
   }
   EXPECT_EQ(ids.size(), got.size());
-  EXPECT_EQ(events, (std::vector<std::string>{"issues", "issue_comment", "push", "pull_request",
-                                              "pull_request_review_comment", "pull_request_review_comment",
-                                              "pull_request_review", "check_run", "check_suite"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"issues", "issue_comment", "push", "pull_request",
+                                      "pull_request_review_comment", "pull_request_review_comment",
+                                      "pull_request_review", "check_run", "check_suite"}));
   // The comment's author and the body the app will parse.
   EXPECT_NE(got[1].body.find("\"body\":\"/approve\""), std::string::npos);
   EXPECT_NE(got[1].body.find("\"login\":\"reader\""), std::string::npos);
@@ -228,7 +239,8 @@ TEST_F(FakeGitHubWebhooks, TheAppsActionsAreTheBotsAndPeopleEditAssignAndClose) 
   int issue = fake_->create_issue("acme", "widgets", "alice", "Bug", "Broken");
   auto client = make_client(client_options());
   ASSERT_TRUE(client);
-  auto mine = client->create_issue_comment(repo_, issue, "<!-- bottega:plan task=1 revision=1 -->\nPlan");
+  auto mine =
+      client->create_issue_comment(repo_, issue, "<!-- bottega:plan task=1 revision=1 -->\nPlan");
   ASSERT_TRUE(mine.ok());
   ASSERT_TRUE(client->react_to_issue_comment(repo_, mine->id, github::Reaction::eyes).ok());
   ASSERT_TRUE(client->add_labels(repo_, issue, {"bottega:planning"}).ok());
@@ -243,10 +255,12 @@ TEST_F(FakeGitHubWebhooks, TheAppsActionsAreTheBotsAndPeopleEditAssignAndClose) 
   auto got = received();
   ASSERT_EQ(got.size(), 7u);
   std::vector<std::string> kinds;
-  for (auto& r : got) kinds.push_back(r.header("x-github-event") + " " + r.body.substr(11, r.body.find('"', 11) - 11));
-  EXPECT_EQ(kinds, (std::vector<std::string>{"issues opened", "issue_comment created", "issues labeled",
-                                             "issues labeled", "issue_comment edited", "issues assigned",
-                                             "issues closed"}));
+  for (auto& r : got)
+    kinds.push_back(r.header("x-github-event") + " " +
+                    r.body.substr(11, r.body.find('"', 11) - 11));
+  EXPECT_EQ(kinds, (std::vector<std::string>{
+                       "issues opened", "issue_comment created", "issues labeled", "issues labeled",
+                       "issue_comment edited", "issues assigned", "issues closed"}));
   auto sender_of = [](const std::string& body) { return body.substr(body.find("\"sender\":")); };
   EXPECT_NE(sender_of(got[1].body).find("\"login\":\"bottega[bot]\""), std::string::npos);
   EXPECT_NE(sender_of(got[1].body).find("\"type\":\"Bot\""), std::string::npos);
@@ -254,8 +268,10 @@ TEST_F(FakeGitHubWebhooks, TheAppsActionsAreTheBotsAndPeopleEditAssignAndClose) 
   EXPECT_NE(sender_of(got[2].body).find("\"login\":\"bottega[bot]\""), std::string::npos);
   // The edit: carol sends it, the comment stays the bot's, the old body is in changes.
   EXPECT_NE(sender_of(got[4].body).find("\"login\":\"carol\""), std::string::npos);
-  EXPECT_NE(got[4].body.find("\"changes\":{\"body\":{\"from\":\"<!-- bottega:plan task=1 revision=1 -->\\nPlan\"}}"),
-            std::string::npos);
+  EXPECT_NE(
+      got[4].body.find(
+          "\"changes\":{\"body\":{\"from\":\"<!-- bottega:plan task=1 revision=1 -->\\nPlan\"}}"),
+      std::string::npos);
   EXPECT_NE(got[4].body.find("\"updated_at\":\""), std::string::npos);
   EXPECT_NE(got[5].body.find("\"assignee\":{\"login\":\"bottega[bot]\""), std::string::npos);
 
@@ -296,9 +312,17 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> args = {FAKE_GITHUB_BINARY, "--port", "0", "--state-dir", dir + "/state",
-                                   "--webhook-url", "http://127.0.0.1:9/nowhere", "--repo", "acme/widgets",
-                                   "--app-public-key", dir + "/app.pem"};
+  std::vector<std::string> args = {FAKE_GITHUB_BINARY,
+                                   "--port",
+                                   "0",
+                                   "--state-dir",
+                                   dir + "/state",
+                                   "--webhook-url",
+                                   "http://127.0.0.1:9/nowhere",
+                                   "--repo",
+                                   "acme/widgets",
+                                   "--app-public-key",
+                                   dir + "/app.pem"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -319,7 +343,9 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   ASSERT_FALSE(installation.empty());
 
   github::HttpTransport http(github::TransportOptions{});
-  auto token_reply = http.send({"POST", url + "/_fake/tokens", {{"Content-Type", "application/json"}},
+  auto token_reply = http.send({"POST",
+                                url + "/_fake/tokens",
+                                {{"Content-Type", "application/json"}},
                                 "{\"installation_id\":" + installation + "}"});
   ASSERT_TRUE(token_reply.ok());
   ASSERT_EQ(token_reply->status, 201) << token_reply->body;
@@ -328,10 +354,12 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   std::string token = body.substr(start, body.find('"', start) - start);
 
   std::string host = url.substr(std::string("http://").size());
-  auto good = sh("git clone -q 'http://x-access-token:" + token + "@" + host + "/acme/widgets.git' '" + dir + "/good'");
+  auto good = sh("git clone -q 'http://x-access-token:" + token + "@" + host +
+                 "/acme/widgets.git' '" + dir + "/good'");
   EXPECT_EQ(good.status, 0) << good.out;
   EXPECT_TRUE(std::ifstream(dir + "/good/README.md").good());
-  auto bad = sh("git clone -q 'http://x-access-token:nope@" + host + "/acme/widgets.git' '" + dir + "/bad'");
+  auto bad = sh("git clone -q 'http://x-access-token:nope@" + host + "/acme/widgets.git' '" + dir +
+                "/bad'");
   EXPECT_NE(bad.status, 0);
 
   // The client talks to the program as to GitHub (plain HTTP here).
@@ -354,24 +382,45 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
     EXPECT_TRUE(reply.ok());
     return reply.ok() ? reply->status : 0;
   };
-  EXPECT_EQ(post("/_fake/permissions", R"({"owner":"acme","repo":"widgets","user":"reader","permission":"read"})"), 200);
-  EXPECT_EQ(post("/_fake/issues", R"({"owner":"acme","repo":"widgets","user":"alice","title":"Bug","body":"b"})"), 201);
-  EXPECT_EQ(post("/_fake/comments", R"({"owner":"acme","repo":"widgets","number":1,"user":"reader","body":"/approve"})"), 201);
-  EXPECT_EQ(post("/_fake/assignments", R"({"owner":"acme","repo":"widgets","number":1,"user":"alice","assignee":"bottega[bot]"})"), 200);
-  EXPECT_EQ(post("/_fake/comment-edits", R"({"owner":"acme","repo":"widgets","id":1,"user":"alice","body":"x"})"), 404);
-  EXPECT_EQ(post("/_fake/faults", R"({"method":"GET","route":"/repos/{owner}/{repo}/contents/{path}","kind":"status","status":500,"times":1})"), 200);
-  auto retried = (*client)->get_file_contents({inst->id, "acme", "widgets"}, "README.md");  // 500, then 200
+  EXPECT_EQ(post("/_fake/permissions",
+                 R"({"owner":"acme","repo":"widgets","user":"reader","permission":"read"})"),
+            200);
+  EXPECT_EQ(post("/_fake/issues",
+                 R"({"owner":"acme","repo":"widgets","user":"alice","title":"Bug","body":"b"})"),
+            201);
+  EXPECT_EQ(
+      post("/_fake/comments",
+           R"({"owner":"acme","repo":"widgets","number":1,"user":"reader","body":"/approve"})"),
+      201);
+  EXPECT_EQ(
+      post(
+          "/_fake/assignments",
+          R"({"owner":"acme","repo":"widgets","number":1,"user":"alice","assignee":"bottega[bot]"})"),
+      200);
+  EXPECT_EQ(post("/_fake/comment-edits",
+                 R"({"owner":"acme","repo":"widgets","id":1,"user":"alice","body":"x"})"),
+            404);
+  EXPECT_EQ(
+      post(
+          "/_fake/faults",
+          R"({"method":"GET","route":"/repos/{owner}/{repo}/contents/{path}","kind":"status","status":500,"times":1})"),
+      200);
+  auto retried =
+      (*client)->get_file_contents({inst->id, "acme", "widgets"}, "README.md");  // 500, then 200
   EXPECT_TRUE(retried.ok());
   auto comments = (*client)->list_issue_comments({inst->id, "acme", "widgets"}, 1);
   ASSERT_TRUE(comments.ok()) << comments.error().describe();
   ASSERT_EQ(comments->size(), 1u);
   EXPECT_EQ(comments->at(0).user.login, "reader");
-  EXPECT_EQ((*client)->collaborator_permission({inst->id, "acme", "widgets"}, "reader")->permission, "read");
+  EXPECT_EQ((*client)->collaborator_permission({inst->id, "acme", "widgets"}, "reader")->permission,
+            "read");
   EXPECT_EQ(post("/_fake/comment-edits", R"({"owner":"acme","repo":"widgets","id":)" +
                                              std::to_string(comments->at(0).id) +
                                              R"(,"user":"alice","body":"/approve 1"})"),
             200);
-  EXPECT_EQ(post("/_fake/closures", R"({"owner":"acme","repo":"widgets","number":1,"user":"alice"})"), 200);
+  EXPECT_EQ(
+      post("/_fake/closures", R"({"owner":"acme","repo":"widgets","number":1,"user":"alice"})"),
+      200);
   auto hooks = http.send({"GET", url + "/_fake/webhooks", {}, ""});
   ASSERT_TRUE(hooks.ok());
   EXPECT_NE(hooks->body.find("\"event\":\"issue_comment\""), std::string::npos) << hooks->body;
@@ -380,8 +429,10 @@ TEST(FakeGitHubProgram, ServesGitWithTokenAuth) {
   EXPECT_NE(hooks->body.find("\"action\":\"closed\""), std::string::npos) << hooks->body;
   auto log = http.send({"GET", url + "/_fake/requests", {}, ""});
   ASSERT_TRUE(log.ok());
-  EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/issues/{issue_number}/comments\""), std::string::npos);
-  EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/contents/{path}\",\"status\":500"), std::string::npos);
+  EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/issues/{issue_number}/comments\""),
+            std::string::npos);
+  EXPECT_NE(log->body.find("\"route\":\"/repos/{owner}/{repo}/contents/{path}\",\"status\":500"),
+            std::string::npos);
 
   ::kill(pid, SIGTERM);
   int status = 0;

@@ -90,9 +90,9 @@ class GitHubFixture : public ::testing::Test {
     auto started = fake_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;
     installation_ = fake_->add_installation("acme");
-    auto repo = fake_->add_repository(installation_, "acme", "widgets",
-                                      {{"README.md", "# widgets\n"},
-                                       {".github/bottega.yml", "trigger_label: bottega\n"}});
+    auto repo = fake_->add_repository(
+        installation_, "acme", "widgets",
+        {{"README.md", "# widgets\n"}, {".github/bottega.yml", "trigger_label: bottega\n"}});
     ASSERT_TRUE(repo.ok()) << repo.error().message;
     repo_ = github::Repo{installation_, "acme", "widgets"};
   }

@@ -55,7 +55,8 @@ class ShapeChecker {
         }
         if (first_failure.empty()) first_failure = sub.errors_.front();
       }
-      if (!matched) errors_.push_back(where + ": matches none of " + key + " (" + first_failure + ")");
+      if (!matched)
+        errors_.push_back(where + ": matches none of " + key + " (" + first_failure + ")");
       return;
     }
     std::string_view type;
@@ -78,7 +79,8 @@ class ShapeChecker {
       if (!schema["properties"].get_object().get(properties))
         for (auto field : properties) {
           dom::element v;
-          if (!object[field.key].get(v)) check(v, field.value, where + "." + std::string(field.key), depth + 1);
+          if (!object[field.key].get(v))
+            check(v, field.value, where + "." + std::string(field.key), depth + 1);
         }
     } else if (type == "array") {
       dom::array items;
@@ -97,7 +99,8 @@ class ShapeChecker {
           std::string_view option;
           if (!e.get_string().get(option) && option == s) known = true;
         }
-        if (!known) errors_.push_back(where + ": \"" + std::string(s) + "\" is not one of the enum values");
+        if (!known)
+          errors_.push_back(where + ": \"" + std::string(s) + "\" is not one of the enum values");
       }
     } else if (type == "integer") {
       if (!value.is_int64() && !value.is_uint64()) errors_.push_back(where + ": not an integer");
@@ -116,9 +119,12 @@ class ShapeChecker {
 std::string escape_pointer(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -128,8 +134,10 @@ class OpenApiShape : public GitHubFixture {
   void SetUp() override {
     const char* npm = std::getenv("BOTTEGA_NPM_DIR");
     if (!npm || !*npm) GTEST_SKIP() << "BOTTEGA_NPM_DIR is not set (deploy/test.sh sets it)";
-    std::string path = std::string(npm) + "/openapi/node_modules/@octokit/openapi/generated/api.github.com.json";
-    ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing: run tests/support/npm-packages.sh";
+    std::string path =
+        std::string(npm) + "/openapi/node_modules/@octokit/openapi/generated/api.github.com.json";
+    ASSERT_TRUE(std::filesystem::exists(path))
+        << path << " is missing: run tests/support/npm-packages.sh";
     ASSERT_FALSE(parser_.load(path).get(description_)) << "cannot parse " << path;
     GitHubFixture::SetUp();
     http_ = std::make_unique<github::HttpTransport>(github::TransportOptions{certs_.ca_cert});
@@ -203,9 +211,11 @@ TEST_F(OpenApiShape, CheckerReportsWhatDoesNotMatch) {
   ASSERT_FALSE(description_.at_pointer("/components/schemas/issue-comment").get(schema));
   dom::parser p;
   dom::element value;
-  ASSERT_FALSE(p.parse(std::string(R"({"id":"7","node_id":null,"url":"u","html_url":"h","issue_url":"i",)"
-                                   R"("created_at":"c","updated_at":"u","user":null,"author_association":"BOSS"})"))
-                   .get(value));
+  ASSERT_FALSE(
+      p.parse(std::string(
+                  R"({"id":"7","node_id":null,"url":"u","html_url":"h","issue_url":"i",)"
+                  R"("created_at":"c","updated_at":"u","user":null,"author_association":"BOSS"})"))
+          .get(value));
   ShapeChecker checker(description_);
   checker.check(value, schema, "$");
   auto all = checker.errors();
@@ -246,23 +256,27 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
   call("GET", "/installation/repositories", "/installation/repositories", 200);
   call("GET", "/repos/{owner}/{repo}/contents/{path}", r + "/contents/.github/bottega.yml", 200);
   call("GET", "/repos/{owner}/{repo}/git/ref/{ref}", r + "/git/ref/heads/main", 200);
-  call("GET", "/repos/{owner}/{repo}/issues/{issue_number}", r + "/issues/" + std::to_string(issue), 200);
-  auto comment = call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments",
-                      r + "/issues/" + std::to_string(issue) + "/comments", 201, R"({"body":"Plan"})");
+  call("GET", "/repos/{owner}/{repo}/issues/{issue_number}", r + "/issues/" + std::to_string(issue),
+       200);
+  auto comment =
+      call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+           r + "/issues/" + std::to_string(issue) + "/comments", 201, R"({"body":"Plan"})");
   int64_t comment_id = id_in(comment);
   call("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}",
        r + "/issues/comments/" + std::to_string(comment_id), 200, R"({"body":"Plan v2"})");
   call("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments",
        r + "/issues/" + std::to_string(issue) + "/comments", 200);
   call("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-       r + "/issues/comments/" + std::to_string(comment_id) + "/reactions", 201, R"({"content":"eyes"})");
+       r + "/issues/comments/" + std::to_string(comment_id) + "/reactions", 201,
+       R"({"content":"eyes"})");
   call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/reactions",
        r + "/issues/" + std::to_string(issue) + "/reactions", 201, R"({"content":"rocket"})");
   call("POST", "/repos/{owner}/{repo}/labels", r + "/labels", 201,
        R"({"name":"bottega: planning","color":"5319e7"})");
   call("GET", "/repos/{owner}/{repo}/labels/{name}", r + "/labels/bottega%3A%20planning", 200);
   call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels",
-       r + "/issues/" + std::to_string(issue) + "/labels", 200, R"({"labels":["bottega: planning"]})");
+       r + "/issues/" + std::to_string(issue) + "/labels", 200,
+       R"({"labels":["bottega: planning"]})");
   call("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
        r + "/issues/" + std::to_string(issue) + "/labels/bottega%3A%20planning", 200);
   call("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission",
@@ -275,23 +289,30 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
   std::this_thread::sleep_for(200ms);
   call("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", r + "/pulls/" + std::to_string(pr), 200);
   call("GET", "/repos/{owner}/{repo}/pulls", r + "/pulls?head=acme:feature&state=all", 200);
-  fake_->submit_review("acme", "widgets", pr, "carol", "CHANGES_REQUESTED", "No", {{"a.cpp", 1, "Rename"}});
-  call("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", r + "/pulls/" + std::to_string(pr) + "/reviews", 200);
+  fake_->submit_review("acme", "widgets", pr, "carol", "CHANGES_REQUESTED", "No",
+                       {{"a.cpp", 1, "Rename"}});
+  call("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+       r + "/pulls/" + std::to_string(pr) + "/reviews", 200);
   auto review_comments = call("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
                               r + "/pulls/" + std::to_string(pr) + "/comments", 200);
-  int64_t review_comment = std::atoll(review_comments.c_str() + review_comments.find("\"id\":") + 5);
+  int64_t review_comment =
+      std::atoll(review_comments.c_str() + review_comments.find("\"id\":") + 5);
   call("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
-       r + "/pulls/" + std::to_string(pr) + "/comments/" + std::to_string(review_comment) + "/replies", 201,
-       R"({"body":"Done"})");
+       r + "/pulls/" + std::to_string(pr) + "/comments/" + std::to_string(review_comment) +
+           "/replies",
+       201, R"({"body":"Done"})");
   call("POST", "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-       r + "/pulls/comments/" + std::to_string(review_comment) + "/reactions", 201, R"({"content":"+1"})");
+       r + "/pulls/comments/" + std::to_string(review_comment) + "/reactions", 201,
+       R"({"content":"+1"})");
 
   // Checks and compare.
-  call("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", r + "/commits/" + *sha + "/check-runs", 200);
+  call("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+       r + "/commits/" + *sha + "/check-runs", 200);
   call("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
        r + "/check-runs/" + std::to_string(job) + "/annotations", 200);
   auto mine = call("POST", "/repos/{owner}/{repo}/check-runs", r + "/check-runs", 201,
-                   R"({"name":"bottega","head_sha":")" + *sha + R"(","status":"in_progress","output":{"title":"Working","summary":"1/5"}})");
+                   R"({"name":"bottega","head_sha":")" + *sha +
+                       R"(","status":"in_progress","output":{"title":"Working","summary":"1/5"}})");
   call("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}",
        r + "/check-runs/" + std::to_string(id_in(mine)), 200, R"({"conclusion":"success"})");
   call("GET", "/repos/{owner}/{repo}/compare/{basehead}", r + "/compare/main...feature", 200);
@@ -315,7 +336,8 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
   auto pull = call("POST", "/repos/{owner}/{repo}/pulls", r + "/pulls", 201,
                    R"({"title":"A","head":"feature","base":"main","body":"Closes #1"})");
   int pr = static_cast<int>(std::atoll(pull.c_str() + pull.find("\"number\":") + 9));
-  fake_->submit_review("acme", "widgets", pr, "carol", "CHANGES_REQUESTED", "No", {{"a.cpp", 1, "Rename"}});
+  fake_->submit_review("acme", "widgets", pr, "carol", "CHANGES_REQUESTED", "No",
+                       {{"a.cpp", 1, "Rename"}});
   ASSERT_TRUE(fake_->commit_files("acme", "widgets", "feature", {{"b.cpp", "b\n"}}, "b").ok());
   fake_->add_check_run("acme", "widgets", *sha, "build", "failure", "log\n");
   call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels",
@@ -332,7 +354,8 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
     kinds.insert(key);
     SCOPED_TRACE(key);
     dom::element schema;
-    if (description_.at_pointer("/x-webhooks/" + key + "/post/requestBody/content/application~1json/schema")
+    if (description_
+            .at_pointer("/x-webhooks/" + key + "/post/requestBody/content/application~1json/schema")
             .get(schema)) {
       ADD_FAILURE() << "no webhook " << key << " in GitHub's description";
       continue;
@@ -344,12 +367,13 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
     checker.check(value, schema, key);
     for (auto& e : checker.errors()) ADD_FAILURE() << e;
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"issues-opened", "issue-comment-created", "issue-comment-edited",
-                                          "issues-labeled", "push", "pull-request-opened",
-                                          "pull-request-review-comment-created", "pull-request-review-submitted",
-                                          "pull-request-synchronize", "check-run-completed",
-                                          "check-suite-completed", "pull-request-labeled",
-                                          "pull-request-closed", "issues-assigned", "issues-closed"}));
+  EXPECT_EQ(kinds,
+            (std::set<std::string>{
+                "issues-opened", "issue-comment-created", "issue-comment-edited", "issues-labeled",
+                "push", "pull-request-opened", "pull-request-review-comment-created",
+                "pull-request-review-submitted", "pull-request-synchronize", "check-run-completed",
+                "check-suite-completed", "pull-request-labeled", "pull-request-closed",
+                "issues-assigned", "issues-closed"}));
 }
 
 }  // namespace

@@ -2,24 +2,24 @@
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <poll.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <filesystem>
 #include <future>
+#include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
 
@@ -27,8 +27,6 @@
 #include "config/base/log.h"
 #include "engine/db/database.h"
 #include "engine/db/migrations.h"
-#include <pqxx/pqxx>
-
 #include "tests/support/postgres_fixture.h"
 #include "tests/support/tls_fixture.h"
 
@@ -171,7 +169,8 @@ TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
 TEST(HttpServer, SlowClientIsDisconnectedAfterTheReadTimeout) {
   auto o = local_options();
   o.read_timeout = std::chrono::milliseconds(300);
-  HttpServer server(o, [](HttpRequest&&, Responder respond) { respond(HttpResponse::text(200, "")); });
+  HttpServer server(o,
+                    [](HttpRequest&&, Responder respond) { respond(HttpResponse::text(200, "")); });
   ASSERT_TRUE(server.start().ok());
   asio::io_context ioc;
   tcp::socket socket(ioc);
@@ -201,7 +200,8 @@ TEST(HttpServer, GracefulStopLetsTheRequestInFlightFinish) {
   });
   ASSERT_TRUE(server.start().ok());
   auto port = server.port();
-  auto reply = std::async(std::launch::async, [port] { return request(port, http::verb::get, "/slow"); });
+  auto reply =
+      std::async(std::launch::async, [port] { return request(port, http::verb::get, "/slow"); });
   entered.get_future().wait();
   server.stop(std::chrono::milliseconds(5000));
   auto r = reply.get();
@@ -223,8 +223,9 @@ class TlsServerTest : public ::testing::Test {
     auto o = local_options();
     o.tls_cert_file = certs_.server_cert;
     o.tls_key_file = certs_.server_key;
-    server_ = std::make_unique<HttpServer>(
-        o, [](HttpRequest&& req, Responder respond) { respond(HttpResponse::text(200, req.target)); });
+    server_ = std::make_unique<HttpServer>(o, [](HttpRequest&& req, Responder respond) {
+      respond(HttpResponse::text(200, req.target));
+    });
     auto started = server_->start();
     ASSERT_TRUE(started.ok()) << started.error().message;
   }
@@ -399,7 +400,8 @@ TEST(HttpServer, HugeChunkedTrailerGets431AndTheServerKeepsServing) {
     auto socket = connect_raw(ioc, server.port());
     std::string req =
         "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        "5\r\nhello\r\n0\r\nX-Big: " + std::string(size, 'a') + "\r\n\r\n";
+        "5\r\nhello\r\n0\r\nX-Big: " +
+        std::string(size, 'a') + "\r\n\r\n";
     boost::system::error_code ec;
     asio::write(socket, asio::buffer(req), ec);  // the server may stop reading early
     auto reply = read_until_closed(socket);

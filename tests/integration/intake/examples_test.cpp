@@ -58,7 +58,8 @@ TEST(WebhookExamples, EveryHandledExampleDecodes) {
     EXPECT_GT(decoded[name], 0) << "no example decoded for " << name;
   int total = 0;
   for (auto& [_, n] : decoded) total += n;
-  std::printf("decoded %d examples of %zu event types, %d failures\n", total, decoded.size(), failures);
+  std::printf("decoded %d examples of %zu event types, %d failures\n", total, decoded.size(),
+              failures);
 }
 
 }  // namespace

@@ -45,12 +45,14 @@ TEST(Reconciler, AsksOnceForFailedDeliveriesThatAreNotStored) {
   ASSERT_TRUE(apply_migrations(conn, builtin_migrations()).ok());
   {
     pqxx::work tx(conn);
-    tx.exec("INSERT INTO deliveries (delivery_id, event, outcome, body) "
-            "VALUES ('have-it', 'issues', 'accepted', '\\x7b7d')");
+    tx.exec(
+        "INSERT INTO deliveries (delivery_id, event, outcome, body) "
+        "VALUES ('have-it', 'issues', 'accepted', '\\x7b7d')");
     tx.commit();
   }
   ScriptedLog log;
-  log.deliveries = {attempt(30, "lost-1", 503), attempt(20, "have-it", 0), attempt(10, "lost-2", 0)};
+  log.deliveries = {attempt(30, "lost-1", 503), attempt(20, "have-it", 0),
+                    attempt(10, "lost-2", 0)};
   auto first = reconcile_deliveries(conn, log);
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(first->listed, 3u);

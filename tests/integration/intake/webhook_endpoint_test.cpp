@@ -1,22 +1,21 @@
 // POST /webhooks/github through the real HTTP server, the Router, the
 // Intake and a real PostgreSQL.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <signal.h>
-#include <sys/stat.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <pqxx/pqxx>
 #include <map>
+#include <pqxx/pqxx>
 #include <random>
 #include <set>
 #include <sstream>
@@ -65,15 +64,16 @@ Reply send_request(uint16_t port, http::verb verb, const std::string& target,
   parser.body_limit(1 << 20);
   beast::error_code result = asio::error::would_block;
   stream.expires_after(timeout);
-  stream.async_connect(
-      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), [&](beast::error_code ec) {
-        if (ec) return void(result = ec);
-        http::async_write(stream, req, [&](beast::error_code, std::size_t) {
-          // The server may answer and close before the whole body is sent.
-          http::async_read(stream, buffer, parser,
-                           [&](beast::error_code ec, std::size_t) { result = ec; });
-        });
-      });
+  stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                       [&](beast::error_code ec) {
+                         if (ec) return void(result = ec);
+                         http::async_write(stream, req, [&](beast::error_code, std::size_t) {
+                           // The server may answer and close before the whole body is sent.
+                           http::async_read(
+                               stream, buffer, parser,
+                               [&](beast::error_code ec, std::size_t) { result = ec; });
+                         });
+                       });
   ioc.run();
   if (result) return {0, result.message(), ""};
   const auto& res = parser.get();
@@ -200,7 +200,8 @@ TEST_F(WebhookEndpoint, AcceptedDeliveryIsStoredWithItsJobBeforeTheAnswer) {
   EXPECT_EQ(row[4].as<std::string>(), "alice");
   EXPECT_EQ(row[5].as<std::string>(), "accepted");
   EXPECT_EQ(row[6].as<std::size_t>(), issue_comment_body().size());
-  auto job = tx.exec1("SELECT kind, task_key, installation_id, state FROM jobs WHERE delivery_id = 'd-1'");
+  auto job =
+      tx.exec1("SELECT kind, task_key, installation_id, state FROM jobs WHERE delivery_id = 'd-1'");
   EXPECT_EQ(job[0].as<std::string>(), "github_event");
   EXPECT_EQ(job[1].as<std::string>(), "octo/hello#5");
   EXPECT_EQ(job[2].as<long long>(), 77);
@@ -216,7 +217,8 @@ TEST_F(WebhookEndpoint, AnOrdinaryCommentIsStoredWithoutAJob) {
   EXPECT_EQ(r.status, 202) << r.body;
   pqxx::connection conn(db_.connection_string());
   pqxx::nontransaction tx(conn);
-  EXPECT_EQ(tx.exec1("SELECT outcome FROM deliveries WHERE delivery_id = 'd-ordinary'")[0].as<std::string>(),
+  EXPECT_EQ(tx.exec1("SELECT outcome FROM deliveries WHERE delivery_id = 'd-ordinary'")[0]
+                .as<std::string>(),
             "accepted");
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM jobs WHERE delivery_id = 'd-ordinary'")[0].as<int>(), 0);
 }
@@ -233,8 +235,10 @@ TEST_F(WebhookEndpoint, DuplicateDeliveryIsAnswered200AndChangesNothing) {
 TEST_F(WebhookEndpoint, TwoIdenticalDeliveriesAtOnceStoreOne) {
   for (int round = 0; round < 10; ++round) {
     const std::string id = "race-" + std::to_string(round);
-    auto a = std::async(std::launch::async, [&] { return post("issue_comment", id, issue_comment_body()); });
-    auto b = std::async(std::launch::async, [&] { return post("issue_comment", id, issue_comment_body()); });
+    auto a = std::async(std::launch::async,
+                        [&] { return post("issue_comment", id, issue_comment_body()); });
+    auto b = std::async(std::launch::async,
+                        [&] { return post("issue_comment", id, issue_comment_body()); });
     std::multiset<int> statuses{a.get().status, b.get().status};
     EXPECT_EQ(statuses, (std::multiset<int>{200, 202})) << "round " << round;
   }
@@ -246,9 +250,10 @@ TEST_F(WebhookEndpoint, BadSignaturesAre401AndStoreNothing) {
   const std::string body = issue_comment_body();
   std::string altered = body;
   altered[altered.size() - 2] = ' ';
-  EXPECT_EQ(post("issue_comment", "s-1", body, std::string("")).status, 401);             // missing
-  EXPECT_EQ(post("issue_comment", "s-2", body, sign_body("wrong", body)).status, 401);     // bad
-  EXPECT_EQ(post("issue_comment", "s-3", altered, sign_body(kSecret, body)).status, 401);  // altered
+  EXPECT_EQ(post("issue_comment", "s-1", body, std::string("")).status, 401);           // missing
+  EXPECT_EQ(post("issue_comment", "s-2", body, sign_body("wrong", body)).status, 401);  // bad
+  EXPECT_EQ(post("issue_comment", "s-3", altered, sign_body(kSecret, body)).status,
+            401);  // altered
   auto sha1 = "sha1=" + sign_body(kSecret, body).substr(7);
   EXPECT_EQ(post("issue_comment", "s-4", body, sha1).status, 401);  // wrong algorithm
   EXPECT_EQ(count("SELECT count(*) FROM deliveries"), 0);
@@ -267,15 +272,17 @@ TEST_F(WebhookEndpoint, MalformedJsonIs400AndRecordedAsRejected) {
 }
 
 TEST_F(WebhookEndpoint, MissingRequiredFieldIs400WithThePath) {
-  auto r = post("issues", "no-number",
-                R"({"action":"opened","issue":{"title":"x"},"repository":{"id":1,"full_name":"o/r"}})");
+  auto r =
+      post("issues", "no-number",
+           R"({"action":"opened","issue":{"title":"x"},"repository":{"id":1,"full_name":"o/r"}})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, "missing required field issue.number\n");
   EXPECT_EQ(count("SELECT count(*) FROM deliveries WHERE outcome = 'rejected'"), 1);
 }
 
 TEST_F(WebhookEndpoint, UnknownEventIs202AndRecordedAsIgnored) {
-  auto r = post("star", "star-1", R"({"action":"created","repository":{"id":1,"full_name":"o/r"}})");
+  auto r =
+      post("star", "star-1", R"({"action":"created","repository":{"id":1,"full_name":"o/r"}})");
   EXPECT_EQ(r.status, 202);
   pqxx::connection conn(db_.connection_string());
   auto row = pqxx::nontransaction(conn).exec1(
@@ -338,9 +345,12 @@ TEST_F(WebhookEndpoint, MetricsCountOutcomesAndSignatureFailures) {
   const std::string after = scrape();
   EXPECT_EQ(value(after, failures) - value(before, failures), 1) << after;
   EXPECT_EQ(value(after, accepted) - value(before, accepted), 1) << after;
-  EXPECT_NE(after.find("# TYPE bottega_webhook_intake_duration_seconds histogram"), std::string::npos);
-  EXPECT_NE(after.find("bottega_http_request_duration_seconds_count{route=\"/webhooks/github\",code=\"202\"}"),
-            std::string::npos)
+  EXPECT_NE(after.find("# TYPE bottega_webhook_intake_duration_seconds histogram"),
+            std::string::npos);
+  EXPECT_NE(
+      after.find(
+          "bottega_http_request_duration_seconds_count{route=\"/webhooks/github\",code=\"202\"}"),
+      std::string::npos)
       << after;
 }
 
@@ -382,7 +392,8 @@ TEST_F(WebhookEndpoint, SameIdsOnManyConnectionsAtOnceAreAll2xxAndStoredOnce) {
     for (int i : order) {
       http::request<http::string_body> req{http::verb::post, "/webhooks/github", 11};
       req.set(http::field::host, "localhost");
-      for (const auto& [name, value] : webhook_headers("issue_comment", "same-" + std::to_string(i), body))
+      for (const auto& [name, value] :
+           webhook_headers("issue_comment", "same-" + std::to_string(i), body))
         req.set(name, value);
       req.body() = body;
       req.prepare_payload();
@@ -396,7 +407,8 @@ TEST_F(WebhookEndpoint, SameIdsOnManyConnectionsAtOnceAreAll2xxAndStoredOnce) {
     return statuses;
   };
   std::vector<std::future<std::vector<int>>> clients;
-  for (int c = 0; c < kConnections; ++c) clients.push_back(std::async(std::launch::async, client, c));
+  for (int c = 0; c < kConnections; ++c)
+    clients.push_back(std::async(std::launch::async, client, c));
   std::map<int, int> by_status;
   for (auto& f : clients)
     for (int status : f.get()) ++by_status[status];
@@ -508,7 +520,8 @@ class StalledDatabase : public ::testing::Test {
                         webhook_headers("issue_comment", delivery, body), body, timeout);
   }
   Reply readyz() {
-    return send_request(server_->port(), http::verb::get, "/readyz", {}, "", std::chrono::seconds(5));
+    return send_request(server_->port(), http::verb::get, "/readyz", {}, "",
+                        std::chrono::seconds(5));
   }
   long long count(const std::string& sql) {
     pqxx::connection conn(pg_->connection_string());
@@ -520,11 +533,13 @@ class StalledDatabase : public ::testing::Test {
   int refused_for_a_full_queue(int n) {
     std::vector<std::future<Reply>> replies;
     for (int i = 0; i < n; ++i)
-      replies.push_back(std::async(std::launch::async, [this, i] { return post("q-" + std::to_string(i)); }));
+      replies.push_back(
+          std::async(std::launch::async, [this, i] { return post("q-" + std::to_string(i)); }));
     int refused = 0;
     for (auto& f : replies) {
       Reply r = f.get();
-      EXPECT_EQ(r.status, 503) << "no answer, or not 503, while the database is stopped: " << r.body;
+      EXPECT_EQ(r.status, 503) << "no answer, or not 503, while the database is stopped: "
+                               << r.body;
       if (r.body.find("too many deliveries") != std::string::npos) {
         EXPECT_FALSE(r.retry_after.empty()) << "a refusal for a full queue needs Retry-After";
         ++refused;

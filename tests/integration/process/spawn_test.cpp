@@ -33,7 +33,8 @@ struct Pipe {
     write = -1;
     std::string out;
     char buf[4096];
-    for (ssize_t n; (n = ::read(read, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(read, buf, sizeof buf)) > 0;)
+      out.append(buf, static_cast<std::size_t>(n));
     return out;
   }
 };
@@ -102,7 +103,8 @@ TEST(SpawnProcess, SignalsAreUnblockedAndSigpipeIsDefaultInTheChild) {
   EXPECT_EQ(code, 0);
   auto mask = [&](const std::string& name) {
     auto at = out.find(name + ":\t");
-    return at == std::string::npos ? ~0ULL : std::stoull(out.substr(at + name.size() + 2, 16), nullptr, 16);
+    return at == std::string::npos ? ~0ULL
+                                   : std::stoull(out.substr(at + name.size() + 2, 16), nullptr, 16);
   };
   EXPECT_EQ(mask("SigBlk"), 0ULL) << out;
   EXPECT_EQ(mask("SigIgn") & (1ULL << (SIGPIPE - 1)), 0ULL) << out;

@@ -1,4 +1,6 @@
 // The job queue against a real PostgreSQL.
+#include "engine/queue/queue.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 #include <thread>
 
 #include "engine/db/migrations.h"
-#include "engine/queue/queue.h"
 #include "engine/queue/worker_pool.h"
 #include "tests/support/postgres_fixture.h"
 
@@ -102,9 +103,10 @@ TEST_F(QueueTest, OneRunningJobPerTaskKey) {
   ASSERT_TRUE(fourth.ok() && fourth->has_value());
   EXPECT_EQ(*(*fourth)->task_key, "octo/hello#5");
   // The database refuses a second running job for a key outright.
-  EXPECT_THROW(pqxx::nontransaction(*conn_).exec(
-                   "UPDATE jobs SET state = 'running' WHERE task_key = 'octo/hello#5' AND state = 'done'"),
-               pqxx::unique_violation);
+  EXPECT_THROW(
+      pqxx::nontransaction(*conn_).exec(
+          "UPDATE jobs SET state = 'running' WHERE task_key = 'octo/hello#5' AND state = 'done'"),
+      pqxx::unique_violation);
 }
 
 TEST_F(QueueTest, GlobalAndPerInstallationCaps) {
@@ -223,10 +225,11 @@ TEST_F(QueueTest, FailureBacksOffThenDeadLettersWithTheLastError) {
   auto too_soon = q.claim(*conn_, "w");
   ASSERT_TRUE(too_soon.ok());
   EXPECT_FALSE(too_soon->has_value()) << "a retry must wait for its backoff";
-  auto delay_ms = pqxx::nontransaction(*conn_)
-                      .exec_params1("SELECT extract(epoch FROM run_at - now()) * 1000 FROM jobs WHERE id = $1",
-                                    (*first)->id)[0]
-                      .as<double>();
+  auto delay_ms =
+      pqxx::nontransaction(*conn_)
+          .exec_params1("SELECT extract(epoch FROM run_at - now()) * 1000 FROM jobs WHERE id = $1",
+                        (*first)->id)[0]
+          .as<double>();
   EXPECT_GT(delay_ms, 100);
   EXPECT_LT(delay_ms, 600);
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(delay_ms) + 50));
@@ -322,7 +325,8 @@ TEST_F(QueueTest, WorkerPoolWakesOnNotifyWithinMilliseconds) {
     auto before = std::chrono::steady_clock::now();
     enqueue(spec("ping", 1));
     std::unique_lock lock(mutex);
-    ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(10), [&] { return ran.size() == std::size_t(i + 1); }))
+    ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(10),
+                              [&] { return ran.size() == std::size_t(i + 1); }))
         << "job " << i << " never ran";
     latencies_ms.push_back(std::chrono::duration<double, std::milli>(ran.back() - before).count());
   }
@@ -349,7 +353,8 @@ TEST_F(QueueTest, WorkerPoolRetriesAFailingHandlerAndDeadLettersIt) {
   s.max_attempts = 3;
   enqueue(s);
   ASSERT_TRUE(pool.start().ok());
-  for (int i = 0; i < 100 && calls < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 100 && calls < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   pool.stop();
   EXPECT_EQ(calls.load(), 3);

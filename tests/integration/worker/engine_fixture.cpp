@@ -41,7 +41,8 @@ void EngineTest::start_engine() {
   ws.root = tree() + "/data/workspaces";
   ws.ca_file = config_.github_ca_file;
   workspace_ = std::make_unique<Workspace>(ws);
-  runner_ = std::make_unique<agents::ProcessAgentRunner>(agents::runner_options(config_, BOTTEGA_BINARY_DIR));
+  runner_ = std::make_unique<agents::ProcessAgentRunner>(
+      agents::runner_options(config_, BOTTEGA_BINARY_DIR));
   TaskEngineOptions options;
   options.runs_dir = tree() + "/data/runs";
   options.bottega_dir = BOTTEGA_BINARY_DIR;
@@ -108,23 +109,32 @@ bool EngineTest::run_next(const std::function<bool(const std::string&)>& wanted)
       continue;
     }
     Result<void> r;
-    if (job.kind == kGitHubEventJob) r = engine_->handle_event(job);
-    else if (job.kind == kAgentTurnJob) r = engine_->handle_turn(job);
-    else if (job.kind == kTaskEffectsJob) r = engine_->handle_effects(job);
-    else if (job.kind == kOpenPullJob) r = engine_->handle_open_pull(job);
-    else if (job.kind == kCleanupJob) r = engine_->handle_cleanup(job);
-    else ADD_FAILURE() << "a job of unknown kind " << job.kind;
-    if (r) EXPECT_TRUE(queue_->complete(*queue_conn_, job).ok());
-    else EXPECT_TRUE(queue_->fail(*queue_conn_, job, r.error().message).ok());
+    if (job.kind == kGitHubEventJob)
+      r = engine_->handle_event(job);
+    else if (job.kind == kAgentTurnJob)
+      r = engine_->handle_turn(job);
+    else if (job.kind == kTaskEffectsJob)
+      r = engine_->handle_effects(job);
+    else if (job.kind == kOpenPullJob)
+      r = engine_->handle_open_pull(job);
+    else if (job.kind == kCleanupJob)
+      r = engine_->handle_cleanup(job);
+    else
+      ADD_FAILURE() << "a job of unknown kind " << job.kind;
+    if (r)
+      EXPECT_TRUE(queue_->complete(*queue_conn_, job).ok());
+    else
+      EXPECT_TRUE(queue_->fail(*queue_conn_, job, r.error().message).ok());
     ran = true;
     break;
   }
   // Back to the queue, untouched: not this call's kind.
   pqxx::nontransaction tx(*queue_conn_);
   for (const auto& job : skipped)
-    tx.exec_params("UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_owner = NULL,"
-                             " lease_expires_at = NULL, started_at = NULL WHERE id = $1",
-                             job.id);
+    tx.exec_params(
+        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_owner = NULL,"
+        " lease_expires_at = NULL, started_at = NULL WHERE id = $1",
+        job.id);
   return ran;
 }
 

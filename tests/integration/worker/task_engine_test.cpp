@@ -1,13 +1,14 @@
 // The task engine in-process (engine_fixture.h): each job kind, a delivery
 // applied twice, effects finished by the next job after a failure, the
 // cancel watcher, and a turn whose repository config became invalid.
+#include "engine/worker/task_engine.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <thread>
 
 #include "engine/queue/queue.h"
-#include "engine/worker/task_engine.h"
 #include "tests/integration/worker/engine_fixture.h"
 
 namespace bottega::testing {
@@ -33,7 +34,9 @@ class TaskEngineTest : public EngineTest {
     ASSERT_EQ(phase_of(issue), "implementing");
   }
 
-  int status_comments(int issue) { return static_cast<int>(marked_comments(issue, kStatusMarker).size()); }
+  int status_comments(int issue) {
+    return static_cast<int>(marked_comments(issue, kStatusMarker).size());
+  }
 
   int64_t approval_ = 0;  // the /approve comment of planned_and_approved
 };
@@ -62,7 +65,8 @@ TEST_F(TaskEngineTest, EveryJobKindTakesAnIssueToAMergedPullRequest) {
   EXPECT_EQ(phase_of(issue), "pr_open");
   auto pulls = pulls_for(issue);
   ASSERT_EQ(pulls.size(), 1u);
-  EXPECT_EQ(file_at("bottega/" + std::to_string(issue) + "-add-a-greeting-file", "hello.txt"), "hello\n");
+  EXPECT_EQ(file_at("bottega/" + std::to_string(issue) + "-add-a-greeting-file", "hello.txt"),
+            "hello\n");
   const std::string worktree = tree() + "/data/workspaces";
   EXPECT_FALSE(fs::is_empty(worktree));
 
@@ -73,7 +77,8 @@ TEST_F(TaskEngineTest, EveryJobKindTakesAnIssueToAMergedPullRequest) {
   for (const char* kind : {"github_event", "task_effects", "agent_turn", "open_pr", "cleanup_task"})
     EXPECT_GE(done[std::string("done ") + kind], 1) << kind;
   EXPECT_EQ(done.count("dead agent_turn") + done.count("dead github_event"), 0u);
-  EXPECT_FALSE(fs::exists(tree() + "/data/runs/" + query("SELECT id FROM tasks")[0][0].as<std::string>()))
+  EXPECT_FALSE(
+      fs::exists(tree() + "/data/runs/" + query("SELECT id FROM tasks")[0][0].as<std::string>()))
       << "the run directories are removed";
 }
 
@@ -83,7 +88,8 @@ TEST_F(TaskEngineTest, ADeliveryAppliedTwiceChangesTheTaskOnce) {
   ASSERT_NO_FATAL_FAILURE(start_engine());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
   ASSERT_NO_FATAL_FAILURE(planned_and_approved(issue));
-  auto approval = query("SELECT id, delivery_id FROM jobs WHERE kind = 'github_event' ORDER BY id DESC LIMIT 1");
+  auto approval = query(
+      "SELECT id, delivery_id FROM jobs WHERE kind = 'github_event' ORDER BY id DESC LIMIT 1");
   ASSERT_EQ(approval.size(), 1u);
   const auto state_before = query("SELECT state::text FROM tasks")[0][0].as<std::string>();
   Job again;
@@ -94,7 +100,8 @@ TEST_F(TaskEngineTest, ADeliveryAppliedTwiceChangesTheTaskOnce) {
   again.max_attempts = 8;
   ASSERT_TRUE(engine().handle_event(again).ok());
   EXPECT_EQ(query("SELECT state::text FROM tasks")[0][0].as<std::string>(), state_before);
-  EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'agent_turn'"), 2) << "plan and one implementation";
+  EXPECT_EQ(count("SELECT count(*) FROM jobs WHERE kind = 'agent_turn'"), 2)
+      << "plan and one implementation";
   run_jobs();
   EXPECT_EQ(app_reactions(approval_), std::vector<std::string>{"eyes"});
 }
@@ -126,7 +133,8 @@ TEST_F(TaskEngineTest, EffectsLeftByAFailedJobAreFinishedByTheNextOne) {
 TEST_F(TaskEngineTest, TheCancelWatcherStopsARunningTurn) {
   ASSERT_NO_FATAL_FAILURE(start_engine());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
-  write_scenario(std::to_string(issue) + "/implement", with_prefix({"sleep 60000"}, implement_turn()));
+  write_scenario(std::to_string(issue) + "/implement",
+                 with_prefix({"sleep 60000"}, implement_turn()));
   ASSERT_NO_FATAL_FAILURE(planned_and_approved(issue));
   auto row = query("SELECT id, payload FROM jobs WHERE kind = 'agent_turn' AND state = 'queued'");
   ASSERT_EQ(row.size(), 1u);
@@ -138,8 +146,9 @@ TEST_F(TaskEngineTest, TheCancelWatcherStopsARunningTurn) {
   turn.max_attempts = 5;
   std::optional<Result<void>> turn_result;
   std::thread running([&] { turn_result = engine().handle_turn(turn); });
-  ASSERT_TRUE(wait_until([&] { return !agent_runs().empty() && agent_runs().back().role == "implement"; },
-                         "the implementation turn running"));
+  ASSERT_TRUE(
+      wait_until([&] { return !agent_runs().empty() && agent_runs().back().role == "implement"; },
+                 "the implementation turn running"));
   comment(issue, kWriter, "/cancel");
   deliver();
   ASSERT_TRUE(run_one("github_event"));
@@ -157,7 +166,8 @@ TEST_F(TaskEngineTest, ATurnWhoseConfigBecameInvalidBlocksTheTask) {
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
   ASSERT_NO_FATAL_FAILURE(planned_and_approved(issue));
   ASSERT_TRUE(github()
-                  .commit_files(kOwner, kRepo, "main", {{".github/bottega.yml", "limits:\n  max_iterations: many\n"}},
+                  .commit_files(kOwner, kRepo, "main",
+                                {{".github/bottega.yml", "limits:\n  max_iterations: many\n"}},
                                 "break the config")
                   .ok());
   const auto runs = agent_runs().size();

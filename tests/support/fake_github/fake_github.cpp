@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <condition_variable>
 #include <ctime>
@@ -218,7 +218,7 @@ struct PullRec {
   bool draft = false;
   bool merged = false;
   std::chrono::steady_clock::time_point computing_until{};
-  bool null_shown = false;  // an API answer has shown mergeable: null since the last move
+  bool null_shown = false;    // an API answer has shown mergeable: null since the last move
   std::string mergeable_key;  // base_sha + head_sha the cached value is for
   std::optional<bool> mergeable_cached;
 };
@@ -376,7 +376,8 @@ std::vector<std::string> split_path(std::string_view path) {
 
 // Matches a raw (still percent-encoded) path against a template; fills
 // params by name, each decoded on its own so "feature%2Fx" stays one ref.
-bool match(const std::string& tmpl, const std::string& raw_path, std::map<std::string, std::string>& params) {
+bool match(const std::string& tmpl, const std::string& raw_path,
+           std::map<std::string, std::string>& params) {
   auto t = split_path(tmpl);
   auto p = split_path(raw_path);
   for (auto& segment : p) segment = percent_decode(segment, false);
@@ -454,7 +455,7 @@ struct FakeGitHub::Impl {
   mutable std::mutex mu;  // guards everything below except the webhook queue
   int64_t next_id = 1000;
   std::map<int64_t, std::string> installations;  // id → account
-  std::set<int64_t> suspended;                    // installation ids
+  std::set<int64_t> suspended;                   // installation ids
   std::map<std::string, RepoRec> repos;          // lower full name → repo
   struct PendingApp {
     json::object manifest;
@@ -508,31 +509,34 @@ struct FakeGitHub::Impl {
     return id;
   }
 
-  std::string web_base() const { return scheme + "://127.0.0.1:" + std::to_string(server ? server->port() : 0); }
+  std::string web_base() const {
+    return scheme + "://127.0.0.1:" + std::to_string(server ? server->port() : 0);
+  }
   std::string api_base() const { return web_base(); }
 
   json::object user_json(const std::string& login) {
     const bool bot = login.size() > 5 && login.substr(login.size() - 5) == "[bot]";
     int64_t id = user_id(login);
     std::string url = api_base() + "/users/" + login;
-    return json::object{{"login", login},
-                        {"id", id},
-                        {"node_id", node_id("User", id)},
-                        {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(id)},
-                        {"gravatar_id", ""},
-                        {"url", url},
-                        {"html_url", web_base() + "/" + login},
-                        {"followers_url", url + "/followers"},
-                        {"following_url", url + "/following{/other_user}"},
-                        {"gists_url", url + "/gists{/gist_id}"},
-                        {"starred_url", url + "/starred{/owner}{/repo}"},
-                        {"subscriptions_url", url + "/subscriptions"},
-                        {"organizations_url", url + "/orgs"},
-                        {"repos_url", url + "/repos"},
-                        {"events_url", url + "/events{/privacy}"},
-                        {"received_events_url", url + "/received_events"},
-                        {"type", bot ? "Bot" : "User"},
-                        {"site_admin", false}};
+    return json::object{
+        {"login", login},
+        {"id", id},
+        {"node_id", node_id("User", id)},
+        {"avatar_url", "https://avatars.githubusercontent.com/u/" + std::to_string(id)},
+        {"gravatar_id", ""},
+        {"url", url},
+        {"html_url", web_base() + "/" + login},
+        {"followers_url", url + "/followers"},
+        {"following_url", url + "/following{/other_user}"},
+        {"gists_url", url + "/gists{/gist_id}"},
+        {"starred_url", url + "/starred{/owner}{/repo}"},
+        {"subscriptions_url", url + "/subscriptions"},
+        {"organizations_url", url + "/orgs"},
+        {"repos_url", url + "/repos"},
+        {"events_url", url + "/events{/privacy}"},
+        {"received_events_url", url + "/received_events"},
+        {"type", bot ? "Bot" : "User"},
+        {"site_admin", false}};
   }
 
   std::string bot_login() const { return options.app_slug + "[bot]"; }
@@ -583,24 +587,42 @@ struct FakeGitHub::Impl {
                    {"watchers", 0},
                    {"default_branch", "main"}};
     static const char* url_fields[][2] = {
-        {"archive_url", "/{archive_format}{/ref}"}, {"assignees_url", "/assignees{/user}"},
-        {"blobs_url", "/git/blobs{/sha}"}, {"branches_url", "/branches{/branch}"},
-        {"collaborators_url", "/collaborators{/collaborator}"}, {"comments_url", "/comments{/number}"},
-        {"commits_url", "/commits{/sha}"}, {"compare_url", "/compare/{base}...{head}"},
-        {"contents_url", "/contents/{+path}"}, {"contributors_url", "/contributors"},
-        {"deployments_url", "/deployments"}, {"downloads_url", "/downloads"},
-        {"events_url", "/events"}, {"forks_url", "/forks"}, {"git_commits_url", "/git/commits{/sha}"},
-        {"git_refs_url", "/git/refs{/sha}"}, {"git_tags_url", "/git/tags{/sha}"},
-        {"hooks_url", "/hooks"}, {"issue_comment_url", "/issues/comments{/number}"},
-        {"issue_events_url", "/issues/events{/number}"}, {"issues_url", "/issues{/number}"},
-        {"keys_url", "/keys{/key_id}"}, {"labels_url", "/labels{/name}"},
-        {"languages_url", "/languages"}, {"merges_url", "/merges"},
+        {"archive_url", "/{archive_format}{/ref}"},
+        {"assignees_url", "/assignees{/user}"},
+        {"blobs_url", "/git/blobs{/sha}"},
+        {"branches_url", "/branches{/branch}"},
+        {"collaborators_url", "/collaborators{/collaborator}"},
+        {"comments_url", "/comments{/number}"},
+        {"commits_url", "/commits{/sha}"},
+        {"compare_url", "/compare/{base}...{head}"},
+        {"contents_url", "/contents/{+path}"},
+        {"contributors_url", "/contributors"},
+        {"deployments_url", "/deployments"},
+        {"downloads_url", "/downloads"},
+        {"events_url", "/events"},
+        {"forks_url", "/forks"},
+        {"git_commits_url", "/git/commits{/sha}"},
+        {"git_refs_url", "/git/refs{/sha}"},
+        {"git_tags_url", "/git/tags{/sha}"},
+        {"hooks_url", "/hooks"},
+        {"issue_comment_url", "/issues/comments{/number}"},
+        {"issue_events_url", "/issues/events{/number}"},
+        {"issues_url", "/issues{/number}"},
+        {"keys_url", "/keys{/key_id}"},
+        {"labels_url", "/labels{/name}"},
+        {"languages_url", "/languages"},
+        {"merges_url", "/merges"},
         {"milestones_url", "/milestones{/number}"},
         {"notifications_url", "/notifications{?since,all,participating}"},
-        {"pulls_url", "/pulls{/number}"}, {"releases_url", "/releases{/id}"},
-        {"stargazers_url", "/stargazers"}, {"statuses_url", "/statuses/{sha}"},
-        {"subscribers_url", "/subscribers"}, {"subscription_url", "/subscription"},
-        {"tags_url", "/tags"}, {"teams_url", "/teams"}, {"trees_url", "/git/trees{/sha}"}};
+        {"pulls_url", "/pulls{/number}"},
+        {"releases_url", "/releases{/id}"},
+        {"stargazers_url", "/stargazers"},
+        {"statuses_url", "/statuses/{sha}"},
+        {"subscribers_url", "/subscribers"},
+        {"subscription_url", "/subscription"},
+        {"tags_url", "/tags"},
+        {"teams_url", "/teams"},
+        {"trees_url", "/git/trees{/sha}"}};
     for (auto& f : url_fields) o[f[0]] = url + f[1];
     return o;
   }
@@ -622,13 +644,14 @@ struct FakeGitHub::Impl {
   }
 
   json::object label_json(const RepoRec& r, const LabelRec& l) {
-    return json::object{{"id", l.id},
-                        {"node_id", node_id("Label", l.id)},
-                        {"url", api_base() + "/repos/" + r.full_name() + "/labels/" + l.name},
-                        {"name", l.name},
-                        {"color", l.color},
-                        {"default", false},
-                        {"description", l.description.empty() ? json::value(nullptr) : json::value(l.description)}};
+    return json::object{
+        {"id", l.id},
+        {"node_id", node_id("Label", l.id)},
+        {"url", api_base() + "/repos/" + r.full_name() + "/labels/" + l.name},
+        {"name", l.name},
+        {"color", l.color},
+        {"default", false},
+        {"description", l.description.empty() ? json::value(nullptr) : json::value(l.description)}};
   }
 
   LabelRec& ensure_label(RepoRec& r, const std::string& name) {
@@ -642,7 +665,8 @@ struct FakeGitHub::Impl {
   }
 
   json::object issue_json(RepoRec& r, const IssueRec& i) {
-    std::string url = api_base() + "/repos/" + r.full_name() + "/issues/" + std::to_string(i.number);
+    std::string url =
+        api_base() + "/repos/" + r.full_name() + "/issues/" + std::to_string(i.number);
     json::array labels;
     for (auto& name : i.labels) labels.push_back(label_json(r, ensure_label(r, name)));
     int64_t count = 0;
@@ -650,48 +674,52 @@ struct FakeGitHub::Impl {
       if (c.repo_id == r.id && c.issue == i.number) ++count;
     json::array assignees;
     for (auto& a : i.assignees) assignees.push_back(user_json(a));
-    json::object o{{"id", i.id},
-                   {"node_id", node_id("Issue", i.id)},
-                   {"url", url},
-                   {"repository_url", api_base() + "/repos/" + r.full_name()},
-                   {"labels_url", url + "/labels{/name}"},
-                   {"comments_url", url + "/comments"},
-                   {"events_url", url + "/events"},
-                   {"html_url", web_base() + "/" + r.full_name() + (i.is_pull ? "/pull/" : "/issues/") +
-                                    std::to_string(i.number)},
-                   {"number", i.number},
-                   {"state", i.state},
-                   {"state_reason", nullptr},
-                   {"title", i.title},
-                   {"body", i.body},
-                   {"user", user_json(i.user)},
-                   {"labels", labels},
-                   {"assignee", i.assignees.empty() ? json::value(nullptr) : json::value(user_json(i.assignees.front()))},
-                   {"assignees", assignees},
-                   {"milestone", nullptr},
-                   {"locked", false},
-                   {"active_lock_reason", nullptr},
-                   {"comments", count},
-                   {"closed_at", i.closed_at.empty() ? json::value(nullptr) : json::value(i.closed_at)},
-                   {"created_at", i.created_at},
-                   {"updated_at", i.updated_at},
-                   {"author_association", association(r, i.user)},
-                   {"reactions", reactions_json(url, i.reactions)}};
+    json::object o{
+        {"id", i.id},
+        {"node_id", node_id("Issue", i.id)},
+        {"url", url},
+        {"repository_url", api_base() + "/repos/" + r.full_name()},
+        {"labels_url", url + "/labels{/name}"},
+        {"comments_url", url + "/comments"},
+        {"events_url", url + "/events"},
+        {"html_url", web_base() + "/" + r.full_name() + (i.is_pull ? "/pull/" : "/issues/") +
+                         std::to_string(i.number)},
+        {"number", i.number},
+        {"state", i.state},
+        {"state_reason", nullptr},
+        {"title", i.title},
+        {"body", i.body},
+        {"user", user_json(i.user)},
+        {"labels", labels},
+        {"assignee",
+         i.assignees.empty() ? json::value(nullptr) : json::value(user_json(i.assignees.front()))},
+        {"assignees", assignees},
+        {"milestone", nullptr},
+        {"locked", false},
+        {"active_lock_reason", nullptr},
+        {"comments", count},
+        {"closed_at", i.closed_at.empty() ? json::value(nullptr) : json::value(i.closed_at)},
+        {"created_at", i.created_at},
+        {"updated_at", i.updated_at},
+        {"author_association", association(r, i.user)},
+        {"reactions", reactions_json(url, i.reactions)}};
     if (i.is_pull) {
-      std::string purl = api_base() + "/repos/" + r.full_name() + "/pulls/" + std::to_string(i.number);
-      o["pull_request"] = json::object{{"url", purl},
-                                       {"html_url", web_base() + "/" + r.full_name() + "/pull/" +
-                                                        std::to_string(i.number)},
-                                       {"diff_url", web_base() + "/" + r.full_name() + "/pull/" +
-                                                        std::to_string(i.number) + ".diff"},
-                                       {"patch_url", web_base() + "/" + r.full_name() + "/pull/" +
-                                                         std::to_string(i.number) + ".patch"}};
+      std::string purl =
+          api_base() + "/repos/" + r.full_name() + "/pulls/" + std::to_string(i.number);
+      o["pull_request"] = json::object{
+          {"url", purl},
+          {"html_url", web_base() + "/" + r.full_name() + "/pull/" + std::to_string(i.number)},
+          {"diff_url",
+           web_base() + "/" + r.full_name() + "/pull/" + std::to_string(i.number) + ".diff"},
+          {"patch_url",
+           web_base() + "/" + r.full_name() + "/pull/" + std::to_string(i.number) + ".patch"}};
     }
     return o;
   }
 
   json::object comment_json(const RepoRec& r, const CommentRec& c) {
-    std::string url = api_base() + "/repos/" + r.full_name() + "/issues/comments/" + std::to_string(c.id);
+    std::string url =
+        api_base() + "/repos/" + r.full_name() + "/issues/comments/" + std::to_string(c.id);
     return json::object{
         {"id", c.id},
         {"node_id", node_id("IssueComment", c.id)},
@@ -702,10 +730,12 @@ struct FakeGitHub::Impl {
         {"user", user_json(c.user)},
         {"created_at", c.created_at},
         {"updated_at", c.updated_at},
-        {"issue_url", api_base() + "/repos/" + r.full_name() + "/issues/" + std::to_string(c.issue)},
+        {"issue_url",
+         api_base() + "/repos/" + r.full_name() + "/issues/" + std::to_string(c.issue)},
         {"author_association", association(r, c.user)},
         // GitHub names the App on what it wrote with an installation token.
-        {"performed_via_github_app", c.user == bot_login() ? json::value(app_json()) : json::value(nullptr)},
+        {"performed_via_github_app",
+         c.user == bot_login() ? json::value(app_json()) : json::value(nullptr)},
         {"reactions", reactions_json(url, c.reactions)}};
   }
 
@@ -753,7 +783,8 @@ struct FakeGitHub::Impl {
     std::string html = web_base() + "/" + r.full_name() + "/pull/" + n;
     std::string issue_url = api_base() + "/repos/" + r.full_name() + "/issues/" + n;
     if (!p.merged) {
-      p.head_sha = branch_sha_locked(r, p.head_ref).empty() ? p.head_sha : branch_sha_locked(r, p.head_ref);
+      p.head_sha =
+          branch_sha_locked(r, p.head_ref).empty() ? p.head_sha : branch_sha_locked(r, p.head_ref);
       auto b = branch_sha_locked(r, p.base_ref);
       if (!b.empty()) p.base_sha = b;
     }
@@ -791,9 +822,11 @@ struct FakeGitHub::Impl {
         {"active_lock_reason", nullptr},
         {"created_at", issue.created_at},
         {"updated_at", issue.updated_at},
-        {"closed_at", issue.closed_at.empty() ? json::value(nullptr) : json::value(issue.closed_at)},
+        {"closed_at",
+         issue.closed_at.empty() ? json::value(nullptr) : json::value(issue.closed_at)},
         {"merged_at", p.merged_at.empty() ? json::value(nullptr) : json::value(p.merged_at)},
-        {"merge_commit_sha", p.merge_commit_sha.empty() ? json::value(nullptr) : json::value(p.merge_commit_sha)},
+        {"merge_commit_sha",
+         p.merge_commit_sha.empty() ? json::value(nullptr) : json::value(p.merge_commit_sha)},
         {"assignee", nullptr},
         {"assignees", json::array()},
         {"requested_reviewers", json::array()},
@@ -817,7 +850,8 @@ struct FakeGitHub::Impl {
         {"mergeable", m ? json::value(*m) : json::value(nullptr)},
         {"rebaseable", m ? json::value(*m) : json::value(nullptr)},
         {"mergeable_state", state},
-        {"merged_by", p.merged_by.empty() ? json::value(nullptr) : json::value(user_json(p.merged_by))},
+        {"merged_by",
+         p.merged_by.empty() ? json::value(nullptr) : json::value(user_json(p.merged_by))},
         {"comments", ncomments},
         {"review_comments", nreview_comments},
         {"maintainer_can_modify", false},
@@ -840,14 +874,16 @@ struct FakeGitHub::Impl {
         {"html_url", pr + "#pullrequestreview-" + std::to_string(v.id)},
         {"pull_request_url", purl},
         {"author_association", association(r, v.user)},
-        {"_links", json::object{{"html", json::object{{"href", pr + "#pullrequestreview-" + std::to_string(v.id)}}},
+        {"_links", json::object{{"html", json::object{{"href", pr + "#pullrequestreview-" +
+                                                                   std::to_string(v.id)}}},
                                 {"pull_request", json::object{{"href", purl}}}}},
         {"submitted_at", v.submitted_at},
         {"commit_id", v.commit_id}};
   }
 
   json::object review_comment_json(const RepoRec& r, const ReviewCommentRec& c) {
-    std::string url = api_base() + "/repos/" + r.full_name() + "/pulls/comments/" + std::to_string(c.id);
+    std::string url =
+        api_base() + "/repos/" + r.full_name() + "/pulls/comments/" + std::to_string(c.id);
     std::string html = web_base() + "/" + r.full_name() + "/pull/" + std::to_string(c.pull) +
                        "#discussion_r" + std::to_string(c.id);
     std::string purl = api_base() + "/repos/" + r.full_name() + "/pulls/" + std::to_string(c.pull);
@@ -905,7 +941,8 @@ struct FakeGitHub::Impl {
   }
 
   json::object check_run_json(RepoRec& r, const CheckRunRec& c) {
-    std::string url = api_base() + "/repos/" + r.full_name() + "/check-runs/" + std::to_string(c.id);
+    std::string url =
+        api_base() + "/repos/" + r.full_name() + "/check-runs/" + std::to_string(c.id);
     json::array prs;
     for (auto& [n, p] : r.pulls)
       if (p.head_sha == c.head_sha || branch_sha_locked(r, p.head_ref) == c.head_sha)
@@ -913,10 +950,18 @@ struct FakeGitHub::Impl {
             {"id", p.id},
             {"number", p.number},
             {"url", api_base() + "/repos/" + r.full_name() + "/pulls/" + std::to_string(p.number)},
-            {"head", json::object{{"ref", p.head_ref}, {"sha", c.head_sha},
-                                  {"repo", json::object{{"id", r.id}, {"url", api_base() + "/repos/" + r.full_name()}, {"name", r.name}}}}},
-            {"base", json::object{{"ref", p.base_ref}, {"sha", p.base_sha},
-                                  {"repo", json::object{{"id", r.id}, {"url", api_base() + "/repos/" + r.full_name()}, {"name", r.name}}}}}});
+            {"head",
+             json::object{{"ref", p.head_ref},
+                          {"sha", c.head_sha},
+                          {"repo", json::object{{"id", r.id},
+                                                {"url", api_base() + "/repos/" + r.full_name()},
+                                                {"name", r.name}}}}},
+            {"base",
+             json::object{{"ref", p.base_ref},
+                          {"sha", p.base_sha},
+                          {"repo", json::object{{"id", r.id},
+                                                {"url", api_base() + "/repos/" + r.full_name()},
+                                                {"name", r.name}}}}}});
     json::object app = app_json();
     if (c.app_slug != options.app_slug) {
       app["slug"] = c.app_slug;
@@ -930,18 +975,22 @@ struct FakeGitHub::Impl {
         {"external_id", c.external_id},
         {"url", url},
         {"html_url", web_base() + "/" + r.full_name() + "/runs/" + std::to_string(c.id)},
-        {"details_url", c.details_url.empty() ? web_base() + "/" + r.full_name() + "/actions/runs/" +
-                                                    std::to_string(c.id) + "/job/" + std::to_string(c.id)
-                                              : c.details_url},
+        {"details_url", c.details_url.empty()
+                            ? web_base() + "/" + r.full_name() + "/actions/runs/" +
+                                  std::to_string(c.id) + "/job/" + std::to_string(c.id)
+                            : c.details_url},
         {"status", c.status},
         {"conclusion", c.conclusion.empty() ? json::value(nullptr) : json::value(c.conclusion)},
         {"started_at", c.started_at},
-        {"completed_at", c.completed_at.empty() ? json::value(nullptr) : json::value(c.completed_at)},
-        {"output", json::object{{"title", c.title.empty() ? json::value(nullptr) : json::value(c.title)},
-                                {"summary", c.summary.empty() ? json::value(nullptr) : json::value(c.summary)},
-                                {"text", c.text.empty() ? json::value(nullptr) : json::value(c.text)},
-                                {"annotations_count", static_cast<int64_t>(c.annotations.size())},
-                                {"annotations_url", url + "/annotations"}}},
+        {"completed_at",
+         c.completed_at.empty() ? json::value(nullptr) : json::value(c.completed_at)},
+        {"output",
+         json::object{
+             {"title", c.title.empty() ? json::value(nullptr) : json::value(c.title)},
+             {"summary", c.summary.empty() ? json::value(nullptr) : json::value(c.summary)},
+             {"text", c.text.empty() ? json::value(nullptr) : json::value(c.text)},
+             {"annotations_count", static_cast<int64_t>(c.annotations.size())},
+             {"annotations_url", url + "/annotations"}}},
         {"name", c.name},
         {"check_suite", json::object{{"id", c.suite_id}}},
         {"app", app},
@@ -981,7 +1030,10 @@ struct FakeGitHub::Impl {
     for (auto& [path, content] : files) {
       auto blob = git(r.git_dir, {"hash-object", "-w", "--stdin"}, {}, content);
       if (blob.exit_code != 0) return make_error("hash-object failed");
-      if (git(r.git_dir, {"update-index", "--add", "--cacheinfo", "100644," + first_line(blob.out) + "," + path}, env)
+      if (git(r.git_dir,
+              {"update-index", "--add", "--cacheinfo",
+               "100644," + first_line(blob.out) + "," + path},
+              env)
               .exit_code != 0)
         return make_error("update-index failed for " + path);
     }
@@ -990,9 +1042,9 @@ struct FakeGitHub::Impl {
     if (tree.exit_code != 0) return make_error("write-tree failed");
     std::vector<std::string> args = {"commit-tree", first_line(tree.out), "-m", message};
     if (!parent.empty()) args.insert(args.end(), {"-p", parent});
-    std::vector<std::string> id = {"GIT_AUTHOR_NAME=" + user, "GIT_AUTHOR_EMAIL=" + user + "@users.noreply.github.com",
-                                   "GIT_COMMITTER_NAME=" + user,
-                                   "GIT_COMMITTER_EMAIL=" + user + "@users.noreply.github.com"};
+    std::vector<std::string> id = {
+        "GIT_AUTHOR_NAME=" + user, "GIT_AUTHOR_EMAIL=" + user + "@users.noreply.github.com",
+        "GIT_COMMITTER_NAME=" + user, "GIT_COMMITTER_EMAIL=" + user + "@users.noreply.github.com"};
     auto commit = git(r.git_dir, args, id);
     if (commit.exit_code != 0) return make_error("commit-tree failed");
     return first_line(commit.out);
@@ -1025,8 +1077,10 @@ struct FakeGitHub::Impl {
                      {"message", lines[0]},
                      {"timestamp", lines[2]},
                      {"url", web_base() + "/" + r.full_name() + "/commit/" + after},
-                     {"author", json::object{{"name", lines[1]}, {"email", lines[1] + "@users.noreply.github.com"}}},
-                     {"committer", json::object{{"name", lines[1]}, {"email", lines[1] + "@users.noreply.github.com"}}},
+                     {"author", json::object{{"name", lines[1]},
+                                             {"email", lines[1] + "@users.noreply.github.com"}}},
+                     {"committer", json::object{{"name", lines[1]},
+                                                {"email", lines[1] + "@users.noreply.github.com"}}},
                      {"added", json::array()},
                      {"removed", json::array()},
                      {"modified", json::array()}};
@@ -1045,7 +1099,8 @@ struct FakeGitHub::Impl {
                                       (after.empty() ? zero : after).substr(0, 12)},
                       {"commits", commits},
                       {"head_commit", head_commit},
-                      {"pusher", json::object{{"name", pusher}, {"email", pusher + "@users.noreply.github.com"}}}};
+                      {"pusher", json::object{{"name", pusher},
+                                              {"email", pusher + "@users.noreply.github.com"}}}};
     send_event(r, "push", "", pusher, std::move(push));
     for (auto& [n, p] : r.pulls) {
       if (r.issues[n].state != "open") continue;
@@ -1058,8 +1113,8 @@ struct FakeGitHub::Impl {
         std::string old = p.head_sha;
         p.head_sha = after;
         r.issues[n].updated_at = now_iso();
-        json::object payload{{"number", n}, {"before", old}, {"after", after},
-                             {"pull_request", pull_json(r, p)}};
+        json::object payload{
+            {"number", n}, {"before", old}, {"after", after}, {"pull_request", pull_json(r, p)}};
         send_event(r, "pull_request", "synchronize", pusher, std::move(payload));
       }
     }
@@ -1076,7 +1131,8 @@ struct FakeGitHub::Impl {
     for (auto& kv : payload) body[kv.key()] = kv.value();
     body["repository"] = repo_json(r);
     body["sender"] = user_json(sender);
-    body["installation"] = json::object{{"id", r.installation}, {"node_id", node_id("Installation", r.installation)}};
+    body["installation"] =
+        json::object{{"id", r.installation}, {"node_id", node_id("Installation", r.installation)}};
     enqueue_delivery(event, action, json::serialize(body), r.installation, r.id, false, "");
   }
 
@@ -1102,7 +1158,8 @@ struct FakeGitHub::Impl {
   }
 
   int64_t enqueue_delivery(const std::string& event, const std::string& action, std::string body,
-                           int64_t installation, int64_t repo_id, bool redelivery, std::string guid) {
+                           int64_t installation, int64_t repo_id, bool redelivery,
+                           std::string guid) {
     std::lock_guard lock(hook_mu);
     DeliveryRec d;
     d.id = static_cast<int64_t>(deliveries.size()) + 70000001;
@@ -1147,18 +1204,20 @@ struct FakeGitHub::Impl {
         call.url = webhook_url;
         call.body = d.body;
         call.follow_redirects = false;
-        call.headers = {{"Content-Type", "application/json"},
-                        {"User-Agent", "GitHub-Hookshot/fake"},
-                        {"X-GitHub-Event", d.event},
-                        {"X-GitHub-Delivery", d.guid},
-                        {"X-GitHub-Hook-ID", "1"},
-                        {"X-GitHub-Hook-Installation-Target-Type", "integration"},
-                        {"X-GitHub-Hook-Installation-Target-ID", std::to_string(app_id)},
-                        {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(webhook_secret, d.body)}};
+        call.headers = {
+            {"Content-Type", "application/json"},
+            {"User-Agent", "GitHub-Hookshot/fake"},
+            {"X-GitHub-Event", d.event},
+            {"X-GitHub-Delivery", d.guid},
+            {"X-GitHub-Hook-ID", "1"},
+            {"X-GitHub-Hook-Installation-Target-Type", "integration"},
+            {"X-GitHub-Hook-Installation-Target-ID", std::to_string(app_id)},
+            {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(webhook_secret, d.body)}};
         auto reply = hook_transport->send(call);
         if (reply) {
           status_code = reply->status;
-          status = status_code < 300 ? "OK" : "Invalid HTTP Response: " + std::to_string(status_code);
+          status =
+              status_code < 300 ? "OK" : "Invalid HTTP Response: " + std::to_string(status_code);
         } else {
           status = "failed to connect to host";
         }
@@ -1182,8 +1241,10 @@ struct FakeGitHub::Impl {
     std::string h = req.header("authorization");
     if (h.empty()) return a;
     std::string cred;
-    if (h.rfind("Bearer ", 0) == 0) cred = h.substr(7);
-    else if (h.rfind("token ", 0) == 0) cred = h.substr(6);
+    if (h.rfind("Bearer ", 0) == 0)
+      cred = h.substr(7);
+    else if (h.rfind("token ", 0) == 0)
+      cred = h.substr(6);
     else if (h.rfind("Basic ", 0) == 0) {
       auto decoded = github::base64_decode(h.substr(6));
       a.kind = "bad";
@@ -1201,7 +1262,8 @@ struct FakeGitHub::Impl {
       return a;
     }
     if (std::count(cred.begin(), cred.end(), '.') == 2) {
-      auto v = github::verify_app_jwt(cred, options.app_public_key_pem, std::chrono::system_clock::now());
+      auto v = github::verify_app_jwt(cred, options.app_public_key_pem,
+                                      std::chrono::system_clock::now());
       if (!v) {
         a.kind = "bad";
         a.problem = v.error().message;
@@ -1237,24 +1299,30 @@ struct FakeGitHub::Impl {
       case Fault::Kind::status:
         return error_response(f.status, f.status >= 500 ? "Server Error" : "Injected error");
       case Fault::Kind::secondary_limit: {
-        auto r = error_response(403,
-                                "You have exceeded a secondary rate limit. Please wait a few minutes "
-                                "before you try again.",
-                                "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits");
-        if (f.retry_after >= 0) r.headers.emplace_back("retry-after", std::to_string(f.retry_after));
+        auto r =
+            error_response(403,
+                           "You have exceeded a secondary rate limit. Please wait a few minutes "
+                           "before you try again.",
+                           "https://docs.github.com/rest/overview/"
+                           "rate-limits-for-the-rest-api#about-secondary-rate-limits");
+        if (f.retry_after >= 0)
+          r.headers.emplace_back("retry-after", std::to_string(f.retry_after));
         return r;
       }
       case Fault::Kind::too_many: {
         auto r = error_response(429, "Too Many Requests");
-        if (f.retry_after >= 0) r.headers.emplace_back("retry-after", std::to_string(f.retry_after));
+        if (f.retry_after >= 0)
+          r.headers.emplace_back("retry-after", std::to_string(f.retry_after));
         return r;
       }
       case Fault::Kind::primary_limit: {
-        auto r = error_response(403, "API rate limit exceeded for installation ID 1.",
-                                "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
+        auto r =
+            error_response(403, "API rate limit exceeded for installation ID 1.",
+                           "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
         r.headers.emplace_back("x-ratelimit-limit", std::to_string(options.rate_limit));
         r.headers.emplace_back("x-ratelimit-remaining", "0");
-        r.headers.emplace_back("x-ratelimit-reset", std::to_string(unix_now() + f.reset_in.count()));
+        r.headers.emplace_back("x-ratelimit-reset",
+                               std::to_string(unix_now() + f.reset_in.count()));
         r.headers.emplace_back("x-ratelimit-used", std::to_string(options.rate_limit));
         return r;
       }
@@ -1353,12 +1421,14 @@ struct FakeGitHub::Impl {
         }
         if (!not_modified) ++q.used;
         res.headers.emplace_back("x-ratelimit-limit", std::to_string(options.rate_limit));
-        res.headers.emplace_back("x-ratelimit-remaining", std::to_string(std::max(0, options.rate_limit - q.used)));
+        res.headers.emplace_back("x-ratelimit-remaining",
+                                 std::to_string(std::max(0, options.rate_limit - q.used)));
         res.headers.emplace_back("x-ratelimit-reset", std::to_string(q.reset));
         res.headers.emplace_back("x-ratelimit-used", std::to_string(q.used));
         res.headers.emplace_back("x-ratelimit-resource", "core");
       }
-      res.headers.emplace_back("x-github-request-id", upper(random_alnum(8)) + ":" + upper(random_alnum(6)));
+      res.headers.emplace_back("x-github-request-id",
+                               upper(random_alnum(8)) + ":" + upper(random_alnum(6)));
       res.headers.emplace_back("x-github-api-version-selected", "2022-11-28");
     }
     // Like GitHub, larger answers are gzipped for clients that accept it.
@@ -1375,7 +1445,8 @@ struct FakeGitHub::Impl {
 
   Response unauthorized(const Auth& auth) {
     if (auth.kind == "none") return error_response(401, "Requires authentication");
-    if (!auth.problem.empty()) return error_response(401, "'Authorization' header is invalid: " + auth.problem);
+    if (!auth.problem.empty())
+      return error_response(401, "'Authorization' header is invalid: " + auth.problem);
     return error_response(401, "Bad credentials");
   }
 
@@ -1386,7 +1457,8 @@ struct FakeGitHub::Impl {
     if (route == "/settings/apps/new" || route == "/organizations/{org}/settings/apps/new")
       return manifest_form(req, p["org"]);
     if (route == "/app-manifests/{code}/conversions") return convert_manifest(p["code"]);
-    const bool app_route = route.rfind("/app", 0) == 0 || route == "/repos/{owner}/{repo}/installation";
+    const bool app_route =
+        route.rfind("/app", 0) == 0 || route == "/repos/{owner}/{repo}/installation";
     if (app_route) {
       if (auth.kind != "jwt") {
         if (auth.kind == "token")
@@ -1395,14 +1467,16 @@ struct FakeGitHub::Impl {
       }
       return app_api(req, route, p);
     }
-    if (auth.kind == "jwt")
-      return error_response(403, "Resource not accessible by integration");
+    if (auth.kind == "jwt") return error_response(403, "Resource not accessible by integration");
     if (auth.kind != "token") return unauthorized(auth);
     if (route == "/rate_limit") {
       auto& q = quotas[auth.installation];
-      json::object core{{"limit", options.rate_limit}, {"remaining", options.rate_limit - q.used},
-                        {"reset", q.reset}, {"used", q.used}};
-      return json_response(200, json::object{{"resources", json::object{{"core", core}}}, {"rate", core}});
+      json::object core{{"limit", options.rate_limit},
+                        {"remaining", options.rate_limit - q.used},
+                        {"reset", q.reset},
+                        {"used", q.used}};
+      return json_response(
+          200, json::object{{"resources", json::object{{"core", core}}}, {"rate", core}});
     }
     if (route == "/installation/repositories") {
       json::array list;
@@ -1434,15 +1508,17 @@ struct FakeGitHub::Impl {
     const auto* redirect = o ? o->if_contains("redirect_url") : nullptr;
     const auto* hook = o ? o->if_contains("hook_attributes") : nullptr;
     if (!o || !o->if_contains("url") || !redirect || !redirect->is_string() || !hook)
-      return error_response(422, "Invalid manifest: url, hook_attributes and redirect_url are required");
+      return error_response(422,
+                            "Invalid manifest: url, hook_attributes and redirect_url are required");
     const std::string code = random_alnum(20);
     manifest_codes[code] = PendingApp{*o, org.empty() ? std::string("octocat") : org};
     last_manifest = text;
     Response r;
     r.status = 302;
     r.content_type = "text/html; charset=utf-8";
-    r.headers.emplace_back("location", std::string(redirect->as_string()) + "?code=" + code +
-                                           "&state=" + percent_encode_query(req.query_param("state")));
+    r.headers.emplace_back("location",
+                           std::string(redirect->as_string()) + "?code=" + code +
+                               "&state=" + percent_encode_query(req.query_param("state")));
     return r;
   }
 
@@ -1455,9 +1531,12 @@ struct FakeGitHub::Impl {
     manifest_codes.erase(it);
     const json::object& m = pending.manifest;
     std::string name = m.contains("name") && m.at("name").is_string()
-                           ? std::string(m.at("name").as_string()) : "app";
+                           ? std::string(m.at("name").as_string())
+                           : "app";
     std::string slug;
-    for (char c : name) slug += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+    for (char c : name)
+      slug +=
+          std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
     auto keys = generate_rsa_key_pair();
     options.app_id = 100000 + static_cast<int64_t>(++apps_registered);
     options.app_slug = slug;
@@ -1478,7 +1557,8 @@ struct FakeGitHub::Impl {
     return json_response(201, app);
   }
 
-  Response app_api(const Request& req, const std::string& route, std::map<std::string, std::string>& p) {
+  Response app_api(const Request& req, const std::string& route,
+                   std::map<std::string, std::string>& p) {
     if (route == "/app") return json_response(200, app_json());
     if (route == "/app/installations") {
       json::array a;
@@ -1492,14 +1572,15 @@ struct FakeGitHub::Impl {
       std::string token = new_token();
       auto expires = std::chrono::system_clock::now() + options.token_ttl;
       tokens[token] = TokenRec{id, expires};
-      return json_response(201, json::object{{"token", token},
-                                             {"expires_at", iso(expires)},
-                                             {"permissions", json::object{{"contents", "write"},
-                                                                          {"issues", "write"},
-                                                                          {"pull_requests", "write"},
-                                                                          {"checks", "write"},
-                                                                          {"metadata", "read"}}},
-                                             {"repository_selection", "all"}});
+      return json_response(201,
+                           json::object{{"token", token},
+                                        {"expires_at", iso(expires)},
+                                        {"permissions", json::object{{"contents", "write"},
+                                                                     {"issues", "write"},
+                                                                     {"pull_requests", "write"},
+                                                                     {"checks", "write"},
+                                                                     {"metadata", "read"}}},
+                                        {"repository_selection", "all"}});
     }
     if (route == "/repos/{owner}/{repo}/installation") {
       RepoRec* r = find_repo(p["owner"], p["repo"]);
@@ -1512,8 +1593,9 @@ struct FakeGitHub::Impl {
       for (auto& d : deliveries)
         if (std::to_string(d.id) == p["delivery_id"]) {
           auto o = delivery_json(d);
-          o["request"] = json::object{{"headers", json::object{{"X-GitHub-Event", d.event}, {"X-GitHub-Delivery", d.guid}}},
-                                      {"payload", d.body}};
+          o["request"] = json::object{
+              {"headers", json::object{{"X-GitHub-Event", d.event}, {"X-GitHub-Delivery", d.guid}}},
+              {"payload", d.body}};
           o["response"] = json::object{{"headers", json::object()}, {"payload", nullptr}};
           o["url"] = options.webhook_url;
           return json_response(200, o);
@@ -1528,8 +1610,8 @@ struct FakeGitHub::Impl {
           if (std::to_string(d.id) == p["delivery_id"]) found = d;
       }
       if (found.id == 0) return error_response(404, "Not Found");
-      enqueue_delivery(found.event, found.action, found.body, found.installation, found.repo_id, true,
-                       found.guid);
+      enqueue_delivery(found.event, found.action, found.body, found.installation, found.repo_id,
+                       true, found.guid);
       return json_response(202, json::object());
     }
     return error_response(404, "Not Found");
@@ -1539,7 +1621,8 @@ struct FakeGitHub::Impl {
     return json::object{{"id", id},
                         {"account", user_json(account)},
                         {"repository_selection", "all"},
-                        {"access_tokens_url", api_base() + "/app/installations/" + std::to_string(id) + "/access_tokens"},
+                        {"access_tokens_url", api_base() + "/app/installations/" +
+                                                  std::to_string(id) + "/access_tokens"},
                         {"repositories_url", api_base() + "/installation/repositories"},
                         {"html_url", web_base() + "/settings/installations/" + std::to_string(id)},
                         {"app_id", options.app_id},
@@ -1556,23 +1639,25 @@ struct FakeGitHub::Impl {
   }
 
   json::object delivery_json(const DeliveryRec& d) {
-    return json::object{{"id", d.id},
-                        {"guid", d.guid},
-                        {"delivered_at", d.delivered_at},
-                        {"redelivery", d.redelivery},
-                        {"duration", d.duration},
-                        {"status", d.status},
-                        {"status_code", d.status_code},
-                        {"event", d.event},
-                        {"action", d.action.empty() ? json::value(nullptr) : json::value(d.action)},
-                        {"installation_id", d.installation ? json::value(d.installation) : json::value(nullptr)},
-                        {"repository_id", d.repo_id ? json::value(d.repo_id) : json::value(nullptr)}};
+    return json::object{
+        {"id", d.id},
+        {"guid", d.guid},
+        {"delivered_at", d.delivered_at},
+        {"redelivery", d.redelivery},
+        {"duration", d.duration},
+        {"status", d.status},
+        {"status_code", d.status_code},
+        {"event", d.event},
+        {"action", d.action.empty() ? json::value(nullptr) : json::value(d.action)},
+        {"installation_id", d.installation ? json::value(d.installation) : json::value(nullptr)},
+        {"repository_id", d.repo_id ? json::value(d.repo_id) : json::value(nullptr)}};
   }
 
   // Newest first; the cursor is the id of the first delivery of the page.
   Response list_deliveries(const Request& req) {
     int per_page = 30;
-    if (is_number(req.query_param("per_page"))) per_page = std::clamp(std::stoi(req.query_param("per_page")), 1, 100);
+    if (is_number(req.query_param("per_page")))
+      per_page = std::clamp(std::stoi(req.query_param("per_page")), 1, 100);
     std::string cursor = req.query_param("cursor");
     std::lock_guard lock(hook_mu);
     json::array page;
@@ -1591,23 +1676,27 @@ struct FakeGitHub::Impl {
     }
     Response r = json_response(200, page);
     if (!next.empty())
-      r.headers.emplace_back("link", "<" + api_base() + "/app/hook/deliveries?per_page=" +
-                                         std::to_string(per_page) + "&cursor=" + next + ">; rel=\"next\"");
+      r.headers.emplace_back(
+          "link", "<" + api_base() + "/app/hook/deliveries?per_page=" + std::to_string(per_page) +
+                      "&cursor=" + next + ">; rel=\"next\"");
     return r;
   }
 
   // Pages a JSON array by per_page/page, with a Link header like GitHub's.
   Response paged(const Request& req, const json::array& all) {
     int per_page = 30, page = 1;
-    if (is_number(req.query_param("per_page"))) per_page = std::clamp(std::stoi(req.query_param("per_page")), 1, 100);
+    if (is_number(req.query_param("per_page")))
+      per_page = std::clamp(std::stoi(req.query_param("per_page")), 1, 100);
     if (is_number(req.query_param("page"))) page = std::max(1, std::stoi(req.query_param("page")));
     json::array out;
     std::size_t start = static_cast<std::size_t>((page - 1) * per_page);
-    for (std::size_t i = start; i < all.size() && out.size() < static_cast<std::size_t>(per_page); ++i)
+    for (std::size_t i = start; i < all.size() && out.size() < static_cast<std::size_t>(per_page);
+         ++i)
       out.push_back(all[i]);
     Response r = json_response(200, out);
     if (start + static_cast<std::size_t>(per_page) < all.size())
-      r.headers.emplace_back("link", "<" + api_base() + req.path + "?per_page=" + std::to_string(per_page) +
+      r.headers.emplace_back("link", "<" + api_base() + req.path +
+                                         "?per_page=" + std::to_string(per_page) +
                                          "&page=" + std::to_string(page + 1) + ">; rel=\"next\"");
     return r;
   }
@@ -1619,7 +1708,8 @@ struct FakeGitHub::Impl {
   }
 
   Response add_reaction(std::vector<ReactionRec>& list, const std::string& content) {
-    static const std::set<std::string> allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"};
+    static const std::set<std::string> allowed = {"+1",    "-1",     "laugh",  "confused",
+                                                  "heart", "hooray", "rocket", "eyes"};
     if (!allowed.count(content)) return error_response(422, "Validation Failed");
     const std::string user = bot_login();
     for (auto& existing : list)
@@ -1631,12 +1721,15 @@ struct FakeGitHub::Impl {
   }
 
   json::object reaction_json(const ReactionRec& r) {
-    return json::object{{"id", r.id}, {"node_id", node_id("Reaction", r.id)}, {"user", user_json(r.user)},
-                        {"content", r.content}, {"created_at", r.created_at}};
+    return json::object{{"id", r.id},
+                        {"node_id", node_id("Reaction", r.id)},
+                        {"user", user_json(r.user)},
+                        {"content", r.content},
+                        {"created_at", r.created_at}};
   }
 
-  Response repo_api(const Request& req, const std::string& route, std::map<std::string, std::string>& p,
-                    RepoRec& r) {
+  Response repo_api(const Request& req, const std::string& route,
+                    std::map<std::string, std::string>& p, RepoRec& r) {
     const std::string bot = bot_login();
     Body body(req.body);
     if (route == "/repos/{owner}/{repo}") return json_response(200, repo_json(r));
@@ -1645,35 +1738,43 @@ struct FakeGitHub::Impl {
       std::string ref = req.query_param("ref");
       if (ref.empty()) ref = "main";
       auto type = git(r.git_dir, {"cat-file", "-t", ref + ":" + p["path"]});
-      if (type.exit_code != 0 || first_line(type.out) != "blob") return error_response(404, "Not Found");
+      if (type.exit_code != 0 || first_line(type.out) != "blob")
+        return error_response(404, "Not Found");
       auto blob = git(r.git_dir, {"cat-file", "blob", ref + ":" + p["path"]});
       auto sha = first_line(git(r.git_dir, {"rev-parse", ref + ":" + p["path"]}).out);
       std::string encoded = github::base64_encode(blob.out);
       std::string wrapped;
       for (std::size_t i = 0; i < encoded.size(); i += 60) wrapped += encoded.substr(i, 60) + "\n";
       std::string url = api_base() + "/repos/" + r.full_name() + "/contents/" + p["path"];
-      std::string name = p["path"].substr(p["path"].rfind('/') == std::string::npos ? 0 : p["path"].rfind('/') + 1);
-      return json_response(200, json::object{
-                                    {"type", "file"},
-                                    {"encoding", "base64"},
-                                    {"size", static_cast<int64_t>(blob.out.size())},
-                                    {"name", name},
-                                    {"path", p["path"]},
-                                    {"content", wrapped},
-                                    {"sha", sha},
-                                    {"url", url + "?ref=" + ref},
-                                    {"git_url", api_base() + "/repos/" + r.full_name() + "/git/blobs/" + sha},
-                                    {"html_url", web_base() + "/" + r.full_name() + "/blob/" + ref + "/" + p["path"]},
-                                    {"download_url", nullptr},
-                                    {"_links", json::object{{"self", url + "?ref=" + ref},
-                                                            {"git", api_base() + "/repos/" + r.full_name() + "/git/blobs/" + sha},
-                                                            {"html", web_base() + "/" + r.full_name() + "/blob/" + ref + "/" + p["path"]}}}});
+      std::string name = p["path"].substr(
+          p["path"].rfind('/') == std::string::npos ? 0 : p["path"].rfind('/') + 1);
+      return json_response(
+          200,
+          json::object{
+              {"type", "file"},
+              {"encoding", "base64"},
+              {"size", static_cast<int64_t>(blob.out.size())},
+              {"name", name},
+              {"path", p["path"]},
+              {"content", wrapped},
+              {"sha", sha},
+              {"url", url + "?ref=" + ref},
+              {"git_url", api_base() + "/repos/" + r.full_name() + "/git/blobs/" + sha},
+              {"html_url", web_base() + "/" + r.full_name() + "/blob/" + ref + "/" + p["path"]},
+              {"download_url", nullptr},
+              {"_links",
+               json::object{{"self", url + "?ref=" + ref},
+                            {"git", api_base() + "/repos/" + r.full_name() + "/git/blobs/" + sha},
+                            {"html", web_base() + "/" + r.full_name() + "/blob/" + ref + "/" +
+                                         p["path"]}}}});
     }
 
     if (route == "/repos/{owner}/{repo}/issues/comments/{comment_id}" ||
         route == "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions") {
-      auto it = is_number(p["comment_id"]) ? comments.find(std::stoll(p["comment_id"])) : comments.end();
-      if (it == comments.end() || it->second.repo_id != r.id) return error_response(404, "Not Found");
+      auto it =
+          is_number(p["comment_id"]) ? comments.find(std::stoll(p["comment_id"])) : comments.end();
+      if (it == comments.end() || it->second.repo_id != r.id)
+        return error_response(404, "Not Found");
       auto& c = it->second;
       if (route.size() > 50 && route.substr(route.size() - 10) == "/reactions") {
         if (req.method == "GET") {
@@ -1697,7 +1798,8 @@ struct FakeGitHub::Impl {
     }
 
     if (route == "/repos/{owner}/{repo}/issues" && req.method == "POST") {
-      if (!body.valid || str(body.root, "title").empty()) return error_response(422, "Validation Failed");
+      if (!body.valid || str(body.root, "title").empty())
+        return error_response(422, "Validation Failed");
       int n = create_issue_locked(r, bot, str(body.root, "title"), str(body.root, "body"), {});
       return json_response(201, issue_json(r, r.issues[n]));
     }
@@ -1727,7 +1829,8 @@ struct FakeGitHub::Impl {
             if (c.repo_id == r.id && c.issue == n) all.push_back(comment_json(r, c));
           return paged(req, all);
         }
-        if (!body.valid || str(body.root, "body").empty()) return error_response(422, "Validation Failed");
+        if (!body.valid || str(body.root, "body").empty())
+          return error_response(422, "Validation Failed");
         int64_t id = add_comment_locked(r, n, bot, str(body.root, "body"));
         return json_response(201, comment_json(r, comments[id]));
       }
@@ -1742,14 +1845,16 @@ struct FakeGitHub::Impl {
       if (route == "/repos/{owner}/{repo}/issues/{issue_number}/labels") {
         if (req.method == "POST") {
           dom::array names;
-          if (!body.valid || body.root["labels"].get_array().get(names)) return error_response(422, "Validation Failed");
+          if (!body.valid || body.root["labels"].get_array().get(names))
+            return error_response(422, "Validation Failed");
           for (dom::element e : names) {
             std::string_view s;
             if (e.get_string().get(s)) continue;
             std::string name(s);
             auto& label = ensure_label(r, name);  // GitHub creates a missing label
-            bool present = std::any_of(issue->labels.begin(), issue->labels.end(),
-                                       [&](const std::string& l) { return lower(l) == lower(name); });
+            bool present =
+                std::any_of(issue->labels.begin(), issue->labels.end(),
+                            [&](const std::string& l) { return lower(l) == lower(name); });
             if (!present) {
               issue->labels.push_back(label.name);
               issue->label_events.push_back({"labeled", label.name, bot});
@@ -1782,12 +1887,14 @@ struct FakeGitHub::Impl {
       std::string name = body.valid ? str(body.root, "name") : "";
       if (name.empty()) return error_response(422, "Validation Failed");
       if (r.labels.count(lower(name)))
-        return json_response(422, json::object{{"message", "Validation Failed"},
-                                               {"errors", json::array{json::object{{"resource", "Label"},
-                                                                                   {"code", "already_exists"},
-                                                                                   {"field", "name"}}}},
-                                               {"documentation_url", "https://docs.github.com/rest/issues/labels#create-a-label"},
-                                               {"status", "422"}});
+        return json_response(
+            422, json::object{{"message", "Validation Failed"},
+                              {"errors", json::array{json::object{{"resource", "Label"},
+                                                                  {"code", "already_exists"},
+                                                                  {"field", "name"}}}},
+                              {"documentation_url",
+                               "https://docs.github.com/rest/issues/labels#create-a-label"},
+                              {"status", "422"}});
       auto& l = ensure_label(r, name);
       if (has(body.root, "color")) l.color = str(body.root, "color");
       if (has(body.root, "description")) l.description = str(body.root, "description");
@@ -1802,8 +1909,10 @@ struct FakeGitHub::Impl {
     if (route == "/repos/{owner}/{repo}/collaborators/{username}/permission") {
       std::string role = "none";
       auto it = r.permissions.find(lower(p["username"]));
-      if (lower(p["username"]) == lower(r.owner)) role = "admin";
-      else if (it != r.permissions.end()) role = it->second;
+      if (lower(p["username"]) == lower(r.owner))
+        role = "admin";
+      else if (it != r.permissions.end())
+        role = it->second;
       // GitHub reports maintain as write and triage as read in "permission".
       std::string permission = role == "maintain" ? "write" : role == "triage" ? "read" : role;
       auto user = user_json(p["username"]);
@@ -1813,12 +1922,15 @@ struct FakeGitHub::Impl {
                                          {"triage", role != "none" && role != "read"},
                                          {"pull", role != "none"}};
       user["role_name"] = role;
-      return json_response(200, json::object{{"permission", permission}, {"role_name", role}, {"user", user}});
+      return json_response(
+          200, json::object{{"permission", permission}, {"role_name", role}, {"user", user}});
     }
 
     if (route == "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions") {
-      auto it = is_number(p["comment_id"]) ? review_comments.find(std::stoll(p["comment_id"])) : review_comments.end();
-      if (it == review_comments.end() || it->second.repo_id != r.id) return error_response(404, "Not Found");
+      auto it = is_number(p["comment_id"]) ? review_comments.find(std::stoll(p["comment_id"]))
+                                           : review_comments.end();
+      if (it == review_comments.end() || it->second.repo_id != r.id)
+        return error_response(404, "Not Found");
       return add_reaction(it->second.reactions, body.valid ? str(body.root, "content") : "");
     }
 
@@ -1848,21 +1960,30 @@ struct FakeGitHub::Impl {
       auto head_sha = branch_sha_locked(r, head);
       auto base_sha = branch_sha_locked(r, base);
       if (str(body.root, "title").empty() || head_sha.empty() || base_sha.empty())
-        return json_response(422, json::object{{"message", "Validation Failed"},
-                                               {"errors", json::array{json::object{{"resource", "PullRequest"},
-                                                                                   {"field", head_sha.empty() ? "head" : "base"},
-                                                                                   {"code", "invalid"}}}},
-                                               {"documentation_url", "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"},
-                                               {"status", "422"}});
+        return json_response(
+            422,
+            json::object{
+                {"message", "Validation Failed"},
+                {"errors", json::array{json::object{{"resource", "PullRequest"},
+                                                    {"field", head_sha.empty() ? "head" : "base"},
+                                                    {"code", "invalid"}}}},
+                {"documentation_url",
+                 "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"},
+                {"status", "422"}});
       for (auto& [n, existing] : r.pulls)
         if (existing.head_ref == head && r.issues[n].state == "open")
-          return json_response(422, json::object{{"message", "Validation Failed"},
-                                                 {"errors", json::array{json::object{{"resource", "PullRequest"},
-                                                                                     {"code", "custom"},
-                                                                                     {"message", "A pull request already exists for " + r.owner + ":" + head + "."}}}},
-                                                 {"documentation_url", "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"},
-                                                 {"status", "422"}});
-      int n = create_issue_locked(r, bot, str(body.root, "title"), str(body.root, "body"), {}, true);
+          return json_response(
+              422, json::object{{"message", "Validation Failed"},
+                                {"errors", json::array{json::object{
+                                               {"resource", "PullRequest"},
+                                               {"code", "custom"},
+                                               {"message", "A pull request already exists for " +
+                                                               r.owner + ":" + head + "."}}}},
+                                {"documentation_url",
+                                 "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"},
+                                {"status", "422"}});
+      int n =
+          create_issue_locked(r, bot, str(body.root, "title"), str(body.root, "body"), {}, true);
       PullRec pr;
       pr.number = n;
       pr.id = new_id();
@@ -1876,12 +1997,14 @@ struct FakeGitHub::Impl {
       pr.computing_until = std::chrono::steady_clock::now() + options.mergeable_delay;
       r.pulls[n] = pr;
       auto j = pull_json(r, r.pulls[n], true);
-      send_event(r, "pull_request", "opened", bot, json::object{{"number", n}, {"pull_request", j}});
+      send_event(r, "pull_request", "opened", bot,
+                 json::object{{"number", n}, {"pull_request", j}});
       return json_response(201, j);
     }
 
     if (route.rfind("/repos/{owner}/{repo}/pulls/{pull_number}", 0) == 0) {
-      auto it = is_number(p["pull_number"]) ? r.pulls.find(std::stoi(p["pull_number"])) : r.pulls.end();
+      auto it =
+          is_number(p["pull_number"]) ? r.pulls.find(std::stoi(p["pull_number"])) : r.pulls.end();
       if (it == r.pulls.end()) return error_response(404, "Not Found");
       auto& pr = it->second;
       if (route == "/repos/{owner}/{repo}/pulls/{pull_number}") {
@@ -1912,9 +2035,12 @@ struct FakeGitHub::Impl {
         return paged(req, all);
       }
       if (route == "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies") {
-        auto cit = is_number(p["comment_id"]) ? review_comments.find(std::stoll(p["comment_id"])) : review_comments.end();
-        if (cit == review_comments.end() || cit->second.pull != pr.number) return error_response(404, "Not Found");
-        if (!body.valid || str(body.root, "body").empty()) return error_response(422, "Validation Failed");
+        auto cit = is_number(p["comment_id"]) ? review_comments.find(std::stoll(p["comment_id"]))
+                                              : review_comments.end();
+        if (cit == review_comments.end() || cit->second.pull != pr.number)
+          return error_response(404, "Not Found");
+        if (!body.valid || str(body.root, "body").empty())
+          return error_response(422, "Validation Failed");
         ReviewCommentRec c = cit->second;
         c.id = new_id();
         c.user = bot;
@@ -1924,7 +2050,8 @@ struct FakeGitHub::Impl {
         c.reactions.clear();
         review_comments[c.id] = c;
         send_event(r, "pull_request_review_comment", "created", bot,
-                   json::object{{"comment", review_comment_json(r, c)}, {"pull_request", pull_json(r, pr)}});
+                   json::object{{"comment", review_comment_json(r, c)},
+                                {"pull_request", pull_json(r, pr)}});
         return json_response(201, review_comment_json(r, c));
       }
     }
@@ -1936,15 +2063,23 @@ struct FakeGitHub::Impl {
       json::array all;
       for (auto& [id, c] : check_runs)
         if (c.repo_id == r.id && c.head_sha == sha) all.push_back(check_run_json(r, c));
-      int per_page = is_number(req.query_param("per_page")) ? std::clamp(std::stoi(req.query_param("per_page")), 1, 100) : 30;
-      int page = is_number(req.query_param("page")) ? std::max(1, std::stoi(req.query_param("page"))) : 1;
+      int per_page = is_number(req.query_param("per_page"))
+                         ? std::clamp(std::stoi(req.query_param("per_page")), 1, 100)
+                         : 30;
+      int page =
+          is_number(req.query_param("page")) ? std::max(1, std::stoi(req.query_param("page"))) : 1;
       json::array out;
       std::size_t start = static_cast<std::size_t>((page - 1) * per_page);
-      for (std::size_t i = start; i < all.size() && out.size() < static_cast<std::size_t>(per_page); ++i) out.push_back(all[i]);
-      Response res = json_response(200, json::object{{"total_count", static_cast<int64_t>(all.size())}, {"check_runs", out}});
+      for (std::size_t i = start; i < all.size() && out.size() < static_cast<std::size_t>(per_page);
+           ++i)
+        out.push_back(all[i]);
+      Response res = json_response(
+          200,
+          json::object{{"total_count", static_cast<int64_t>(all.size())}, {"check_runs", out}});
       if (start + static_cast<std::size_t>(per_page) < all.size())
-        res.headers.emplace_back("link", "<" + api_base() + req.path + "?per_page=" + std::to_string(per_page) +
-                                             "&page=" + std::to_string(page + 1) + ">; rel=\"next\"");
+        res.headers.emplace_back(
+            "link", "<" + api_base() + req.path + "?per_page=" + std::to_string(per_page) +
+                        "&page=" + std::to_string(page + 1) + ">; rel=\"next\"");
       return res;
     }
 
@@ -1962,13 +2097,16 @@ struct FakeGitHub::Impl {
       apply_check_update(c, body.root);
       if (c.status.empty()) c.status = c.conclusion.empty() ? "queued" : "completed";
       check_runs[c.id] = c;
-      send_event(r, "check_run", "created", bot, json::object{{"check_run", check_run_json(r, check_runs[c.id])}});
+      send_event(r, "check_run", "created", bot,
+                 json::object{{"check_run", check_run_json(r, check_runs[c.id])}});
       return json_response(201, check_run_json(r, check_runs[c.id]));
     }
 
     if (route.rfind("/repos/{owner}/{repo}/check-runs/{check_run_id}", 0) == 0) {
-      auto it = is_number(p["check_run_id"]) ? check_runs.find(std::stoll(p["check_run_id"])) : check_runs.end();
-      if (it == check_runs.end() || it->second.repo_id != r.id) return error_response(404, "Not Found");
+      auto it = is_number(p["check_run_id"]) ? check_runs.find(std::stoll(p["check_run_id"]))
+                                             : check_runs.end();
+      if (it == check_runs.end() || it->second.repo_id != r.id)
+        return error_response(404, "Not Found");
       auto& c = it->second;
       if (route == "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations") {
         json::array all;
@@ -1982,11 +2120,15 @@ struct FakeGitHub::Impl {
                                      {"title", a.title},
                                      {"message", a.message},
                                      {"raw_details", nullptr},
-                                     {"blob_href", web_base() + "/" + r.full_name() + "/blob/" + c.head_sha + "/" + a.path}});
+                                     {"blob_href", web_base() + "/" + r.full_name() + "/blob/" +
+                                                       c.head_sha + "/" + a.path}});
         return paged(req, all);
       }
       if (req.method == "PATCH") {
-        if (c.app_slug != options.app_slug) return error_response(403, "Invalid app_id `" + std::to_string(options.app_id) + "` - check run can only be modified by the GitHub App that created it.");
+        if (c.app_slug != options.app_slug)
+          return error_response(
+              403, "Invalid app_id `" + std::to_string(options.app_id) +
+                       "` - check run can only be modified by the GitHub App that created it.");
         if (!body.valid) return error_response(422, "Validation Failed");
         apply_check_update(c, body.root);
         if (!c.conclusion.empty()) c.status = "completed";
@@ -1997,33 +2139,36 @@ struct FakeGitHub::Impl {
     }
 
     if (route == "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs") {
-      auto it = is_number(p["job_id"]) ? check_runs.find(std::stoll(p["job_id"])) : check_runs.end();
-      if (it == check_runs.end() || it->second.repo_id != r.id) return error_response(404, "Not Found");
+      auto it =
+          is_number(p["job_id"]) ? check_runs.find(std::stoll(p["job_id"])) : check_runs.end();
+      if (it == check_runs.end() || it->second.repo_id != r.id)
+        return error_response(404, "Not Found");
       // Like GitHub: a short-lived signed URL on another path, no credentials needed.
       Response res;
       res.status = 302;
       res.content_type.clear();
       // Another origin (localhost, not 127.0.0.1), as GitHub's blob storage is:
       // the client must not send its token there.
-      res.headers.emplace_back("location", scheme + "://localhost:" + std::to_string(server->port()) +
-                                               "/_blobs/logs/" + p["job_id"] + "?sig=" +
-                                               hmac_sha256_hex(blob_secret, p["job_id"]));
+      res.headers.emplace_back(
+          "location", scheme + "://localhost:" + std::to_string(server->port()) + "/_blobs/logs/" +
+                          p["job_id"] + "?sig=" + hmac_sha256_hex(blob_secret, p["job_id"]));
       return res;
     }
 
     if (route == "/repos/{owner}/{repo}/git/ref/heads/{branch}") {
-      auto sha = git(r.git_dir, {"rev-parse", "--verify", "--quiet", "refs/heads/" + p["branch"] + "^{commit}"});
+      auto sha = git(r.git_dir, {"rev-parse", "--verify", "--quiet",
+                                 "refs/heads/" + p["branch"] + "^{commit}"});
       if (sha.exit_code != 0) return error_response(404, "Not Found");
       const std::string s = first_line(sha.out);
       const std::string ref = "refs/heads/" + p["branch"];
-      return json_response(200, json::object{
-                                    {"ref", ref},
-                                    {"node_id", node_id("Ref", r.id)},
-                                    {"url", api_base() + "/repos/" + r.full_name() + "/git/" + ref},
-                                    {"object", json::object{{"type", "commit"},
-                                                            {"sha", s},
-                                                            {"url", api_base() + "/repos/" + r.full_name() +
-                                                                        "/git/commits/" + s}}}});
+      return json_response(
+          200, json::object{{"ref", ref},
+                            {"node_id", node_id("Ref", r.id)},
+                            {"url", api_base() + "/repos/" + r.full_name() + "/git/" + ref},
+                            {"object", json::object{{"type", "commit"},
+                                                    {"sha", s},
+                                                    {"url", api_base() + "/repos/" + r.full_name() +
+                                                                "/git/commits/" + s}}}});
     }
 
     if (route == "/repos/{owner}/{repo}/compare/{basehead}") {
@@ -2034,7 +2179,8 @@ struct FakeGitHub::Impl {
       auto hsha = git(r.git_dir, {"rev-parse", "--verify", "--quiet", head + "^{commit}"});
       if (bsha.exit_code != 0 || hsha.exit_code != 0) return error_response(404, "Not Found");
       std::string b = first_line(bsha.out), h = first_line(hsha.out);
-      auto counts = first_line(git(r.git_dir, {"rev-list", "--left-right", "--count", b + "..." + h}).out);
+      auto counts =
+          first_line(git(r.git_dir, {"rev-list", "--left-right", "--count", b + "..." + h}).out);
       int behind = 0, ahead = 0;
       std::sscanf(counts.c_str(), "%d %d", &behind, &ahead);
       std::string mb = first_line(git(r.git_dir, {"merge-base", b, h}).out);
@@ -2047,27 +2193,49 @@ struct FakeGitHub::Impl {
         auto tab = line.find('\t');
         if (tab != std::string::npos) {
           char s = line[0];
-          std::string status = s == 'A' ? "added" : s == 'D' ? "removed" : s == 'R' ? "renamed" : "modified";
-          files.push_back(json::object{{"sha", ""}, {"filename", line.substr(line.rfind('\t') + 1)},
-                                       {"status", status}, {"additions", 0}, {"deletions", 0},
-                                       {"changes", 0}, {"blob_url", ""}, {"raw_url", ""}, {"contents_url", ""}});
+          std::string status = s == 'A'   ? "added"
+                               : s == 'D' ? "removed"
+                               : s == 'R' ? "renamed"
+                                          : "modified";
+          files.push_back(json::object{{"sha", ""},
+                                       {"filename", line.substr(line.rfind('\t') + 1)},
+                                       {"status", status},
+                                       {"additions", 0},
+                                       {"deletions", 0},
+                                       {"changes", 0},
+                                       {"blob_url", ""},
+                                       {"raw_url", ""},
+                                       {"contents_url", ""}});
         }
         if (nl == std::string::npos) break;
         pos = nl + 1;
       }
-      std::string status = ahead && behind ? "diverged" : ahead ? "ahead" : behind ? "behind" : "identical";
+      std::string status = ahead && behind ? "diverged"
+                           : ahead         ? "ahead"
+                           : behind        ? "behind"
+                                           : "identical";
       auto commit_obj = [&](const std::string& sha) {
-        return json::object{{"sha", sha}, {"node_id", node_id("Commit", 1)},
-                            {"url", api_base() + "/repos/" + r.full_name() + "/commits/" + sha},
-                            {"html_url", web_base() + "/" + r.full_name() + "/commit/" + sha},
-                            {"comments_url", api_base() + "/repos/" + r.full_name() + "/commits/" + sha + "/comments"},
-                            {"commit", json::object{{"url", ""}, {"author", nullptr}, {"committer", nullptr}, {"message", ""},
-                                                    {"comment_count", 0}, {"tree", json::object{{"sha", ""}, {"url", ""}}}}},
-                            {"author", nullptr}, {"committer", nullptr}, {"parents", json::array()}};
+        return json::object{
+            {"sha", sha},
+            {"node_id", node_id("Commit", 1)},
+            {"url", api_base() + "/repos/" + r.full_name() + "/commits/" + sha},
+            {"html_url", web_base() + "/" + r.full_name() + "/commit/" + sha},
+            {"comments_url",
+             api_base() + "/repos/" + r.full_name() + "/commits/" + sha + "/comments"},
+            {"commit", json::object{{"url", ""},
+                                    {"author", nullptr},
+                                    {"committer", nullptr},
+                                    {"message", ""},
+                                    {"comment_count", 0},
+                                    {"tree", json::object{{"sha", ""}, {"url", ""}}}}},
+            {"author", nullptr},
+            {"committer", nullptr},
+            {"parents", json::array()}};
       };
       std::string url = api_base() + "/repos/" + r.full_name() + "/compare/" + p["basehead"];
       return json_response(200, json::object{{"url", url},
-                                             {"html_url", web_base() + "/" + r.full_name() + "/compare/" + p["basehead"]},
+                                             {"html_url", web_base() + "/" + r.full_name() +
+                                                              "/compare/" + p["basehead"]},
                                              {"permalink_url", url},
                                              {"diff_url", url + ".diff"},
                                              {"patch_url", url + ".patch"},
@@ -2125,11 +2293,14 @@ struct FakeGitHub::Impl {
     i.is_pull = is_pull;
     i.created_at = i.updated_at = now_iso();
     r.issues[i.number] = i;
-    if (!is_pull) send_event(r, "issues", "opened", user, json::object{{"issue", issue_json(r, r.issues[i.number])}});
+    if (!is_pull)
+      send_event(r, "issues", "opened", user,
+                 json::object{{"issue", issue_json(r, r.issues[i.number])}});
     return i.number;
   }
 
-  int64_t add_comment_locked(RepoRec& r, int number, const std::string& user, const std::string& body) {
+  int64_t add_comment_locked(RepoRec& r, int number, const std::string& user,
+                             const std::string& body) {
     CommentRec c;
     c.id = new_id();
     c.repo_id = r.id;
@@ -2174,7 +2345,8 @@ struct FakeGitHub::Impl {
     denied.status = 401;
     denied.content_type = "text/plain";
     denied.headers.emplace_back("www-authenticate", "Basic realm=\"GitHub\"");
-    denied.body = "Invalid username or token. Password authentication is not supported for Git operations.\n";
+    denied.body =
+        "Invalid username or token. Password authentication is not supported for Git operations.\n";
     if (parts.size() != 2) {
       denied.status = 404;
       denied.headers.clear();
@@ -2206,8 +2378,10 @@ struct FakeGitHub::Impl {
         "GIT_CONFIG_NOSYSTEM=1",
         "HOME=" + options.state_dir,
     };
-    if (!req.header("content-encoding").empty()) env.push_back("HTTP_CONTENT_ENCODING=" + req.header("content-encoding"));
-    if (!req.header("git-protocol").empty()) env.push_back("HTTP_GIT_PROTOCOL=" + req.header("git-protocol"));
+    if (!req.header("content-encoding").empty())
+      env.push_back("HTTP_CONTENT_ENCODING=" + req.header("content-encoding"));
+    if (!req.header("git-protocol").empty())
+      env.push_back("HTTP_GIT_PROTOCOL=" + req.header("git-protocol"));
     auto out = run_process({"git", "http-backend"}, env, req.body, tmp_dir());
     Response res;
     res.content_type.clear();
@@ -2234,9 +2408,12 @@ struct FakeGitHub::Impl {
         std::string name = lower(line.substr(0, colon));
         std::string value = line.substr(colon + 1);
         while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        if (name == "status") res.status = std::atoi(value.c_str());
-        else if (name == "content-type") res.content_type = value;
-        else res.headers.emplace_back(name, value);
+        if (name == "status")
+          res.status = std::atoi(value.c_str());
+        else if (name == "content-type")
+          res.content_type = value;
+        else
+          res.headers.emplace_back(name, value);
       }
       if (nl == std::string::npos) break;
       p = nl + 1;
@@ -2292,7 +2469,8 @@ Result<void> FakeGitHub::start() {
   so.tls_cert_file = o.tls_cert_file;
   so.tls_key_file = o.tls_key_file;
   impl_->scheme = o.tls_cert_file.empty() ? "http" : "https";
-  impl_->server = std::make_unique<FakeServer>(so, [this](const Request& r) { return impl_->handle(r); });
+  impl_->server =
+      std::make_unique<FakeServer>(so, [this](const Request& r) { return impl_->handle(r); });
   auto started = impl_->server->start();
   if (!started) return started;
   o.port = impl_->server->port();  // a restart (stop, start) keeps the port and the state
@@ -2344,7 +2522,8 @@ Result<int64_t> FakeGitHub::add_repository(int64_t installation_id, const std::s
   if (impl_->git(r.git_dir, {"init", "--bare", "--quiet", "--initial-branch=main"}).exit_code != 0)
     return make_error("git init failed in " + r.git_dir);
   (void)impl_->git(r.git_dir, {"config", "http.receivepack", "true"});
-  auto initial = files.empty() ? std::map<std::string, std::string>{{"README.md", "# " + name + "\n"}} : files;
+  auto initial =
+      files.empty() ? std::map<std::string, std::string>{{"README.md", "# " + name + "\n"}} : files;
   auto commit = impl_->make_commit(r, "", initial, "Initial commit", owner);
   if (!commit) return commit.error();
   if (impl_->git(r.git_dir, {"update-ref", "refs/heads/main", *commit}).exit_code != 0)
@@ -2370,8 +2549,10 @@ std::string FakeGitHub::issue_token(int64_t installation_id, std::chrono::second
 void FakeGitHub::revoke_tokens(int64_t installation_id) {
   std::lock_guard lock(impl_->mu);
   for (auto it = impl_->tokens.begin(); it != impl_->tokens.end();) {
-    if (it->second.installation == installation_id) it = impl_->tokens.erase(it);
-    else ++it;
+    if (it->second.installation == installation_id)
+      it = impl_->tokens.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -2385,7 +2566,8 @@ void FakeGitHub::uninstall(int64_t installation_id, const std::string& user) {
                                  json::object{{"repositories", listed}});
   for (auto& [key, r] : impl_->repos)
     if (r.installation == installation_id) r.installation = 0;
-  std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.installation == installation_id; });
+  std::erase_if(impl_->tokens,
+                [&](const auto& kv) { return kv.second.installation == installation_id; });
   impl_->installations.erase(installation_id);
   impl_->suspended.erase(installation_id);
 }
@@ -2394,7 +2576,8 @@ void FakeGitHub::suspend_installation(int64_t installation_id, const std::string
   std::lock_guard lock(impl_->mu);
   if (!impl_->installations.count(installation_id)) return;
   impl_->suspended.insert(installation_id);
-  std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.installation == installation_id; });
+  std::erase_if(impl_->tokens,
+                [&](const auto& kv) { return kv.second.installation == installation_id; });
   impl_->send_installation_event(installation_id, "installation", "suspend", user, {});
 }
 
@@ -2417,9 +2600,9 @@ void FakeGitHub::remove_repository(int64_t installation_id, const std::string& o
   r->installation = 0;
 }
 
-int FakeGitHub::create_issue(const std::string& owner, const std::string& repo, const std::string& user,
-                             const std::string& title, const std::string& body,
-                             const std::vector<std::string>& labels) {
+int FakeGitHub::create_issue(const std::string& owner, const std::string& repo,
+                             const std::string& user, const std::string& title,
+                             const std::string& body, const std::vector<std::string>& labels) {
   std::lock_guard lock(impl_->mu);
   auto* r = impl_->find_repo(owner, repo);
   if (!r) return 0;
@@ -2449,9 +2632,8 @@ void FakeGitHub::add_label_by(const std::string& owner, const std::string& repo,
                     impl_->labeled_payload(*r, issue, l));
 }
 
-bool FakeGitHub::edit_comment(const std::string& owner, const std::string& repo,
-                              int64_t comment_id, const std::string& user,
-                              const std::string& new_body) {
+bool FakeGitHub::edit_comment(const std::string& owner, const std::string& repo, int64_t comment_id,
+                              const std::string& user, const std::string& new_body) {
   std::lock_guard lock(impl_->mu);
   auto* r = impl_->find_repo(owner, repo);
   auto it = impl_->comments.find(comment_id);
@@ -2479,11 +2661,12 @@ void FakeGitHub::assign_issue(const std::string& owner, const std::string& repo,
   issue.assignees.push_back(assignee);
   issue.updated_at = now_iso();
   impl_->send_event(*r, issue.is_pull ? "pull_request" : "issues", "assigned", user,
-                    issue.is_pull ? json::object{{"number", number},
-                                                 {"assignee", impl_->user_json(assignee)},
-                                                 {"pull_request", impl_->pull_json(*r, r->pulls[number])}}
-                                  : json::object{{"assignee", impl_->user_json(assignee)},
-                                                 {"issue", impl_->issue_json(*r, issue)}});
+                    issue.is_pull
+                        ? json::object{{"number", number},
+                                       {"assignee", impl_->user_json(assignee)},
+                                       {"pull_request", impl_->pull_json(*r, r->pulls[number])}}
+                        : json::object{{"assignee", impl_->user_json(assignee)},
+                                       {"issue", impl_->issue_json(*r, issue)}});
 }
 
 void FakeGitHub::close_issue(const std::string& owner, const std::string& repo, int number,
@@ -2495,7 +2678,8 @@ void FakeGitHub::close_issue(const std::string& owner, const std::string& repo, 
   if (issue.is_pull || issue.state == "closed") return;
   issue.state = "closed";
   issue.closed_at = issue.updated_at = now_iso();
-  impl_->send_event(*r, "issues", "closed", user, json::object{{"issue", impl_->issue_json(*r, issue)}});
+  impl_->send_event(*r, "issues", "closed", user,
+                    json::object{{"issue", impl_->issue_json(*r, issue)}});
 }
 
 void FakeGitHub::delete_issue(const std::string& owner, const std::string& repo, int number,
@@ -2510,7 +2694,8 @@ void FakeGitHub::delete_issue(const std::string& owner, const std::string& repo,
 
 int64_t FakeGitHub::submit_review(const std::string& owner, const std::string& repo, int pull,
                                   const std::string& user, const std::string& state,
-                                  const std::string& body, const std::vector<InlineComment>& inline_comments) {
+                                  const std::string& body,
+                                  const std::vector<InlineComment>& inline_comments) {
   std::lock_guard lock(impl_->mu);
   auto* r = impl_->find_repo(owner, repo);
   if (!r || !r->pulls.count(pull)) return 0;
@@ -2548,9 +2733,10 @@ int64_t FakeGitHub::submit_review(const std::string& owner, const std::string& r
   return v.id;
 }
 
-int64_t FakeGitHub::add_check_run(const std::string& owner, const std::string& repo, const std::string& sha,
-                                  const std::string& name, const std::string& conclusion,
-                                  const std::string& log, const std::vector<Annotation>& annotations) {
+int64_t FakeGitHub::add_check_run(const std::string& owner, const std::string& repo,
+                                  const std::string& sha, const std::string& name,
+                                  const std::string& conclusion, const std::string& log,
+                                  const std::vector<Annotation>& annotations) {
   std::lock_guard lock(impl_->mu);
   auto* r = impl_->find_repo(owner, repo);
   if (!r) return 0;
@@ -2570,33 +2756,39 @@ int64_t FakeGitHub::add_check_run(const std::string& owner, const std::string& r
   c.log = log;
   impl_->check_runs[c.id] = c;
   auto run = impl_->check_run_json(*r, c);
-  impl_->send_event(*r, "check_run", "completed", "github-actions[bot]", json::object{{"check_run", run}});
-  std::string suite_url = impl_->api_base() + "/repos/" + r->full_name() + "/check-suites/" + std::to_string(c.suite_id);
+  impl_->send_event(*r, "check_run", "completed", "github-actions[bot]",
+                    json::object{{"check_run", run}});
+  std::string suite_url = impl_->api_base() + "/repos/" + r->full_name() + "/check-suites/" +
+                          std::to_string(c.suite_id);
   auto message = first_line(impl_->git(r->git_dir, {"log", "-1", "--format=%s", sha}).out);
   auto author = first_line(impl_->git(r->git_dir, {"log", "-1", "--format=%an", sha}).out);
   json::object person{{"name", author}, {"email", author + "@users.noreply.github.com"}};
-  json::object suite{{"id", c.suite_id},
-                     {"node_id", node_id("CheckSuite", c.suite_id)},
-                     {"url", suite_url},
-                     {"check_runs_url", suite_url + "/check-runs"},
-                     {"head_sha", sha},
-                     {"head_branch", nullptr},
-                     {"before", nullptr},
-                     {"after", sha},
-                     {"status", "completed"},
-                     {"conclusion", conclusion},
-                     {"created_at", c.started_at},
-                     {"updated_at", c.completed_at},
-                     {"latest_check_runs_count", 1},
-                     {"head_commit", json::object{{"id", sha},
-                                                  {"tree_id", first_line(impl_->git(r->git_dir, {"rev-parse", sha + "^{tree}"}).out)},
-                                                  {"message", message},
-                                                  {"timestamp", c.started_at},
-                                                  {"author", person},
-                                                  {"committer", person}}},
-                     {"app", run["app"]},
-                     {"pull_requests", run["pull_requests"]}};
-  impl_->send_event(*r, "check_suite", "completed", "github-actions[bot]", json::object{{"check_suite", suite}});
+  json::object suite{
+      {"id", c.suite_id},
+      {"node_id", node_id("CheckSuite", c.suite_id)},
+      {"url", suite_url},
+      {"check_runs_url", suite_url + "/check-runs"},
+      {"head_sha", sha},
+      {"head_branch", nullptr},
+      {"before", nullptr},
+      {"after", sha},
+      {"status", "completed"},
+      {"conclusion", conclusion},
+      {"created_at", c.started_at},
+      {"updated_at", c.completed_at},
+      {"latest_check_runs_count", 1},
+      {"head_commit",
+       json::object{
+           {"id", sha},
+           {"tree_id", first_line(impl_->git(r->git_dir, {"rev-parse", sha + "^{tree}"}).out)},
+           {"message", message},
+           {"timestamp", c.started_at},
+           {"author", person},
+           {"committer", person}}},
+      {"app", run["app"]},
+      {"pull_requests", run["pull_requests"]}};
+  impl_->send_event(*r, "check_suite", "completed", "github-actions[bot]",
+                    json::object{{"check_suite", suite}});
   return c.id;
 }
 
@@ -2627,10 +2819,12 @@ Result<void> FakeGitHub::merge_pull(const std::string& owner, const std::string&
   std::string head = impl_->branch_sha_locked(*r, pr.head_ref);
   auto tree = impl_->git(r->git_dir, {"merge-tree", "--write-tree", "--no-messages", base, head});
   if (tree.exit_code != 0) return make_error("merge conflict");
-  std::vector<std::string> id = {"GIT_AUTHOR_NAME=" + user, "GIT_AUTHOR_EMAIL=" + user + "@users.noreply.github.com",
-                                 "GIT_COMMITTER_NAME=" + user, "GIT_COMMITTER_EMAIL=" + user + "@users.noreply.github.com"};
-  auto commit = impl_->git(r->git_dir, {"commit-tree", first_line(tree.out), "-p", base, "-p", head, "-m",
-                                        "Merge pull request #" + std::to_string(pull)},
+  std::vector<std::string> id = {
+      "GIT_AUTHOR_NAME=" + user, "GIT_AUTHOR_EMAIL=" + user + "@users.noreply.github.com",
+      "GIT_COMMITTER_NAME=" + user, "GIT_COMMITTER_EMAIL=" + user + "@users.noreply.github.com"};
+  auto commit = impl_->git(r->git_dir,
+                           {"commit-tree", first_line(tree.out), "-p", base, "-p", head, "-m",
+                            "Merge pull request #" + std::to_string(pull)},
                            id);
   if (commit.exit_code != 0) return make_error("commit-tree failed");
   std::string sha = first_line(commit.out);
@@ -2667,7 +2861,8 @@ std::string FakeGitHub::registered_manifest() const {
 std::vector<SentWebhook> FakeGitHub::webhooks() const {
   std::lock_guard lock(impl_->hook_mu);
   std::vector<SentWebhook> out;
-  for (auto& d : impl_->deliveries) out.push_back({d.id, d.guid, d.event, d.action, d.body, d.status_code});
+  for (auto& d : impl_->deliveries)
+    out.push_back({d.id, d.guid, d.event, d.action, d.body, d.status_code});
   return out;
 }
 
@@ -2696,7 +2891,8 @@ std::vector<std::string> FakeGitHub::issue_labels(const std::string& owner, cons
   return r->issues.at(number).labels;
 }
 
-std::vector<std::string> FakeGitHub::repo_labels(const std::string& owner, const std::string& repo) const {
+std::vector<std::string> FakeGitHub::repo_labels(const std::string& owner,
+                                                 const std::string& repo) const {
   std::lock_guard lock(impl_->mu);
   auto* r = impl_->find_repo(owner, repo);
   std::vector<std::string> out;
@@ -2727,13 +2923,15 @@ std::optional<CommentView> FakeGitHub::comment(const std::string& owner, const s
   return CommentView{c.id, c.user, c.body, c.created_at, c.updated_at};
 }
 
-std::optional<PullView> FakeGitHub::pull(const std::string& owner, const std::string& repo, int number) const {
+std::optional<PullView> FakeGitHub::pull(const std::string& owner, const std::string& repo,
+                                         int number) const {
   std::lock_guard lock(impl_->mu);
   auto* r = impl_->find_repo(owner, repo);
   if (!r || !r->pulls.count(number)) return std::nullopt;
   auto& p = r->pulls.at(number);
   auto& i = r->issues.at(number);
-  return PullView{number, i.state, i.title, p.head_ref, p.head_sha, p.base_ref, p.merged, i.body, p.user};
+  return PullView{number,     i.state,  i.title, p.head_ref, p.head_sha,
+                  p.base_ref, p.merged, i.body,  p.user};
 }
 
 std::vector<PullView> FakeGitHub::pulls(const std::string& owner, const std::string& repo) const {
@@ -2743,7 +2941,8 @@ std::vector<PullView> FakeGitHub::pulls(const std::string& owner, const std::str
   if (!r) return out;
   for (auto& [number, p] : r->pulls) {
     auto& i = r->issues.at(number);
-    out.push_back({number, i.state, i.title, p.head_ref, p.head_sha, p.base_ref, p.merged, i.body, p.user});
+    out.push_back(
+        {number, i.state, i.title, p.head_ref, p.head_sha, p.base_ref, p.merged, i.body, p.user});
   }
   return out;
 }
@@ -2762,8 +2961,8 @@ std::vector<std::string> FakeGitHub::reactions(const std::string& owner, const s
 }
 
 std::vector<ReactionView> FakeGitHub::comment_reactions(const std::string& owner,
-                                                       const std::string& repo,
-                                                       int64_t comment_id) const {
+                                                        const std::string& repo,
+                                                        int64_t comment_id) const {
   std::lock_guard lock(impl_->mu);
   std::vector<ReactionView> out;
   auto* r = impl_->find_repo(owner, repo);
@@ -2816,15 +3015,23 @@ Response FakeGitHub::Impl::control(const Request& req) {
   if (req.method == "GET" && path == "/_fake/requests") {
     json::array a;
     for (auto& e : self->requests())
-      a.push_back(json::object{{"method", e.method}, {"path", e.path}, {"query", e.query}, {"route", e.route},
-                               {"status", e.status}, {"auth", e.auth}, {"installation_id", e.installation_id}});
+      a.push_back(json::object{{"method", e.method},
+                               {"path", e.path},
+                               {"query", e.query},
+                               {"route", e.route},
+                               {"status", e.status},
+                               {"auth", e.auth},
+                               {"installation_id", e.installation_id}});
     return json_response(200, a);
   }
   if (req.method == "GET" && path == "/_fake/webhooks") {
     json::array a;
     for (auto& w : self->webhooks())
-      a.push_back(json::object{{"delivery_id", w.delivery_id}, {"guid", w.guid}, {"event", w.event},
-                               {"action", w.action}, {"status_code", w.status_code}});
+      a.push_back(json::object{{"delivery_id", w.delivery_id},
+                               {"guid", w.guid},
+                               {"event", w.event},
+                               {"action", w.action},
+                               {"status_code", w.status_code}});
     return json_response(200, a);
   }
   if (req.method != "POST") return error_response(404, "Not Found");
@@ -2852,7 +3059,10 @@ Response FakeGitHub::Impl::control(const Request& req) {
     return json_response(200, json::object());
   }
   if (path == "/_fake/tokens")
-    return json_response(201, json::object{{"token", self->issue_token(n("installation_id"), std::chrono::seconds(n("ttl") ? n("ttl") : 3600))}});
+    return json_response(
+        201, json::object{
+                 {"token", self->issue_token(n("installation_id"),
+                                             std::chrono::seconds(n("ttl") ? n("ttl") : 3600))}});
   if (path == "/_fake/issues") {
     std::vector<std::string> labels;
     dom::array la;
@@ -2861,10 +3071,14 @@ Response FakeGitHub::Impl::control(const Request& req) {
         std::string_view v;
         if (!e.get_string().get(v)) labels.emplace_back(v);
       }
-    return json_response(201, json::object{{"number", self->create_issue(s("owner"), s("repo"), s("user"), s("title"), s("body"), labels)}});
+    return json_response(
+        201, json::object{{"number", self->create_issue(s("owner"), s("repo"), s("user"),
+                                                        s("title"), s("body"), labels)}});
   }
   if (path == "/_fake/comments")
-    return json_response(201, json::object{{"id", self->add_comment(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"), s("body"))}});
+    return json_response(201, json::object{{"id", self->add_comment(s("owner"), s("repo"),
+                                                                    static_cast<int>(n("number")),
+                                                                    s("user"), s("body"))}});
   if (path == "/_fake/labels") {
     self->add_label_by(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"), s("label"));
     return json_response(200, json::object());
@@ -2875,7 +3089,8 @@ Response FakeGitHub::Impl::control(const Request& req) {
     return json_response(200, json::object());
   }
   if (path == "/_fake/assignments") {
-    self->assign_issue(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"), s("assignee"));
+    self->assign_issue(s("owner"), s("repo"), static_cast<int>(n("number")), s("user"),
+                       s("assignee"));
     return json_response(200, json::object());
   }
   if (path == "/_fake/closures") {
@@ -2886,14 +3101,21 @@ Response FakeGitHub::Impl::control(const Request& req) {
     std::vector<InlineComment> inl;
     dom::array ca;
     if (body.valid && !body.root["comments"].get_array().get(ca))
-      for (dom::element e : ca) inl.push_back({str(e, "path"), static_cast<int>(i64(e, "line", 1)), str(e, "body")});
-    return json_response(201, json::object{{"id", self->submit_review(s("owner"), s("repo"), static_cast<int>(n("pull")), s("user"), s("state"), s("body"), inl)}});
+      for (dom::element e : ca)
+        inl.push_back({str(e, "path"), static_cast<int>(i64(e, "line", 1)), str(e, "body")});
+    return json_response(
+        201,
+        json::object{{"id", self->submit_review(s("owner"), s("repo"), static_cast<int>(n("pull")),
+                                                s("user"), s("state"), s("body"), inl)}});
   }
   if (path == "/_fake/check-runs")
-    return json_response(201, json::object{{"id", self->add_check_run(s("owner"), s("repo"), s("sha"), s("name"), s("conclusion"), s("log"))}});
+    return json_response(
+        201, json::object{{"id", self->add_check_run(s("owner"), s("repo"), s("sha"), s("name"),
+                                                     s("conclusion"), s("log"))}});
   if (path == "/_fake/commits") {
     auto files = files_of();
-    auto sha = self->commit_files(s("owner"), s("repo"), s("branch"), files, s("message"), s("user").empty() ? "octocat" : s("user"));
+    auto sha = self->commit_files(s("owner"), s("repo"), s("branch"), files, s("message"),
+                                  s("user").empty() ? "octocat" : s("user"));
     if (!sha) return error_response(422, sha.error().message);
     return json_response(201, json::object{{"sha", *sha}});
   }
@@ -2912,7 +3134,8 @@ Response FakeGitHub::Impl::control(const Request& req) {
              : kind == "drop"          ? Fault::Kind::drop
                                        : Fault::Kind::status;
     if (n("status")) f.status = static_cast<int>(n("status"));
-    if (body.valid && has(body.root, "retry_after")) f.retry_after = static_cast<int>(n("retry_after"));
+    if (body.valid && has(body.root, "retry_after"))
+      f.retry_after = static_cast<int>(n("retry_after"));
     f.delay = std::chrono::milliseconds(n("delay_ms"));
     if (body.valid && has(body.root, "reset_in")) f.reset_in = std::chrono::seconds(n("reset_in"));
     f.times = n("times") ? static_cast<int>(n("times")) : 1;

@@ -39,8 +39,8 @@ struct FakeGitHubOptions {
   uint16_t port = 0;
   std::string tls_cert_file;  // both set: HTTPS
   std::string tls_key_file;
-  std::string state_dir;      // required: git repositories live here
-  std::string webhook_url;    // "" = webhooks are recorded, not sent
+  std::string state_dir;    // required: git repositories live here
+  std::string webhook_url;  // "" = webhooks are recorded, not sent
   std::string webhook_secret = "fake-webhook-secret";
   std::string webhook_ca_file;  // to trust an HTTPS webhook receiver
   int64_t app_id = 4242;
@@ -222,7 +222,8 @@ class FakeGitHub {
   // log; returns the check run id (= the job id for the log endpoint).
   int64_t add_check_run(const std::string& owner, const std::string& repo, const std::string& sha,
                         const std::string& name, const std::string& conclusion,
-                        const std::string& log = "", const std::vector<Annotation>& annotations = {});
+                        const std::string& log = "",
+                        const std::vector<Annotation>& annotations = {});
   // Commits files on a branch (created from main if missing) as `user` and
   // sends push (and synchronize) webhooks. Returns the new commit sha.
   Result<std::string> commit_files(const std::string& owner, const std::string& repo,

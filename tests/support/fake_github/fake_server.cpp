@@ -57,7 +57,9 @@ std::string decode_percent(std::string_view s, bool plus_is_space) {
 
 }  // namespace
 
-std::string percent_decode(std::string_view s, bool plus_is_space) { return decode_percent(s, plus_is_space); }
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  return decode_percent(s, plus_is_space);
+}
 
 std::string Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -116,7 +118,8 @@ struct FakeServer::Impl {
       req.raw_path = req.target.substr(0, q);
       req.path = percent_decode(req.raw_path, false);
       if (q != std::string::npos) req.query = req.target.substr(q + 1);
-      for (const auto& f : msg) req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+      for (const auto& f : msg)
+        req.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
       req.body = std::move(msg.body());
       Response res;
       try {
@@ -191,10 +194,11 @@ struct FakeServer::Impl {
         }
       }
       Worker w;
-      w.thread = std::thread([this, done = w.done, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-        connection(std::move(*s));
-        done->store(true);
-      });
+      w.thread = std::thread(
+          [this, done = w.done, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
+            connection(std::move(*s));
+            done->store(true);
+          });
       connection_threads.push_back(std::move(w));
     }
   }

@@ -21,10 +21,10 @@ namespace bottega::fake_github {
 
 struct Request {
   std::string method;
-  std::string target;  // path?query as sent
-  std::string path;    // percent-decoded path
+  std::string target;    // path?query as sent
+  std::string path;      // percent-decoded path
   std::string raw_path;  // the path as sent (segments still percent-encoded)
-  std::string query;   // raw query (without '?')
+  std::string query;     // raw query (without '?')
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string header(std::string_view name) const;
@@ -36,7 +36,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string content_type = "application/json; charset=utf-8";
-  bool drop = false;  // close the connection without answering
+  bool drop = false;                   // close the connection without answering
   std::chrono::milliseconds delay{0};  // wait this long before answering
 };
 

@@ -35,10 +35,11 @@ std::string read_file(const std::string& path) {
 }
 
 int usage(const std::string& problem) {
-  std::cerr << "fake-github: " << problem << "\n"
-            << "usage: fake-github --port N --state-dir DIR [--webhook-url URL] [--webhook-secret S]\n"
-               "                   [--host H] [--tls-cert F --tls-key F] [--webhook-ca F] [--app-id N]\n"
-               "                   [--client-id ID] [--app-public-key F] [--repo OWNER/NAME]...\n";
+  std::cerr
+      << "fake-github: " << problem << "\n"
+      << "usage: fake-github --port N --state-dir DIR [--webhook-url URL] [--webhook-secret S]\n"
+         "                   [--host H] [--tls-cert F --tls-key F] [--webhook-ca F] [--app-id N]\n"
+         "                   [--client-id ID] [--app-public-key F] [--repo OWNER/NAME]...\n";
   return 2;
 }
 
@@ -52,21 +53,33 @@ int main(int argc, char** argv) {
     std::string flag = argv[i];
     if (i + 1 >= argc) return usage("missing value for " + flag);
     std::string value = argv[++i];
-    if (flag == "--port") options.port = static_cast<uint16_t>(std::atoi(value.c_str()));
-    else if (flag == "--host") options.host = value;
-    else if (flag == "--state-dir") options.state_dir = value;
-    else if (flag == "--webhook-url") options.webhook_url = value;
-    else if (flag == "--webhook-secret") options.webhook_secret = value;
-    else if (flag == "--webhook-ca") options.webhook_ca_file = value;
-    else if (flag == "--tls-cert") options.tls_cert_file = value;
-    else if (flag == "--tls-key") options.tls_key_file = value;
-    else if (flag == "--app-id") options.app_id = std::atoll(value.c_str());
-    else if (flag == "--client-id") options.app_client_id = value;
+    if (flag == "--port")
+      options.port = static_cast<uint16_t>(std::atoi(value.c_str()));
+    else if (flag == "--host")
+      options.host = value;
+    else if (flag == "--state-dir")
+      options.state_dir = value;
+    else if (flag == "--webhook-url")
+      options.webhook_url = value;
+    else if (flag == "--webhook-secret")
+      options.webhook_secret = value;
+    else if (flag == "--webhook-ca")
+      options.webhook_ca_file = value;
+    else if (flag == "--tls-cert")
+      options.tls_cert_file = value;
+    else if (flag == "--tls-key")
+      options.tls_key_file = value;
+    else if (flag == "--app-id")
+      options.app_id = std::atoll(value.c_str());
+    else if (flag == "--client-id")
+      options.app_client_id = value;
     else if (flag == "--app-public-key") {
       options.app_public_key_pem = read_file(value);
       if (options.app_public_key_pem.empty()) return usage("cannot read " + value);
-    } else if (flag == "--repo") repos.push_back(value);
-    else return usage("unknown flag " + flag);
+    } else if (flag == "--repo")
+      repos.push_back(value);
+    else
+      return usage("unknown flag " + flag);
   }
   if (options.state_dir.empty()) return usage("--state-dir is required");
   if (options.tls_cert_file.empty() != options.tls_key_file.empty())
@@ -95,7 +108,8 @@ int main(int argc, char** argv) {
       std::cerr << "fake-github: " << made.error().message << "\n";
       return 1;
     }
-    std::cout << "fake-github repository " << full << " installation " << installations[owner] << "\n";
+    std::cout << "fake-github repository " << full << " installation " << installations[owner]
+              << "\n";
   }
   std::cout << "fake-github listening on " << fake.base_url() << std::endl;
   int sig = 0;

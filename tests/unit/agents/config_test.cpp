@@ -130,7 +130,8 @@ TEST_F(AgentConfigTest, RejectsBadHarnessValues) {
 }
 
 TEST_F(AgentConfigTest, GivesTheRuntimeItsSettingsAndHidesTheAppsFiles) {
-  std::ofstream(dir_ / "app.pem") << "-----BEGIN RSA PRIVATE KEY-----\nkey\n-----END RSA PRIVATE KEY-----\n";
+  std::ofstream(dir_ / "app.pem")
+      << "-----BEGIN RSA PRIVATE KEY-----\nkey\n-----END RSA PRIVATE KEY-----\n";
   env_["BOTTEGA_DATA_DIR"] = (dir_ / "data").string();
   env_["BOTTEGA_APP_ID"] = "4242";
   env_["BOTTEGA_PRIVATE_KEY_FILE"] = (dir_ / "app.pem").string();

@@ -376,16 +376,28 @@ TEST_P(AnyDecoder, CancelAndTimeoutWinOverTheStream) {
 // Strict UTF-8 (RFC 3629) with no NUL: what PostgreSQL's text and jsonb take.
 bool storable(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+    auto b = [&](std::size_t k) {
+      return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
+    };
     unsigned c = b(0);
     unsigned cp = 0;
     std::size_t n = 0;
     if (c == 0) return false;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     for (std::size_t k = 1; k < n; ++k) {
       if ((b(k) & 0xC0) != 0x80) return false;
       cp = cp << 6 | (b(k) & 0x3F);
@@ -442,15 +454,19 @@ TEST_P(AnyDecoder, NulAndEscapedLoneSurrogatesNeverReachTheStore) {
   std::string h = GetParam();
   std::string text = R"(a\u0000b)";
   std::string line =
-      h == "claude"  ? R"({"type":"assistant","session_id":"s\u0000","message":{"content":")" +
-                          text + "\"}}"
-      : h == "codex" ? R"({"type":"item.completed","item":{"id":"i","type":"agent_message","text":")" +
-                           text + "\"}}"
-                     : R"({"type":"text","sessionID":"s","part":{"text":")" + text + "\"}}";
+      h == "claude"
+          ? R"({"type":"assistant","session_id":"s\u0000","message":{"content":")" + text + "\"}}"
+      : h == "codex"
+          ? R"({"type":"item.completed","item":{"id":"i","type":"agent_message","text":")" + text +
+                "\"}}"
+          : R"({"type":"text","sessionID":"s","part":{"text":")" + text + "\"}}";
   std::string surrogate = R"({"type":"x","text":"\ud800"})";
   auto d = decode(h, line + "\n" + surrogate + "\n");
   ASSERT_GE(d.events.size(), 2u);
-  EXPECT_NE(d.events[0].text.find("a\xEF\xBF\xBD" "b"), std::string::npos) << d.events[0].text;
+  EXPECT_NE(d.events[0].text.find("a\xEF\xBF\xBD"
+                                  "b"),
+            std::string::npos)
+      << d.events[0].text;
   expect_storable(d);
   EXPECT_TRUE(storable(d.state.session_id));
 }
@@ -458,8 +474,8 @@ TEST_P(AnyDecoder, NulAndEscapedLoneSurrogatesNeverReachTheStore) {
 INSTANTIATE_TEST_SUITE_P(Harnesses, AnyDecoder, ::testing::Values("claude", "codex", "opencode"));
 
 TEST(HostileNumbers, AnOutOfRangeStatusIsClampedNotUndefined) {
-  auto d = decode("claude",
-                  R"({"type":"system","subtype":"api_retry","attempt":-1e300,"error_status":4e20})");
+  auto d = decode(
+      "claude", R"({"type":"system","subtype":"api_retry","attempt":-1e300,"error_status":4e20})");
   ASSERT_EQ(d.events.size(), 1u);
   EXPECT_EQ(d.events[0].text, "attempt -9223372036854775808, status 9223372036854775807");
 }
@@ -494,11 +510,12 @@ TEST(HostileNumbers, CodexExitCodesAndUsageAreClamped) {
   turn.prior_thread_usage.input_tokens = 50;
   HarnessSettings settings;
   settings.prices["m"] = Price{1e300, 1e300, 1e300};  // a price that overflows a double
-  auto d = decode("codex",
-                  R"({"type":"item.completed","item":{"id":"c","type":"command_execution","command":"x","exit_code":4e20,"status":"completed"}})"
-                  "\n"
-                  R"({"type":"turn.completed","usage":{"input_tokens":1e200,"cached_input_tokens":-7,"output_tokens":18446744073709551615}})",
-                  exited(0), turn, settings);
+  auto d = decode(
+      "codex",
+      R"({"type":"item.completed","item":{"id":"c","type":"command_execution","command":"x","exit_code":4e20,"status":"completed"}})"
+      "\n"
+      R"({"type":"turn.completed","usage":{"input_tokens":1e200,"cached_input_tokens":-7,"output_tokens":18446744073709551615}})",
+      exited(0), turn, settings);
   ASSERT_GE(d.events.size(), 3u);
   EXPECT_EQ(d.events[1].exit_code, INT64_MAX);
   EXPECT_TRUE(d.events[1].is_error);
@@ -528,10 +545,9 @@ TEST(EventJson, InvalidUtf8IsWrittenAsReplacementCharacters) {
   e.text = "ok \xC3\xA9, bad \xFF, cut \xE2\x82, surrogate \xED\xA0\x80, overlong \xC0\xAF";
   std::string json = to_json(e);
   EXPECT_TRUE(storable(json)) << json;
-  EXPECT_NE(json.find("ok \xC3\xA9, bad \xEF\xBF\xBD, cut \xEF\xBF\xBD,"), std::string::npos) << json;
+  EXPECT_NE(json.find("ok \xC3\xA9, bad \xEF\xBF\xBD, cut \xEF\xBF\xBD,"), std::string::npos)
+      << json;
 }
-
-
 
 TEST(EventJson, EscapesAndOmitsEmptyFields) {
   Event e;
@@ -565,13 +581,14 @@ TEST(CleanText, ReplacesEachMaximalInvalidSubpartAndNul) {
     std::string in, out;
   } cases[] = {
       {"", ""},
-      {"plain \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", "plain \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"},
+      {"plain \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",
+       "plain \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"},
       {std::string("a\0b", 3), "a" + r + "b"},
       {"\xFF", r},
-      {"\xE2\x82", r},                   // a cut character is one subpart
+      {"\xE2\x82", r},  // a cut character is one subpart
       {"\xE2\x82x", r + "x"},
-      {"\xC0\xAF", r + r},               // overlong: each byte
-      {"\xED\xA0\x80", r + r + r},       // surrogate
+      {"\xC0\xAF", r + r},                  // overlong: each byte
+      {"\xED\xA0\x80", r + r + r},          // surrogate
       {"\xF4\x90\x80\x80", r + r + r + r},  // above U+10FFFF
       {"\x80\x80", r + r},
   };
@@ -582,12 +599,16 @@ TEST(CleanText, ReplacesEachMaximalInvalidSubpartAndNul) {
 }
 
 TEST(CleanText, CutsNeverSplitACharacter) {
-  std::string s = "a\xE2\x82\xAC" "b";  // a € b
+  std::string s =
+      "a\xE2\x82\xAC"
+      "b";  // a € b
   EXPECT_EQ(utf8_prefix(s, 10), s);
   EXPECT_EQ(utf8_prefix(s, 4), "a\xE2\x82\xAC");
   EXPECT_EQ(utf8_prefix(s, 3), "a");
   EXPECT_EQ(utf8_prefix(s, 2), "a");
-  EXPECT_EQ(utf8_suffix(s, 4), "\xE2\x82\xAC" "b");
+  EXPECT_EQ(utf8_suffix(s, 4),
+            "\xE2\x82\xAC"
+            "b");
   EXPECT_EQ(utf8_suffix(s, 3), "b");
   EXPECT_EQ(utf8_suffix(s, 2), "b");
   std::string junk(10, '\x80');  // not UTF-8: cut where asked

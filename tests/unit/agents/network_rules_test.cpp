@@ -44,9 +44,9 @@ TEST(EgressRules, ClassifiesAddresses) {
       {"fd12:3456::1", false},
       {"fe80::1", false},
       {"ff02::1", false},
-      {"2001:db8::1", true},     // documentation: reaches nothing local
-      {"203.0.113.80", true},    // where some networks (CI here) put public names
-      {"198.18.0.1", true},      // benchmarking, fake-IP DNS resolvers
+      {"2001:db8::1", true},   // documentation: reaches nothing local
+      {"203.0.113.80", true},  // where some networks (CI here) put public names
+      {"198.18.0.1", true},    // benchmarking, fake-IP DNS resolvers
       {"2606:4700::1111", true},
       {"example.com", false},
       {"", false},

@@ -40,9 +40,9 @@ TEST(Metrics, HistogramBucketsAreCumulativeWithInf) {
 TEST(Metrics, MisuseIsIgnoredNotFatal) {
   Registry r;
   r.declare("x_total", Type::counter, "X.", {"a"});
-  r.add("x_total", {});             // wrong label count
-  r.add("x_total", {"v"}, -1);      // a counter never goes down
-  r.set("x_total", {"v"}, 3);       // not a gauge
+  r.add("x_total", {});         // wrong label count
+  r.add("x_total", {"v"}, -1);  // a counter never goes down
+  r.set("x_total", {"v"}, 3);   // not a gauge
   r.add("undeclared_total", {"v"});
   EXPECT_EQ(r.render(), "# HELP x_total X.\n# TYPE x_total counter\n");
 }

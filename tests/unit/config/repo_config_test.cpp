@@ -7,7 +7,6 @@
 namespace bottega {
 namespace {
 
-
 RepoConfig server_defaults() {
   RepoConfig d;
   d.roles["plan"] = RoleConfig{"claude", "claude-sonnet-4-5", "high"};
@@ -338,7 +337,8 @@ TEST(RepoConfig, NetworkAllowTakesHostsAndRefusesWhatIsNotAHost) {
   auto ok = parse("network:\n  allow:\n    - registry.npmjs.org\n    - \"*.pypi.org:443\"\n");
   ASSERT_TRUE(ok.ok()) << ok.error().describe();
   EXPECT_EQ(ok->egress_allow, (std::vector<std::string>{"registry.npmjs.org", "*.pypi.org:443"}));
-  EXPECT_TRUE(Fails(parse("network:\n  allow: evil/path\n"), "network.allow", "not a host name", 2));
+  EXPECT_TRUE(
+      Fails(parse("network:\n  allow: evil/path\n"), "network.allow", "not a host name", 2));
   EXPECT_TRUE(Fails(parse("network:\n  allow: [\"a.b:99999\"]\n"), "network.allow", "port", 2));
 }
 

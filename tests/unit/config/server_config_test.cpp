@@ -101,7 +101,8 @@ TEST_F(ServerConfigTest, PortOutOfRangeIsRejected) {
   env_["BOTTEGA_LISTEN"] = "127.0.0.1:70000";
   auto config = load("");
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.error().message.find("out of range"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("out of range"), std::string::npos)
+      << config.error().message;
 }
 
 TEST_F(ServerConfigTest, UnknownKeyIsRejectedWithItsLine) {
@@ -117,7 +118,8 @@ TEST_F(ServerConfigTest, InvalidYamlNamesTheLine) {
   auto file = write("c.yml", "listen: 127.0.0.1:3000\nlog: [unclosed\n");
   auto config = load(file);
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.error().message.find("not valid YAML"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("not valid YAML"), std::string::npos)
+      << config.error().message;
   EXPECT_NE(config.error().message.find(file + ":"), std::string::npos);
 }
 
@@ -168,8 +170,8 @@ TEST_F(ServerConfigTest, BadUrlsAndNumbersAreRejected) {
   auto config = load("");
   ASSERT_FALSE(config.ok());
   const auto& m = config.error().message;
-  for (const char* key : {"`github.api_url`", "`app.id`", "`database.url`", "`log.format`",
-                          "`max_body_bytes`"})
+  for (const char* key :
+       {"`github.api_url`", "`app.id`", "`database.url`", "`log.format`", "`max_body_bytes`"})
     EXPECT_NE(m.find(key), std::string::npos) << key << " missing from: " << m;
 }
 
@@ -179,8 +181,9 @@ TEST_F(ServerConfigTest, PublicUrlMustBeHttpsWithoutAPath) {
     env_["BOTTEGA_PUBLIC_URL"] = bad;
     auto config = load("");
     ASSERT_FALSE(config.ok()) << bad;
-    EXPECT_NE(config.error().message.find("`public_url` at environment variable BOTTEGA_PUBLIC_URL"),
-              std::string::npos)
+    EXPECT_NE(
+        config.error().message.find("`public_url` at environment variable BOTTEGA_PUBLIC_URL"),
+        std::string::npos)
         << config.error().message;
   }
   env_["BOTTEGA_PUBLIC_URL"] = "http://bottega.example.com";

@@ -15,7 +15,8 @@ class SecretBoxTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("bottega-box-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("bottega-box-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -1,6 +1,6 @@
-#include "engine/process/run.h"
-
 #include <gtest/gtest.h>
+
+#include "engine/process/run.h"
 
 namespace bottega {
 namespace {

@@ -82,7 +82,8 @@ TEST(GitHubError, DescribesRouteStatusMessageAndRequestId) {
   e.route = "POST /repos/{owner}/{repo}/pulls";
   e.message = "Validation Failed";
   e.request_id = "ABCD:1234";
-  EXPECT_EQ(e.describe(), "POST /repos/{owner}/{repo}/pulls: HTTP 422: Validation Failed (request ABCD:1234)");
+  EXPECT_EQ(e.describe(),
+            "POST /repos/{owner}/{repo}/pulls: HTTP 422: Validation Failed (request ABCD:1234)");
   EXPECT_TRUE(e.is_validation_failed());
   EXPECT_FALSE(e.is_transient());
   e.status = 502;

@@ -19,7 +19,9 @@ using std::chrono::milliseconds;
 class FakeTime final : public Clock, public Sleeper {
  public:
   time_point now() const override { return system_start_ + offset_; }
-  std::chrono::steady_clock::time_point steady_now() const override { return steady_start_ + offset_; }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return steady_start_ + offset_;
+  }
   void sleep_for(milliseconds d) override {
     offset_ += d;
     sleeps.push_back(d);
@@ -30,7 +32,8 @@ class FakeTime final : public Clock, public Sleeper {
 
  private:
   time_point system_start_ = time_point(std::chrono::seconds(1'700'000'000));
-  std::chrono::steady_clock::time_point steady_start_ = std::chrono::steady_clock::time_point(1000h);
+  std::chrono::steady_clock::time_point steady_start_ =
+      std::chrono::steady_clock::time_point(1000h);
   milliseconds offset_{0};
 };
 
@@ -70,9 +73,9 @@ GitHubError error_saying(std::string message, std::string documentation_url = ""
 
 // The reset time GitHub would send, `in` from the fake now.
 std::string reset_in(const FakeTime& time, std::chrono::seconds in) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                            (time.now() + in).time_since_epoch())
-                            .count());
+  return std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>((time.now() + in).time_since_epoch())
+          .count());
 }
 
 class RateGovernorTest : public ::testing::Test {
@@ -250,7 +253,10 @@ TEST_F(RateGovernorTest, A403IsASecondaryLimitOnlyWhenGitHubSaysSo) {
   const Case cases[] = {
       {"You have exceeded a secondary rate limit. Please wait.", "", true},
       {"You have exceeded a Secondary Rate Limit", "", true},
-      {"", "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits", true},
+      {"",
+       "https://docs.github.com/rest/overview/"
+       "rate-limits-for-the-rest-api#about-secondary-rate-limits",
+       true},
       {"You have triggered an abuse detection mechanism.", "", true},
       {"Resource not accessible by integration", "https://docs.github.com/rest/issues", false},
       {"Must have admin rights to Repository.", "", false},

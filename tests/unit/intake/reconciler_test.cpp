@@ -22,7 +22,8 @@ std::vector<int64_t> ids(const std::vector<HookDelivery>& ds) {
 
 TEST(ChooseRedeliveries, FailedAndNotStoredIsRedeliveredOnceByItsNewestAttempt) {
   // Newest first: guid "a" failed twice (attempts 3 and 1), "b" failed once.
-  std::vector<HookDelivery> recent = {attempt(3, "a", 502), attempt(2, "b", 0), attempt(1, "a", 504)};
+  std::vector<HookDelivery> recent = {attempt(3, "a", 502), attempt(2, "b", 0),
+                                      attempt(1, "a", 504)};
   EXPECT_EQ(ids(choose_redeliveries(recent, {}, {}, 10)), (std::vector<int64_t>{3, 2}));
 }
 
@@ -33,7 +34,8 @@ TEST(ChooseRedeliveries, StoredRequestedOrAnsweredAreSkipped) {
 }
 
 TEST(ChooseRedeliveries, RespectsTheLimit) {
-  std::vector<HookDelivery> recent = {attempt(3, "a", 500), attempt(2, "b", 500), attempt(1, "c", 500)};
+  std::vector<HookDelivery> recent = {attempt(3, "a", 500), attempt(2, "b", 500),
+                                      attempt(1, "c", 500)};
   EXPECT_EQ(ids(choose_redeliveries(recent, {}, {}, 2)), (std::vector<int64_t>{3, 2}));
 }
 

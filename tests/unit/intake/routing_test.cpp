@@ -2,22 +2,24 @@
 // delivery is stored; only those a handler acts on get a job.
 #include "engine/intake/routing.h"
 
-#include <simdjson.h>
-
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <string>
 
 namespace bottega {
 namespace {
 
-const std::string kRepo = R"("repository":{"id":1,"full_name":"octo/hello","default_branch":"main"})";
+const std::string kRepo =
+    R"("repository":{"id":1,"full_name":"octo/hello","default_branch":"main"})";
 const std::string kSender = R"("sender":{"id":7,"login":"mona","type":"User"})";
 
 TEST(IntakeRouting, AnIssueEventConcernsTheIssue) {
-  std::string body = R"({"action":"labeled","issue":{"number":5,"title":"Bug","body":null,"state":"open",
+  std::string body =
+      R"({"action":"labeled","issue":{"number":5,"title":"Bug","body":null,"state":"open",
     "labels":[{"name":"bottega"}],"assignees":[],"user":{"id":9,"login":"alice","type":"User"}},
-    "label":{"name":"bottega"},"installation":{"id":42},)" + kRepo + "," + kSender + "}";
+    "label":{"name":"bottega"},"installation":{"id":42},)" +
+      kRepo + "," + kSender + "}";
   auto e = decode_event("issues", body);
   ASSERT_TRUE(e.ok()) << e.error().message;
   EXPECT_EQ(task_key_for(*e), "octo/hello#5");
@@ -34,14 +36,15 @@ TEST(IntakeRouting, ACheckRunConcernsItsPullRequest) {
 }
 
 TEST(IntakeRouting, TaskKeysForBranchesAndInstallations) {
-  auto push = decode_event("push", R"({"ref":"refs/heads/bottega/5-x","after":"abc",)" + kRepo + "}");
+  auto push =
+      decode_event("push", R"({"ref":"refs/heads/bottega/5-x","after":"abc",)" + kRepo + "}");
   ASSERT_TRUE(push.ok());
   EXPECT_EQ(task_key_for(*push), "octo/hello@bottega/5-x");
   auto tag = decode_event("push", R"({"ref":"refs/tags/v1","after":"abc",)" + kRepo + "}");
   ASSERT_TRUE(tag.ok());
   EXPECT_EQ(task_key_for(*tag), std::nullopt);
-  auto inst = decode_event("installation",
-                           R"({"action":"created","installation":{"id":5,"account":{"login":"octo"}}})");
+  auto inst = decode_event(
+      "installation", R"({"action":"created","installation":{"id":5,"account":{"login":"octo"}}})");
   ASSERT_TRUE(inst.ok()) << inst.error().message;
   EXPECT_EQ(task_key_for(*inst), std::nullopt);
   auto jobs = jobs_for(*inst);
@@ -73,19 +76,23 @@ TEST(IntakeRouting, JobPayloadReadsBackEveryAsciiCharacter) {
 
 const std::string& kPerson = kSender;
 const std::string kBot = R"("sender":{"id":8,"login":"bottega[bot]","type":"Bot"})";
-const std::string kIssue = R"("issue":{"number":5,"title":"Bug","body":null,"state":"open","labels":[]})";
+const std::string kIssue =
+    R"("issue":{"number":5,"title":"Bug","body":null,"state":"open","labels":[]})";
 const std::string kPullIssue =
     R"("issue":{"number":6,"title":"PR","body":null,"state":"open","labels":[],"pull_request":{"url":"x"}})";
 
-bool routed(const std::string& event, const std::string& fields, const std::string& sender = kPerson) {
-  auto e = decode_event(event, "{" + fields + "," + kRepo + "," + sender + R"(,"installation":{"id":42}})");
+bool routed(const std::string& event, const std::string& fields,
+            const std::string& sender = kPerson) {
+  auto e = decode_event(
+      event, "{" + fields + "," + kRepo + "," + sender + R"(,"installation":{"id":42}})");
   EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message) << "\n" << fields;
   if (!e.ok()) return false;
   EXPECT_EQ(acted_on(*e), !jobs_for(*e).empty());
   return acted_on(*e);
 }
 
-std::string comment(const std::string& action, const std::string& body, const std::string& issue = kIssue,
+std::string comment(const std::string& action, const std::string& body,
+                    const std::string& issue = kIssue,
                     const std::string& author = R"({"id":7,"login":"mona","type":"User"})") {
   return R"("action":")" + action + R"(",)" + issue + R"(,"comment":{"id":9,"body":")" + body +
          R"(","user":)" + author + "}";
@@ -98,22 +105,27 @@ TEST(IntakeRouting, CommandsBecomeWorkAndOrdinaryCommentsDoNot) {
   EXPECT_FALSE(routed("issue_comment", comment("created", "/approve", kPullIssue)));
   EXPECT_FALSE(routed("issue_comment", comment("created", "/approve"), kBot)) << "our own comments";
   EXPECT_FALSE(routed("issue_comment", comment("deleted", "/approve")));
-  EXPECT_FALSE(routed("issue_comment", comment("edited", "/approve"))) << "an edit never re-runs a command";
-  EXPECT_TRUE(routed("issue_comment", comment("edited", "plan", kIssue, R"({"id":8,"login":"bottega[bot]","type":"Bot"})")))
+  EXPECT_FALSE(routed("issue_comment", comment("edited", "/approve")))
+      << "an edit never re-runs a command";
+  EXPECT_TRUE(routed("issue_comment", comment("edited", "plan", kIssue,
+                                              R"({"id":8,"login":"bottega[bot]","type":"Bot"})")))
       << "a person editing the plan comment";
 }
 
 TEST(IntakeRouting, IssueActionsTheWorkflowUses) {
   for (const char* action : {"opened", "labeled", "assigned", "closed", "transferred", "deleted"})
-    EXPECT_TRUE(routed("issues", R"("action":")" + std::string(action) + R"(",)" + kIssue)) << action;
+    EXPECT_TRUE(routed("issues", R"("action":")" + std::string(action) + R"(",)" + kIssue))
+        << action;
   for (const char* action : {"edited", "unlabeled", "reopened"})
-    EXPECT_FALSE(routed("issues", R"("action":")" + std::string(action) + R"(",)" + kIssue)) << action;
+    EXPECT_FALSE(routed("issues", R"("action":")" + std::string(action) + R"(",)" + kIssue))
+        << action;
   EXPECT_FALSE(routed("issues", R"("action":"labeled",)" + kIssue, kBot));
 }
 
 TEST(IntakeRouting, PullRequestsChecksAndPushesAreStoredOnly) {
-  const std::string pull = R"("pull_request":{"number":6,"title":"t","body":null,"state":"closed","merged":true,)"
-                           R"("head":{"ref":"b","sha":"1"},"base":{"ref":"main","sha":"2"}})";
+  const std::string pull =
+      R"("pull_request":{"number":6,"title":"t","body":null,"state":"closed","merged":true,)"
+      R"("head":{"ref":"b","sha":"1"},"base":{"ref":"main","sha":"2"}})";
   EXPECT_TRUE(routed("pull_request", R"("action":"closed",)" + pull));
   EXPECT_FALSE(routed("pull_request", R"("action":"opened",)" + pull));
   EXPECT_FALSE(routed("push", R"("ref":"refs/heads/main","after":"abc")"));
@@ -121,16 +133,19 @@ TEST(IntakeRouting, PullRequestsChecksAndPushesAreStoredOnly) {
 
 TEST(IntakeRouting, TheAppsAccessIsWork) {
   auto installation = [](const std::string& action) {
-    auto e = decode_event("installation", R"({"action":")" + action +
-                                              R"(","installation":{"id":5,"account":{"login":"octo"}}})");
+    auto e = decode_event(
+        "installation",
+        R"({"action":")" + action + R"(","installation":{"id":5,"account":{"login":"octo"}}})");
     EXPECT_TRUE(e.ok());
     return e.ok() && acted_on(*e);
   };
-  for (const char* action : {"created", "deleted", "suspend", "unsuspend"}) EXPECT_TRUE(installation(action)) << action;
+  for (const char* action : {"created", "deleted", "suspend", "unsuspend"})
+    EXPECT_TRUE(installation(action)) << action;
   EXPECT_FALSE(installation("new_permissions_accepted"));
-  auto removed = decode_event("installation_repositories",
-                              R"({"action":"removed","installation":{"id":5,"account":{"login":"octo"}},)"
-                              R"("repositories_added":[],"repositories_removed":[{"full_name":"octo/hello"}]})");
+  auto removed = decode_event(
+      "installation_repositories",
+      R"({"action":"removed","installation":{"id":5,"account":{"login":"octo"}},)"
+      R"("repositories_added":[],"repositories_removed":[{"full_name":"octo/hello"}]})");
   ASSERT_TRUE(removed.ok()) << removed.error().message;
   EXPECT_TRUE(acted_on(*removed));
 }

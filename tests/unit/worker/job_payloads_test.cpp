@@ -8,7 +8,8 @@ namespace bottega {
 namespace {
 
 TEST(JobPayloads, RoundTrip) {
-  for (TaskJobPayload p : {TaskJobPayload{7, 0}, TaskJobPayload{42, 3}, TaskJobPayload{INT64_MAX, 1}}) {
+  for (TaskJobPayload p :
+       {TaskJobPayload{7, 0}, TaskJobPayload{42, 3}, TaskJobPayload{INT64_MAX, 1}}) {
     auto back = decode_task_job(encode_task_job(p));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(back->task_id, p.task_id);

@@ -49,26 +49,35 @@ class CountingPort final : public GitHubPort {
                                                                    const std::string&) override {
     return github::CollaboratorPermission{};
   }
-  GhResult<std::vector<github::IssueComment>> list_issue_comments(const github::Repo&, int) override {
+  GhResult<std::vector<github::IssueComment>> list_issue_comments(const github::Repo&,
+                                                                  int) override {
     return std::vector<github::IssueComment>{};
   }
-  GhResult<github::IssueComment> create_issue_comment(const github::Repo&, int, const std::string&) override {
+  GhResult<github::IssueComment> create_issue_comment(const github::Repo&, int,
+                                                      const std::string&) override {
     return github::IssueComment{};
   }
-  GhResult<github::IssueComment> update_issue_comment(const github::Repo&, int64_t, const std::string&) override {
+  GhResult<github::IssueComment> update_issue_comment(const github::Repo&, int64_t,
+                                                      const std::string&) override {
     return github::IssueComment{};
   }
-  GhResult<void> react_to_issue_comment(const github::Repo&, int64_t, github::Reaction) override { return {}; }
+  GhResult<void> react_to_issue_comment(const github::Repo&, int64_t, github::Reaction) override {
+    return {};
+  }
   GhResult<std::vector<std::string>> list_issue_labels(const github::Repo&, int) override {
     return std::vector<std::string>{};
   }
   GhResult<void> ensure_label(const github::Repo&, const github::Label&) override { return {}; }
-  GhResult<void> add_labels(const github::Repo&, int, const std::vector<std::string>&) override { return {}; }
+  GhResult<void> add_labels(const github::Repo&, int, const std::vector<std::string>&) override {
+    return {};
+  }
   GhResult<void> remove_label(const github::Repo&, int, const std::string&) override { return {}; }
-  GhResult<std::optional<github::PullRequest>> find_pull_by_head(const github::Repo&, const std::string&) override {
+  GhResult<std::optional<github::PullRequest>> find_pull_by_head(const github::Repo&,
+                                                                 const std::string&) override {
     return std::optional<github::PullRequest>{};
   }
-  GhResult<github::PullRequest> create_pull(const github::Repo&, const github::NewPullRequest&) override {
+  GhResult<github::PullRequest> create_pull(const github::Repo&,
+                                            const github::NewPullRequest&) override {
     return github::PullRequest{};
   }
 };
@@ -117,7 +126,8 @@ TEST_F(RepoLookupsTest, TroubleAskingGitHubIsAnErrorNotTheDefaults) {
   port.branch_fails = true;
   auto config = lookups.repo_config(repo, "main");
   ASSERT_FALSE(config.ok()) << "a config GitHub could not be asked for is not the defaults";
-  EXPECT_NE(config.error().message.find("connection reset"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("connection reset"), std::string::npos)
+      << config.error().message;
 }
 
 }  // namespace

@@ -68,8 +68,12 @@ TEST(TaskCodec, RejectsAFieldOfTheWrongType) {
 }
 
 TEST(TaskCodec, OutboxKeepsOnlyGitHubEffectsInOrder) {
-  std::vector<Action> actions = {React{5, github::Reaction::eyes}, StartTurn{Role::plan, 1}, Reply{"hi \"there\""},
-                                 SyncPlanComment{}, SyncStatus{}, OpenPullRequest{}};
+  std::vector<Action> actions = {React{5, github::Reaction::eyes},
+                                 StartTurn{Role::plan, 1},
+                                 Reply{"hi \"there\""},
+                                 SyncPlanComment{},
+                                 SyncStatus{},
+                                 OpenPullRequest{}};
   auto back = effects_from_json(effects_to_json(actions));
   ASSERT_TRUE(back.ok()) << back.error().message;
   ASSERT_EQ(back->size(), 4u);
@@ -96,10 +100,11 @@ TEST(TaskCodec, AStoredOutboxStillDecodes) {
   EXPECT_EQ(std::get<React>((*back)[0]).reaction, github::Reaction::eyes);
   EXPECT_EQ(std::get<React>((*back)[1]).reaction, github::Reaction::minus_one);
   EXPECT_EQ(std::get<React>((*back)[2]).reaction, github::Reaction::confused);
-  EXPECT_EQ(effects_to_json(*back),
-            R"([{"kind":"react","comment_id":5,"reaction":"eyes"},{"kind":"react","comment_id":6,"reaction":"-1"},)"
-            R"({"kind":"react","comment_id":7,"reaction":"confused"},{"kind":"reply","text":"hi"},)"
-            R"({"kind":"sync_plan"},{"kind":"sync_status"}])");
+  EXPECT_EQ(
+      effects_to_json(*back),
+      R"([{"kind":"react","comment_id":5,"reaction":"eyes"},{"kind":"react","comment_id":6,"reaction":"-1"},)"
+      R"({"kind":"react","comment_id":7,"reaction":"confused"},{"kind":"reply","text":"hi"},)"
+      R"({"kind":"sync_plan"},{"kind":"sync_status"}])");
 }
 
 }  // namespace

@@ -12,10 +12,12 @@ namespace {
 using github::CommandName;
 
 const std::string kPlan =
-    "## Overview\nAdd a greeting.\n\n## Implementation plan\n- hello.txt\n\n## Testing strategy\n- cat it\n\n"
+    "## Overview\nAdd a greeting.\n\n## Implementation plan\n- hello.txt\n\n## Testing strategy\n- "
+    "cat it\n\n"
     "## To-do\n- [ ] create hello.txt\n- [ ] say hello\n\n## Review findings\n";
 const std::string kDone =
-    "## Overview\nAdd a greeting.\n\n## Implementation plan\n- hello.txt\n\n## Testing strategy\n- cat it\n\n"
+    "## Overview\nAdd a greeting.\n\n## Implementation plan\n- hello.txt\n\n## Testing strategy\n- "
+    "cat it\n\n"
     "## To-do\n- [x] create hello.txt\n- [x] say hello\n\n## Review findings\n";
 
 Actor writer(std::string login = "wanda") { return {std::move(login), false, Permission::write}; }
@@ -28,7 +30,8 @@ Task fresh() {
   t.repo = "acme/widgets";
   t.issue = 12;
   t.title = "Greet people";
-  t.document = report::make_task_document("Greet people", 12, "Please say hello.", "## Overview\n\n## To-do\n");
+  t.document = report::make_task_document("Greet people", 12, "Please say hello.",
+                                          "## Overview\n\n## To-do\n");
   t.branch = "bottega/12-greet-people";
   t.max_iterations = 3;
   return t;
@@ -95,11 +98,25 @@ std::string replies(const Decision& d) {
 }
 
 Task planning() { return decide(fresh(), command(CommandName::plan, writer(), "", 0)).task; }
-Task awaiting() { auto t = planning(); return decide(t, finished(t, "plan-ready", kPlan)).task; }
-Task implementing() { return decide(awaiting(), command(CommandName::approve, writer(), "", 101, 3000)).task; }
-Task reviewing() { auto t = implementing(); return decide(t, finished(t, "ready")).task; }
-Task opening() { auto t = reviewing(); return decide(t, finished(t, "ready")).task; }
-Task pr_open() { return decide(opening(), PullRequestOpened{41, "https://github.test/acme/widgets/pull/41", ""}).task; }
+Task awaiting() {
+  auto t = planning();
+  return decide(t, finished(t, "plan-ready", kPlan)).task;
+}
+Task implementing() {
+  return decide(awaiting(), command(CommandName::approve, writer(), "", 101, 3000)).task;
+}
+Task reviewing() {
+  auto t = implementing();
+  return decide(t, finished(t, "ready")).task;
+}
+Task opening() {
+  auto t = reviewing();
+  return decide(t, finished(t, "ready")).task;
+}
+Task pr_open() {
+  return decide(opening(), PullRequestOpened{41, "https://github.test/acme/widgets/pull/41", ""})
+      .task;
+}
 Task blocked_implementing() {
   auto t = implementing();
   return decide(t, finished(t, "", kDone, TurnOutcome::crashed)).task;
@@ -171,16 +188,13 @@ TEST(Workflow, TriggerOnATaskWithAPlanOrWorkUnderWayDoesNothing) {
     const char* what;
     Task task;
   };
-  for (const PhaseCase& c : {PhaseCase{"planning", planning()},
-                             PhaseCase{"awaiting_approval", awaiting()},
-                             PhaseCase{"implementing", implementing()},
-                             PhaseCase{"reviewing", reviewing()},
-                             PhaseCase{"opening_pr", opening()},
-                             PhaseCase{"pr_open", pr_open()},
-                             PhaseCase{"blocked in planning", blocked_planning()},
-                             PhaseCase{"blocked before approval", blocked_plan_revision()},
-                             PhaseCase{"blocked after approval", blocked_implementing()},
-                             PhaseCase{"done", done()}}) {
+  for (const PhaseCase& c :
+       {PhaseCase{"planning", planning()}, PhaseCase{"awaiting_approval", awaiting()},
+        PhaseCase{"implementing", implementing()}, PhaseCase{"reviewing", reviewing()},
+        PhaseCase{"opening_pr", opening()}, PhaseCase{"pr_open", pr_open()},
+        PhaseCase{"blocked in planning", blocked_planning()},
+        PhaseCase{"blocked before approval", blocked_plan_revision()},
+        PhaseCase{"blocked after approval", blocked_implementing()}, PhaseCase{"done", done()}}) {
     for (const Actor& actor : {writer(), reader()}) {
       auto trigger = command(CommandName::plan, actor, "", 0, 9000);
       auto d = decide(c.task, trigger);
@@ -375,7 +389,8 @@ TEST(Workflow, ApprovalMayNeedAHigherLevel) {
   EXPECT_EQ(d.task.phase, Phase::awaiting_approval);
   EXPECT_NE(replies(d).find("needs maintain permission"), std::string::npos);
   Actor maintainer{"mo", false, Permission::maintain};
-  EXPECT_EQ(decide(t, command(CommandName::approve, maintainer, "", 5, 3000)).task.phase, Phase::implementing);
+  EXPECT_EQ(decide(t, command(CommandName::approve, maintainer, "", 5, 3000)).task.phase,
+            Phase::implementing);
 }
 
 TEST(Workflow, RefusesApproveBeforeAnyPlan) {
@@ -530,7 +545,8 @@ TEST(Workflow, PlanEditWithoutItsMarkersIsNotReadBackAndIsPutBack) {
   const std::string body =
       "<!-- bottega:plan task=7 revision=1 -->\n### Plan (revision 1)\n\n## To-do\n- [ ] mine\n\n"
       "<!-- bottega:plan-end -->\n\n---\n\n`/approve` to start the work";
-  for (const PlanEdited& e : {PlanEdited{writer(), body, 4000}, PlanEdited{writer(), std::nullopt, 4000}}) {
+  for (const PlanEdited& e :
+       {PlanEdited{writer(), body, 4000}, PlanEdited{writer(), std::nullopt, 4000}}) {
     auto d = decide(t, e);
     EXPECT_EQ(d.task.plan_revision, 1);
     EXPECT_EQ(d.task.plan_revised_at, t.plan_revised_at);
@@ -751,14 +767,14 @@ TEST(Workflow, ClosingTheIssueCancelsTheTask) {
 }
 
 TEST(Workflow, AnIssueTransferredOrDeletedEndsTheTaskWithoutWritingToIt) {
-  for (const Task& t : {planning(), awaiting(), implementing(), reviewing(), blocked_implementing()}) {
+  for (const Task& t :
+       {planning(), awaiting(), implementing(), reviewing(), blocked_implementing()}) {
     auto d = decide(t, IssueGone{"The issue was deleted."});
     EXPECT_EQ(d.task.phase, Phase::cancelled) << to_string(t.phase);
-    EXPECT_EQ(count<CancelTurn>(d),
-              t.phase == Phase::planning || t.phase == Phase::implementing ||
-                      t.phase == Phase::reviewing
-                  ? 1
-                  : 0)
+    EXPECT_EQ(count<CancelTurn>(d), t.phase == Phase::planning || t.phase == Phase::implementing ||
+                                            t.phase == Phase::reviewing
+                                        ? 1
+                                        : 0)
         << to_string(t.phase);
     EXPECT_EQ(d.actions.size(), static_cast<std::size_t>(count<CancelTurn>(d)))
         << "nothing is written to an issue that is gone (" << to_string(t.phase) << ")";
@@ -925,8 +941,9 @@ TEST(Workflow, MistypedCommandFromStrangerIsIgnored) {
 }
 
 TEST(Workflow, EveryPhaseHasALabelExceptIdle) {
-  for (auto p : {Phase::planning, Phase::awaiting_approval, Phase::implementing, Phase::reviewing,
-                 Phase::opening_pr, Phase::pr_open, Phase::blocked, Phase::cancelled, Phase::done}) {
+  for (auto p :
+       {Phase::planning, Phase::awaiting_approval, Phase::implementing, Phase::reviewing,
+        Phase::opening_pr, Phase::pr_open, Phase::blocked, Phase::cancelled, Phase::done}) {
     EXPECT_EQ(phase_label(p).rfind("bottega:", 0), 0u) << to_string(p);
     EXPECT_EQ(parse_phase(to_string(p)), p);
   }

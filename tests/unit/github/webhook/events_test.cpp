@@ -5,7 +5,8 @@
 namespace bottega {
 namespace {
 
-const std::string kRepo = R"("repository":{"id":1,"full_name":"octo/hello","default_branch":"main"})";
+const std::string kRepo =
+    R"("repository":{"id":1,"full_name":"octo/hello","default_branch":"main"})";
 const std::string kSender = R"("sender":{"id":7,"login":"mona","type":"User"})";
 
 TEST(WebhookEvents, HandledEventsAndActions) {
@@ -21,9 +22,11 @@ TEST(WebhookEvents, HandledEventsAndActions) {
 }
 
 TEST(WebhookEvents, DecodesAnIssueLabel) {
-  std::string body = R"({"action":"labeled","issue":{"number":5,"title":"Bug","body":null,"state":"open",
+  std::string body =
+      R"({"action":"labeled","issue":{"number":5,"title":"Bug","body":null,"state":"open",
     "labels":[{"name":"bottega"}],"assignees":[],"user":{"id":9,"login":"alice","type":"User"}},
-    "label":{"name":"bottega"},"installation":{"id":42},)" + kRepo + "," + kSender + "}";
+    "label":{"name":"bottega"},"installation":{"id":42},)" +
+      kRepo + "," + kSender + "}";
   auto e = decode_event("issues", body);
   ASSERT_TRUE(e.ok()) << e.error().message;
   EXPECT_EQ(e->action, "labeled");
@@ -52,9 +55,10 @@ TEST(WebhookEvents, CommentOnAPullRequestIsToldApart) {
 }
 
 TEST(WebhookEvents, ReviewStateStaysLowercase) {
-  std::string body = R"({"action":"submitted","review":{"id":1,"state":"changes_requested","body":"fix"},
+  std::string body =
+      R"({"action":"submitted","review":{"id":1,"state":"changes_requested","body":"fix"},
     "pull_request":{"number":8,"head":{"ref":"bottega/5-x","sha":"abc"},"base":{"ref":"main","sha":"def"}},)" +
-                     kRepo + "," + kSender + "}";
+      kRepo + "," + kSender + "}";
   auto e = decode_event("pull_request_review", body);
   ASSERT_TRUE(e.ok()) << e.error().message;
   const auto& r = std::get<PullRequestReviewEvent>(e->detail);
@@ -102,7 +106,8 @@ TEST(WebhookEvents, ExtraFieldsAreTolerated) {
 }
 
 TEST(WebhookEvents, SummaryReadsWhatIsThere) {
-  auto s = summarize_delivery(R"({"action":"x","installation":{"id":3},)" + kRepo + "," + kSender + "}");
+  auto s =
+      summarize_delivery(R"({"action":"x","installation":{"id":3},)" + kRepo + "," + kSender + "}");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->action, "x");
   EXPECT_EQ(s->installation_id, 3);

@@ -17,7 +17,8 @@ TEST(WebhookSignature, GitHubsKnownVectorIsValid) {
 
 TEST(WebhookSignature, UppercaseHexIsAccepted) {
   std::string upper = kKnown;
-  for (std::size_t i = 7; i < upper.size(); ++i) upper[i] = static_cast<char>(std::toupper(upper[i]));
+  for (std::size_t i = 7; i < upper.size(); ++i)
+    upper[i] = static_cast<char>(std::toupper(upper[i]));
   EXPECT_EQ(check_signature(kSecret, kBody, upper), SignatureCheck::valid);
 }
 
