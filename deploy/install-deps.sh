@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev
   postgresql bubblewrap git curl ca-certificates openssl
   wrk procps
+  clang-format-14  # deploy/check-format.sh: the formatter .clang-format is written for
   prometheus  # promtool checks the /metrics output (tests/e2e/metrics_test.cpp)
   clang-16 libclang-rt-16-dev llvm-16  # the fuzz build (tests/fuzz): libFuzzer, symbolizer
 )

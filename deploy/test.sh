@@ -20,6 +20,7 @@ root=$(pwd)
 tests/deploy/check_includes_test.sh
 
 ./deploy/install-deps.sh
+./deploy/check-format.sh
 
 build_dir=${BOTTEGA_BUILD_DIR:-build/test}
 sanitize=OFF
