@@ -101,46 +101,72 @@ Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
   return {};
 }
 
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+}  // namespace
+
+// One handler per action: an action added to the workflow without one here
+// does not compile.
 Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo,
                              const workflow::Action& action) {
   const Task& t = row.task;
-  if (auto* react = std::get_if<workflow::React>(&action)) {
-    auto r = gh_.react_to_issue_comment(repo, react->comment_id, react->reaction);
-    if (!r && !r.error().is_not_found()) return make_error("reaction: " + r.error().describe());
-    return {};
-  }
-  if (auto* reply = std::get_if<workflow::Reply>(&action)) {
-    auto r = gh_.create_issue_comment(repo, static_cast<int>(t.issue), reply->text);
-    if (!r) return make_error("reply: " + r.error().describe());
-    return {};
-  }
-  if (std::holds_alternative<workflow::SyncPlanComment>(action)) {
-    if (t.plan_revision == 0) return {};
-    auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
-                                            to_string(t.approve_permission));
-    if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
-      body += "\n\n✅ Approved by @" + t.approved_by + ".";
-    return upsert_comment(repo, t, task_store::MarkedComment::plan, body, row.plan_comment_id,
-                          [&](const std::string& b) {
-                            auto m = report::parse_plan_marker(b);
-                            return m && m->task_id == t.id;
-                          });
-  }
-  if (std::holds_alternative<workflow::SyncStatus>(action)) {
-    const int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-    auto body = report::render_status_comment(status_view(t, github_web_url_, now));
-    if (auto r =
-            upsert_comment(repo, t, task_store::MarkedComment::status, body, row.status_comment_id,
-                           [&](const std::string& b) {
-                             auto m = report::parse_status_marker(b);
-                             return m && *m == t.id;
-                           });
-        !r)
-      return r;
-    return sync_label(row, repo);
-  }
-  return {};
+  return std::visit(
+      Overloaded{
+          [&](const workflow::React& react) -> Result<void> {
+            auto r = gh_.react_to_issue_comment(repo, react.comment_id, react.reaction);
+            if (!r && !r.error().is_not_found())
+              return make_error("reaction: " + r.error().describe());
+            return {};
+          },
+          [&](const workflow::Reply& reply) -> Result<void> {
+            auto r = gh_.create_issue_comment(repo, static_cast<int>(t.issue), reply.text);
+            if (!r) return make_error("reply: " + r.error().describe());
+            return {};
+          },
+          [&](const workflow::SyncPlanComment&) { return sync_plan_comment(row, repo); },
+          [&](const workflow::SyncStatus&) { return sync_status(row, repo); },
+          // Jobs, not effects: committed with the decision (task_applier),
+          // never in the outbox.
+          [](const workflow::StartTurn&) -> Result<void> { return {}; },
+          [](const workflow::CancelTurn&) -> Result<void> { return {}; },
+          [](const workflow::OpenPullRequest&) -> Result<void> { return {}; },
+      },
+      action);
+}
+
+Result<void> Outbox::sync_plan_comment(TaskRow& row, const github::Repo& repo) {
+  const Task& t = row.task;
+  if (t.plan_revision == 0) return {};
+  auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
+                                          to_string(t.approve_permission));
+  if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
+    body += "\n\n✅ Approved by @" + t.approved_by + ".";
+  return upsert_comment(repo, t, task_store::MarkedComment::plan, body, row.plan_comment_id,
+                        [&](const std::string& b) {
+                          auto m = report::parse_plan_marker(b);
+                          return m && m->task_id == t.id;
+                        });
+}
+
+Result<void> Outbox::sync_status(TaskRow& row, const github::Repo& repo) {
+  const Task& t = row.task;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  auto body = report::render_status_comment(status_view(t, github_web_url_, now));
+  if (auto r =
+          upsert_comment(repo, t, task_store::MarkedComment::status, body, row.status_comment_id,
+                         [&](const std::string& b) {
+                           auto m = report::parse_status_marker(b);
+                           return m && *m == t.id;
+                         });
+      !r)
+    return r;
+  return sync_label(row, repo);
 }
 
 template <class IsOurs>

@@ -38,6 +38,8 @@ class Outbox {
   Result<void> upsert_comment(const github::Repo& repo, const workflow::Task& t,
                               task_store::MarkedComment which, const std::string& body,
                               int64_t& comment_id, IsOurs is_ours);
+  Result<void> sync_plan_comment(TaskRow& row, const github::Repo& repo);
+  Result<void> sync_status(TaskRow& row, const github::Repo& repo);
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
   Result<void> ensure_label(const github::Repo& repo, const std::string& name,
                             const std::string& color);
