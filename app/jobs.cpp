@@ -162,12 +162,12 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   const std::string bin = binary_dir();
   services->runner =
       std::make_unique<agents::ProcessAgentRunner>(agents::runner_options(config, bin));
-  TaskEngineOptions options;
+  TaskEngineOptions options = engine_options(config);
   options.runs_dir = absolute(config.data_dir) + "/runs";
   options.bottega_dir = bin;
   options.host = config.queue_host.empty() ? local_host_name() : config.queue_host;
   services->github = std::make_unique<GitHubClientPort>(*github, config.app_slug);
-  services->engine = std::make_unique<TaskEngine>(config, options, *services->db, *services->github,
+  services->engine = std::make_unique<TaskEngine>(options, *services->db, *services->github,
                                                   *services->workspace, *services->runner);
   TaskEngine* engine = services->engine.get();
   pool.handle(kGitHubEventJob, [engine](const Job& job) { return engine->handle_event(job); });

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "config/base/log.h"
+#include "engine/agents/agent_config.h"
 #include "engine/agents/transcript_store.h"
 #include "engine/db/database.h"
 #include "engine/worker/app_access.h"
@@ -42,16 +43,16 @@ struct TaskEngine::Impl {
   PullOpener pulls{gh, workspace, lookups, turns};
   AppAccess access{db, gh, applier};
 
-  Impl(const ServerConfig& c, TaskEngineOptions o, Database& d, GitHubPort& g, Workspace& w,
-       agents::AgentRunner& r, const Clock& k)
+  Impl(TaskEngineOptions o, Database& d, GitHubPort& g, Workspace& w, agents::AgentRunner& r,
+       const Clock& k)
       : options(std::move(o)),
         db(d),
         gh(g),
         workspace(w),
         clock(k),
-        lookups(g, clock, repo_defaults(c), options.permission_ttl),
-        outbox(d, g, lookups, clock, c.github_web_url),
-        turns(c, options, d, g, w, r, lookups, transcripts) {}
+        lookups(g, clock, options.repo_defaults, options.permission_ttl),
+        outbox(d, g, lookups, clock, options.github_web_url),
+        turns(options, d, g, w, r, lookups, transcripts) {}
 
   int64_t now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
@@ -215,11 +216,24 @@ struct TaskEngine::Impl {
   }
 };
 
-TaskEngine::TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
-                       GitHubPort& github, Workspace& workspace, agents::AgentRunner& runner,
-                       const Clock& clock)
-    : impl_(std::make_unique<Impl>(config, std::move(options), db, github, workspace, runner,
-                                   clock)) {}
+TaskEngineOptions engine_options(const ServerConfig& config) {
+  TaskEngineOptions o;
+  o.github_web_url = config.github_web_url;
+  o.repo_defaults = repo_defaults(config);
+  o.agent_sandbox = config.agent_sandbox;
+  o.egress_allow = config.agent_egress_allow;
+  o.egress_allow_private = config.agent_egress_allow_private;
+  o.task_port_range_start = config.task_port_range_start;
+  o.task_ports_per_task = config.task_ports_per_task;
+  o.harness_settings = [config](const std::string& harness) {
+    return agents::harness_settings(config, harness);
+  };
+  return o;
+}
+
+TaskEngine::TaskEngine(TaskEngineOptions options, Database& db, GitHubPort& github,
+                       Workspace& workspace, agents::AgentRunner& runner, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), db, github, workspace, runner, clock)) {}
 
 TaskEngine::~TaskEngine() = default;
 

@@ -28,12 +28,16 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/base/clock.h"
 #include "config/base/result.h"
+#include "config/repo_config.h"
 #include "config/server_config.h"
+#include "engine/agents/harness.h"
 #include "engine/queue/job_kinds.h"
 #include "engine/queue/queue.h"
 
@@ -52,13 +56,27 @@ struct TaskEngineOptions {
   std::chrono::milliseconds cancel_poll{1'000};  // how often a running turn checks for /cancel
   std::chrono::seconds permission_ttl{60};       // collaborator permissions are cached this long
   std::string host;  // this machine, as the queue knows it (the task's jobs come back here)
+  std::string github_web_url = "https://github.com";  // branch links, the clone URL
+  RepoConfig repo_defaults;  // what a repository without .github/bottega.yml gets
+  // The agents' turns: the sandbox, the egress allow-list and each task's
+  // ports (agents.md), and a harness's settings by name.
+  bool agent_sandbox = true;
+  std::vector<std::string> egress_allow;
+  std::vector<std::string>
+      egress_allow_private;  // "host:port" the proxy may reach at a private address
+  int task_port_range_start = 41000;
+  int task_ports_per_task = 20;
+  std::function<Result<agents::HarnessSettings>(const std::string& harness)> harness_settings;
 };
+
+// The engine's options as the server configuration sets them (runs_dir,
+// bottega_dir and host are the caller's).
+TaskEngineOptions engine_options(const ServerConfig& config);
 
 class TaskEngine {
  public:
-  TaskEngine(const ServerConfig& config, TaskEngineOptions options, Database& db,
-             GitHubPort& github, Workspace& workspace, agents::AgentRunner& runner,
-             const Clock& clock = SystemClock::instance());
+  TaskEngine(TaskEngineOptions options, Database& db, GitHubPort& github, Workspace& workspace,
+             agents::AgentRunner& runner, const Clock& clock = SystemClock::instance());
   ~TaskEngine();
   TaskEngine(const TaskEngine&) = delete;
   TaskEngine& operator=(const TaskEngine&) = delete;

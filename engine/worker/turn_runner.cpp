@@ -41,10 +41,10 @@ Result<void> write_file(const std::string& path, const std::string& content) {
   return {};
 }
 
-std::string port_range(const ServerConfig& config, const Task& t) {
+std::string port_range(const TaskEngineOptions& options, const Task& t) {
   const int first =
-      config.task_port_range_start + static_cast<int>(t.id % 1000) * config.task_ports_per_task;
-  return std::to_string(first) + "-" + std::to_string(first + config.task_ports_per_task - 1);
+      options.task_port_range_start + static_cast<int>(t.id % 1000) * options.task_ports_per_task;
+  return std::to_string(first) + "-" + std::to_string(first + options.task_ports_per_task - 1);
 }
 
 workflow::TurnFinished with_usage(workflow::TurnFinished failed, const workflow::TurnFinished& f) {
@@ -84,11 +84,10 @@ workflow::TurnFinished setup_failed(std::string why) {
   return f;
 }
 
-TurnRunner::TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
-                       GitHubPort& gh, Workspace& workspace, agents::AgentRunner& runner,
-                       RepoLookups& lookups, agents::TranscriptStore& transcripts)
-    : config_(config),
-      options_(options),
+TurnRunner::TurnRunner(const TaskEngineOptions& options, Database& db, GitHubPort& gh,
+                       Workspace& workspace, agents::AgentRunner& runner, RepoLookups& lookups,
+                       agents::TranscriptStore& transcripts)
+    : options_(options),
       db_(db),
       gh_(gh),
       workspace_(workspace),
@@ -115,7 +114,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
                         std::string(kRepoConfigPath));
   const agents::Harness* harness = agents::find_harness(role_cfg->second.harness);
   if (!harness) return setup_failed("unknown harness " + role_cfg->second.harness);
-  auto settings = agents::harness_settings(config_, role_cfg->second.harness);
+  auto settings = options_.harness_settings(role_cfg->second.harness);
   if (!settings) return setup_failed(settings.error().message);
 
   auto checkout = check_out(row);
@@ -142,7 +141,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       {"branch", t.branch},
       {"iteration", std::to_string(t.iteration)},
       {"max_iterations", std::to_string(t.max_iterations)},
-      {"port_range", port_range(config_, t)},
+      {"port_range", port_range(options_, t)},
       {"setup_commands", prompts::command_list(cfg.config.setup_commands)},
       {"test_commands", prompts::command_list(cfg.config.test_commands)},
       {"guidance", t.guidance},
@@ -162,7 +161,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
            {"BOTTEGA_TURN", std::to_string(t.turn)},
            {"BOTTEGA_ITERATION", std::to_string(t.turn_role == Role::plan ? 0 : t.iteration)},
            {"BOTTEGA_TASK_FILE", task_file},
-           {"BOTTEGA_PORT_RANGE", port_range(config_, t)}})
+           {"BOTTEGA_PORT_RANGE", port_range(options_, t)}})
     turn.settings.extra_env[k] = v;
   turn.request.model = role_cfg->second.model;
   turn.request.effort = role_cfg->second.effort;
@@ -189,13 +188,13 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   // the egress proxy. Kept until the turn's output has been checked: its
   // token is a secret the redactor knows while it lives.
   agents::TurnNetworkOptions net;
-  net.sandboxed = config_.agent_sandbox;
+  net.sandboxed = options_.agent_sandbox;
   net.harness = std::string(harness->name());
   net.model = turn.request.model;
-  net.egress_allow = config_.agent_egress_allow;
+  net.egress_allow = options_.egress_allow;
   net.egress_allow.insert(net.egress_allow.end(), cfg.config.egress_allow.begin(),
                           cfg.config.egress_allow.end());
-  net.egress_allow_private = config_.agent_egress_allow_private;
+  net.egress_allow_private = options_.egress_allow_private;
   if (t.max_cost_usd > 0) net.budget_usd = std::max(0.0, t.max_cost_usd - t.cost_usd);
   net.on_budget_spent = cancel_turn;
   net.label = task_key(t.repo, t.issue) + " turn " + std::to_string(t.turn);
@@ -334,7 +333,7 @@ Result<TurnRunner::Checkout> TurnRunner::check_out(const TaskRow& row) {
   const Task& t = row.task;
   auto token = gh_.installation_token(row.installation_id);
   if (!token) return make_error("no installation token: " + token.error().describe());
-  Checkout c{GitRemote{config_.github_web_url + "/" + t.repo + ".git", *token}, ""};
+  Checkout c{GitRemote{options_.github_web_url + "/" + t.repo + ".git", *token}, ""};
   // prepare_worktree fetches the repository first (under the cache lock).
   auto worktree =
       workspace_.prepare_worktree(t.repo, c.remote, task_dir(t), t.branch, row.base_branch);

@@ -15,7 +15,6 @@
 #include <string>
 
 #include "config/base/result.h"
-#include "config/server_config.h"
 #include "engine/queue/queue.h"
 #include "engine/worker/task_engine.h"
 #include "engine/worker/task_row.h"
@@ -38,9 +37,9 @@ workflow::TurnFinished setup_failed(std::string why);
 
 class TurnRunner {
  public:
-  TurnRunner(const ServerConfig& config, const TaskEngineOptions& options, Database& db,
-             GitHubPort& gh, Workspace& workspace, agents::AgentRunner& runner,
-             RepoLookups& lookups, agents::TranscriptStore& transcripts);
+  TurnRunner(const TaskEngineOptions& options, Database& db, GitHubPort& gh, Workspace& workspace,
+             agents::AgentRunner& runner, RepoLookups& lookups,
+             agents::TranscriptStore& transcripts);
 
   // Runs the task's current turn. Fails on trouble worth retrying; what the
   // task itself got wrong (a bad config, a crashed agent) is in the result.
@@ -62,7 +61,6 @@ class TurnRunner {
   bool stopping() const { return stopping_; }
 
  private:
-  const ServerConfig& config_;
   const TaskEngineOptions& options_;
   Database& db_;
   GitHubPort& gh_;

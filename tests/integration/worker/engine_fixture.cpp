@@ -43,12 +43,12 @@ void EngineTest::start_engine() {
   workspace_ = std::make_unique<Workspace>(ws);
   runner_ = std::make_unique<agents::ProcessAgentRunner>(
       agents::runner_options(config_, BOTTEGA_BINARY_DIR));
-  TaskEngineOptions options;
+  TaskEngineOptions options = engine_options(config_);
   options.runs_dir = tree() + "/data/runs";
   options.bottega_dir = BOTTEGA_BINARY_DIR;
   options.host = local_host_name();
   options.cancel_poll = std::chrono::milliseconds(100);
-  engine_ = std::make_unique<TaskEngine>(config_, options, *db_, *port_, *workspace_, *runner_);
+  engine_ = std::make_unique<TaskEngine>(options, *db_, *port_, *workspace_, *runner_);
 
   intake_ = std::make_unique<Intake>(database_url(), IntakeOptions{});
   ASSERT_TRUE(intake_->start().ok());
