@@ -31,6 +31,15 @@ Result<TaskRow> row_from(const pqxx::row& r) {
   return row;
 }
 
+// Each statement is prepared under its name on first use on a connection
+// (the server parses and plans it once per connection), then executed.
+template <class... Args>
+pqxx::result run(pqxx::transaction_base& tx, const char* name, const std::string& sql,
+                 Args&&... args) {
+  tx.conn().prepare(name, sql);  // kept as is when the connection knows it already
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 Result<std::optional<TaskRow>> first_row(const pqxx::result& r) {
   if (r.empty()) return std::optional<TaskRow>{};
   auto row = row_from(r[0]);
@@ -63,16 +72,17 @@ namespace task_store {
 
 Result<std::optional<TaskRow>> lock(pqxx::transaction_base& tx, const std::string& repo,
                                     int64_t issue) {
-  return first_row(tx.exec_params(std::string("SELECT ") + kTaskColumns +
-                                      " FROM tasks WHERE repo = $1 AND issue = $2 FOR UPDATE",
-                                  repo, issue));
+  static const std::string sql = std::string("SELECT ") + kTaskColumns +
+                                 " FROM tasks WHERE repo = $1 AND issue = $2 FOR UPDATE";
+  return first_row(run(tx, "task_lock_by_issue", sql, repo, issue));
 }
 
 Result<std::optional<TaskRow>> select(pqxx::transaction_base& tx, int64_t id, bool for_update) {
-  return first_row(tx.exec_params(std::string("SELECT ") + kTaskColumns +
-                                      " FROM tasks WHERE id = $1" +
-                                      (for_update ? " FOR UPDATE" : ""),
-                                  id));
+  static const std::string sql =
+      std::string("SELECT ") + kTaskColumns + " FROM tasks WHERE id = $1";
+  static const std::string sql_for_update = sql + " FOR UPDATE";
+  return for_update ? first_row(run(tx, "task_lock_by_id", sql_for_update, id))
+                    : first_row(run(tx, "task_by_id", sql, id));
 }
 
 Result<std::optional<TaskRow>> load(Database& db, int64_t id) {
@@ -84,26 +94,25 @@ Result<std::optional<TaskRow>> load(Database& db, int64_t id) {
 }
 
 int64_t insert(pqxx::transaction_base& tx, const TaskRow& row) {
-  return tx
-      .exec_params1(
-          "INSERT INTO tasks (installation_id, repo, issue, base_branch, phase, state)"
-          " VALUES ($1, $2, $3, $4, 'idle', $5::jsonb) RETURNING id",
-          row.installation_id, row.task.repo, row.task.issue, row.base_branch,
-          task_to_json(row.task))[0]
+  return run(tx, "task_insert",
+             "INSERT INTO tasks (installation_id, repo, issue, base_branch, phase, state)"
+             " VALUES ($1, $2, $3, $4, 'idle', $5::jsonb) RETURNING id",
+             row.installation_id, row.task.repo, row.task.issue, row.base_branch,
+             task_to_json(row.task))[0][0]
       .as<int64_t>();
 }
 
 bool record_applied(pqxx::transaction_base& tx, const std::string& key, int64_t task_id) {
-  return tx.exec_params(
-               "INSERT INTO task_deliveries (delivery_id, task_id) VALUES ($1, $2) ON CONFLICT DO "
-               "NOTHING",
-               key, task_id)
+  return run(tx, "task_applied",
+             "INSERT INTO task_deliveries (delivery_id, task_id) VALUES ($1, $2) ON CONFLICT DO "
+             "NOTHING",
+             key, task_id)
              .affected_rows() != 0;
 }
 
 void save_decision(pqxx::transaction_base& tx, const workflow::Task& t,
                    const std::string& new_effects_json) {
-  tx.exec_params(
+  run(tx, "task_save_decision",
       "UPDATE tasks SET state = $2::jsonb, phase = $3, pr_number = NULLIF($4, 0),"
       " outbox = outbox || $5::jsonb, updated_at = now() WHERE id = $1",
       t.id, task_to_json(t), std::string(workflow::to_string(t.phase)), t.pr_number,
@@ -111,60 +120,65 @@ void save_decision(pqxx::transaction_base& tx, const workflow::Task& t,
 }
 
 void drop_outbox(pqxx::transaction_base& tx, int64_t task_id) {
-  tx.exec_params("UPDATE tasks SET outbox = '[]' WHERE id = $1", task_id);
+  run(tx, "task_drop_outbox", "UPDATE tasks SET outbox = '[]' WHERE id = $1", task_id);
 }
 
 void save_outbox(pqxx::transaction_base& tx, int64_t task_id, const std::string& outbox_json) {
-  tx.exec_params("UPDATE tasks SET outbox = $2::jsonb WHERE id = $1", task_id, outbox_json);
+  run(tx, "task_save_outbox", "UPDATE tasks SET outbox = $2::jsonb WHERE id = $1", task_id,
+      outbox_json);
 }
 
 void save_flushed(pqxx::transaction_base& tx, const TaskRow& row, const std::string& outbox_json) {
-  tx.exec_params(
+  run(tx, "task_save_flushed",
       "UPDATE tasks SET outbox = $2::jsonb, plan_comment_id = NULLIF($3, 0),"
       " status_comment_id = NULLIF($4, 0), applied_label = $5 WHERE id = $1",
       row.task.id, outbox_json, row.plan_comment_id, row.status_comment_id, row.applied_label);
 }
 
 void lock_flusher(pqxx::transaction_base& tx, int64_t task_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock($1::int4, ($2::bigint % 2147483647)::int4)",
-                 kFlushLockClass, task_id);
+  run(tx, "task_lock_flusher",
+      "SELECT pg_advisory_xact_lock($1::int4, ($2::bigint % 2147483647)::int4)", kFlushLockClass,
+      task_id);
 }
 
 bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::string& effects_key) {
-  return !tx.exec_params(
-                "SELECT 1 FROM tasks t WHERE t.id = $1"
-                " AND EXISTS (SELECT 1 FROM jsonb_array_elements(t.outbox) e WHERE e->>'kind' <> "
-                "'react')"
-                " AND NOT EXISTS (SELECT 1 FROM jobs WHERE task_key = $2 AND state = 'queued')",
-                task_id, effects_key)
+  return !run(tx, "task_effects_wanted",
+              "SELECT 1 FROM tasks t WHERE t.id = $1"
+              " AND EXISTS (SELECT 1 FROM jsonb_array_elements(t.outbox) e WHERE e->>'kind' <> "
+              "'react')"
+              " AND NOT EXISTS (SELECT 1 FROM jobs WHERE task_key = $2 AND state = 'queued')",
+              task_id, effects_key)
               .empty();
 }
 
 Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which) {
   return on_own_connection(db, "recording a comment being posted", [&](pqxx::nontransaction& tx) {
-    tx.exec_params(which == MarkedComment::plan
-                       ? "UPDATE tasks SET plan_comment_id = -1 WHERE id = $1"
-                       : "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
-                   task_id);
+    if (which == MarkedComment::plan)
+      run(tx, "task_posting_plan", "UPDATE tasks SET plan_comment_id = -1 WHERE id = $1", task_id);
+    else
+      run(tx, "task_posting_status", "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
+          task_id);
   });
 }
 
 Result<void> note_labels(Database& db, int64_t task_id, const std::string& labels) {
   return on_own_connection(db, "recording the labels being set", [&](pqxx::nontransaction& tx) {
-    tx.exec_params("UPDATE tasks SET applied_label = $2 WHERE id = $1", task_id, labels);
+    run(tx, "task_note_labels", "UPDATE tasks SET applied_label = $2 WHERE id = $1", task_id,
+        labels);
   });
 }
 
 Result<void> hold_worktree(Database& db, int64_t task_id, const std::string& host) {
   return on_own_connection(db, "recording the worktree's host", [&](pqxx::nontransaction& tx) {
-    tx.exec_params("UPDATE tasks SET worktree_host = $2 WHERE id = $1", task_id, host);
+    run(tx, "task_hold_worktree", "UPDATE tasks SET worktree_host = $2 WHERE id = $1", task_id,
+        host);
   });
 }
 
 std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo,
                                      int64_t number) {
-  auto r =
-      tx.exec_params("SELECT issue FROM tasks WHERE repo = $1 AND pr_number = $2", repo, number);
+  auto r = run(tx, "task_issue_of_pull",
+               "SELECT issue FROM tasks WHERE repo = $1 AND pr_number = $2", repo, number);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<int64_t>();
 }
@@ -172,10 +186,10 @@ std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::stri
 std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx,
                                                         int64_t installation) {
   std::vector<std::pair<int64_t, std::string>> out;
-  auto r = tx.exec_params(
-      "SELECT id, repo FROM tasks WHERE installation_id = $1"
-      " AND phase NOT IN ('idle', 'cancelled', 'done') ORDER BY id",
-      installation);
+  auto r = run(tx, "task_live_of_installation",
+               "SELECT id, repo FROM tasks WHERE installation_id = $1"
+               " AND phase NOT IN ('idle', 'cancelled', 'done') ORDER BY id",
+               installation);
   for (const auto& row : r) out.emplace_back(row[0].as<int64_t>(), row[1].as<std::string>());
   return out;
 }
@@ -184,12 +198,12 @@ std::vector<std::pair<int64_t, std::string>> lost_tasks(pqxx::transaction_base& 
   std::vector<std::pair<int64_t, std::string>> lost;
   // A task waits for its /agent job; when the newest such job is dead
   // and none is queued or running, nothing will ever move the task.
-  auto r = tx.exec(
-      "SELECT t.id, d.attempts, d.last_error FROM tasks t"
-      " JOIN LATERAL (SELECT id, state, attempts, last_error FROM jobs j"
-      "   WHERE j.task_key = t.repo || '#' || t.issue || '/agent'"
-      "   ORDER BY j.id DESC LIMIT 1) d ON d.state = 'dead'"
-      " WHERE t.phase IN ('planning', 'implementing', 'reviewing', 'opening_pr')");
+  auto r = run(tx, "task_lost",
+               "SELECT t.id, d.attempts, d.last_error FROM tasks t"
+               " JOIN LATERAL (SELECT id, state, attempts, last_error FROM jobs j"
+               "   WHERE j.task_key = t.repo || '#' || t.issue || '/agent'"
+               "   ORDER BY j.id DESC LIMIT 1) d ON d.state = 'dead'"
+               " WHERE t.phase IN ('planning', 'implementing', 'reviewing', 'opening_pr')");
   for (const auto& row : r)
     lost.emplace_back(row[0].as<int64_t>(),
                       "its job failed " + row[1].as<std::string>() +
@@ -198,18 +212,19 @@ std::vector<std::pair<int64_t, std::string>> lost_tasks(pqxx::transaction_base& 
 }
 
 bool is_suspended(pqxx::transaction_base& tx, int64_t installation) {
-  return !tx.exec_params("SELECT 1 FROM suspended_installations WHERE installation_id = $1",
-                         installation)
+  return !run(tx, "installation_suspended",
+              "SELECT 1 FROM suspended_installations WHERE installation_id = $1", installation)
               .empty();
 }
 
 void set_suspended(pqxx::transaction_base& tx, int64_t installation, bool suspended) {
   if (suspended)
-    tx.exec_params(
+    run(tx, "installation_suspend",
         "INSERT INTO suspended_installations (installation_id) VALUES ($1) ON CONFLICT DO NOTHING",
         installation);
   else
-    tx.exec_params("DELETE FROM suspended_installations WHERE installation_id = $1", installation);
+    run(tx, "installation_unsuspend",
+        "DELETE FROM suspended_installations WHERE installation_id = $1", installation);
 }
 
 }  // namespace task_store
