@@ -13,6 +13,7 @@
 #include "github/webhook/signature.h"
 #include "tests/support/child_process.h"
 #include "tests/support/postgres_fixture.h"
+#include "tests/support/shell.h"
 #include "tests/support/tls_fixture.h"
 
 namespace bottega {
@@ -37,14 +38,8 @@ class BinaryTest : public ::testing::Test {
 
   // curl, for a status code and body.
   std::pair<int, std::string> curl(const std::string& args) {
-    std::string cmd = "curl -s -o " + dir_ + "/body -w '%{http_code}' " + args;
-    FILE* f = ::popen(cmd.c_str(), "r");
-    char buf[16] = {0};
-    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    ::pclose(f);
-    std::ifstream in(dir_ + "/body");
-    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return {std::atoi(std::string(buf, n).c_str()), body};
+    auto a = testing::curl(args);
+    return {a.status, a.body};
   }
 
   std::string dir_;

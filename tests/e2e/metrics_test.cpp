@@ -7,19 +7,15 @@
 #include <sstream>
 
 #include "tests/e2e/workflow_steps.h"
+#include "tests/support/shell.h"
 
 namespace bottega::testing {
 namespace {
 
 // Runs a shell command; its exit status and output (stdout and stderr).
 std::pair<int, std::string> shell(const std::string& command) {
-  FILE* f = ::popen((command + " 2>&1").c_str(), "r");
-  if (!f) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-  int status = ::pclose(f);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = run_shell(command + " 2>&1");
+  return {r.status, r.out};
 }
 
 // family name → number of sample lines, from the # TYPE lines and the

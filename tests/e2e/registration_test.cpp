@@ -10,18 +10,14 @@
 #include <regex>
 
 #include "tests/e2e/workflow_steps.h"
+#include "tests/support/shell.h"
 
 namespace bottega::testing {
 namespace {
 
 std::pair<int, std::string> sh(const std::string& command) {
-  FILE* f = ::popen((command + " 2>&1").c_str(), "r");
-  if (!f) return {-1, ""};
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-  int status = ::pclose(f);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = run_shell(command + " 2>&1");
+  return {r.status, r.out};
 }
 
 std::string html_unescape(std::string text) {
@@ -36,9 +32,8 @@ class Registration : public Workflow {
  protected:
   // GET url (the test CA is not needed: -k); status and body.
   std::pair<int, std::string> get(const std::string& url) {
-    auto [rc, out] = sh("curl -s -k -w '\\n%{http_code}' '" + url + "'");
-    auto nl = out.rfind('\n');
-    return {std::atoi(out.c_str() + nl + 1), out.substr(0, nl)};
+    auto a = curl("-k '" + url + "'");
+    return {a.status, a.body};
   }
 };
 

@@ -15,6 +15,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/fake_github/fake_github.h"
 #include "tests/support/postgres_fixture.h"
+#include "tests/support/shell.h"
 #include "tests/support/tls_fixture.h"
 
 namespace bottega {
@@ -38,14 +39,8 @@ class StartupTest : public ::testing::Test {
 
   // The status of GET url and its body.
   std::pair<int, std::string> get(const std::string& url) {
-    std::string cmd = "curl -s -o " + dir_ + "/body -w '%{http_code}' " + url;
-    FILE* f = ::popen(cmd.c_str(), "r");
-    char buf[16] = {0};
-    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    ::pclose(f);
-    std::ifstream in(dir_ + "/body");
-    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return {std::atoi(std::string(buf, n).c_str()), body};
+    auto a = testing::curl(url);
+    return {a.status, a.body};
   }
 
   // Polls /readyz until it answers `want` (or 20 s pass); the last answer.

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace bottega::testing {
 
@@ -16,6 +17,17 @@ ShellResult run_shell(const std::string& command) {
   int status = ::pclose(p);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+HttpAnswer curl(const std::string& args) {
+  // The status goes after the body, on a line of its own.
+  auto r = run_shell("curl -s -w '\\n%{http_code}' " + args);
+  HttpAnswer a;
+  auto nl = r.out.rfind('\n');
+  if (nl == std::string::npos) return a;
+  a.status = std::atoi(r.out.c_str() + nl + 1);
+  a.body = r.out.substr(0, nl);
+  return a;
 }
 
 std::string shell_quote(const std::string& s) {

@@ -14,6 +14,14 @@ struct ShellResult {
 
 ShellResult run_shell(const std::string& command);
 
+// An HTTP request by curl (`curl -s ARGS`: ARGS as typed on a command
+// line, the URL among them): the status (0 when none came) and the body.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+HttpAnswer curl(const std::string& args);
+
 // A shell word: single-quoted, quotes inside escaped.
 std::string shell_quote(const std::string& s);
 
