@@ -202,6 +202,10 @@ void mark_inline_comments(std::vector<Line>& lines, const std::vector<std::size_
   std::size_t i = 0;
   while (i < text.size()) {
     const char c = text[i];
+    if (c != '\\' && c != '`' && c != '<') {  // most of a paragraph: skipped without a compare
+      ++i;
+      continue;
+    }
     if (!raw_html && c == '\\' && i + 1 < text.size() && is_ascii_punct(text[i + 1])) {
       i += 2;
       continue;
@@ -442,6 +446,9 @@ std::string with_slash(std::string_view name) {
 }  // namespace
 
 ParsedComment parse_comment(std::string_view body) {
+  // What GitHub shows is a part of the body: no slash, no command. Most
+  // comments are prose, and intake asks this of every one.
+  if (body.find('/') == std::string_view::npos) return {};
   const std::vector<Line> lines = classify(body);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const Line& line = lines[i];
