@@ -5,11 +5,25 @@
 #include "engine/report/comments.h"
 #include "engine/report/task_document.h"
 #include "engine/worker/github_port.h"
+#include "engine/worker/mode_texts.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/turn_runner.h"
 #include "engine/workspace/workspace.h"
 
 namespace bottega {
+
+namespace {
+// What the reviewer verified, where a person reviewing the PR looks.
+std::string pull_extras(const workflow::Task& t) {
+  std::string out;
+  if (std::string qa = report::qa_results(t.document); !qa.empty()) out = "### QA results\n\n" + qa;
+  if (!t.evidence.empty()) {
+    out += std::string(out.empty() ? "" : "\n\n") + "### Evidence\n";
+    for (const auto& line : t.evidence) out += "\n- " + line;
+  }
+  return out;
+}
+}  // namespace
 
 PullOpener::PullOpener(GitHubPort& gh, Workspace& workspace, RepoLookups& lookups,
                        TurnRunner& turns)
@@ -52,8 +66,9 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   pull.title = report::pr_title(t.title);
   pull.head = t.branch;
   pull.base = row.base_branch;
-  pull.body = report::render_pr_body(t.issue, report::plan_summary(t.document),
-                                     report::todo_section(t.document), "");
+  pull.body =
+      report::render_pr_body(t.issue, report::plan_summary(t.document),
+                             report::todo_section(t.document), pull_extras(t), mode_pull_note(t));
   auto created = gh_.create_pull(repo, pull);
   if (!created) return make_error("opening the pull request: " + created.error().describe());
   return Opened(workflow::PullRequestOpened{created->number, created->html_url, t.branch});

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/report/task_document.h"
+#include "engine/worker/mode_texts.h"
 
 namespace bottega {
 
@@ -55,6 +56,8 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
     default:
       break;
   }
+  if (auto next = mode_next_step(t); !next.empty()) v.next_step = next;
+  if (v.phase_detail.empty()) v.phase_detail = mode_detail(t);
   return v;
 }
 
