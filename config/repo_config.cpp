@@ -76,7 +76,7 @@ struct Entry {
 const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"trigger", {"label", "mode"}},
-      {"roles", {"plan", "implement", "review", "fix"}},
+      {"roles", {"plan", "implement", "review", "fix", "refine"}},
       {"limits", {"max_iterations", "max_cost_usd", "max_question_rounds"}},
       {"permissions", {"command", "approve"}},
       {"commands", {"setup", "test"}},
@@ -106,6 +106,17 @@ std::optional<std::string> suggest(
   return best;
 }
 
+// The keys to name in an error: the optional refinement role apart, after
+// the workflow's own four.
+std::string expected_keys(const std::vector<std::string>& allowed) {
+  std::vector<std::string> shown;
+  for (const auto& a : allowed)
+    if (a != "refine") shown.push_back(a);
+  std::string out = join(shown);
+  if (shown.size() != allowed.size()) out += " (or refine, the optional refinement pass)";
+  return out;
+}
+
 RepoConfigError unknown_key(const std::string& name, const std::string& path, int line,
                             const std::string& parent, const std::vector<std::string>& allowed) {
   std::vector<std::pair<std::string, std::string>> candidates;
@@ -117,7 +128,7 @@ RepoConfigError unknown_key(const std::string& name, const std::string& path, in
   if (auto s = suggest(name, candidates))
     reason += "; did you mean " + *s + "?";
   else
-    reason += "; expected " + join(allowed);
+    reason += "; expected " + expected_keys(allowed);
   return RepoConfigError{path, reason, line};
 }
 
@@ -260,7 +271,7 @@ Problem parse_role(const Entry& role, RepoConfig& config) {
 
 Problem parse_roles(const Entry& section, RepoConfig& config) {
   return for_each_entry(section.value, section.path, section.line,
-                        {"plan", "implement", "review", "fix"},
+                        {"plan", "implement", "review", "fix", "refine"},
                         [&](const Entry& role) { return parse_role(role, config); });
 }
 

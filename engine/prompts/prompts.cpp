@@ -52,7 +52,7 @@ const std::vector<std::string>& prompt_names() {
 }
 
 const std::vector<std::string>& mode_prompt_names() {
-  static const std::vector<std::string> names = {"plan-product", "solo"};
+  static const std::vector<std::string> names = {"plan-product", "solo", "refine"};
   return names;
 }
 

@@ -17,6 +17,8 @@ namespace {
 std::string pull_extras(const workflow::Task& t) {
   std::string out;
   if (std::string qa = report::qa_results(t.document); !qa.empty()) out = "### QA results\n\n" + qa;
+  if (std::string refined = report::section(t.document, "Refinement"); !refined.empty())
+    out += std::string(out.empty() ? "" : "\n\n") + "### Refinement\n\n" + refined;
   if (!t.evidence.empty()) {
     out += std::string(out.empty() ? "" : "\n\n") + "### Evidence\n";
     for (const auto& line : t.evidence) out += "\n- " + line;

@@ -90,8 +90,8 @@ Result<RepoTestRun> run_repo_tests(agents::AgentRunner& runner,
   if (run.passed) {
     run.summary = "passed";
   } else {
-    run.summary = outcome->message.empty() ? std::string(agents::to_string(outcome->kind))
-                                           : outcome->message;
+    run.summary =
+        outcome->message.empty() ? std::string(agents::to_string(outcome->kind)) : outcome->message;
     if (auto tail = sink.tail(); !tail.empty()) run.summary += "; the output ended:\n" + tail;
   }
   return run;

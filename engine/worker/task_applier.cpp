@@ -35,6 +35,8 @@ void apply_policy(Task& t, const RepoConfig& c) {
     t.max_cost_usd = c.max_cost_usd;
     t.solo_by_default = c.solo_mode;
     t.max_question_rounds = c.max_question_rounds;
+    auto refine = c.roles.find("refine");
+    t.refine = refine != c.roles.end() && !refine->second.harness.empty();
   }
 }
 

@@ -136,6 +136,7 @@ std::string task_to_json(const Task& t) {
   o["solo_by_default"] = t.solo_by_default;
   o["max_question_rounds"] = t.max_question_rounds;
   o["evidence"] = strings(t.evidence);
+  o["refine"] = t.refine;
   return json::serialize(o);
 }
 
@@ -186,6 +187,7 @@ Result<Task> task_from_json(std::string_view text) {
   r.flag("solo_by_default", t.solo_by_default);
   r.num("max_question_rounds", t.max_question_rounds);
   r.list("evidence", t.evidence);
+  r.flag("refine", t.refine);
   if (!r.problem().empty()) return make_error(r.problem());
 
   auto p = workflow::parse_phase(phase);

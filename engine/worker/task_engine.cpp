@@ -140,7 +140,7 @@ struct TaskEngine::Impl {
     const TaskRow& row = **loaded;
     const Task& t = row.task;
     if (t.turn != payload->turn || (t.phase != Phase::planning && t.phase != Phase::implementing &&
-                                    t.phase != Phase::reviewing))
+                                    t.phase != Phase::reviewing && t.phase != Phase::refining))
       return {};  // superseded (cancelled, retried) before it started
 
     auto ran = turns.run(row, job);

@@ -308,7 +308,12 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     f.message += (f.message.empty() ? "" : "; ") + signal.error().message;
   }
 
-  if (t.turn_role == Role::implement || t.turn_role == Role::solo) {
+  if (t.turn_role == Role::refine) {
+    auto settled = settle_refinement(t, f, *checkout, run_dir, cfg.config.test_commands,
+                                     turn.sandbox_readable);
+    if (!settled) return with_usage(setup_failed(settled.error().message), f);
+    f.refine_reverted = std::move(*settled);
+  } else if (t.turn_role == Role::implement || t.turn_role == Role::solo) {
     if (f.outcome == workflow::TurnOutcome::succeeded) {
       // Work holding a secret the app knows is not committed (so never pushed).
       auto leak = secret_in_changes(worktree);

@@ -13,13 +13,14 @@ namespace {
 
 using github::CommandName;
 
-constexpr std::array<std::pair<Phase, std::string_view>, 11> kPhases = {{
+constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhases = {{
     {Phase::idle, "idle"},
     {Phase::planning, "planning"},
     {Phase::awaiting_approval, "awaiting_approval"},
     {Phase::awaiting_answers, "awaiting_answers"},
     {Phase::implementing, "implementing"},
     {Phase::reviewing, "reviewing"},
+    {Phase::refining, "refining"},
     {Phase::opening_pr, "opening_pr"},
     {Phase::pr_open, "pr_open"},
     {Phase::blocked, "blocked"},
@@ -144,6 +145,7 @@ class Decider {
                           std::to_string(e.turn) + " changed files, which were discarded (" + list +
                           "): only the implementer changes code.");
     }
+    if (e.role == Role::refine) return refined(e);
     if (e.outcome != TurnOutcome::succeeded) return turn_failed(e);
     if (e.signal == Signal::blocked)
       return block(BlockCause::verdict,
@@ -159,6 +161,8 @@ class Decider {
         return reviewed(e);
       case Role::solo:
         return solo_finished(e);
+      case Role::refine:
+        return refined(e);
     }
     return std::move(d_);
   }
@@ -303,7 +307,7 @@ class Decider {
 
   void stop_running() {
     if (t().phase == Phase::planning || t().phase == Phase::implementing ||
-        t().phase == Phase::reviewing)
+        t().phase == Phase::reviewing || t().phase == Phase::refining)
       act(CancelTurn{t().turn});
   }
 
@@ -611,6 +615,29 @@ class Decider {
 
   // --- the modes (spec/workflow.md, "Modes") -----------------------------------------
 
+  // The refinement pass ended: its work was kept (the tests pass) or thrown
+  // away by the app; either way the reviewed work goes on to the PR.
+  Decision refined(const TurnFinished& e) {
+    std::string why = e.refine_reverted;
+    if (why.empty() && e.outcome != TurnOutcome::succeeded)
+      why = "the refinement agent ended " + std::string(to_string(e.outcome)) +
+            (e.message.empty() ? "" : ": " + e.message);
+    if (why.empty() && e.signal == Signal::blocked)
+      why = "the refinement agent signalled blocked" +
+            (e.signal_reason.empty() ? std::string() : ": " + e.signal_reason);
+    if (!why.empty()) {
+      t().notes.push_back("The refinement pass was reverted (" + why +
+                          "); the reviewed code is kept.");
+    } else {
+      take_document(e);
+      t().notes.push_back("The refinement pass changed the code; the repository's tests pass.");
+    }
+    t().phase = Phase::opening_pr;
+    act(OpenPullRequest{});
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
   // "--solo" as a word of /plan's arguments: taken out of the guidance.
   static bool take_solo_flag(std::string& args) {
     bool found = false;
@@ -781,6 +808,11 @@ class Decider {
       t().notes.push_back("The reviewer signalled ready with " +
                           std::to_string(todos.total - todos.done) +
                           " to-do item(s) unchecked; treated as needs-work.");
+    if (ready && t().refine) {
+      start_turn(Phase::refining, Role::refine);
+      act(SyncStatus{});
+      return std::move(d_);
+    }
     if (ready) {
       t().phase = Phase::opening_pr;
       act(OpenPullRequest{});
@@ -820,6 +852,8 @@ std::string_view to_string(Phase phase) {
       return "implementing";
     case Phase::reviewing:
       return "reviewing";
+    case Phase::refining:
+      return "refining";
     case Phase::opening_pr:
       return "opening_pr";
     case Phase::pr_open:
@@ -877,6 +911,7 @@ std::string_view phase_label(Phase phase) {
       return "bottega:needs-answers";
     case Phase::implementing:
     case Phase::reviewing:
+    case Phase::refining:
     case Phase::opening_pr:
       return "bottega:working";
     case Phase::pr_open:
@@ -908,12 +943,14 @@ std::string_view to_string(Role role) {
       return "review";
     case Role::solo:
       return "solo";
+    case Role::refine:
+      return "refine";
   }
   return "plan";
 }
 
 std::optional<Role> parse_role(std::string_view name) {
-  for (Role r : {Role::plan, Role::implement, Role::review, Role::solo})
+  for (Role r : {Role::plan, Role::implement, Role::review, Role::solo, Role::refine})
     if (to_string(r) == name) return r;
   return std::nullopt;
 }
@@ -942,7 +979,7 @@ std::string_view to_string(TurnOutcome outcome) {
 
 bool is_running(Phase phase) {
   return phase == Phase::planning || phase == Phase::implementing || phase == Phase::reviewing ||
-         phase == Phase::opening_pr;
+         phase == Phase::refining || phase == Phase::opening_pr;
 }
 
 std::vector<github::CommandName> commands_in(Phase phase) {
@@ -958,6 +995,7 @@ std::vector<github::CommandName> commands_in(Phase phase) {
       return {C::revise, C::plan, C::cancel, C::status, C::help};
     case Phase::implementing:
     case Phase::reviewing:
+    case Phase::refining:
     case Phase::opening_pr:
     case Phase::pr_open:
       return {C::cancel, C::status, C::help};

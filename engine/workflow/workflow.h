@@ -39,6 +39,7 @@ enum class Phase {
   awaiting_answers,   // the plan asks questions; a writer's comment answers them
   implementing,       // an implementation turn runs
   reviewing,          // a review turn runs
+  refining,           // the refinement pass runs (roles.refine): simplify, secure, tests
   opening_pr,         // commit, push and open the pull request
   pr_open,            // the PR is open; a human reviews and merges
   blocked,            // stopped: a failure, a cap or a BLOCKED verdict; /retry resumes
@@ -52,7 +53,8 @@ std::string_view phase_label(Phase phase);
 const std::vector<std::string_view>& all_phase_labels();
 
 // solo: one agent plans, implements and checks its own work (solo mode).
-enum class Role { plan, implement, review, solo };
+// refine: the optional pass between the review and the PR (roles.refine).
+enum class Role { plan, implement, review, solo, refine };
 std::string_view to_string(Role role);
 std::optional<Role> parse_role(std::string_view name);
 
@@ -115,6 +117,7 @@ struct Task {
   std::vector<std::string> evidence;
   // Policy, from the repository config (applied like the limits above).
   bool solo_by_default = false;  // `mode: solo`
+  bool refine = false;           // roles.refine is configured: the refinement pass runs
   int max_question_rounds = 3;
 };
 
@@ -202,6 +205,9 @@ struct TurnFinished {
   // QA evidence the turn's agent saved and the app kept: one markdown line
   // each for the pull request's body (a link, or the name and the run).
   std::vector<std::string> evidence;
+  // A refinement turn whose work the app threw away (the tests failed after
+  // it, a secret in it): why. "" when it was kept (or for other roles).
+  std::string refine_reverted;
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;

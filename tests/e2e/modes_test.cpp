@@ -141,6 +141,42 @@ TEST_F(Modes, AListedRequestersIssueStartsWithoutApproval) {
   EXPECT_TRUE(pulls_for(other).empty());
 }
 
+// Acceptance 4: the refinement pass's edits land in the PR; a refinement
+// that breaks the repository's tests is reverted, and the status says so.
+TEST_F(Modes, TheRefinementPassLandsOnlyWhenTheTestsStillPass) {
+  repo_config(
+      "roles:\n  refine: {harness: claude, model: claude-sonnet-4-5}\ncommands:\n  test:\n"
+      "    - test -f hello.txt\n    - test ! -e broken.txt\n");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int kept = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(kept) + "/refine",
+                 {"write simpler.txt simplified",
+                  "tool printf '\\n## Refinement\\n\\nSimplified the greeting.\\n' >> "
+                  "\"$BOTTEGA_TASK_FILE\"",
+                  "signal ready", "result ok refined"});
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(kept));
+  ASSERT_NO_FATAL_FAILURE(approve(kept));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_pull_request(kept, {{"hello.txt", "hello\n"}, {"simpler.txt", "simplified\n"}}));
+  EXPECT_NE(pulls_for(kept)[0].body.find("Simplified the greeting."), std::string::npos);
+  EXPECT_EQ(roles_in_order(), (std::vector<std::string>{"plan", "implement", "review", "refine"}));
+
+  int broken = open_issue("Add a second greeting", "Please add hello.txt that says hello.");
+  write_scenario(std::to_string(broken) + "/refine",
+                 {"write broken.txt oops", "signal ready", "result ok refined"});
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(broken));
+  ASSERT_NO_FATAL_FAILURE(approve(broken));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(broken));
+  EXPECT_EQ(file_at(pulls_for(broken)[0].head_ref, "broken.txt"), std::nullopt);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto status = status_comment(broken);
+        return status && status->body.find("refinement pass was reverted") != std::string::npos &&
+               status->body.find("tests failed") != std::string::npos;
+      },
+      "the status saying the refinement was reverted because the tests failed"));
+}
+
 // Acceptance 5: the reviewer's scenario table is in the PR body, and its
 // evidence file is kept with the run and linked.
 TEST_F(Modes, ThePullRequestCarriesTheScenarioTableAndTheEvidence) {

@@ -235,5 +235,49 @@ TEST_F(ModesEngineTest, TheReviewersQaResultsAreInThePullRequestBody) {
   EXPECT_NE(body.find("`make test`: passed (3 tests)"), std::string::npos) << body;
 }
 
+// Acceptance 4: the refinement pass's edits land in the PR; one that breaks
+// the repository's tests is reverted (the reviewed code is kept) and the
+// status says so.
+TEST_F(ModesEngineTest, TheRefinementPassIsKeptOnlyWhenTheTestsPass) {
+  ASSERT_NO_FATAL_FAILURE(start_engine());
+  repo_config(
+      "roles:\n  refine: {harness: claude, model: claude-sonnet-4-5}\ncommands:\n  test:\n"
+      "    - test -f hello.txt\n    - test ! -e broken.txt\n");
+  int kept = open_issue("Add a greeting file", "Please add hello.txt.");
+  write_scenario(std::to_string(kept) + "/refine",
+                 {"expect-prompt refinement agent", "write simpler.txt simplified",
+                  "tool printf '\\n## Refinement\\n\\nSimplified hello.txt handling.\\n' >> "
+                  "\"$BOTTEGA_TASK_FILE\"",
+                  "signal ready", "result ok refined"});
+  label_issue(kept);
+  drain();
+  comment(kept, kWriter, "/approve");
+  drain();
+  ASSERT_EQ(phase_of(kept), "pr_open") << describe_state();
+  EXPECT_EQ(roles(), (std::vector<std::string>{"plan", "implement", "review", "refine"}));
+  auto pulls = pulls_for(kept);
+  ASSERT_EQ(pulls.size(), 1u);
+  EXPECT_EQ(file_at(pulls[0].head_ref, "simpler.txt"), std::optional<std::string>("simplified\n"));
+  EXPECT_NE(pulls[0].body.find("### Refinement"), std::string::npos) << pulls[0].body;
+  EXPECT_NE(pulls[0].body.find("Simplified hello.txt handling."), std::string::npos);
+
+  int broken = open_issue("Add another greeting file", "Please add hello.txt.");
+  write_scenario(std::to_string(broken) + "/refine",
+                 {"write broken.txt oops", "signal ready", "result ok refined"});
+  label_issue(broken);
+  drain();
+  comment(broken, kWriter, "/approve");
+  drain();
+  ASSERT_EQ(phase_of(broken), "pr_open") << describe_state();
+  auto reverted = pulls_for(broken);
+  ASSERT_EQ(reverted.size(), 1u);
+  EXPECT_EQ(file_at(reverted[0].head_ref, "broken.txt"), std::nullopt);
+  EXPECT_EQ(file_at(reverted[0].head_ref, "hello.txt"), std::optional<std::string>("hello\n"));
+  auto status = status_comment(broken);
+  ASSERT_TRUE(status);
+  EXPECT_NE(status->body.find("refinement pass was reverted"), std::string::npos) << status->body;
+  EXPECT_NE(status->body.find("tests failed"), std::string::npos) << status->body;
+}
+
 }  // namespace
 }  // namespace bottega::testing

@@ -62,6 +62,19 @@ TEST(RepoConfigModes, RefusesBadValuesNamingTheKeyAndLine) {
                     "did you mean limits.max_question_rounds?", 1));
 }
 
+TEST(RepoConfigModes, RolesRefineTurnsOnTheRefinementPass) {
+  auto c = parse("roles:\n  refine: {harness: claude, model: opus}\n");
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->roles.at("refine").harness, "claude");
+  EXPECT_EQ(parse("")->roles.count("refine"), 0u);
+  EXPECT_TRUE(Fails(parse("roles:\n  refiner: {harness: claude, model: opus}\n"), "roles.refiner",
+                    "did you mean roles.refine?", 2));
+  EXPECT_TRUE(Fails(parse("roles:\n  polisher: {harness: claude, model: opus}\n"), "roles.polisher",
+                    "expected plan, implement, review or fix (or refine, the optional "
+                    "refinement pass)",
+                    2));
+}
+
 TEST(RepoConfigModes, TheProductFlowReasonNamesWhy) {
   RepoConfig c;
   c.product_requesters = {"Ana"};

@@ -54,7 +54,7 @@ prompts::TemplateVars vars() {
 }
 
 TEST(ModePrompts, AreKnownAndRenderWithTheDocumentedVariables) {
-  EXPECT_THAT(prompts::mode_prompt_names(), ::testing::ElementsAre("plan-product", "solo"));
+  EXPECT_THAT(prompts::mode_prompt_names(), ::testing::ElementsAre("plan-product", "solo", "refine"));
   for (const auto& name : prompts::mode_prompt_names()) {
     ASSERT_TRUE(prompts::default_prompt(name)) << name;
     EXPECT_TRUE(prompts::check_override(name, *prompts::default_prompt(name)).ok()) << name;
@@ -86,7 +86,7 @@ TEST(ModePrompts, ThePlannerMayAskAndEveryAgentReadsTheProjectDocs) {
   EXPECT_THAT(plan, HasSubstr("at most 5 numbered questions"));
   EXPECT_THAT(plan, HasSubstr("bottega signal questions"));
   EXPECT_THAT(plan, HasSubstr("**Project docs**"));
-  for (const char* name : {"plan", "implement", "review", "solo", "plan-product"})
+  for (const char* name : {"plan", "implement", "review", "solo", "plan-product", "refine"})
     EXPECT_THAT(*prompts::render_prompt(name, std::nullopt, vars()), HasSubstr("AGENTS.md"))
         << name;
   auto review = *prompts::render_prompt("review", std::nullopt, vars());

@@ -365,5 +365,73 @@ TEST(Product, ACancelledTaskStartsAgainInTheFlowItsIssueTakesNow) {
   EXPECT_TRUE(d.task.product_reason.empty());
 }
 
+// --- the refinement pass ---------------------------------------------------------------
+
+Task refining() {
+  auto t = fresh();
+  t.refine = true;
+  t = decide(t, trigger()).task;
+  t = decide(t, finished(t, "plan-ready", kPlan)).task;
+  t = decide(t, command(CommandName::approve, writer(), "", 101, 3000)).task;
+  t = decide(t, finished(t, "ready", kDone)).task;     // implemented
+  return decide(t, finished(t, "ready", kDone)).task;  // reviewed: ready
+}
+
+TEST(Refine, AReadyReviewRunsTheRefinementPassFirst) {
+  auto t = refining();
+  EXPECT_EQ(t.phase, Phase::refining);
+  EXPECT_EQ(t.turn_role, Role::refine);
+  EXPECT_EQ(phase_label(t.phase), "bottega:working");
+  EXPECT_TRUE(is_running(t.phase));
+  EXPECT_EQ(parse_role("refine"), Role::refine);
+}
+
+TEST(Refine, WithoutRolesRefineTheReadyReviewOpensThePullRequest) {
+  auto t = planning();
+  t = decide(t, finished(t, "plan-ready", kPlan)).task;
+  t = decide(t, command(CommandName::approve, writer(), "", 101, 3000)).task;
+  t = decide(t, finished(t, "ready", kDone)).task;
+  EXPECT_EQ(decide(t, finished(t, "ready", kDone)).task.phase, Phase::opening_pr);
+}
+
+TEST(Refine, KeptWorkGoesToThePullRequestWithItsRecord) {
+  auto t = refining();
+  auto d = decide(t, finished(t, "ready", kDone + "\n## Refinement\nSimplified a.c.\n"));
+  EXPECT_EQ(d.task.phase, Phase::opening_pr);
+  EXPECT_EQ(count<OpenPullRequest>(d), 1);
+  EXPECT_EQ(report::section(d.task.document, "Refinement"), "Simplified a.c.");
+  EXPECT_NE(d.task.notes.back().find("tests pass"), std::string::npos);
+}
+
+TEST(Refine, RevertedWorkKeepsTheReviewedDocumentAndSaysWhy) {
+  auto t = refining();
+  auto f = finished(t, "ready", kDone + "\n## Refinement\nSimplified a.c.\n");
+  f.refine_reverted = "the repository's tests failed after it: 1 failed";
+  auto d = decide(t, f);
+  EXPECT_EQ(d.task.phase, Phase::opening_pr);
+  EXPECT_EQ(report::section(d.task.document, "Refinement"), "");
+  EXPECT_NE(d.task.notes.back().find("was reverted (the repository's tests failed"),
+            std::string::npos);
+}
+
+TEST(Refine, AFailedRefinementTurnNeverBlocksTheReviewedWork) {
+  auto t = refining();
+  auto f = finished(t, "", kDone);
+  f.outcome = TurnOutcome::crashed;
+  f.message = "exit 2";
+  auto d = decide(t, f);
+  EXPECT_EQ(d.task.phase, Phase::opening_pr);
+  EXPECT_NE(d.task.notes.back().find("ended crashed: exit 2"), std::string::npos);
+  auto blocked = decide(t, finished(t, "blocked", kDone));
+  EXPECT_EQ(blocked.task.phase, Phase::opening_pr);
+}
+
+TEST(Refine, CancelStopsTheRefinementTurn) {
+  auto t = refining();
+  auto d = decide(t, command(CommandName::cancel));
+  EXPECT_EQ(d.task.phase, Phase::cancelled);
+  ASSERT_NE(first<CancelTurn>(d), nullptr);
+}
+
 }  // namespace
 }  // namespace bottega::workflow
