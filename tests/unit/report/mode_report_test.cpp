@@ -54,7 +54,8 @@ prompts::TemplateVars vars() {
 }
 
 TEST(ModePrompts, AreKnownAndRenderWithTheDocumentedVariables) {
-  EXPECT_THAT(prompts::mode_prompt_names(), ::testing::ElementsAre("plan-product", "solo", "refine"));
+  EXPECT_THAT(prompts::mode_prompt_names(),
+              ::testing::ElementsAre("plan-product", "solo", "refine"));
   for (const auto& name : prompts::mode_prompt_names()) {
     ASSERT_TRUE(prompts::default_prompt(name)) << name;
     EXPECT_TRUE(prompts::check_override(name, *prompts::default_prompt(name)).ok()) << name;
