@@ -473,7 +473,11 @@ Problem parse_product(const Entry& section, RepoConfig& config) {
         for (auto& login : logins) {
           if (!login.empty() && login.front() == '@') login.erase(0, 1);
           if (!is_login(login))
-            return RepoConfigError{e.path, "expected GitHub logins, got " + quoted(login), e.line};
+            return RepoConfigError{
+                e.path,
+                "expected GitHub logins, got " + quoted(login) +
+                    (login.find('/') != std::string::npos ? " (teams are not supported yet)" : ""),
+                e.line};
         }
         config.product_requesters = std::move(logins);
         return std::nullopt;

@@ -500,10 +500,14 @@ class Decider {
       text += "- `" + command_text(c);
       switch (c) {
         case CommandName::plan:
-          text += " [guidance]` — write a plan (or a new one) for this issue";
+          text +=
+              " [guidance]` — write a plan (or a new one) for this issue; `/plan --solo` "
+              "lets one agent plan, implement and check it without a plan gate";
           break;
         case CommandName::revise:
           text += " <feedback>` — a new plan revision from your feedback";
+          if (t().phase == Phase::awaiting_answers)
+            text += " (it answers the plan's questions too; so does any comment of yours here)";
           break;
         case CommandName::approve:
           text += "` — approve the current plan revision and start the work";

@@ -55,6 +55,8 @@ TEST(RepoConfigModes, RefusesBadValuesNamingTheKeyAndLine) {
                     "from 0 (never ask) to 10", 2));
   EXPECT_TRUE(Fails(parse("solo:\n  label: ''\n"), "solo.label", "expected a label name", 2));
   EXPECT_TRUE(Fails(parse("product:\n  requesters: [acme/product]\n"), "product.requesters",
+                    "(teams are not supported yet)", 2));
+  EXPECT_TRUE(Fails(parse("product:\n  requesters: [-ana]\n"), "product.requesters",
                     "expected GitHub logins", 2));
   EXPECT_TRUE(Fails(parse("product:\n  requester: [ana]\n"), "product.requester",
                     "did you mean product.requesters?", 2));

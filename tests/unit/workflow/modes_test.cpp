@@ -203,6 +203,10 @@ TEST(Questions, HelpInAwaitingAnswersOffersNoApprove) {
   auto commands = commands_in(Phase::awaiting_answers);
   EXPECT_EQ(std::count(commands.begin(), commands.end(), CommandName::approve), 0);
   EXPECT_EQ(std::count(commands.begin(), commands.end(), CommandName::revise), 1);
+  auto help = replies(decide(asking(), command(CommandName::help)));
+  EXPECT_EQ(help.find("/approve"), std::string::npos) << help;
+  EXPECT_NE(help.find("answers the plan's questions too"), std::string::npos) << help;
+  EXPECT_NE(help.find("/plan --solo"), std::string::npos) << help;
 }
 
 TEST(Questions, CancelWhileAwaitingAnswers) {
