@@ -41,6 +41,10 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   auto cfg = lookups_.repo_config(repo, row.base_branch);
   if (!cfg) return cfg.error();
   if (!cfg->error.empty()) return make_error(cfg->error);
+  // A refinement that was not kept leaves nothing to commit (one whose turn
+  // died may have left its edits in the worktree).
+  if (t.refine_reverted)
+    if (auto d = workspace_.discard_changes(worktree); !d) return d.error();
   if (!cfg->config.plan_commit_path.empty()) {
     std::string path = cfg->config.plan_commit_path;
     if (auto at = path.find("{issue}"); at != std::string::npos)

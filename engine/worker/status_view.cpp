@@ -26,7 +26,8 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
   v.cost_usd = t.cost_usd;
   v.max_cost_usd = t.max_cost_usd;
   v.elapsed_seconds = t.started_at ? std::max<int64_t>(0, now - t.started_at) : 0;
-  if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval) {
+  if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval &&
+      t.phase != Phase::awaiting_answers) {
     v.branch = t.branch;
     v.branch_url = github_web_url + "/" + t.repo + "/tree/" + t.branch;
   }

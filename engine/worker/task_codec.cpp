@@ -137,6 +137,7 @@ std::string task_to_json(const Task& t) {
   o["max_question_rounds"] = t.max_question_rounds;
   o["evidence"] = strings(t.evidence);
   o["refine"] = t.refine;
+  o["refine_reverted"] = t.refine_reverted;
   return json::serialize(o);
 }
 
@@ -188,6 +189,7 @@ Result<Task> task_from_json(std::string_view text) {
   r.num("max_question_rounds", t.max_question_rounds);
   r.list("evidence", t.evidence);
   r.flag("refine", t.refine);
+  r.flag("refine_reverted", t.refine_reverted);
   if (!r.problem().empty()) return make_error(r.problem());
 
   auto p = workflow::parse_phase(phase);

@@ -629,6 +629,7 @@ class Decider {
     if (why.empty() && e.signal == Signal::blocked)
       why = "the refinement agent signalled blocked" +
             (e.signal_reason.empty() ? std::string() : ": " + e.signal_reason);
+    t().refine_reverted = !why.empty();
     if (!why.empty()) {
       t().notes.push_back("The refinement pass was reverted (" + why +
                           "); the reviewed code is kept.");
@@ -813,6 +814,7 @@ class Decider {
                           std::to_string(todos.total - todos.done) +
                           " to-do item(s) unchecked; treated as needs-work.");
     if (ready && t().refine) {
+      t().refine_reverted = false;
       start_turn(Phase::refining, Role::refine);
       act(SyncStatus{});
       return std::move(d_);

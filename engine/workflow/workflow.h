@@ -118,6 +118,9 @@ struct Task {
   // Policy, from the repository config (applied like the limits above).
   bool solo_by_default = false;  // `mode: solo`
   bool refine = false;           // roles.refine is configured: the refinement pass runs
+  // The refinement was not kept: whatever a refinement turn left
+  // uncommitted (one that died) is thrown away before the PR commits.
+  bool refine_reverted = false;
   int max_question_rounds = 3;
 };
 

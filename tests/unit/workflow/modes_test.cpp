@@ -404,6 +404,7 @@ TEST(Refine, KeptWorkGoesToThePullRequestWithItsRecord) {
   EXPECT_EQ(d.task.phase, Phase::opening_pr);
   EXPECT_EQ(count<OpenPullRequest>(d), 1);
   EXPECT_EQ(report::section(d.task.document, "Refinement"), "Simplified a.c.");
+  EXPECT_FALSE(d.task.refine_reverted);
   EXPECT_NE(d.task.notes.back().find("tests pass"), std::string::npos);
 }
 
@@ -426,6 +427,7 @@ TEST(Refine, AFailedRefinementTurnNeverBlocksTheReviewedWork) {
   auto d = decide(t, f);
   EXPECT_EQ(d.task.phase, Phase::opening_pr);
   EXPECT_NE(d.task.notes.back().find("ended crashed: exit 2"), std::string::npos);
+  EXPECT_TRUE(d.task.refine_reverted) << "its leftovers are not committed with the PR";
   auto blocked = decide(t, finished(t, "blocked", kDone));
   EXPECT_EQ(blocked.task.phase, Phase::opening_pr);
 }
