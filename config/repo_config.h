@@ -47,7 +47,21 @@ struct RepoConfig {
   // "*.suffix", optional ":port". Never a private address: only the server
   // can allow one (agents.egress_allow_private).
   std::vector<std::string> egress_allow;
+
+  // The pull request side (spec/shepherd.md): fix turns per PR before the
+  // task is blocked (limits.max_ci_fixes, limits.max_conflict_fixes, 0..20),
+  // bots whose reviews count as a person's (shepherd.trusted_bots, logins
+  // with or without "[bot]"), whether a fix is reviewed before its push
+  // (shepherd.review_fixes) and how the base is brought in (shepherd.update).
+  int max_ci_fixes = 3;
+  int max_conflict_fixes = 3;
+  std::vector<std::string> trusted_bots;
+  bool review_fixes = true;
+  std::string update_method = "merge";  // "merge" or "rebase"
 };
+
+// Whether `login` (a bot's, "name[bot]") is one of `config.trusted_bots`.
+bool is_trusted_bot(const RepoConfig& config, const std::string& login);
 
 // One problem in the file, for a person: the dotted key ("limits.max_iterations";
 // "" for the file as a whole), why, and the 1-based line (0 when unknown).

@@ -17,7 +17,9 @@ const BuiltinPrompt* find_builtin(std::string_view name) {
 
 bool is_prompt_name(std::string_view name) {
   const auto& names = prompt_names();
-  return std::find(names.begin(), names.end(), name) != names.end();
+  const auto& fixes = fix_prompt_names();
+  return std::find(names.begin(), names.end(), name) != names.end() ||
+         std::find(fixes.begin(), fixes.end(), name) != fixes.end();
 }
 
 std::string unknown_prompt_message(std::string_view name) {
@@ -28,6 +30,7 @@ std::string unknown_prompt_message(std::string_view name) {
     message += known;
     first = false;
   }
+  for (const auto& known : fix_prompt_names()) message += ", " + known;
   return message;
 }
 
@@ -48,6 +51,11 @@ const std::vector<std::string>& prompt_names() {
   return names;
 }
 
+const std::vector<std::string>& fix_prompt_names() {
+  static const std::vector<std::string> names = {"fix-ci", "resolve-conflicts", "address-review"};
+  return names;
+}
+
 std::optional<std::string_view> default_prompt(std::string_view name) {
   if (!is_prompt_name(name)) return std::nullopt;
   const BuiltinPrompt* prompt = find_builtin(name);
@@ -61,10 +69,11 @@ std::string override_path(std::string_view name) {
 
 const std::vector<std::string>& prompt_variables() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> v = {"task",           "repository",   "issue",    "title",
-                                  "task_file",      "worktree",     "branch",   "iteration",
-                                  "max_iterations", "port_range",   "guidance", "plan_template",
-                                  "setup_commands", "test_commands"};
+    std::vector<std::string> v = {
+        "task",           "repository",    "issue",        "title",
+        "task_file",      "worktree",      "branch",       "iteration",
+        "max_iterations", "port_range",    "guidance",     "plan_template",
+        "setup_commands", "test_commands", "pull_request", "fix_context"};
     std::sort(v.begin(), v.end());
     return v;
   }();

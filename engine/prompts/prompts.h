@@ -22,6 +22,11 @@ namespace bottega::prompts {
 // "plan", "implement", "review", "plan-template", in that order.
 const std::vector<std::string>& prompt_names();
 
+// The prompts of fix turns on a task's pull request (spec/shepherd.md):
+// "fix-ci", "resolve-conflicts", "address-review". Named like the others
+// (defaults in config/prompts/, overrides in .github/bottega/prompts/).
+const std::vector<std::string>& fix_prompt_names();
+
 // The built-in text of the prompt `name`; nullopt for an unknown name.
 std::optional<std::string_view> default_prompt(std::string_view name);
 

@@ -32,6 +32,9 @@ void apply_policy(Task& t, const RepoConfig& c) {
   if (t.phase == Phase::idle || t.phase == Phase::cancelled) {
     t.max_iterations = c.max_iterations;
     t.max_cost_usd = c.max_cost_usd;
+    t.pull.max_ci_fixes = c.max_ci_fixes;
+    t.pull.max_conflict_fixes = c.max_conflict_fixes;
+    t.pull.review_fixes = c.review_fixes;
   }
 }
 
