@@ -45,6 +45,17 @@ class Fields {
       each(o);
     }
   }
+  void ids(const char* key, std::vector<int64_t>& out) {
+    auto f = o_[key];
+    if (f.error()) return;
+    simdjson::dom::array a;
+    if (f.get(a)) return fail(key);
+    for (auto item : a) {
+      int64_t id = 0;
+      if (item.get(id)) return fail(key);
+      out.push_back(id);
+    }
+  }
   void strings(const char* key, std::vector<std::string>& out) {
     auto f = o_[key];
     if (f.error()) return;
@@ -101,6 +112,12 @@ json::array feedback_list(const std::vector<Feedback>& items) {
   return a;
 }
 
+json::array ids_list(const std::vector<int64_t>& ids) {
+  json::array a;
+  for (int64_t id : ids) a.emplace_back(id);
+  return a;
+}
+
 json::array string_list(const std::vector<std::string>& items) {
   json::array a;
   for (const auto& s : items) a.emplace_back(s);
@@ -125,6 +142,7 @@ json::object pull_side_to_json(const workflow::PullSide& p) {
           {"failing", std::move(failing)},
           {"ci_spent_head", p.ci_spent_head},
           {"rerun_head", p.rerun_head},
+          {"rerun_checks", ids_list(p.rerun_checks)},
           {"passed_checks", string_list(p.passed_checks)},
           {"ci_fixes", p.ci_fixes},
           {"max_ci_fixes", p.max_ci_fixes},
@@ -159,6 +177,7 @@ std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) 
   });
   r.str("ci_spent_head", p.ci_spent_head);
   r.str("rerun_head", p.rerun_head);
+  r.ids("rerun_checks", p.rerun_checks);
   r.strings("passed_checks", p.passed_checks);
   r.num("ci_fixes", p.ci_fixes);
   r.num("max_ci_fixes", p.max_ci_fixes);

@@ -688,6 +688,14 @@ class Decider {
       act(SyncStatus{});
       return std::move(d_);
     }
+    // The failures that were re-run, reported again (another suite's event):
+    // their re-runs' results are still to come.
+    if (p.rerun_head == e.head_sha &&
+        std::all_of(e.failing.begin(), e.failing.end(), [&](const FailedCheck& f) {
+          return std::find(p.rerun_checks.begin(), p.rerun_checks.end(), f.check_run_id) !=
+                 p.rerun_checks.end();
+        }))
+      return std::move(d_);
     p.checks = "failing";
     p.failing = e.failing;
     // Fixing: the fix's push brings new checks. Blocked: shown, nothing spent.
@@ -698,7 +706,7 @@ class Decider {
     // Flaky first: a check that passed on an earlier head of this PR is
     // re-run once on this head before a fix turn is spent on it.
     if (p.rerun_head != e.head_sha) {
-      std::vector<int64_t> runs;
+      std::vector<int64_t> runs, rerun;
       std::string names;
       for (const auto& f : e.failing) {
         const bool passed =
@@ -706,10 +714,12 @@ class Decider {
         if (!passed || f.workflow_run_id == 0) continue;
         if (std::find(runs.begin(), runs.end(), f.workflow_run_id) == runs.end())
           runs.push_back(f.workflow_run_id);
+        rerun.push_back(f.check_run_id);
         names += (names.empty() ? "`" : ", `") + f.name + "`";
       }
       if (!runs.empty()) {
         p.rerun_head = e.head_sha;
+        p.rerun_checks = std::move(rerun);
         p.checks = "pending";
         for (int64_t run : runs) act(RerunFailedJobs{run});
         t().notes.push_back("Re-ran " + names + " (possibly flaky).");

@@ -95,6 +95,7 @@ struct PullSide {
   std::vector<FailedCheck> failing;        // on head_sha
   std::string ci_spent_head;               // the head a fix-ci turn or a re-run was spent on
   std::string rerun_head;                  // the head whose failed checks were re-run once
+  std::vector<int64_t> rerun_checks;       // the failed check runs re-run there (results awaited)
   std::vector<std::string> passed_checks;  // names that passed on some head of this PR
   int ci_fixes = 0;
   int max_ci_fixes = 3;

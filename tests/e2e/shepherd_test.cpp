@@ -109,6 +109,7 @@ TEST_F(Shepherd, FailuresPastTheCapBlockNamingTheCheckAndRetryGrantsOneMore) {
   ASSERT_TRUE(wait_for_blocked(issue, "`tests` still fails"));
   EXPECT_EQ(fix_runs(), 2);
   const std::string head = head_of(pr);
+  write_scenario("fix", {"write attempt.txt 3", "signal ready", "result ok fixed"});
   int64_t retry = comment(pr, kWriter, "/retry");
   ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
   ASSERT_TRUE(wait_for_head_change(pr, head));

@@ -41,6 +41,7 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   p.failing = {FailedCheck{1, "tests", "timed_out", 2}};
   p.ci_spent_head = "h0";
   p.rerun_head = "h1";
+  p.rerun_checks = {8, 9};
   p.passed_checks = {"lint"};
   p.ci_fixes = 2;
   p.max_ci_fixes = 4;
@@ -78,6 +79,7 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   EXPECT_EQ(q.failing[0].workflow_run_id, 2);
   EXPECT_EQ(q.ci_spent_head, "h0");
   EXPECT_EQ(q.rerun_head, "h1");
+  EXPECT_EQ(q.rerun_checks, (std::vector<int64_t>{8, 9}));
   EXPECT_EQ(q.passed_checks, std::vector<std::string>{"lint"});
   EXPECT_EQ(q.ci_fixes, 2);
   EXPECT_EQ(q.max_ci_fixes, 4);

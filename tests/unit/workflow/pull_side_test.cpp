@@ -381,12 +381,18 @@ TEST(PullSide, ACheckThatPassedBeforeIsReRunOnceBeforeAFixTurn) {
   ASSERT_NE(first<RerunFailedJobs>(d), nullptr);
   EXPECT_EQ(first<RerunFailedJobs>(d)->workflow_run_id, 77);
   EXPECT_NE(d.task.notes.back().find("Re-ran `tests` (possibly flaky)"), std::string::npos);
+  // The same failure reported again (the suite's event) waits for the re-run.
+  auto reported_again = decide(d.task, failed_checks("h2", "tests", 77));
+  EXPECT_TRUE(reported_again.actions.empty());
+  EXPECT_EQ(reported_again.task.phase, Phase::pr_open);
   // The re-run passes: no fix turn was spent.
   auto ok = decide(d.task, passed_checks("h2"));
   EXPECT_EQ(ok.task.pull.checks, "passing");
   EXPECT_EQ(ok.task.pull.ci_fixes, 0);
-  // Or it fails again on the same head: now a fix turn.
-  auto again = decide(d.task, failed_checks("h2", "tests", 77));
+  // Or its re-run (a new check run) fails too: now a fix turn.
+  auto rerun_failed = failed_checks("h2", "tests", 77);
+  rerun_failed.failing[0].check_run_id = 502;
+  auto again = decide(d.task, rerun_failed);
   EXPECT_EQ(again.task.phase, Phase::fixing);
   EXPECT_EQ(count<RerunFailedJobs>(again), 0);
 }
