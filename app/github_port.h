@@ -75,6 +75,32 @@ class GitHubClientPort final : public GitHubPort {
                                                     const github::NewPullRequest& pull) override {
     return client_.create_pull(repo, pull);
   }
+  github::GhResult<github::PullRequest> get_pull(const github::Repo& repo, int number) override {
+    return client_.get_pull(repo, number);
+  }
+  github::GhResult<std::vector<github::ReviewComment>> list_review_comments(
+      const github::Repo& repo, int pull) override {
+    return client_.list_review_comments(repo, pull);
+  }
+  github::GhResult<github::ReviewComment> reply_to_review_comment(
+      const github::Repo& repo, int pull, int64_t comment_id, const std::string& body) override {
+    return client_.reply_to_review_comment(repo, pull, comment_id, body);
+  }
+  github::GhResult<std::vector<github::CheckRun>> list_check_runs_for_ref(
+      const github::Repo& repo, const std::string& ref) override {
+    return client_.list_check_runs_for_ref(repo, ref);
+  }
+  github::GhResult<std::vector<github::CheckAnnotation>> list_check_run_annotations(
+      const github::Repo& repo, int64_t check_run_id) override {
+    return client_.list_check_run_annotations(repo, check_run_id);
+  }
+  github::GhResult<github::JobLog> download_job_log(const github::Repo& repo, int64_t job_id,
+                                                    std::size_t max_bytes) override {
+    return client_.download_job_log(repo, job_id, max_bytes);
+  }
+  github::GhResult<void> rerun_failed_jobs(const github::Repo& repo, int64_t run_id) override {
+    return client_.rerun_failed_jobs(repo, run_id);
+  }
 
  private:
   github::GitHubClient& client_;

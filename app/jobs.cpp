@@ -175,6 +175,7 @@ std::unique_ptr<JobServices> register_job_handlers(WorkerPool& pool, const Serve
   pool.handle(kTaskEffectsJob, [engine](const Job& job) { return engine->handle_effects(job); });
   pool.handle(kOpenPullJob, [engine](const Job& job) { return engine->handle_open_pull(job); });
   pool.handle(kCleanupJob, [engine](const Job& job) { return engine->handle_cleanup(job); });
+  pool.handle(kUpdatePullJob, [engine](const Job& job) { return engine->handle_update_pull(job); });
   if (config.workers > 0) {
     // A task whose job died on every attempt would wait forever: block it, visibly.
     services->sweeper = std::make_unique<PeriodicTask>(

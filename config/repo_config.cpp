@@ -77,7 +77,10 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"trigger", {"label", "mode"}},
       {"roles", {"plan", "implement", "review", "fix", "refine"}},
-      {"limits", {"max_iterations", "max_cost_usd", "max_question_rounds"}},
+      {"limits",
+       {"max_iterations", "max_cost_usd", "max_question_rounds", "max_ci_fixes",
+        "max_conflict_fixes"}},
+      {"shepherd", {"trusted_bots", "update", "review_fixes"}},
       {"permissions", {"command", "approve"}},
       {"commands", {"setup", "test"}},
       {"plan", {"commit_path"}},
@@ -285,15 +288,22 @@ Problem parse_question_rounds(const Entry& e, const std::string& v, RepoConfig& 
 }
 
 Problem parse_limits(const Entry& section, RepoConfig& config) {
-  // A section that is no mapping is told the two caps; the modes' key is optional.
+  // A section that is no mapping is told the two caps; the others are optional.
   std::vector<std::string> keys = {"max_iterations", "max_cost_usd"};
-  if (section.value.IsMap()) keys.push_back("max_question_rounds");
+  if (section.value.IsMap())
+    keys.insert(keys.end(), {"max_question_rounds", "max_ci_fixes", "max_conflict_fixes"});
   return for_each_entry(
       section.value, section.path, section.line, keys, [&](const Entry& e) -> Problem {
         std::string v;
         if (auto p = scalar(e, v)) return p;
         if (e.name == "max_question_rounds") return parse_question_rounds(e, v, config);
-        if (e.name == "max_iterations") {
+        if (e.name == "max_ci_fixes" || e.name == "max_conflict_fixes") {
+          int n = 0;
+          if (!parse_whole(v, n) || n < 0 || n > 20)
+            return RepoConfigError{e.path, "expected a whole number from 0 to 20, got " + quoted(v),
+                                   e.line};
+          (e.name == "max_ci_fixes" ? config.max_ci_fixes : config.max_conflict_fixes) = n;
+        } else if (e.name == "max_iterations") {
           int n = 0;
           if (!parse_whole(v, n) || n < 1 || n > 50)
             return RepoConfigError{e.path, "expected a whole number from 1 to 50, got " + quoted(v),
@@ -484,6 +494,34 @@ Problem parse_product(const Entry& section, RepoConfig& config) {
       });
 }
 
+Problem parse_shepherd(const Entry& section, RepoConfig& config) {
+  return for_each_entry(
+      section.value, section.path, section.line, {"trusted_bots", "update", "review_fixes"},
+      [&](const Entry& e) -> Problem {
+        if (e.name == "trusted_bots") {
+          std::vector<std::string> bots;
+          if (auto p = parse_command_list(e, bots)) return p;
+          for (const auto& b : bots)
+            if (b.find_first_of(" \t@/") != std::string::npos)
+              return RepoConfigError{e.path, "expected bot logins, got " + quoted(b), e.line};
+          config.trusted_bots = std::move(bots);
+          return std::nullopt;
+        }
+        std::string v;
+        if (auto p = scalar(e, v)) return p;
+        if (e.name == "update") {
+          if (v != "merge" && v != "rebase")
+            return RepoConfigError{e.path, "expected merge or rebase, got " + quoted(v), e.line};
+          config.update_method = v;
+          return std::nullopt;
+        }
+        if (v != "true" && v != "false")
+          return RepoConfigError{e.path, "expected true or false, got " + quoted(v), e.line};
+        config.review_fixes = v == "true";
+        return std::nullopt;
+      });
+}
+
 Problem parse_root(const YAML::Node& root, RepoConfig& config) {
   std::vector<std::string> sections;
   for (const auto& [name, keys] : schema()) sections.push_back(name);
@@ -497,6 +535,7 @@ Problem parse_root(const YAML::Node& root, RepoConfig& config) {
     if (e.name == "mode") return parse_mode(e, config);
     if (e.name == "solo") return parse_solo(e, config);
     if (e.name == "product") return parse_product(e, config);
+    if (e.name == "shepherd") return parse_shepherd(e, config);
     return parse_plan(e, config);
   });
 }
@@ -542,6 +581,20 @@ RepoConfig repo_defaults(const ServerConfig& config) {
   r.command_permission = command.value_or(Permission::admin);
   r.approve_permission = approve.value_or(Permission::admin);
   return r;
+}
+
+bool is_trusted_bot(const RepoConfig& config, const std::string& login) {
+  const std::string suffix = "[bot]";
+  auto bare = [&](std::string s) {
+    s = lowered(s);
+    if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
+      s.resize(s.size() - suffix.size());
+    return s;
+  };
+  const std::string who = bare(login);
+  for (const auto& b : config.trusted_bots)
+    if (bare(b) == who) return true;
+  return false;
 }
 
 Result<RepoConfig, RepoConfigError> parse_repo_config(std::string_view yaml,

@@ -60,6 +60,16 @@ struct RepoConfig {
   std::vector<std::string> product_requesters;
   std::string product_label;
   int max_question_rounds = 3;  // limits.max_question_rounds, 0..10
+  // The pull request side (spec/shepherd.md): fix turns per PR before the
+  // task is blocked (limits.max_ci_fixes, limits.max_conflict_fixes, 0..20),
+  // bots whose reviews count as a person's (shepherd.trusted_bots, logins
+  // with or without "[bot]"), whether a fix is reviewed before its push
+  // (shepherd.review_fixes) and how the base is brought in (shepherd.update).
+  int max_ci_fixes = 3;
+  int max_conflict_fixes = 3;
+  std::vector<std::string> trusted_bots;
+  bool review_fixes = true;
+  std::string update_method = "merge";  // "merge" or "rebase"
 };
 
 // Why a task of this issue takes the product flow ("@ana is a listed
@@ -67,6 +77,9 @@ struct RepoConfig {
 // product_requesters (case aside) or it carries product_label.
 std::string product_flow_reason(const RepoConfig& config, std::string_view author,
                                 const std::vector<std::string>& labels);
+
+// Whether `login` (a bot's, "name[bot]") is one of `config.trusted_bots`.
+bool is_trusted_bot(const RepoConfig& config, const std::string& login);
 
 // One problem in the file, for a person: the dotted key ("limits.max_iterations";
 // "" for the file as a whole), why, and the 1-based line (0 when unknown).

@@ -184,6 +184,9 @@ class GitHubClient {
   // the log file; keeps the last max_bytes (failures are at the end).
   GhResult<JobLog> download_job_log(const Repo& repo, int64_t job_id,
                                     std::size_t max_bytes = 1 << 20);
+  // POST /repos/{o}/{r}/actions/runs/{run_id}/rerun-failed-jobs (201). A
+  // run that is already running again answers 403: error().status == 403.
+  GhResult<void> rerun_failed_jobs(const Repo& repo, int64_t run_id);
 
   // --- compare -----------------------------------------------------------------------
   GhResult<Comparison> compare(const Repo& repo, const std::string& base, const std::string& head);

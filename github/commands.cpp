@@ -348,7 +348,8 @@ Command make_command(CommandName name, std::string_view rest_of_line,
     case CommandName::approve:  // an optional plan revision: "/approve 2"
       command.args = std::string(trim(rest_of_line));
       break;
-    case CommandName::revise: {
+    case CommandName::revise:
+    case CommandName::fix: {
       std::string feedback(rest_of_line);
       for (std::size_t i = line_index + 1; i < lines.size(); ++i) {
         if (lines[i].kind == LineKind::hidden) continue;  // nobody saw it: not feedback either
@@ -384,6 +385,8 @@ std::string_view to_string(CommandName name) {
       return "status";
     case CommandName::help:
       return "help";
+    case CommandName::fix:
+      return "fix";
   }
   return "help";  // unreachable: every enumerator is handled above
 }
@@ -395,9 +398,16 @@ const std::vector<CommandName>& all_commands() {
   return commands;
 }
 
+const std::vector<CommandName>& pull_commands() {
+  static const std::vector<CommandName> commands = {CommandName::fix};
+  return commands;
+}
+
 std::optional<CommandName> command_from_string(std::string_view name) {
   const std::string wanted = lowered(name);
   for (CommandName c : all_commands())
+    if (to_string(c) == wanted) return c;
+  for (CommandName c : pull_commands())
     if (to_string(c) == wanted) return c;
   return std::nullopt;
 }
@@ -470,9 +480,15 @@ ParsedComment parse_comment(std::string_view body) {
     const std::string typed = lowered(word);
     std::optional<CommandName> closest;
     std::size_t best = kMaxSuggestionDistance + 1;
-    for (CommandName c : all_commands()) {
+    std::vector<CommandName> candidates = all_commands();
+    candidates.insert(candidates.end(), pull_commands().begin(), pull_commands().end());
+    for (CommandName c : candidates) {
       const std::size_t d = edit_distance(typed, to_string(c));
-      if (d < best) {
+      // A short name is close to many short words ("/bin" is two edits
+      // from "/fix"): one edit at most for those.
+      const std::size_t limit =
+          std::min<std::size_t>(kMaxSuggestionDistance, to_string(c).size() > 3 ? 2 : 1);
+      if (d <= limit && d < best) {
         best = d;
         closest = c;
       }

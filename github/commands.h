@@ -12,14 +12,18 @@
 
 namespace bottega::github {
 
-enum class CommandName { plan, revise, approve, cancel, retry, status, help };
+// fix: on the task's pull request, a change a person asks for (issue 13).
+enum class CommandName { plan, revise, approve, cancel, retry, status, help, fix };
 
 // The name without the slash: "plan", "revise", ...
 std::string_view to_string(CommandName name);
 
-// Every command, in the order /help lists them (also the order that breaks
-// ties between equally close suggestions).
+// Every command of an issue, in the order /help lists them (also the order
+// that breaks ties between equally close suggestions).
 const std::vector<CommandName>& all_commands();
+
+// The commands only a task's pull request takes (issue 13): /fix.
+const std::vector<CommandName>& pull_commands();
 
 // The command named `name` (no slash, any case), or nullopt.
 std::optional<CommandName> command_from_string(std::string_view name);
@@ -28,7 +32,8 @@ struct Command {
   CommandName name = CommandName::help;
   // Trimmed. /plan, /retry and /approve (a plan revision): the rest of the
   // command's line. /revise: the
-  // rest of its line and every line after it (line ends normalized to \n).
+  // rest of its line and every line after it (line ends normalized to \n);
+  // /fix likewise.
   // Empty for the commands that take no arguments.
   std::string args;
 };

@@ -72,6 +72,45 @@ std::optional<std::string> task_key_for(const WebhookEvent& event) {
   return std::visit(KeyOf{event.repository->full_name}, event.detail);
 }
 
+bool bots_may_act(const WebhookEvent& event) {
+  return std::holds_alternative<CheckEvent>(event.detail) ||
+         std::holds_alternative<PullRequestReviewEvent>(event.detail) ||
+         std::holds_alternative<PullRequestReviewCommentEvent>(event.detail);
+}
+
+namespace {
+
+// The pull request side (spec/shepherd.md): a task's PR and its checks.
+bool pull_side_work(const WebhookEvent& event) {
+  const std::string& action = event.action;
+  if (std::holds_alternative<CheckEvent>(event.detail)) return action == "completed";
+  if (std::holds_alternative<PullRequestReviewEvent>(event.detail)) return action == "submitted";
+  if (std::holds_alternative<PullRequestReviewCommentEvent>(event.detail))
+    return action == "created";
+  if (std::holds_alternative<PullRequestEvent>(event.detail))
+    return action == "closed" || action == "reopened" || action == "synchronize";
+  // The base branch moved: the task PRs of the repository may conflict now.
+  if (auto* e = std::get_if<PushEvent>(&event.detail))
+    return !e->deleted && !event.repository->default_branch.empty() &&
+           e->ref == "refs/heads/" + event.repository->default_branch;
+  if (auto* e = std::get_if<IssueCommentEvent>(&event.detail)) {
+    if (action != "created") return false;
+    // A PR-side command, or text that may mention the App (the handler
+    // knows the App's name and decides).
+    auto parsed = github::parse_comment(e->comment.body);
+    if (parsed.kind == github::ParsedComment::Kind::command) {
+      const auto name = parsed.command.name;
+      return name == github::CommandName::fix || name == github::CommandName::status ||
+             name == github::CommandName::cancel || name == github::CommandName::retry ||
+             name == github::CommandName::help;
+    }
+    return e->comment.body.find('@') != std::string::npos;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool acted_on(const WebhookEvent& event) {
   const std::string& action = event.action;
   if (std::holds_alternative<InstallationEvent>(event.detail))
@@ -79,8 +118,14 @@ bool acted_on(const WebhookEvent& event) {
            action == "unsuspend";
   if (std::holds_alternative<InstallationRepositoriesEvent>(event.detail))
     return action == "removed";
-  if (!event.repository || (event.sender && event.sender->is_bot()))
+  if (!event.repository) return false;
+  if (event.sender && event.sender->is_bot() && !bots_may_act(event))
     return false;  // our own writes, other apps'
+  if (auto* e = std::get_if<IssueCommentEvent>(&event.detail); e && e->issue.is_pull_request)
+    return pull_side_work(event);
+  if (!std::holds_alternative<IssuesEvent>(event.detail) &&
+      !std::holds_alternative<IssueCommentEvent>(event.detail))
+    return pull_side_work(event);
   if (auto* e = std::get_if<IssuesEvent>(&event.detail)) {
     if (e->issue.is_pull_request) return false;
     return action == "opened" || action == "labeled" || action == "assigned" ||
@@ -95,7 +140,6 @@ bool acted_on(const WebhookEvent& event) {
     if (action == "edited") return e->comment.user && e->comment.user->is_bot();
     return false;
   }
-  if (std::holds_alternative<PullRequestEvent>(event.detail)) return action == "closed";
   return false;
 }
 

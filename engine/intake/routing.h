@@ -24,6 +24,10 @@ std::optional<std::string> task_key_for(const WebhookEvent& event);
 // stored; only these are queued.
 bool acted_on(const WebhookEvent& event);
 
+// Whether a bot's event may still be work: checks (CI runs as bots) and
+// reviews (a bot the repository trusts; the handler decides which).
+bool bots_may_act(const WebhookEvent& event);
+
 // The jobs to enqueue for an accepted delivery (not yet carrying its id):
 // none for an event no handler acts on.
 std::vector<JobSpec> jobs_for(const WebhookEvent& event);

@@ -18,14 +18,16 @@ const BuiltinPrompt* find_builtin(std::string_view name) {
 bool is_prompt_name(std::string_view name) {
   const auto& names = prompt_names();
   const auto& modes = mode_prompt_names();
+  const auto& fixes = fix_prompt_names();
   return std::find(names.begin(), names.end(), name) != names.end() ||
-         std::find(modes.begin(), modes.end(), name) != modes.end();
+         std::find(modes.begin(), modes.end(), name) != modes.end() ||
+         std::find(fixes.begin(), fixes.end(), name) != fixes.end();
 }
 
 std::string unknown_prompt_message(std::string_view name) {
   std::string message = "unknown prompt \"" + std::string(name) + "\"; known:";
   bool first = true;
-  for (const auto* list : {&prompt_names(), &mode_prompt_names()})
+  for (const auto* list : {&prompt_names(), &mode_prompt_names(), &fix_prompt_names()})
     for (const auto& known : *list) {
       message += first ? " " : ", ";
       message += known;
@@ -61,6 +63,11 @@ std::string prompt_for(std::string_view role, bool product_flow) {
   return std::string(role);
 }
 
+const std::vector<std::string>& fix_prompt_names() {
+  static const std::vector<std::string> names = {"fix-ci", "resolve-conflicts", "address-review"};
+  return names;
+}
+
 std::optional<std::string_view> default_prompt(std::string_view name) {
   if (!is_prompt_name(name)) return std::nullopt;
   const BuiltinPrompt* prompt = find_builtin(name);
@@ -74,10 +81,11 @@ std::string override_path(std::string_view name) {
 
 const std::vector<std::string>& prompt_variables() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> v = {"task",           "repository",   "issue",    "title",
-                                  "task_file",      "worktree",     "branch",   "iteration",
-                                  "max_iterations", "port_range",   "guidance", "plan_template",
-                                  "setup_commands", "test_commands"};
+    std::vector<std::string> v = {
+        "task",           "repository",    "issue",        "title",
+        "task_file",      "worktree",      "branch",       "iteration",
+        "max_iterations", "port_range",    "guidance",     "plan_template",
+        "setup_commands", "test_commands", "pull_request", "fix_context"};
     std::sort(v.begin(), v.end());
     return v;
   }();

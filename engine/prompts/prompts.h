@@ -30,6 +30,10 @@ const std::vector<std::string>& mode_prompt_names();
 // The prompt a turn of `role` ("plan", "implement", "review", "solo")
 // renders: "plan-product" for the planner of a product-flow task.
 std::string prompt_for(std::string_view role, bool product_flow);
+// The prompts of fix turns on a task's pull request (spec/shepherd.md):
+// "fix-ci", "resolve-conflicts", "address-review". Named like the others
+// (defaults in config/prompts/, overrides in .github/bottega/prompts/).
+const std::vector<std::string>& fix_prompt_names();
 
 // The built-in text of the prompt `name`; nullopt for an unknown name.
 std::optional<std::string_view> default_prompt(std::string_view name);

@@ -8,6 +8,7 @@
 
 #include "engine/agents/event.h"
 #include "engine/report/comments.h"
+#include "engine/worker/pull_events.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/task_row.h"
 #include "github/commands.h"
@@ -32,7 +33,12 @@ std::string storable(std::string_view text) { return agents::clean_text(text); }
 
 EventTranslator::EventTranslator(RepoLookups& lookups, const Clock& clock,
                                  IssueOfPull issue_of_pull)
-    : lookups_(lookups), clock_(clock), issue_of_pull_(std::move(issue_of_pull)) {}
+    : lookups_(lookups),
+      clock_(clock),
+      issue_of_pull_(std::move(issue_of_pull)),
+      pulls_(std::make_unique<PullEvents>(lookups.port(), lookups, issue_of_pull_)) {}
+
+EventTranslator::~EventTranslator() = default;
 
 workflow::Actor EventTranslator::actor_of(const github::Repo& repo,
                                           const std::optional<Account>& sender) {
@@ -52,6 +58,7 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
   const auto repo = repo_of(ev.installation_id, in.repo);
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  if (PullEvents::handles(ev)) return pulls_->translate(ev, std::move(in), now);
 
   // The repository's config at the base branch's head, which the event's
   // other reads (the plan template of a new task) use too.
@@ -163,16 +170,6 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
     return std::optional<Incoming>(std::move(in));
   }
 
-  if (auto* e = std::get_if<PullRequestEvent>(&ev.detail)) {
-    if (ev.action != "closed") return std::optional<Incoming>{};
-    // The PR's task is found by its number.
-    auto issue = issue_of_pull_(in.repo, e->pull_request.number);
-    if (!issue) return issue.error();
-    if (!*issue) return std::optional<Incoming>{};
-    in.issue = **issue;
-    in.event = workflow::PullRequestClosed{e->pull_request.merged};
-    return std::optional<Incoming>(std::move(in));
-  }
   return std::optional<Incoming>{};
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,7 @@
 namespace bottega {
 
 class RepoLookups;
+class PullEvents;
 
 struct Incoming {
   int64_t installation_id = 0;
@@ -42,6 +44,7 @@ class EventTranslator {
   using IssueOfPull =
       std::function<Result<std::optional<int64_t>>(const std::string& repo, int64_t number)>;
   EventTranslator(RepoLookups& lookups, const Clock& clock, IssueOfPull issue_of_pull);
+  ~EventTranslator();
 
   // Fails when a lookup failed (the job is retried).
   [[nodiscard]] Result<std::optional<Incoming>> translate(const WebhookEvent& ev);
@@ -61,6 +64,7 @@ class EventTranslator {
   const Clock& clock_;
   IssueOfPull issue_of_pull_;
   AwaitsAnswers awaits_answers_;
+  std::unique_ptr<PullEvents> pulls_;  // the pull request side (pull_events.h)
 };
 
 }  // namespace bottega

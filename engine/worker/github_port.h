@@ -61,6 +61,48 @@ class GitHubPort {
       const github::Repo& repo, const std::string& branch) = 0;
   virtual github::GhResult<github::PullRequest> create_pull(const github::Repo& repo,
                                                             const github::NewPullRequest& pull) = 0;
+
+  // --- the pull request side (shepherding) ---
+  // Not pure: a port written for a test of the issue side need not play
+  // them; such a port answers with unsupported().
+  // mergeable nullopt: GitHub is still computing it.
+  virtual github::GhResult<github::PullRequest> get_pull(const github::Repo& /*repo*/,
+                                                         int /*number*/) {
+    return unsupported();
+  }
+  virtual github::GhResult<std::vector<github::ReviewComment>> list_review_comments(
+      const github::Repo& /*repo*/, int /*pull*/) {
+    return unsupported();
+  }
+  virtual github::GhResult<github::ReviewComment> reply_to_review_comment(
+      const github::Repo& /*repo*/, int /*pull*/, int64_t /*comment_id*/,
+      const std::string& /*body*/) {
+    return unsupported();
+  }
+  virtual github::GhResult<std::vector<github::CheckRun>> list_check_runs_for_ref(
+      const github::Repo& /*repo*/, const std::string& /*ref*/) {
+    return unsupported();
+  }
+  virtual github::GhResult<std::vector<github::CheckAnnotation>> list_check_run_annotations(
+      const github::Repo& /*repo*/, int64_t /*check_run_id*/) {
+    return unsupported();
+  }
+  // Follows GitHub's redirect to the log file without the Authorization header.
+  virtual github::GhResult<github::JobLog> download_job_log(const github::Repo& /*repo*/,
+                                                            int64_t /*job_id*/,
+                                                            std::size_t /*max_bytes*/) {
+    return unsupported();
+  }
+  virtual github::GhResult<void> rerun_failed_jobs(const github::Repo& /*repo*/,
+                                                   int64_t /*run_id*/) {
+    return unsupported();
+  }
+
+ protected:
+  static github::GitHubError unsupported() {
+    return github::GitHubError::local(github::GitHubError::Kind::transport,
+                                      "this GitHub port does not implement the pull request side");
+  }
 };
 
 }  // namespace bottega

@@ -55,7 +55,10 @@ Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
       if (std::holds_alternative<workflow::React>(a)) steps.push_back({a, {entry(a)}});
     if (!acknowledgements_only) {
       for (auto& a : *effects)
-        if (std::holds_alternative<workflow::Reply>(a)) steps.push_back({a, {entry(a)}});
+        if (std::holds_alternative<workflow::Reply>(a) ||
+            std::holds_alternative<workflow::ReplyInThread>(a) ||
+            std::holds_alternative<workflow::RerunFailedJobs>(a))
+          steps.push_back({a, {entry(a)}});
       take_all([](auto& a) { return std::holds_alternative<workflow::SyncPlanComment>(a); },
                workflow::SyncPlanComment{});
       take_all([](auto& a) { return std::holds_alternative<workflow::SyncStatus>(a); },
@@ -125,8 +128,17 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo,
             return {};
           },
           [&](const workflow::Reply& reply) -> Result<void> {
-            auto r = gh_.create_issue_comment(repo, static_cast<int>(t.issue), reply.text);
+            const int64_t where = reply.on_pull && t.pr_number ? t.pr_number : t.issue;
+            auto r = gh_.create_issue_comment(repo, static_cast<int>(where), reply.text);
             if (!r) return make_error("reply: " + r.error().describe());
+            return {};
+          },
+          [&](const workflow::ReplyInThread& reply) { return reply_in_thread(row, repo, reply); },
+          [&](const workflow::RerunFailedJobs& rerun) -> Result<void> {
+            auto r = gh_.rerun_failed_jobs(repo, rerun.workflow_run_id);
+            // 403: it runs again already (someone re-ran it); 404: the run is gone.
+            if (!r && r.error().status != 403 && !r.error().is_not_found())
+              return make_error("re-run: " + r.error().describe());
             return {};
           },
           [&](const workflow::SyncPlanComment&) { return sync_plan_comment(row, repo); },
@@ -138,6 +150,26 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo,
           [](const workflow::OpenPullRequest&) -> Result<void> { return {}; },
       },
       action);
+}
+
+// The reply carries a marker of its turn and comment, and is looked for
+// before it is posted: a crash between posting and recording it never
+// makes a second reply in the thread.
+Result<void> Outbox::reply_in_thread(TaskRow& row, const github::Repo& repo,
+                                     const workflow::ReplyInThread& reply) {
+  const Task& t = row.task;
+  const std::string marker = "<!-- bottega:reply " + std::to_string(t.id) + ":" +
+                             std::to_string(reply.turn) + ":" + std::to_string(reply.comment_id) +
+                             " -->";
+  auto existing = gh_.list_review_comments(repo, static_cast<int>(t.pr_number));
+  if (!existing) return make_error("review comments: " + existing.error().describe());
+  for (const auto& c : *existing)
+    if (c.body.find(marker) != std::string::npos) return {};
+  auto r = gh_.reply_to_review_comment(repo, static_cast<int>(t.pr_number), reply.comment_id,
+                                       reply.text + "\n\n" + marker);
+  if (!r && !r.error().is_not_found())  // the comment was deleted: nothing to answer
+    return make_error("thread reply: " + r.error().describe());
+  return {};
 }
 
 Result<void> Outbox::sync_plan_comment(TaskRow& row, const github::Repo& repo) {

@@ -39,6 +39,8 @@ class Outbox {
                               task_store::MarkedComment which, const std::string& body,
                               int64_t& comment_id, IsOurs is_ours);
   Result<void> sync_plan_comment(TaskRow& row, const github::Repo& repo);
+  Result<void> reply_in_thread(TaskRow& row, const github::Repo& repo,
+                               const workflow::ReplyInThread& reply);
   Result<void> sync_status(TaskRow& row, const github::Repo& repo);
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
   Result<void> ensure_label(const github::Repo& repo, const std::string& name,

@@ -66,8 +66,8 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   auto existing = gh_.find_pull_by_head(repo, t.branch);
   if (!existing) return make_error("finding the pull request: " + existing.error().describe());
   if (*existing && (*existing)->state == "open")
-    return Opened(
-        workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch});
+    return Opened(workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch,
+                                              (*existing)->head_sha});
   github::NewPullRequest pull;
   pull.title = report::pr_title(t.title);
   pull.head = t.branch;
@@ -77,7 +77,8 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
                              report::todo_section(t.document), pull_extras(t), mode_pull_note(t));
   auto created = gh_.create_pull(repo, pull);
   if (!created) return make_error("opening the pull request: " + created.error().describe());
-  return Opened(workflow::PullRequestOpened{created->number, created->html_url, t.branch});
+  return Opened(
+      workflow::PullRequestOpened{created->number, created->html_url, t.branch, created->head_sha});
 }
 
 }  // namespace bottega

@@ -54,6 +54,9 @@ class RepoLookups {
   // The repository's plan template (.github/bottega/prompts/plan-template.md), else ours.
   std::string plan_template(const github::Repo& repo, const std::string& ref);
 
+  // The port the lookups ask (for the PR side's own reads).
+  GitHubPort& port() { return gh_; }
+
  private:
   // The file at the branch's head; nullopt when absent; fails when GitHub
   // could not be asked.

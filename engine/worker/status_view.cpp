@@ -9,6 +9,50 @@ namespace bottega {
 
 using workflow::Phase;
 
+namespace {
+
+// The pull request side in a few words: the checks, the fix under way, the caps.
+std::string pull_side_detail(const workflow::Task& t) {
+  const auto& p = t.pull;
+  if (t.pr_number == 0 ||
+      (t.phase != Phase::pr_open && t.phase != Phase::fixing && t.phase != Phase::blocked))
+    return "";
+  std::string out;
+  auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+  if (t.phase == Phase::fixing) {
+    switch (p.fixing) {
+      case workflow::FixKind::ci:
+        add("fixing CI (" + std::to_string(p.ci_fixes) + " of " + std::to_string(p.max_ci_fixes) +
+            ")");
+        break;
+      case workflow::FixKind::conflicts:
+        add("resolving conflicts (" + std::to_string(p.conflict_fixes) + " of " +
+            std::to_string(p.max_conflict_fixes) + ")");
+        break;
+      case workflow::FixKind::review:
+        add("addressing review" + (p.reviewer.empty() ? "" : " by @" + p.reviewer));
+        break;
+      case workflow::FixKind::none:
+        break;
+    }
+  }
+  if (p.checks == "passing") {
+    add("checks passing");
+  } else if (p.checks == "pending") {
+    add("checks running");
+  } else if (p.checks == "failing") {
+    std::string names;
+    for (const auto& f : p.failing) names += (names.empty() ? "" : ", ") + f.name;
+    add("checks failing" + (names.empty() ? "" : ": " + names));
+  }
+  if (p.ci_fixes > 0 && t.phase != Phase::fixing)
+    add("CI fixes " + std::to_string(p.ci_fixes) + " of " + std::to_string(p.max_ci_fixes));
+  if (!p.pending.empty()) add(std::to_string(p.pending.size()) + " review item(s) waiting");
+  return out;
+}
+
+}  // namespace
+
 report::StatusView status_view(const workflow::Task& t, const std::string& github_web_url,
                                int64_t now) {
   report::StatusView v;
@@ -40,6 +84,7 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
   v.failure_why = t.failure_why;
   v.stderr_tail = t.stderr_tail;
   v.notes = t.notes;
+  v.phase_detail = pull_side_detail(t);
   switch (t.phase) {
     case Phase::awaiting_approval:
       v.next_step =
@@ -49,7 +94,9 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
       v.next_step = "Comment `/retry` to continue, or `/cancel`.";
       break;
     case Phase::pr_open:
-      v.next_step = "Review the pull request; a person merges it.";
+      v.next_step =
+          "Review the pull request; a person merges it. A review with changes requested, or "
+          "`/fix <request>` on the pull request, starts a fix.";
       break;
     case Phase::idle:
       if (!t.failure_what.empty()) v.next_step = "Fix the problem, then trigger the task again.";

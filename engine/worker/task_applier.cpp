@@ -37,6 +37,9 @@ void apply_policy(Task& t, const RepoConfig& c) {
     t.max_question_rounds = c.max_question_rounds;
     auto refine = c.roles.find("refine");
     t.refine = refine != c.roles.end() && !refine->second.harness.empty();
+    t.pull.max_ci_fixes = c.max_ci_fixes;
+    t.pull.max_conflict_fixes = c.max_conflict_fixes;
+    t.pull.review_fixes = c.review_fixes;
   }
 }
 

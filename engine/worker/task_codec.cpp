@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <optional>
 
+#include "engine/worker/pull_side_codec.h"
+
 namespace bottega {
 namespace {
 
@@ -34,7 +36,8 @@ using workflow::Action;
 using workflow::Task;
 namespace json = boost::json;
 
-constexpr std::string_view kCauses[] = {"none", "failure", "verdict", "iteration_cap", "cost_cap"};
+constexpr std::string_view kCauses[] = {"none",     "failure", "verdict",     "iteration_cap",
+                                        "cost_cap", "ci_cap",  "conflict_cap"};
 
 json::array strings(const std::vector<std::string>& v) {
   json::array a;
@@ -138,6 +141,7 @@ std::string task_to_json(const Task& t) {
   o["evidence"] = strings(t.evidence);
   o["refine"] = t.refine;
   o["refine_reverted"] = t.refine_reverted;
+  o["pull"] = pull_side_to_json(t.pull);
   return json::serialize(o);
 }
 
@@ -191,6 +195,10 @@ Result<Task> task_from_json(std::string_view text) {
   r.flag("refine", t.refine);
   r.flag("refine_reverted", t.refine_reverted);
   if (!r.problem().empty()) return make_error(r.problem());
+  if (simdjson::dom::object pull; !o["pull"].get(pull)) {
+    if (auto problem = pull_side_from_json(pull, t.pull); !problem.empty())
+      return make_error(problem);
+  }
 
   auto p = workflow::parse_phase(phase);
   if (!p) return make_error("task state: unknown phase \"" + phase + "\"");
@@ -207,7 +215,9 @@ Result<Task> task_from_json(std::string_view text) {
 bool is_github_effect(const Action& a) {
   return std::holds_alternative<workflow::React>(a) || std::holds_alternative<workflow::Reply>(a) ||
          std::holds_alternative<workflow::SyncPlanComment>(a) ||
-         std::holds_alternative<workflow::SyncStatus>(a);
+         std::holds_alternative<workflow::SyncStatus>(a) ||
+         std::holds_alternative<workflow::ReplyInThread>(a) ||
+         std::holds_alternative<workflow::RerunFailedJobs>(a);
 }
 
 std::string effects_to_json(const std::vector<Action>& actions) {
@@ -221,6 +231,15 @@ std::string effects_to_json(const std::vector<Action>& actions) {
     } else if (auto* r = std::get_if<workflow::Reply>(&action)) {
       o["kind"] = "reply";
       o["text"] = r->text;
+      if (r->on_pull) o["on_pull"] = true;
+    } else if (auto* r = std::get_if<workflow::ReplyInThread>(&action)) {
+      o["kind"] = "thread_reply";
+      o["comment_id"] = r->comment_id;
+      o["turn"] = r->turn;
+      o["text"] = r->text;
+    } else if (auto* r = std::get_if<workflow::RerunFailedJobs>(&action)) {
+      o["kind"] = "rerun";
+      o["run_id"] = r->workflow_run_id;
     } else if (std::holds_alternative<workflow::SyncPlanComment>(action)) {
       o["kind"] = "sync_plan";
     } else if (std::holds_alternative<workflow::SyncStatus>(action)) {
@@ -255,7 +274,21 @@ Result<std::vector<Action>> effects_from_json(std::string_view text) {
     } else if (kind == "reply") {
       std::string_view text_field;
       if (o["text"].get(text_field)) return make_error("task outbox: a reply entry has no text");
-      out.emplace_back(workflow::Reply{std::string(text_field)});
+      bool on_pull = false;
+      if (auto f = o["on_pull"]; !f.error() && f.get(on_pull))
+        return make_error("task outbox: a reply entry's on_pull is not a boolean");
+      out.emplace_back(workflow::Reply{std::string(text_field), on_pull});
+    } else if (kind == "thread_reply") {
+      int64_t id = 0, turn = 0;
+      std::string_view text_field;
+      if (o["comment_id"].get(id) || o["turn"].get(turn) || o["text"].get(text_field))
+        return make_error("task outbox: a thread_reply entry is incomplete");
+      out.emplace_back(
+          workflow::ReplyInThread{id, static_cast<int>(turn), std::string(text_field)});
+    } else if (kind == "rerun") {
+      int64_t run = 0;
+      if (o["run_id"].get(run)) return make_error("task outbox: a rerun entry has no run_id");
+      out.emplace_back(workflow::RerunFailedJobs{run});
     } else if (kind == "sync_plan") {
       out.emplace_back(workflow::SyncPlanComment{});
     } else if (kind == "sync_status") {

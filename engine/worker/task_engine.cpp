@@ -12,7 +12,9 @@
 #include "engine/worker/github_port.h"
 #include "engine/worker/job_payloads.h"
 #include "engine/worker/outbox.h"
+#include "engine/worker/pull_events.h"
 #include "engine/worker/pull_opener.h"
+#include "engine/worker/pull_updater.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/task_applier.h"
 #include "engine/worker/task_store.h"
@@ -42,6 +44,7 @@ struct TaskEngine::Impl {
   TurnRunner turns;
   PullOpener pulls{gh, workspace, lookups, turns};
   AppAccess access{db, gh, applier};
+  PullUpdater updater{db, gh, workspace, turns, applier};
 
   Impl(TaskEngineOptions o, Database& d, GitHubPort& g, Workspace& w, agents::AgentRunner& r,
        const Clock& k)
@@ -113,10 +116,15 @@ struct TaskEngine::Impl {
     const WebhookEvent& ev = *decoded;
     if (event_name == "installation" || event_name == "installation_repositories")
       return access.handle(ev);
-    if (!ev.repository || (ev.sender && ev.sender->is_bot())) return {};
+    if (!ev.repository) return {};
+    if (ev.sender && ev.sender->is_bot() && !PullEvents::bots_may_act(ev)) return {};
     auto suspended = access.suspended(ev.installation_id);
     if (!suspended) return suspended.error();
     if (*suspended) return {};  // GitHub should not send these; nothing may start if it does
+    // The base branch moved: each of the repository's task PRs may conflict now.
+    if (auto* push = std::get_if<PushEvent>(&ev.detail);
+        push && !push->deleted && push->ref == "refs/heads/" + ev.repository->default_branch)
+      return updater.base_moved(ev.installation_id, ev.repository->full_name);
     auto in = translator.translate(ev);
     if (!in) return in.error();
     if (!*in) return {};
@@ -139,8 +147,9 @@ struct TaskEngine::Impl {
     if (!*loaded) return {};
     const TaskRow& row = **loaded;
     const Task& t = row.task;
-    if (t.turn != payload->turn || (t.phase != Phase::planning && t.phase != Phase::implementing &&
-                                    t.phase != Phase::reviewing && t.phase != Phase::refining))
+    if (t.turn != payload->turn ||
+        (t.phase != Phase::planning && t.phase != Phase::implementing &&
+         t.phase != Phase::reviewing && t.phase != Phase::refining && t.phase != Phase::fixing))
       return {};  // superseded (cancelled, retried) before it started
 
     auto ran = turns.run(row, job);
@@ -249,6 +258,7 @@ Result<void> TaskEngine::handle_turn(const Job& job) { return impl_->handle_turn
 Result<void> TaskEngine::handle_effects(const Job& job) { return impl_->handle_effects(job); }
 Result<void> TaskEngine::handle_open_pull(const Job& job) { return impl_->handle_open_pull(job); }
 Result<void> TaskEngine::handle_cleanup(const Job& job) { return impl_->handle_cleanup(job); }
+Result<void> TaskEngine::handle_update_pull(const Job& job) { return impl_->updater.update(job); }
 Result<int> TaskEngine::block_lost_tasks() { return impl_->block_lost_tasks(); }
 void TaskEngine::stop() { impl_->turns.stop(); }
 

@@ -93,6 +93,8 @@ class TaskEngine {
   [[nodiscard]] Result<void> handle_open_pull(const Job& job);
   // A task that ended (done, cancelled): its worktree and run directories go.
   [[nodiscard]] Result<void> handle_cleanup(const Job& job);
+  // A task PR's mergeability after its base moved (pull_updater.h).
+  [[nodiscard]] Result<void> handle_update_pull(const Job& job);
 
   // Tasks whose turn or PR job is dead (it failed or lost its worker on
   // every attempt) and that nothing else will move: blocked with the job's

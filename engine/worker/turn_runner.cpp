@@ -18,6 +18,7 @@
 #include "engine/prompts/prompts.h"
 #include "engine/prompts/template.h"
 #include "engine/worker/evidence_store.h"
+#include "engine/worker/fix_context.h"
 #include "engine/worker/github_port.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/secret_scan.h"
@@ -99,6 +100,11 @@ TurnRunner::TurnRunner(const TaskEngineOptions& options, Database& db, GitHubPor
 Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& job) {
   const Task& t = row.task;
   const std::string role(workflow::to_string(t.turn_role));
+  const bool fixing = t.turn_role == Role::fix;
+  // A fix turn's prompt is its kind's ("fix-ci", ...); a product-flow
+  // planner's is plan-product.
+  const std::string prompt_name = fixing ? std::string(to_string(t.pull.fixing))
+                                         : prompts::prompt_for(role, !t.product_reason.empty());
   const auto repo = repo_of(row.installation_id, t.repo);
 
   // Every file of the turn from one commit of the base branch.
@@ -108,9 +114,10 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   if (!loaded) return loaded.error();
   const LoadedConfig& cfg = *loaded;
   if (!cfg.error.empty()) return setup_failed(cfg.error);
-  // The solo agent runs as the implementer is configured (roles.implement).
   auto role_cfg = cfg.config.roles.find(role);
-  if (t.turn_role == Role::solo &&
+  // The solo agent, and a fix turn where the repository set no fix role,
+  // run as the implementer is configured (roles.implement).
+  if ((t.turn_role == Role::solo || fixing) &&
       (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty()))
     role_cfg = cfg.config.roles.find("implement");
   if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
@@ -126,6 +133,20 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   if (!checkout) return checkout.error();
   const GitRemote& remote = checkout->remote;
   const std::string& worktree = checkout->worktree;
+  std::vector<std::string> conflicts;  // a resolve turn's, left for its agent
+  // A person who pushed to the branch is respected: the fix starts from their commits.
+  if (fixing) {
+    if (auto caught = workspace_.catch_up(worktree, t.branch); !caught) return caught.error();
+    // Run again after a crash that came after its commit: pushed once, not redone.
+    auto before = pushed_before(row, worktree, remote);
+    if (!before) return before.error();
+    if (*before) return std::move(**before);
+    if (t.pull.fixing == workflow::FixKind::conflicts) {
+      auto merged = merge_for_resolve(row, worktree, remote, conflicts);
+      if (!merged) return merged.error();
+      if (*merged) return std::move(**merged);
+    }
+  }
 
   const std::string run_dir = options_.runs_dir + "/" + std::to_string(t.id) + "/turn-" +
                               std::to_string(t.turn) + "-" + std::to_string(job.attempts);
@@ -135,6 +156,19 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   if (ec) return setup_failed("cannot create " + run_dir + ": " + ec.message());
   const std::string task_file = run_dir + "/task.md";
   if (auto w = write_file(task_file, t.document); !w) return setup_failed(w.error().message);
+  std::string fix_context;
+  if (fixing) {
+    std::string merging;
+    if (!conflicts.empty()) {
+      merging = "\nThe merge of `" + row.base_branch +
+                "` is in progress in the worktree; its "
+                "conflicts now:\n\n";
+      for (const auto& c : conflicts) merging += "- `" + c + "`\n";
+    }
+    auto written = write_fix_context(gh_, repo, t, run_dir, merging);
+    if (!written) return written.error();
+    fix_context = *written;
+  }
 
   prompts::TemplateVars vars = {
       {"task", task_key(t.repo, t.issue)},
@@ -151,8 +185,9 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       {"test_commands", prompts::command_list(cfg.config.test_commands)},
       {"guidance", t.guidance},
       {"plan_template", lookups_.plan_template(repo, *base)},
+      {"pull_request", std::to_string(t.pr_number)},
+      {"fix_context", fix_context},
   };
-  const std::string prompt_name = prompts::prompt_for(role, !t.product_reason.empty());
   // The questions' cap, told where the planner reads the people's word.
   if (t.turn_role == Role::plan && t.question_rounds >= t.max_question_rounds)
     vars["guidance"] +=
@@ -313,11 +348,16 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
                                      turn.sandbox_readable);
     if (!settled) return with_usage(setup_failed(settled.error().message), f);
     f.refine_reverted = std::move(*settled);
-  } else if (t.turn_role == Role::implement || t.turn_role == Role::solo) {
+  } else if (t.turn_role == Role::implement || t.turn_role == Role::solo || fixing) {
     if (f.outcome == workflow::TurnOutcome::succeeded) {
       // Work holding a secret the app knows is not committed (so never pushed).
       auto leak = secret_in_changes(worktree);
       if (!leak) return leak.error();
+      if (auto unresolved = marker_left(worktree, conflicts); !*leak && unresolved) {
+        f.outcome = workflow::TurnOutcome::refused;
+        f.message = "`" + *unresolved + "` still holds conflict markers; `/retry` runs it again";
+        return f;
+      }
       if (*leak) {
         f.outcome = workflow::TurnOutcome::refused;
         f.message = "`" + **leak +
@@ -326,15 +366,20 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
         return f;
       }
       auto sha = workspace_.commit_all(
-          worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) +
-                           "), iteration " + std::to_string(t.iteration)));
+          worktree, redact(fixing ? "bottega: " + std::string(to_string(t.pull.fixing)) + " for #" +
+                                        std::to_string(t.pr_number) + " (" + t.title + ")\n\n" +
+                                        fix_trailer(t)
+                                  : "bottega: " + t.title + " (#" + std::to_string(t.issue) +
+                                        "), iteration " + std::to_string(t.iteration)));
       if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
       // Pushed after every implementation turn: another host can rebuild
       // the worktree from the branch.
       if (*sha) {
         if (auto p = workspace_.push(worktree, remote, t.branch); !p)
           return with_usage(setup_failed("push: " + p.error().message), f);
+        if (fixing) f.pushed_sha = **sha;
       }
+      if (fixing) take_answers(t, run_dir, f);
     }
   } else {
     auto discarded = workspace_.discard_changes(worktree);

@@ -66,6 +66,24 @@ class TurnRunner {
       const workflow::Task& t, const workflow::TurnFinished& f, const Checkout& checkout,
       const std::string& run_dir, const std::vector<std::string>& test_commands,
       const std::vector<std::string>& sandbox_readable);
+  // Fix turns (turn_runner_fix.cpp). The answers to the inline comments
+  // addressed (replies.json); the trailer a fix commit carries
+  // ("Bottega-Turn: <task>:<turn>"); and the turn's result when its commit
+  // is already there (a run after a crash): pushed (again, a no-op when it
+  // was) and reported, the agent not run twice.
+  static void take_answers(const workflow::Task& t, const std::string& run_dir,
+                           workflow::TurnFinished& f);
+  static std::string fix_trailer(const workflow::Task& t);
+  [[nodiscard]] Result<std::optional<workflow::TurnFinished>> pushed_before(
+      const TaskRow& row, const std::string& worktree, const GitRemote& remote);
+  // A resolve-conflicts turn merges the base first: clean, it is pushed and
+  // done without an agent; otherwise `conflicts` are left for the agent.
+  [[nodiscard]] Result<std::optional<workflow::TurnFinished>> merge_for_resolve(
+      const TaskRow& row, const std::string& worktree, const GitRemote& remote,
+      std::vector<std::string>& conflicts);
+  // The first of `files` in the worktree still holding a conflict marker.
+  static std::optional<std::string> marker_left(const std::string& worktree,
+                                                const std::vector<std::string>& files);
 
   // Shutdown: cancels the running turns and every one started after.
   void stop();

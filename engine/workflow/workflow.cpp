@@ -13,7 +13,7 @@ namespace {
 
 using github::CommandName;
 
-constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhases = {{
+constexpr std::array<std::pair<Phase, std::string_view>, 13> kPhases = {{
     {Phase::idle, "idle"},
     {Phase::planning, "planning"},
     {Phase::awaiting_approval, "awaiting_approval"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhases = {{
     {Phase::refining, "refining"},
     {Phase::opening_pr, "opening_pr"},
     {Phase::pr_open, "pr_open"},
+    {Phase::fixing, "fixing"},
     {Phase::blocked, "blocked"},
     {Phase::cancelled, "cancelled"},
     {Phase::done, "done"},
@@ -48,6 +49,7 @@ class Decider {
 
   Decision operator()(const CommandEvent& e) {
     if (e.actor.is_bot) return std::move(d_);
+    on_pull_ = e.on_pull;
     // A label or an assignment is no request to plan again: only a task with
     // nothing under way starts, and nobody is answered about the rest.
     if (e.is_trigger() && t().phase != Phase::idle && t().phase != Phase::cancelled)
@@ -76,6 +78,8 @@ class Decider {
         return status(e);
       case CommandName::help:
         return help(e);
+      case CommandName::fix:
+        return fix(e);
     }
     return std::move(d_);
   }
@@ -163,6 +167,8 @@ class Decider {
         return solo_finished(e);
       case Role::refine:
         return refined(e);
+      case Role::fix:
+        return fixed(e);
     }
     return std::move(d_);
   }
@@ -173,6 +179,7 @@ class Decider {
     t().pr_number = e.number;
     t().pr_url = e.url;
     if (!e.branch.empty()) t().branch = e.branch;
+    t().pull.head_sha = e.head_sha;
     clear_failure();
     act(SyncStatus{});
     return std::move(d_);
@@ -184,8 +191,15 @@ class Decider {
   }
 
   Decision operator()(const PullRequestClosed& e) {
-    if (t().phase != Phase::pr_open && t().phase != Phase::blocked) return std::move(d_);
+    // A merge is the truth even after the issue's close (which a merge
+    // sends too, in either order) cancelled a fix turn.
+    const bool merged_after_cancel = e.merged && t().phase == Phase::cancelled;
+    if (t().phase != Phase::pr_open && t().phase != Phase::blocked && t().phase != Phase::fixing &&
+        !merged_after_cancel)
+      return std::move(d_);
     if (t().pr_number == 0) return std::move(d_);
+    stop_running();
+    t().pull.fixing = FixKind::none;
     t().phase = e.merged ? Phase::done : Phase::cancelled;
     t().notes.push_back(e.merged ? "The pull request was merged."
                                  : "The pull request was closed without merging.");
@@ -249,7 +263,7 @@ class Decider {
   void react(int64_t comment_id, github::Reaction reaction) {
     if (comment_id != 0) act(React{comment_id, reaction});
   }
-  void reply(std::string text) { act(Reply{std::move(text)}); }
+  void reply(std::string text) { act(Reply{std::move(text), on_pull_}); }
 
   static std::string trim(std::string_view s) {
     auto b = s.find_first_not_of(" \t\r\n");
@@ -307,7 +321,7 @@ class Decider {
 
   void stop_running() {
     if (t().phase == Phase::planning || t().phase == Phase::implementing ||
-        t().phase == Phase::reviewing || t().phase == Phase::refining)
+        t().phase == Phase::reviewing || t().phase == Phase::refining || t().phase == Phase::fixing)
       act(CancelTurn{t().turn});
   }
 
@@ -451,6 +465,16 @@ class Decider {
       t().iteration += 1;       // resumes with implementing
       t().notes.push_back("@" + e.actor.login + " granted one more iteration (now " +
                           std::to_string(t().max_iterations) + ").");
+    } else if (t().block_cause == BlockCause::ci_cap) {
+      t().pull.max_ci_fixes += 1;  // one more fix turn, granted by a person
+      t().pull.ci_fixes += 1;
+      t().notes.push_back("@" + e.actor.login + " granted one more CI fix (now " +
+                          std::to_string(t().pull.max_ci_fixes) + ").");
+    } else if (t().block_cause == BlockCause::conflict_cap) {
+      t().pull.max_conflict_fixes += 1;
+      t().pull.conflict_fixes += 1;
+      t().notes.push_back("@" + e.actor.login + " granted one more conflict resolution (now " +
+                          std::to_string(t().pull.max_conflict_fixes) + ").");
     } else if (t().block_cause == BlockCause::cost_cap && t().max_cost_usd > 0) {
       t().max_cost_usd += t().max_cost_usd;
       t().notes.push_back("@" + e.actor.login + " raised the cost budget to " +
@@ -469,6 +493,14 @@ class Decider {
       case Phase::opening_pr:
         t().phase = Phase::opening_pr;
         act(OpenPullRequest{});
+        break;
+      case Phase::fixing:
+        if (t().pull.fixing == FixKind::none) t().pull.fixing = FixKind::review;
+        start_turn(Phase::fixing, Role::fix);
+        break;
+      case Phase::pr_open:
+        t().phase = Phase::pr_open;
+        if (!t().pull.pending.empty()) start_review_fix();
         break;
       default:
         start_turn(Phase::implementing, t().solo ? Role::solo : Role::implement);
@@ -523,6 +555,9 @@ class Decider {
           break;
         case CommandName::help:
           text += "` — this list";
+          break;
+        case CommandName::fix:
+          text += " <request>` — a change to the pull request, made by an agent and pushed";
           break;
       }
       text += "\n";
@@ -838,6 +873,245 @@ class Decider {
     return std::move(d_);
   }
 
+  // --- the pull request side (spec/shepherd.md) --------------------------------------
+ public:
+  Decision operator()(const PullRequestReopened&) {
+    if (t().phase != Phase::cancelled || t().pr_number == 0) return std::move(d_);
+    t().phase = Phase::pr_open;
+    t().pull.fixing = FixKind::none;
+    t().pull.checks.clear();
+    t().notes.push_back("The pull request was reopened; it is watched again.");
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  // A review or a comment mentioning the App. Nothing from a bot nobody
+  // trusted, nor from someone without the command permission, reaches an
+  // agent; neither gets an answer (a review is no command).
+  Decision operator()(const FeedbackArrived& e) {
+    if (e.items.empty()) return std::move(d_);
+    if (e.actor.is_bot ? !e.trusted_bot : e.actor.permission < t().command_permission)
+      return std::move(d_);
+    if (!watching_pull()) return std::move(d_);
+    react(e.comment_id, github::Reaction::eyes);
+    return gather(e.items, e.actor.login);
+  }
+
+  Decision operator()(const ChecksCompleted& e) {
+    auto& p = t().pull;
+    if (!watching_pull() || e.head_sha.empty()) return std::move(d_);
+    if (e.head_sha != p.head_sha) {
+      p.head_sha = e.head_sha;  // a push we had not heard of yet
+      p.failing.clear();
+    }
+    const std::vector<std::string> passed_before = p.passed_checks;
+    for (const auto& name : e.passed)
+      if (std::find(p.passed_checks.begin(), p.passed_checks.end(), name) == p.passed_checks.end())
+        p.passed_checks.push_back(name);
+    if (e.failing.empty()) {
+      if (p.checks == "passing") return std::move(d_);
+      p.checks = "passing";
+      p.failing.clear();
+      act(SyncStatus{});
+      return std::move(d_);
+    }
+    // The failures that were re-run, reported again (another suite's event):
+    // their re-runs' results are still to come.
+    if (p.rerun_head == e.head_sha &&
+        std::all_of(e.failing.begin(), e.failing.end(), [&](const FailedCheck& f) {
+          return std::find(p.rerun_checks.begin(), p.rerun_checks.end(), f.check_run_id) !=
+                 p.rerun_checks.end();
+        }))
+      return std::move(d_);
+    p.checks = "failing";
+    p.failing = e.failing;
+    // Fixing: the fix's push brings new checks. Blocked: shown, nothing spent.
+    if (t().phase != Phase::pr_open || p.ci_spent_head == e.head_sha) {
+      act(SyncStatus{});
+      return std::move(d_);
+    }
+    // Flaky first: a check that passed on an earlier head of this PR is
+    // re-run once on this head before a fix turn is spent on it.
+    if (p.rerun_head != e.head_sha) {
+      std::vector<int64_t> runs, rerun;
+      std::string names;
+      for (const auto& f : e.failing) {
+        const bool passed =
+            std::find(passed_before.begin(), passed_before.end(), f.name) != passed_before.end();
+        if (!passed || f.workflow_run_id == 0) continue;
+        if (std::find(runs.begin(), runs.end(), f.workflow_run_id) == runs.end())
+          runs.push_back(f.workflow_run_id);
+        rerun.push_back(f.check_run_id);
+        names += (names.empty() ? "`" : ", `") + f.name + "`";
+      }
+      if (!runs.empty()) {
+        p.rerun_head = e.head_sha;
+        p.rerun_checks = std::move(rerun);
+        p.checks = "pending";
+        for (int64_t run : runs) act(RerunFailedJobs{run});
+        t().notes.push_back("Re-ran " + names + " (possibly flaky).");
+        act(SyncStatus{});
+        return std::move(d_);
+      }
+    }
+    p.ci_spent_head = e.head_sha;
+    if (p.ci_fixes >= p.max_ci_fixes) {
+      p.fixing = FixKind::ci;
+      return block(BlockCause::ci_cap, "The CI fix cap was reached",
+                   "`" + e.failing.front().name + "` still fails after " +
+                       std::to_string(p.ci_fixes) + " fix turn(s) (`limits.max_ci_fixes` is " +
+                       std::to_string(p.max_ci_fixes) + "); `/retry` grants one more",
+                   "", Phase::fixing);
+    }
+    p.ci_fixes += 1;
+    return start_fix(FixKind::ci);
+  }
+
+  Decision operator()(const PullHeadMoved& e) {
+    auto& p = t().pull;
+    if (!watching_pull() || e.head_sha.empty() || e.head_sha == p.head_sha) return std::move(d_);
+    p.head_sha = e.head_sha;
+    p.checks = "pending";
+    p.failing.clear();
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision operator()(const MergeabilityKnown& e) {
+    auto& p = t().pull;
+    if (t().phase != Phase::pr_open) return std::move(d_);
+    if (e.mergeable) return std::move(d_);
+    if (e.merged_cleanly) {
+      if (!e.pushed_sha.empty()) {
+        p.head_sha = e.pushed_sha;
+        p.checks = "pending";
+        t().notes.push_back("Merged the base branch into the pull request (no conflicts).");
+        act(SyncStatus{});
+      }
+      return std::move(d_);
+    }
+    p.base_sha = e.base_sha;
+    p.conflicted_files = e.conflicted_files;
+    if (p.conflict_fixes >= p.max_conflict_fixes) {
+      p.fixing = FixKind::conflicts;
+      return block(BlockCause::conflict_cap, "The conflict resolution cap was reached",
+                   "the pull request conflicts with its base again after " +
+                       std::to_string(p.conflict_fixes) +
+                       " resolution(s) (`limits.max_conflict_fixes`); `/retry` grants one more",
+                   "", Phase::fixing);
+    }
+    p.conflict_fixes += 1;
+    return start_fix(FixKind::conflicts);
+  }
+
+ private:
+  bool on_pull_ = false;  // the command was written on the pull request
+
+  // A task whose pull request is open and watched (blocked on its PR side
+  // included: feedback gathered then waits for /retry).
+  bool watching_pull() const {
+    const Task& t = d_.task;
+    if (t.pr_number == 0) return false;
+    return t.phase == Phase::pr_open || t.phase == Phase::fixing ||
+           (t.phase == Phase::blocked &&
+            (t.resume_phase == Phase::fixing || t.resume_phase == Phase::pr_open));
+  }
+
+  Decision start_fix(FixKind kind) {
+    t().pull.fixing = kind;
+    clear_failure();
+    start_turn(Phase::fixing, Role::fix);
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  void start_review_fix() {
+    auto& p = t().pull;
+    p.addressing = std::move(p.pending);
+    p.pending.clear();
+    t().pull.fixing = FixKind::review;
+    clear_failure();
+    start_turn(Phase::fixing, Role::fix);
+  }
+
+  // Feedback is gathered: it starts a turn on an idle PR and waits for the
+  // next turn otherwise (never two turns on one branch).
+  Decision gather(const std::vector<Feedback>& items, const std::string& who) {
+    auto& p = t().pull;
+    p.pending.insert(p.pending.end(), items.begin(), items.end());
+    p.reviewer = who;
+    if (t().phase == Phase::pr_open) {
+      start_review_fix();
+    } else {
+      t().notes.push_back("Feedback from @" + who + " is kept for the next turn.");
+    }
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision fix(const CommandEvent& e) {
+    if (!watching_pull())
+      return refuse(e, "works on the task's open pull request; this task is " +
+                           std::string(to_string(t().phase)) + ".");
+    const std::string request = trim(e.args);
+    if (request.empty()) return refuse(e, "needs a request: `/fix <what to change>`.");
+    accept(e);
+    Feedback f;
+    f.author = e.actor.login;
+    f.comment_id = e.comment_id;
+    f.body = request;
+    return gather({f}, e.actor.login);
+  }
+
+  Decision fixed(const TurnFinished& e) {
+    auto& p = t().pull;
+    const FixKind kind = p.fixing;
+    const std::string sha = e.pushed_sha.substr(0, 7);
+    if (kind == FixKind::review) {
+      std::vector<std::string> asked;  // conversation feedback: one reply names them
+      for (const auto& f : p.addressing) {
+        if (!f.inline_comment || f.comment_id == 0) {
+          if (std::find(asked.begin(), asked.end(), f.author) == asked.end())
+            asked.push_back(f.author);
+          continue;
+        }
+        std::string text;
+        for (const auto& [id, answer] : e.answers)
+          if (id == f.comment_id) text = answer;
+        if (text.empty())
+          text = sha.empty() ? "Looked at this; the agent made no change for it."
+                             : "Addressed in " + sha + ".";
+        else if (!sha.empty())
+          text += "\n\n(" + sha + ")";
+        act(ReplyInThread{f.comment_id, e.turn, text});
+      }
+      if (!asked.empty()) {
+        std::string who;
+        for (const auto& a : asked) who += "@" + a + " ";
+        act(Reply{who + (sha.empty() ? "the agent looked at your request and changed nothing."
+                                     : "addressed in " + e.pushed_sha + "."),
+                  true});
+      }
+      p.addressing.clear();
+    }
+    if (!e.pushed_sha.empty()) {
+      p.head_sha = e.pushed_sha;
+      p.checks = "pending";
+      p.failing.clear();
+    }
+    if (kind == FixKind::conflicts) p.conflicted_files.clear();
+    p.fixing = FixKind::none;
+    if (over_budget()) return block_budget(Phase::pr_open);
+    if (!p.pending.empty()) {
+      start_review_fix();
+      act(SyncStatus{});
+      return std::move(d_);
+    }
+    t().phase = Phase::pr_open;
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
   Decision d_;
 };
 
@@ -864,6 +1138,8 @@ std::string_view to_string(Phase phase) {
       return "opening_pr";
     case Phase::pr_open:
       return "pr_open";
+    case Phase::fixing:
+      return "fixing";
     case Phase::blocked:
       return "blocked";
     case Phase::cancelled:
@@ -919,6 +1195,7 @@ std::string_view phase_label(Phase phase) {
     case Phase::reviewing:
     case Phase::refining:
     case Phase::opening_pr:
+    case Phase::fixing:
       return "bottega:working";
     case Phase::pr_open:
       return "bottega:pr-open";
@@ -951,12 +1228,14 @@ std::string_view to_string(Role role) {
       return "solo";
     case Role::refine:
       return "refine";
+    case Role::fix:
+      return "fix";
   }
   return "plan";
 }
 
 std::optional<Role> parse_role(std::string_view name) {
-  for (Role r : {Role::plan, Role::implement, Role::review, Role::solo, Role::refine})
+  for (Role r : {Role::plan, Role::implement, Role::review, Role::solo, Role::refine, Role::fix})
     if (to_string(r) == name) return r;
   return std::nullopt;
 }
@@ -985,7 +1264,7 @@ std::string_view to_string(TurnOutcome outcome) {
 
 bool is_running(Phase phase) {
   return phase == Phase::planning || phase == Phase::implementing || phase == Phase::reviewing ||
-         phase == Phase::refining || phase == Phase::opening_pr;
+         phase == Phase::refining || phase == Phase::opening_pr || phase == Phase::fixing;
 }
 
 std::vector<github::CommandName> commands_in(Phase phase) {
@@ -1003,8 +1282,10 @@ std::vector<github::CommandName> commands_in(Phase phase) {
     case Phase::reviewing:
     case Phase::refining:
     case Phase::opening_pr:
-    case Phase::pr_open:
       return {C::cancel, C::status, C::help};
+    case Phase::pr_open:
+    case Phase::fixing:
+      return {C::fix, C::cancel, C::status, C::help};
     case Phase::blocked:
       return {C::retry, C::plan, C::revise, C::cancel, C::status, C::help};
     case Phase::cancelled:
@@ -1013,6 +1294,26 @@ std::vector<github::CommandName> commands_in(Phase phase) {
       return {C::status, C::help};
   }
   return {C::help};
+}
+
+std::string_view to_string(FixKind kind) {
+  switch (kind) {
+    case FixKind::none:
+      return "";
+    case FixKind::ci:
+      return "fix-ci";
+    case FixKind::conflicts:
+      return "resolve-conflicts";
+    case FixKind::review:
+      return "address-review";
+  }
+  return "";
+}
+
+std::optional<FixKind> parse_fix_kind(std::string_view name) {
+  for (FixKind k : {FixKind::none, FixKind::ci, FixKind::conflicts, FixKind::review})
+    if (to_string(k) == name) return k;
+  return std::nullopt;
 }
 
 Decision decide(const Task& task, const Event& event) { return std::visit(Decider(task), event); }

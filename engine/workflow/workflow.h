@@ -42,6 +42,7 @@ enum class Phase {
   refining,           // the refinement pass runs (roles.refine): simplify, secure, tests
   opening_pr,         // commit, push and open the pull request
   pr_open,            // the PR is open; a human reviews and merges
+  fixing,             // a fix turn runs on the open PR (checks, conflicts, review)
   blocked,            // stopped: a failure, a cap or a BLOCKED verdict; /retry resumes
   cancelled,
   done,
@@ -54,12 +55,66 @@ const std::vector<std::string_view>& all_phase_labels();
 
 // solo: one agent plans, implements and checks its own work (solo mode).
 // refine: the optional pass between the review and the PR (roles.refine).
-enum class Role { plan, implement, review, solo, refine };
+// fix: a turn on the open pull request (fix-ci, resolve-conflicts, address-review).
+enum class Role { plan, implement, review, solo, refine, fix };
 std::string_view to_string(Role role);
 std::optional<Role> parse_role(std::string_view name);
 
 // Why a task is blocked, so /retry knows what to lift.
-enum class BlockCause { none, failure, verdict, iteration_cap, cost_cap };
+enum class BlockCause { none, failure, verdict, iteration_cap, cost_cap, ci_cap, conflict_cap };
+
+// --- the pull request side (spec/shepherd.md) ---------------------------------
+// What a fix turn on the open pull request does.
+enum class FixKind { none, ci, conflicts, review };
+std::string_view to_string(FixKind kind);  // "fix-ci", "resolve-conflicts", "address-review"
+std::optional<FixKind> parse_fix_kind(std::string_view name);
+
+// One piece of review feedback for an address-review turn: a review's body,
+// an inline review comment, or a `/fix` / `@app` comment on the PR's
+// conversation. Only text from people with the command permission (or a
+// trusted bot) is ever one.
+struct Feedback {
+  std::string author;
+  int64_t review_id = 0;   // the review it belongs to (0: a conversation comment)
+  int64_t comment_id = 0;  // the inline comment (replied to in its thread) or conversation comment
+  bool inline_comment = false;
+  std::string path;  // inline: the file, line and side
+  int line = 0;
+  std::string side;
+  std::string diff_hunk;
+  std::string thread;  // inline: the thread's earlier comments, "@who: text" per line
+  std::string body;
+};
+
+// A failed check on the PR's head, as the fix-ci turn is told.
+struct FailedCheck {
+  int64_t check_run_id = 0;
+  std::string name;
+  std::string conclusion;       // failure, timed_out
+  int64_t workflow_run_id = 0;  // GitHub Actions: the run to re-run (0: not Actions)
+};
+
+// The task's view of its open pull request.
+struct PullSide {
+  FixKind fixing = FixKind::none;          // the fix turn running (phase fixing) or blocked
+  std::vector<Feedback> pending;           // arrived; for the next address-review turn
+  std::vector<Feedback> addressing;        // what the running address-review turn answers
+  std::string reviewer;                    // "addressing review by @x"
+  std::string head_sha;                    // the PR head as last judged
+  std::string checks;                      // "", "pending", "passing", "failing"
+  std::vector<FailedCheck> failing;        // on head_sha
+  std::string ci_spent_head;               // the head a fix-ci turn or a re-run was spent on
+  std::string rerun_head;                  // the head whose failed checks were re-run once
+  std::vector<int64_t> rerun_checks;       // the failed check runs re-run there (results awaited)
+  std::vector<std::string> passed_checks;  // names that passed on some head of this PR
+  int ci_fixes = 0;
+  int max_ci_fixes = 3;
+  int conflict_fixes = 0;
+  int max_conflict_fixes = 3;
+  std::string base_sha;  // resolve-conflicts: the base head to merge
+  std::vector<std::string> conflicted_files;
+  bool review_fixes = true;  // check a fix with a review turn (not yet used)
+};
 
 struct Task {
   int64_t id = 0;
@@ -122,6 +177,7 @@ struct Task {
   // uncommitted (one that died) is thrown away before the PR commits.
   bool refine_reverted = false;
   int max_question_rounds = 3;
+  PullSide pull = {};  // the open pull request's side (pr_open, fixing)
 };
 
 // Who sent a command, as the caller found out.
@@ -150,6 +206,7 @@ struct CommandEvent {
   // The issue qualifies for the product flow (its author is a listed
   // requester, or it carries the product label): why. Read when a task starts.
   std::string product_reason;
+  bool on_pull = false;  // written on the task's pull request (replies go there)
 
   bool is_trigger() const { return comment_id == 0 && name == github::CommandName::plan; }
 };
@@ -215,12 +272,17 @@ struct TurnFinished {
   int64_t tokens_out = 0;
   double cost_usd = 0;
   int64_t now = 0;
+  // Fix turns: the commit pushed ("" when nothing changed), and the agent's
+  // answer per review comment id (its replies file).
+  std::string pushed_sha = {};
+  std::vector<std::pair<int64_t, std::string>> answers = {};
 };
 
 struct PullRequestOpened {
   int64_t number = 0;
   std::string url;
   std::string branch;
+  std::string head_sha = {};
 };
 struct PullRequestFailed {
   std::string why;
@@ -251,9 +313,47 @@ struct Answer {
   int64_t now = 0;
 };
 
-using Event =
-    std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished, PullRequestOpened,
-                 PullRequestFailed, PullRequestClosed, IssueClosed, IssueGone, AccessLost, Answer>;
+// --- pull request side events ------------------------------------------------------
+// The task's PR was reopened: watched again.
+struct PullRequestReopened {};
+// Review feedback on the task's PR: a submitted review with changes
+// requested, or a comment (conversation or review) that mentions the App or
+// is `/fix <request>`. comment_id: the conversation comment to react to (0:
+// none). The caller filters nothing: permission and bots are judged here.
+struct FeedbackArrived {
+  Actor actor;
+  bool trusted_bot = false;  // a bot named in shepherd.trusted_bots
+  std::vector<Feedback> items;
+  int64_t comment_id = 0;
+  bool is_command = false;  // `/fix` (refusals are answered)
+};
+// Every check on `head_sha` (the PR's head) has completed; `failing` are
+// those that failed (failure, timed_out). Empty: the checks pass.
+struct ChecksCompleted {
+  std::string head_sha;
+  std::vector<FailedCheck> failing;
+  std::vector<std::string> passed;  // names of the checks that passed
+};
+// The PR's head moved (a push by the app or a person): checks start over.
+struct PullHeadMoved {
+  std::string head_sha;
+};
+// GitHub computed the PR's mergeability against `base_sha`: not mergeable
+// means the base must be merged in. merged_cleanly: the app already merged
+// it without conflicts and pushed (no turn needed); conflicted_files: the
+// merge conflicts.
+struct MergeabilityKnown {
+  std::string base_sha;
+  bool mergeable = true;
+  bool merged_cleanly = false;
+  std::string pushed_sha;
+  std::vector<std::string> conflicted_files;
+};
+
+using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished,
+                           PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed,
+                           IssueGone, AccessLost, Answer, PullRequestReopened, FeedbackArrived,
+                           ChecksCompleted, PullHeadMoved, MergeabilityKnown>;
 
 // --- actions -------------------------------------------------------------------
 struct React {
@@ -263,6 +363,7 @@ struct React {
 };
 struct Reply {
   std::string text;
+  bool on_pull = false;  // on the PR's conversation (a command given there) instead of the issue
 };
 // Make the plan comment show the task's current plan revision.
 struct SyncPlanComment {};
@@ -280,8 +381,20 @@ struct CancelTurn {
 // Commit, push the task branch and open (or find) its pull request.
 struct OpenPullRequest {};
 
-using Action =
-    std::variant<React, Reply, SyncPlanComment, SyncStatus, StartTurn, CancelTurn, OpenPullRequest>;
+// A reply in an inline review comment's thread (keyed by the turn, so a
+// crash never posts it twice: the reply carries a marker found again).
+struct ReplyInThread {
+  int64_t comment_id = 0;
+  int turn = 0;
+  std::string text;
+};
+// Re-run the failed jobs of a GitHub Actions run (a possibly flaky check).
+struct RerunFailedJobs {
+  int64_t workflow_run_id = 0;
+};
+
+using Action = std::variant<React, Reply, SyncPlanComment, SyncStatus, StartTurn, CancelTurn,
+                            OpenPullRequest, ReplyInThread, RerunFailedJobs>;
 
 struct Decision {
   Task task;

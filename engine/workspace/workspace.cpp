@@ -844,4 +844,99 @@ Result<void> Workspace::push(const std::string& worktree, const GitRemote& remot
   return {};
 }
 
+Result<Workspace::MergeResult> Workspace::merge_base(const std::string& worktree,
+                                                     const std::string& base_branch,
+                                                     const std::string& message) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  if (!valid_branch(base_branch))
+    return make_error("\"" + base_branch + "\" is not a valid branch name");
+  if (trim(message).empty()) return make_error("a merge needs a message");
+  GitRunner git(options_, git_exe_);
+  const std::string& path = tree->path;
+  auto before = head_sha(path);
+  if (!before) return before.error();
+  auto merged = git.run(
+      {tree->args({"-c", "commit.gpgSign=false", "-c", "merge.conflictStyle=merge", "merge",
+                   "--no-ff", "--no-edit", "--no-verify", "--quiet", "-m", message,
+                   "refs/remotes/origin/" + base_branch}),
+       path,
+       {"GIT_AUTHOR_NAME=" + options_.author_name, "GIT_AUTHOR_EMAIL=" + options_.author_email,
+        "GIT_COMMITTER_NAME=" + options_.author_name,
+        "GIT_COMMITTER_EMAIL=" + options_.author_email}});
+  if (!merged) return merged.error();
+  if (merged->timed_out) return make_error("git merge in " + path + " timed out");
+  MergeResult result;
+  if (merged->exit_code == 0) {
+    result.clean = true;
+    auto after = head_sha(path);
+    if (!after) return after.error();
+    if (*after != *before) result.sha = *after;
+    return result;
+  }
+  auto unmerged = git.check(
+      {tree->args({"diff", "--name-only", "--diff-filter=U", "-z", "--no-ext-diff"}), path},
+      "git diff of the conflicts in " + path);
+  if (!unmerged) return unmerged.error();
+  for (std::size_t start = 0; start < unmerged->size();) {
+    auto end = unmerged->find('\0', start);
+    if (end == std::string::npos) end = unmerged->size();
+    if (end > start) result.conflicts.push_back(unmerged->substr(start, end - start));
+    start = end + 1;
+  }
+  if (result.conflicts.empty())
+    return git.failure(*merged, {}, "git merge of origin/" + base_branch + " in " + path);
+  std::sort(result.conflicts.begin(), result.conflicts.end());
+  return result;
+}
+
+Result<void> Workspace::abort_merge(const std::string& worktree) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  GitRunner git(options_, git_exe_);
+  auto aborted = git.run({tree->args({"merge", "--abort"}), tree->path});
+  if (!aborted) return aborted.error();
+  // No merge in progress is fine; anything left is put back to HEAD.
+  auto reset = git.check(
+      {tree->args({"reset", "--hard", "--quiet", "--no-recurse-submodules", "HEAD"}), tree->path},
+      "git reset in " + tree->path);
+  if (!reset) return reset.error();
+  return {};
+}
+
+Result<std::string> Workspace::head_message(const std::string& worktree) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  GitRunner git(options_, git_exe_);
+  return git.check({{"--git-dir=" + tree->admin, "log", "-1", "--format=%B", "HEAD"}},
+                   "git log in " + tree->path);
+}
+
+Result<bool> Workspace::catch_up(const std::string& worktree, const std::string& branch) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  if (!valid_branch(branch)) return make_error("\"" + branch + "\" is not a valid branch name");
+  GitRunner git(options_, git_exe_);
+  auto remote = resolve(git, tree->cache, "refs/remotes/origin/" + branch);
+  if (!remote) return remote.error();
+  if (remote->empty()) return false;
+  auto head = head_sha(tree->path);
+  if (!head) return head.error();
+  if (*head == *remote) return false;
+  auto ancestor =
+      git.run({{"--git-dir=" + tree->cache, "merge-base", "--is-ancestor", *head, *remote}});
+  if (!ancestor) return ancestor.error();
+  if (ancestor->timed_out) return make_error("git merge-base in " + tree->path + " timed out");
+  if (ancestor->exit_code != 0) return false;  // diverged, or ours are ahead
+  auto changed = changed_files(tree->path);
+  if (!changed) return changed.error();
+  if (!changed->empty()) return false;
+  auto reset = git.check(
+      {tree->args({"reset", "--hard", "--quiet", "--no-recurse-submodules", *remote}), tree->path},
+      "git reset in " + tree->path);
+  if (!reset) return reset.error();
+  log().info("{} caught up with origin/{} at {}", tree->path, branch, remote->substr(0, 12));
+  return true;
+}
+
 }  // namespace bottega

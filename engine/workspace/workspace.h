@@ -134,6 +134,36 @@ class Workspace {
   [[nodiscard]] Result<void> push(const std::string& worktree, const GitRemote& remote,
                                   const std::string& branch);
 
+  // Someone else pushed to the task branch (a person): brings the
+  // worktree's branch up to origin/<branch> as last fetched, by fast-forward
+  // only and only when the worktree has no uncommitted change, so the next
+  // turn starts from their commits. true when it moved; false when there
+  // was nothing to take or the histories diverged (the push's lease then
+  // refuses to overwrite theirs).
+  [[nodiscard]] Result<bool> catch_up(const std::string& worktree, const std::string& branch);
+
+  // Merges origin/<base_branch> (as last fetched) into the worktree's
+  // branch, as the App's bot, without hooks or signing: the pull request's
+  // branch brought up to its base with no force-push. clean: a merge commit
+  // was made (sha), or there was nothing to merge (no sha). Otherwise the
+  // merge is left in progress in the worktree with its conflicts (the
+  // paths, sorted), for a resolve turn whose commit_all completes it, or
+  // for abort_merge.
+  struct MergeResult {
+    bool clean = false;
+    std::optional<std::string> sha;
+    std::vector<std::string> conflicts;
+  };
+  [[nodiscard]] Result<MergeResult> merge_base(const std::string& worktree,
+                                               const std::string& base_branch,
+                                               const std::string& message);
+  // Gives up a merge left in progress (the worktree back at HEAD).
+  [[nodiscard]] Result<void> abort_merge(const std::string& worktree);
+
+  // The message of the worktree's HEAD commit (a fix turn run again after a
+  // crash finds its own commit by it).
+  [[nodiscard]] Result<std::string> head_message(const std::string& worktree);
+
   // The full sha of the worktree's HEAD.
   [[nodiscard]] Result<std::string> head_sha(const std::string& worktree);
 

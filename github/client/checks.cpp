@@ -119,4 +119,12 @@ GhResult<JobLog> GitHubClient::download_job_log(const Repo& repo, int64_t job_id
   return log;
 }
 
+GhResult<void> GitHubClient::rerun_failed_jobs(const Repo& repo, int64_t run_id) {
+  const std::string route = "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs";
+  auto r = impl_->call("POST", route, {repo.owner, repo.name, std::to_string(run_id)},
+                       repo.installation_id, "{}");
+  if (!r) return r.error();
+  return {};
+}
+
 }  // namespace bottega::github

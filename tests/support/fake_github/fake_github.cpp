@@ -352,6 +352,7 @@ const std::vector<std::pair<std::string, std::string>>& routes() {
       {"PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"},
       {"GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"},
       {"GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"},
+      {"POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"},
       {"GET", "/repos/{owner}/{repo}/compare/{basehead}"},
       {"GET", "/repos/{owner}/{repo}/git/ref/heads/{branch}"},
   };
@@ -470,6 +471,7 @@ struct FakeGitHub::Impl {
   std::map<int64_t, ReviewRec> reviews;
   std::map<int64_t, ReviewCommentRec> review_comments;
   std::map<int64_t, CheckRunRec> check_runs;
+  std::vector<int64_t> reruns;  // workflow runs whose failed jobs were re-run, in order
   std::map<std::string, int64_t> user_ids;
   std::vector<LoggedRequest> log;
   std::vector<FaultRec> faults;
@@ -2138,6 +2140,18 @@ struct FakeGitHub::Impl {
       return json_response(200, check_run_json(r, c));
     }
 
+    if (route == "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs") {
+      // A run is our check run's id (details_url /actions/runs/<id>/job/<id>).
+      auto it =
+          is_number(p["run_id"]) ? check_runs.find(std::stoll(p["run_id"])) : check_runs.end();
+      if (it == check_runs.end() || it->second.repo_id != r.id)
+        return error_response(404, "Not Found");
+      if (it->second.status != "completed")
+        return error_response(403, "This workflow is already running");
+      reruns.push_back(it->first);
+      return json_response(201, json::object{});
+    }
+
     if (route == "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs") {
       auto it =
           is_number(p["job_id"]) ? check_runs.find(std::stoll(p["job_id"])) : check_runs.end();
@@ -2843,6 +2857,23 @@ Result<void> FakeGitHub::merge_pull(const std::string& owner, const std::string&
   return {};
 }
 
+Result<void> FakeGitHub::set_pull_state(const std::string& owner, const std::string& repo, int pull,
+                                        const std::string& user, const std::string& state) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r || !r->pulls.count(pull)) return make_error("no such pull");
+  auto& pr = r->pulls[pull];
+  if (pr.merged) return make_error("a merged pull cannot change state");
+  auto& issue = r->issues[pull];
+  if (issue.state == state) return {};
+  issue.state = state;
+  issue.closed_at = state == "closed" ? now_iso() : "";
+  issue.updated_at = now_iso();
+  impl_->send_event(*r, "pull_request", state == "closed" ? "closed" : "reopened", user,
+                    json::object{{"number", pull}, {"pull_request", impl_->pull_json(*r, pr)}});
+  return {};
+}
+
 std::vector<LoggedRequest> FakeGitHub::requests() const {
   std::lock_guard lock(impl_->mu);
   return impl_->log;
@@ -2889,6 +2920,24 @@ std::vector<std::string> FakeGitHub::issue_labels(const std::string& owner, cons
   auto* r = impl_->find_repo(owner, repo);
   if (!r || !r->issues.count(number)) return {};
   return r->issues.at(number).labels;
+}
+
+std::vector<ReviewCommentView> FakeGitHub::review_comments(const std::string& owner,
+                                                           const std::string& repo,
+                                                           int pull) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<ReviewCommentView> out;
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r) return out;
+  for (const auto& [id, c] : impl_->review_comments)
+    if (c.repo_id == r->id && c.pull == pull)
+      out.push_back({id, c.review_id, c.in_reply_to.value_or(0), c.user, c.path, c.body});
+  return out;
+}
+
+std::vector<int64_t> FakeGitHub::reruns() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->reruns;
 }
 
 std::vector<std::string> FakeGitHub::repo_labels(const std::string& owner,

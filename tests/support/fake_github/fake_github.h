@@ -131,6 +131,15 @@ struct CommentView {
   std::string updated_at;
 };
 
+struct ReviewCommentView {
+  int64_t id = 0;
+  int64_t review_id = 0;
+  int64_t in_reply_to = 0;  // 0: the thread's first comment
+  std::string user;
+  std::string path;
+  std::string body;
+};
+
 struct ReactionView {
   std::string user;
   std::string content;  // "+1", "-1", "eyes", ...
@@ -230,6 +239,10 @@ class FakeGitHub {
                                    const std::string& branch,
                                    const std::map<std::string, std::string>& files,
                                    const std::string& message, const std::string& user = "octocat");
+  // Closes ("closed") or reopens ("open") a pull as `user`: pull_request
+  // closed / reopened. Fails for a merged pull.
+  Result<void> set_pull_state(const std::string& owner, const std::string& repo, int pull,
+                              const std::string& user, const std::string& state);
   // Merges a pull as a person would (fast merge commit into base).
   Result<void> merge_pull(const std::string& owner, const std::string& repo, int pull,
                           const std::string& user);
@@ -250,6 +263,13 @@ class FakeGitHub {
   std::vector<std::string> issue_labels(const std::string& owner, const std::string& repo,
                                         int number) const;
   std::vector<std::string> repo_labels(const std::string& owner, const std::string& repo) const;
+  // The workflow runs whose failed jobs were re-run (POST
+  // .../actions/runs/{run_id}/rerun-failed-jobs), in order. A re-run's result
+  // is the test's to add (add_check_run on the same head and name).
+  std::vector<int64_t> reruns() const;
+  // The pull's review comments (inline comments and thread replies), oldest first.
+  std::vector<ReviewCommentView> review_comments(const std::string& owner, const std::string& repo,
+                                                 int pull) const;
   std::vector<CommentView> comments(const std::string& owner, const std::string& repo,
                                     int number) const;
   std::optional<CommentView> comment(const std::string& owner, const std::string& repo,

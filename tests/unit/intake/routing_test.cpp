@@ -128,7 +128,10 @@ TEST(IntakeRouting, PullRequestsChecksAndPushesAreStoredOnly) {
       R"("head":{"ref":"b","sha":"1"},"base":{"ref":"main","sha":"2"}})";
   EXPECT_TRUE(routed("pull_request", R"("action":"closed",)" + pull));
   EXPECT_FALSE(routed("pull_request", R"("action":"opened",)" + pull));
-  EXPECT_FALSE(routed("push", R"("ref":"refs/heads/main","after":"abc")"));
+  // Issue 13: a push to the default branch is work (the task PRs of the
+  // repository may conflict now); any other branch's is stored only.
+  EXPECT_TRUE(routed("push", R"("ref":"refs/heads/main","after":"abc")"));
+  EXPECT_FALSE(routed("push", R"("ref":"refs/heads/feature","after":"abc")"));
 }
 
 TEST(IntakeRouting, TheAppsAccessIsWork) {
