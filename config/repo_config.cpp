@@ -288,12 +288,11 @@ Problem parse_question_rounds(const Entry& e, const std::string& v, RepoConfig& 
 }
 
 Problem parse_limits(const Entry& section, RepoConfig& config) {
-  // A section that is no mapping is told the two caps; the others are optional.
-  std::vector<std::string> keys = {"max_iterations", "max_cost_usd"};
-  if (section.value.IsMap())
-    keys.insert(keys.end(), {"max_question_rounds", "max_ci_fixes", "max_conflict_fixes"});
   return for_each_entry(
-      section.value, section.path, section.line, keys, [&](const Entry& e) -> Problem {
+      section.value, section.path, section.line,
+      {"max_iterations", "max_cost_usd", "max_question_rounds", "max_ci_fixes",
+       "max_conflict_fixes"},
+      [&](const Entry& e) -> Problem {
         std::string v;
         if (auto p = scalar(e, v)) return p;
         if (e.name == "max_question_rounds") return parse_question_rounds(e, v, config);

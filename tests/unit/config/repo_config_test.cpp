@@ -162,8 +162,8 @@ const ErrorCase kErrors[] = {
     {"duplicate key", "limits:\n  max_iterations: 2\n  max_iterations: 3\n",
      "limits.max_iterations", "given twice", 3},
     {"section not a mapping", "limits: 5\n", "limits",
-     "expected a mapping of max_iterations, max_cost_usd, max_ci_fixes, max_conflict_fixes, got "
-     "\"5\"",
+     "expected a mapping of max_iterations, max_cost_usd, max_question_rounds, max_ci_fixes, "
+     "max_conflict_fixes, got \"5\"",
      1},
     {"section a list", "permissions:\n  - write\n", "permissions", "got a list", 1},
     // trigger
