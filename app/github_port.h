@@ -101,6 +101,15 @@ class GitHubClientPort final : public GitHubPort {
   github::GhResult<void> rerun_failed_jobs(const github::Repo& repo, int64_t run_id) override {
     return client_.rerun_failed_jobs(repo, run_id);
   }
+  github::GhResult<github::CheckRun> create_check_run(const github::Repo& repo,
+                                                      const github::CheckRunUpdate& run) override {
+    return client_.create_check_run(repo, run);
+  }
+  github::GhResult<github::CheckRun> update_check_run(const github::Repo& repo,
+                                                      int64_t check_run_id,
+                                                      const github::CheckRunUpdate& run) override {
+    return client_.update_check_run(repo, check_run_id, run);
+  }
 
  private:
   github::GitHubClient& client_;

@@ -31,8 +31,9 @@ std::string percent_encode(const std::string& text) {
 
 std::string app_manifest_json(const ManifestSettings& s) {
   namespace json = boost::json;
+  // actions: write to re-run a possibly flaky check's failed jobs (spec/shepherd.md).
   json::object permissions{{"issues", "write"}, {"pull_requests", "write"}, {"contents", "write"},
-                           {"checks", "write"}, {"actions", "read"},        {"statuses", "read"},
+                           {"checks", "write"}, {"actions", "write"},       {"statuses", "read"},
                            {"metadata", "read"}};
   // Every event engine/intake routes (installation events come to every App).
   json::array events{"check_run",

@@ -97,6 +97,15 @@ class GitHubPort {
                                                    int64_t /*run_id*/) {
     return unsupported();
   }
+  virtual github::GhResult<github::CheckRun> create_check_run(
+      const github::Repo& /*repo*/, const github::CheckRunUpdate& /*run*/) {
+    return unsupported();
+  }
+  virtual github::GhResult<github::CheckRun> update_check_run(
+      const github::Repo& /*repo*/, int64_t /*check_run_id*/,
+      const github::CheckRunUpdate& /*run*/) {
+    return unsupported();
+  }
 
  protected:
   static github::GitHubError unsupported() {

@@ -203,6 +203,7 @@ Result<void> Outbox::sync_status(TaskRow& row, const github::Repo& repo) {
                          });
       !r)
     return r;
+  if (auto r = sync_check_run(row, repo); !r) return r;
   return sync_label(row, repo);
 }
 

@@ -43,6 +43,8 @@ class Outbox {
                                const workflow::ReplyInThread& reply);
   Result<void> sync_status(TaskRow& row, const github::Repo& repo);
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
+  // The App's own check run ("bottega") on the PR's head (own_check_run.cpp).
+  Result<void> sync_check_run(const TaskRow& row, const github::Repo& repo);
   Result<void> ensure_label(const github::Repo& repo, const std::string& name,
                             const std::string& color);
 

@@ -270,6 +270,8 @@ Result<std::optional<Incoming>> PullEvents::checks(const WebhookEvent& ev, const
                                                    Incoming in) {
   const std::optional<Incoming> none;
   if (ev.action != "completed" || c.pull_requests.empty()) return none;
+  // Our own check run ("bottega") says nothing about the code.
+  if (ev.sender && !lookups_.bot().empty() && ev.sender->login == lookups_.bot()) return none;
   const auto repo = repo_of(ev.installation_id, in.repo);
   int64_t number = 0;
   for (int64_t n : c.pull_requests) {

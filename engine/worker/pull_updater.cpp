@@ -77,7 +77,9 @@ Result<void> PullUpdater::update(const Job& job) {
     }
     return enqueue(row.installation_id, t.repo, t.id, asks + 1, kFirstDelay * (1 << asks));
   }
-  if (*pull->mergeable) return {};
+  // Mergeable or not, the branch is brought up to its base: a change that
+  // does not conflict is merged in (and pushed) too, so the PR is tested
+  // with what it will be merged into.
 
   auto checkout = turns_.check_out(row);
   if (!checkout) return checkout.error();

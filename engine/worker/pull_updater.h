@@ -2,10 +2,10 @@
 // "Merge conflicts"): a push to the repository's default branch queues an
 // update_pull job for each task PR open there; the job asks GitHub whether
 // the PR is mergeable (null: still computing; asked again later as a
-// delayed job, a bounded number of times: never a sleeping worker), and
-// when it is not, merges the base into the task branch in the worktree. A
-// clean merge is pushed without an agent; conflicts become a
-// resolve-conflicts turn (the workflow decides, within its cap).
+// delayed job, a bounded number of times: never a sleeping worker), then
+// merges the base into the task branch in the worktree. A clean merge is
+// pushed without an agent; conflicts become a resolve-conflicts turn (the
+// workflow decides, within its cap).
 // Thread-safety: any number of threads; tasks are serialized by their row lock.
 #pragma once
 

@@ -83,7 +83,7 @@ TEST_F(Registration, SetupPageRegistersTheAppAndATaskRunsWithoutARestart) {
   EXPECT_EQ(manifest.at("public").as_bool(), false);
   EXPECT_EQ(
       boost::json::serialize(manifest.at("default_permissions")),
-      R"({"issues":"write","pull_requests":"write","contents":"write","checks":"write","actions":"read","statuses":"read","metadata":"read"})");
+      R"({"issues":"write","pull_requests":"write","contents":"write","checks":"write","actions":"write","statuses":"read","metadata":"read"})");
   for (const char* event : {"issues", "issue_comment", "pull_request", "pull_request_review",
                             "pull_request_review_comment", "push", "check_run", "workflow_run"}) {
     const auto& events = manifest.at("default_events").as_array();

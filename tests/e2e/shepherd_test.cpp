@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/e2e/workflow_steps.h"
 
@@ -136,6 +137,36 @@ TEST_F(Shepherd, AFlakyCheckIsReRunAndNoTurnIsSpent) {
   ASSERT_TRUE(wait_for_status(issue, "checks passing"));
   ASSERT_TRUE(settle());
   EXPECT_EQ(fix_runs(), 0);
+}
+
+// Acceptance 4: a base change that does not conflict is merged in and
+// pushed with no agent turn; one that conflicts gets a resolve-conflicts
+// turn, after which the PR merges.
+TEST_F(Shepherd, ABaseChangeIsMergedWithoutAnAgentAndAConflictIsResolvedByOne) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  const std::string branch = pulls_for(issue)[0].head_ref;
+  ASSERT_TRUE(github()
+                  .commit_files(kOwner, kRepo, "main", {{"other.txt", "other\n"}}, "other", kWriter)
+                  .ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "other.txt").has_value(); },
+                         "the base merged into " + branch, kVeryLong));
+  EXPECT_EQ(fix_runs(), 0) << "a clean merge needs no agent";
+  EXPECT_EQ(file_at(branch, "hello.txt"), "hello\n");
+
+  write_scenario("fix", {"write hello.txt hello and bonjour", "signal ready", "result ok fixed"});
+  ASSERT_TRUE(
+      github()
+          .commit_files(kOwner, kRepo, "main", {{"hello.txt", "bonjour\n"}}, "french", kWriter)
+          .ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "hello.txt") == "hello and bonjour\n"; },
+                         "the conflict resolved on " + branch, kVeryLong));
+  EXPECT_EQ(fix_runs(), 1);
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(phase_labels(issue), std::vector<std::string>{"bottega:pr-open"});
+  std::this_thread::sleep_for(500ms);  // the fake computes mergeability after a push
+  EXPECT_TRUE(github().merge_pull(kOwner, kRepo, pr, kWriter).ok()) << "mergeable again";
 }
 
 // Acceptance 5: two inline comments → one turn, one push, two replies naming

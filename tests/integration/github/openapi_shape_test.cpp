@@ -320,6 +320,19 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
   EXPECT_EQ(checked_, 30);
 }
 
+// The routes the pull request side added (issue 13): re-running a failed
+// workflow run's jobs.
+TEST_F(OpenApiShape, FakeAnswersOfThePullRequestSideMatch) {
+  const std::string r = "/repos/acme/widgets";
+  auto sha = fake_->commit_files("acme", "widgets", "feature", {{"a.cpp", "int a;\n"}}, "a");
+  ASSERT_TRUE(sha.ok());
+  int64_t job = fake_->add_check_run("acme", "widgets", *sha, "build", "failure", "log\n");
+  call("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs",
+       r + "/actions/runs/" + std::to_string(job) + "/rerun-failed-jobs", 201, "{}");
+  EXPECT_EQ(fake_->reruns(), std::vector<int64_t>{job});
+  EXPECT_EQ(checked_, 1);
+}
+
 // Every kind of webhook the fake sends, against the webhook payloads in the
 // same description (x-webhooks/<event>-<action>).
 TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {

@@ -98,6 +98,12 @@ TEST_F(ShepherdTest, CommandsOnThePullRequestAreAnsweredThere) {
   EXPECT_NE(answers[0].body.find("this task is **pr_open**"), std::string::npos);
   EXPECT_NE(answers[1].body.find("/fix <request>"), std::string::npos);
   EXPECT_TRUE(app_replies(issue).empty()) << "answered on the PR, not the issue";
+  // The App's own check run on the head says the task's state.
+  auto checks = github().check_runs(kOwner, kRepo, head_of(pr));
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].name, "bottega");
+  EXPECT_EQ(checks[0].status, "completed");
+  EXPECT_EQ(checks[0].conclusion, "success");
 }
 
 TEST_F(ShepherdTest, CloseCancelsReopenWatchesAgainAndMergeEndsDoneWithoutAWorktree) {
@@ -117,6 +123,9 @@ TEST_F(ShepherdTest, CloseCancelsReopenWatchesAgainAndMergeEndsDoneWithoutAWorkt
   drain();
   EXPECT_EQ(fix_runs(), 1);
   EXPECT_EQ(file_at(pulls_for(issue)[0].head_ref, "fixed.txt"), "fixed\n");
+  auto checks = github().check_runs(kOwner, kRepo, head_of(pr));
+  ASSERT_EQ(checks.size(), 1u) << "one bottega check on the fix's head";
+  EXPECT_EQ(checks[0].conclusion, "success");
   ASSERT_TRUE(github().merge_pull(kOwner, kRepo, pr, kWriter).ok());
   drain();
   EXPECT_EQ(phase_of(issue), "done");

@@ -2935,6 +2935,19 @@ std::vector<ReviewCommentView> FakeGitHub::review_comments(const std::string& ow
   return out;
 }
 
+std::vector<FakeGitHub::CheckRunView> FakeGitHub::check_runs(const std::string& owner,
+                                                             const std::string& repo,
+                                                             const std::string& sha) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<CheckRunView> out;
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r) return out;
+  for (const auto& [id, c] : impl_->check_runs)
+    if (c.repo_id == r->id && c.head_sha == sha)
+      out.push_back({c.app_slug, c.name, c.status, c.conclusion, c.title});
+  return out;
+}
+
 std::vector<int64_t> FakeGitHub::reruns() const {
   std::lock_guard lock(impl_->mu);
   return impl_->reruns;

@@ -267,6 +267,12 @@ class FakeGitHub {
   // .../actions/runs/{run_id}/rerun-failed-jobs), in order. A re-run's result
   // is the test's to add (add_check_run on the same head and name).
   std::vector<int64_t> reruns() const;
+  // The check runs on `sha`, oldest first: (app slug, name, status, conclusion, title).
+  struct CheckRunView {
+    std::string app_slug, name, status, conclusion, title;
+  };
+  std::vector<CheckRunView> check_runs(const std::string& owner, const std::string& repo,
+                                       const std::string& sha) const;
   // The pull's review comments (inline comments and thread replies), oldest first.
   std::vector<ReviewCommentView> review_comments(const std::string& owner, const std::string& repo,
                                                  int pull) const;
