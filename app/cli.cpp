@@ -27,7 +27,7 @@ const std::vector<CommandSpec>& command_specs() {
       {"version", "print the version and exit", "", 0, 0, {}},
       {"signal",
        "(inside an agent run) say where the turn landed",
-       "<plan-ready|ready|needs-work|blocked>",
+       "<plan-ready|ready|needs-work|blocked|questions>",
        1,
        1,
        {{"reason", "TEXT", "why, in a sentence (at most 4096 bytes)"}}},

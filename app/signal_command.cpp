@@ -1,4 +1,4 @@
-// `bottega signal <plan-ready|ready|needs-work|blocked> [--reason TEXT]`: run
+// `bottega signal <plan-ready|ready|needs-work|blocked|questions> [--reason TEXT]`: run
 // by an agent inside its sandbox to say where its turn landed.
 #include <cstdlib>
 #include <filesystem>

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cassert>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <exception>
@@ -75,12 +76,15 @@ struct Entry {
 const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"trigger", {"label", "mode"}},
-      {"roles", {"plan", "implement", "review", "fix"}},
-      {"limits", {"max_iterations", "max_cost_usd"}},
+      {"roles", {"plan", "implement", "review", "fix", "refine"}},
+      {"limits", {"max_iterations", "max_cost_usd", "max_question_rounds"}},
       {"permissions", {"command", "approve"}},
       {"commands", {"setup", "test"}},
       {"plan", {"commit_path"}},
       {"network", {"allow"}},
+      {"mode", {}},
+      {"solo", {"label"}},
+      {"product", {"requesters", "label"}},
   };
   return sections;
 }
@@ -102,6 +106,17 @@ std::optional<std::string> suggest(
   return best;
 }
 
+// The keys to name in an error: the optional refinement role apart, after
+// the workflow's own four.
+std::string expected_keys(const std::vector<std::string>& allowed) {
+  std::vector<std::string> shown;
+  for (const auto& a : allowed)
+    if (a != "refine") shown.push_back(a);
+  std::string out = join(shown);
+  if (shown.size() != allowed.size()) out += " (or refine, the optional refinement pass)";
+  return out;
+}
+
 RepoConfigError unknown_key(const std::string& name, const std::string& path, int line,
                             const std::string& parent, const std::vector<std::string>& allowed) {
   std::vector<std::pair<std::string, std::string>> candidates;
@@ -113,7 +128,7 @@ RepoConfigError unknown_key(const std::string& name, const std::string& path, in
   if (auto s = suggest(name, candidates))
     reason += "; did you mean " + *s + "?";
   else
-    reason += "; expected " + join(allowed);
+    reason += "; expected " + expected_keys(allowed);
   return RepoConfigError{path, reason, line};
 }
 
@@ -256,16 +271,28 @@ Problem parse_role(const Entry& role, RepoConfig& config) {
 
 Problem parse_roles(const Entry& section, RepoConfig& config) {
   return for_each_entry(section.value, section.path, section.line,
-                        {"plan", "implement", "review", "fix"},
+                        {"plan", "implement", "review", "fix", "refine"},
                         [&](const Entry& role) { return parse_role(role, config); });
 }
 
+Problem parse_question_rounds(const Entry& e, const std::string& v, RepoConfig& config) {
+  int n = 0;
+  if (!parse_whole(v, n) || n > 10)
+    return RepoConfigError{
+        e.path, "expected a whole number from 0 (never ask) to 10, got " + quoted(v), e.line};
+  config.max_question_rounds = n;
+  return std::nullopt;
+}
+
 Problem parse_limits(const Entry& section, RepoConfig& config) {
+  // A section that is no mapping is told the two caps; the modes' key is optional.
+  std::vector<std::string> keys = {"max_iterations", "max_cost_usd"};
+  if (section.value.IsMap()) keys.push_back("max_question_rounds");
   return for_each_entry(
-      section.value, section.path, section.line, {"max_iterations", "max_cost_usd"},
-      [&](const Entry& e) -> Problem {
+      section.value, section.path, section.line, keys, [&](const Entry& e) -> Problem {
         std::string v;
         if (auto p = scalar(e, v)) return p;
+        if (e.name == "max_question_rounds") return parse_question_rounds(e, v, config);
         if (e.name == "max_iterations") {
           int n = 0;
           if (!parse_whole(v, n) || n < 1 || n > 50)
@@ -396,6 +423,67 @@ Problem parse_network(const Entry& section, RepoConfig& config) {
       });
 }
 
+// --- the modes ---------------------------------------------------------------------
+
+Problem parse_mode(const Entry& e, RepoConfig& config) {
+  std::string v;
+  if (auto p = scalar(e, v)) return p;
+  if (v != "standard" && v != "solo")
+    return RepoConfigError{e.path, "expected standard or solo, got " + quoted(v), e.line};
+  config.solo_mode = v == "solo";
+  return std::nullopt;
+}
+
+Problem parse_label(const Entry& e, std::string& out, bool may_be_empty) {
+  std::string v;
+  if (auto p = scalar(e, v)) return p;
+  if (v.empty() && may_be_empty) {
+    out.clear();
+    return std::nullopt;
+  }
+  if (auto why = check_trigger_label(v))
+    return RepoConfigError{e.path,
+                           "expected a label name of 1 to 50 characters without a comma, got " +
+                               quoted(v) + " (" + *why + ")",
+                           e.line};
+  out = v;
+  return std::nullopt;
+}
+
+Problem parse_solo(const Entry& section, RepoConfig& config) {
+  return for_each_entry(section.value, section.path, section.line, {"label"},
+                        [&](const Entry& e) { return parse_label(e, config.solo_label, false); });
+}
+
+// A GitHub login: letters, digits and single hyphens, at most 39 characters.
+bool is_login(std::string_view s) {
+  if (s.empty() || s.size() > 39 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  return true;
+}
+
+Problem parse_product(const Entry& section, RepoConfig& config) {
+  return for_each_entry(
+      section.value, section.path, section.line, {"requesters", "label"},
+      [&](const Entry& e) -> Problem {
+        if (e.name == "label") return parse_label(e, config.product_label, true);
+        std::vector<std::string> logins;
+        if (auto p = parse_command_list(e, logins)) return p;
+        for (auto& login : logins) {
+          if (!login.empty() && login.front() == '@') login.erase(0, 1);
+          if (!is_login(login))
+            return RepoConfigError{
+                e.path,
+                "expected GitHub logins, got " + quoted(login) +
+                    (login.find('/') != std::string::npos ? " (teams are not supported yet)" : ""),
+                e.line};
+        }
+        config.product_requesters = std::move(logins);
+        return std::nullopt;
+      });
+}
+
 Problem parse_root(const YAML::Node& root, RepoConfig& config) {
   std::vector<std::string> sections;
   for (const auto& [name, keys] : schema()) sections.push_back(name);
@@ -406,6 +494,9 @@ Problem parse_root(const YAML::Node& root, RepoConfig& config) {
     if (e.name == "permissions") return parse_permissions(e, config);
     if (e.name == "commands") return parse_commands(e, config);
     if (e.name == "network") return parse_network(e, config);
+    if (e.name == "mode") return parse_mode(e, config);
+    if (e.name == "solo") return parse_solo(e, config);
+    if (e.name == "product") return parse_product(e, config);
     return parse_plan(e, config);
   });
 }
@@ -414,6 +505,18 @@ Problem parse_root(const YAML::Node& root, RepoConfig& config) {
 
 std::string_view to_string(TriggerMode mode) {
   return mode == TriggerMode::on_open ? "on_open" : "label";
+}
+
+std::string product_flow_reason(const RepoConfig& config, std::string_view author,
+                                const std::vector<std::string>& labels) {
+  for (const auto& r : config.product_requesters)
+    if (!author.empty() && lowered(r) == lowered(author))
+      return "@" + std::string(author) + " is a listed requester (product.requesters)";
+  if (!config.product_label.empty())
+    for (const auto& l : labels)
+      if (lowered(l) == lowered(config.product_label))
+        return "the issue carries the label `" + config.product_label + "` (product.label)";
+  return "";
 }
 
 std::string RepoConfigError::describe() const {

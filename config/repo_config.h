@@ -47,7 +47,26 @@ struct RepoConfig {
   // "*.suffix", optional ":port". Never a private address: only the server
   // can allow one (agents.egress_allow_private).
   std::vector<std::string> egress_allow;
+
+  // --- the modes (spec/repository-config.md, spec/workflow.md "Modes") ---
+  // `mode: solo`: every task of the repository runs in solo mode (one
+  // agent, no plan gate) unless started otherwise.
+  bool solo_mode = false;
+  // The label whose addition starts a task in solo mode (solo.label).
+  std::string solo_label = "bottega:solo";
+  // The product flow: tasks of issues written by these people
+  // (product.requesters: GitHub logins) or carrying this label
+  // (product.label; "" = none) skip the approval gate.
+  std::vector<std::string> product_requesters;
+  std::string product_label;
+  int max_question_rounds = 3;  // limits.max_question_rounds, 0..10
 };
+
+// Why a task of this issue takes the product flow ("@ana is a listed
+// requester"), or "" when it does not: its author is one of
+// product_requesters (case aside) or it carries product_label.
+std::string product_flow_reason(const RepoConfig& config, std::string_view author,
+                                const std::vector<std::string>& labels);
 
 // One problem in the file, for a person: the dotted key ("limits.max_iterations";
 // "" for the file as a whole), why, and the 1-based line (0 when unknown).

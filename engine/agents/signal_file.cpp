@@ -18,9 +18,10 @@ constexpr std::size_t kMaxSignalFileBytes = 64 * 1024;
 }  // namespace
 
 std::optional<std::string> check_signal(std::string_view kind, std::string_view reason) {
-  if (kind != "plan-ready" && kind != "ready" && kind != "needs-work" && kind != "blocked")
+  if (kind != "plan-ready" && kind != "ready" && kind != "needs-work" && kind != "blocked" &&
+      kind != "questions")
     return "unknown signal '" + std::string(kind) +
-           "' (expected plan-ready, ready, needs-work or blocked)";
+           "' (expected plan-ready, ready, needs-work, blocked or questions)";
   if (reason.size() > kMaxSignalReasonBytes)
     return "the reason is longer than " + std::to_string(kMaxSignalReasonBytes) + " bytes";
   return std::nullopt;

@@ -17,7 +17,7 @@ inline constexpr std::string_view kSignalFileName = "signal.json";
 inline constexpr std::size_t kMaxSignalReasonBytes = 4096;
 
 struct Signal {
-  std::string kind;    // plan-ready, ready, needs-work, blocked
+  std::string kind;    // plan-ready, ready, needs-work, blocked, questions
   std::string reason;  // may be empty
 };
 

@@ -79,6 +79,8 @@ struct Pending {
   std::string reason;
   std::string body;
   std::vector<JobSpec> jobs;
+  // Jobs queued only when the issue's task awaits answers (answer_jobs_for).
+  std::vector<JobSpec> answer_jobs;
   std::shared_ptr<Answer> answer;
   SteadyClock::time_point deadline;
   bool repeat_in_batch = false;  // an earlier copy is in the same batch
@@ -99,11 +101,13 @@ Pending classify(IncomingDelivery&& d) {
   }
   const auto& event = decoded.event;
   p.jobs = jobs_for(*event);
+  p.answer_jobs = answer_jobs_for(*event);
   const std::string payload = job_payload(p.delivery_id, p.event, event->action);
-  for (auto& job : p.jobs) {
-    job.delivery_id = p.delivery_id;
-    job.payload = payload;
-  }
+  for (auto* jobs : {&p.jobs, &p.answer_jobs})
+    for (auto& job : *jobs) {
+      job.delivery_id = p.delivery_id;
+      job.payload = payload;
+    }
   return p;
 }
 
@@ -155,7 +159,7 @@ class BinaryArray {
 };
 
 constexpr const char* kBatchStatementName = "intake_batch";
-constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kByteaOid = 17;
+constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kByteaOid = 17, kBoolOid = 16;
 
 // PostgreSQL text cannot hold NUL, which a JSON string may encode (\u0000).
 std::string clean(std::string_view s) {
@@ -177,9 +181,16 @@ WITH d AS (
   RETURNING delivery_id),
 j AS (
   INSERT INTO jobs (kind, task_key, installation_id, payload, delivery_id)
-  SELECT * FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
-         AS u(kind, task_key, installation_id, payload, delivery_id)
+  SELECT u.kind, u.task_key, u.installation_id, u.payload, u.delivery_id
+  FROM unnest($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::bool[])
+         AS u(kind, task_key, installation_id, payload, delivery_id, if_answers)
   WHERE u.delivery_id IN (SELECT delivery_id FROM d)
+    AND CASE WHEN u.if_answers THEN EXISTS (
+          SELECT 1 FROM tasks t
+          WHERE t.repo = split_part(u.task_key, '#', 1)
+            AND t.issue = split_part(u.task_key, '#', 2)::bigint
+            AND t.phase = 'awaiting_answers')
+        ELSE true END
   RETURNING 1),
 n AS (SELECT pg_notify('bottega_jobs', '') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
 SELECT delivery_id, (SELECT count(*) FROM n) FROM d
@@ -228,7 +239,7 @@ struct Intake::Impl {
         repositories(kTextOid), senders(kTextOid), outcomes(kTextOid), reasons(kTextOid),
         bodies(kByteaOid);
     BinaryArray kinds(kTextOid), keys(kTextOid), job_installations(kInt8Oid), payloads(kTextOid),
-        job_deliveries(kTextOid);
+        job_deliveries(kTextOid), if_answers(kBoolOid);
     for (const Pending* p : batch) {
       if (p->repeat_in_batch) continue;
       ids.add(p->delivery_id);
@@ -240,23 +251,26 @@ struct Intake::Impl {
       outcomes.add(std::string_view(to_string(p->outcome)));
       reasons.add(clean(p->reason));
       bodies.add(p->body);
-      for (const auto& j : p->jobs) {
-        kinds.add(j.kind);
-        if (j.task_key)
-          keys.add(clean(*j.task_key));
-        else
-          keys.add_null();
-        job_installations.add(j.installation_id);
-        payloads.add(clean(j.payload));
-        job_deliveries.add(j.delivery_id);
-      }
+      for (const auto* jobs : {&p->jobs, &p->answer_jobs})
+        for (const auto& j : *jobs) {
+          kinds.add(j.kind);
+          if (j.task_key)
+            keys.add(clean(*j.task_key));
+          else
+            keys.add_null();
+          job_installations.add(j.installation_id);
+          payloads.add(clean(j.payload));
+          job_deliveries.add(j.delivery_id);
+          if_answers.add(std::string_view(jobs == &p->answer_jobs ? "\x01" : "\x00", 1));
+        }
     }
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_prepared(
-        kBatchStatementName, ids.finish(), events.finish(), actions.finish(),
-        installations.finish(), repositories.finish(), senders.finish(), outcomes.finish(),
-        reasons.finish(), bodies.finish(), kinds.finish(), keys.finish(),
-        job_installations.finish(), payloads.finish(), job_deliveries.finish());
+    auto rows =
+        tx.exec_prepared(kBatchStatementName, ids.finish(), events.finish(), actions.finish(),
+                         installations.finish(), repositories.finish(), senders.finish(),
+                         outcomes.finish(), reasons.finish(), bodies.finish(), kinds.finish(),
+                         keys.finish(), job_installations.finish(), payloads.finish(),
+                         job_deliveries.finish(), if_answers.finish());
     std::unordered_set<std::string> fresh;
     for (const auto& row : rows) fresh.insert(row[0].as<std::string>());
     return fresh;

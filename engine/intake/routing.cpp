@@ -108,6 +108,17 @@ std::vector<JobSpec> jobs_for(const WebhookEvent& event) {
   return {job};
 }
 
+std::vector<JobSpec> answer_jobs_for(const WebhookEvent& event) {
+  if (!event.repository || (event.sender && event.sender->is_bot()) || acted_on(event)) return {};
+  auto* e = std::get_if<IssueCommentEvent>(&event.detail);
+  if (!e || e->issue.is_pull_request || event.action != "created") return {};
+  JobSpec job;
+  job.kind = kGitHubEventJob;
+  job.task_key = task_key_for(event);
+  job.installation_id = event.installation_id;
+  return {job};
+}
+
 std::string job_payload(std::string_view delivery_id, std::string_view event,
                         std::string_view action) {
   std::string out = "{\"delivery_id\":\"";

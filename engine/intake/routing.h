@@ -28,6 +28,13 @@ bool acted_on(const WebhookEvent& event);
 // none for an event no handler acts on.
 std::vector<JobSpec> jobs_for(const WebhookEvent& event);
 
+// A comment on an issue that holds no command may answer the questions of
+// the issue's task (spec/workflow.md, "Clarifying questions"): its job,
+// queued only when that task awaits answers (the intake checks the task in
+// the same statement). Empty for every other event, and for events
+// jobs_for() routes.
+std::vector<JobSpec> answer_jobs_for(const WebhookEvent& event);
+
 // The payload of a delivery's jobs: {"delivery_id":…,"event":…,"action":…}.
 // Each value reads back exactly: quotes, backslashes and control characters
 // are escaped (the latter as \u00XX), never dropped.

@@ -17,17 +17,20 @@ const BuiltinPrompt* find_builtin(std::string_view name) {
 
 bool is_prompt_name(std::string_view name) {
   const auto& names = prompt_names();
-  return std::find(names.begin(), names.end(), name) != names.end();
+  const auto& modes = mode_prompt_names();
+  return std::find(names.begin(), names.end(), name) != names.end() ||
+         std::find(modes.begin(), modes.end(), name) != modes.end();
 }
 
 std::string unknown_prompt_message(std::string_view name) {
   std::string message = "unknown prompt \"" + std::string(name) + "\"; known:";
   bool first = true;
-  for (const auto& known : prompt_names()) {
-    message += first ? " " : ", ";
-    message += known;
-    first = false;
-  }
+  for (const auto* list : {&prompt_names(), &mode_prompt_names()})
+    for (const auto& known : *list) {
+      message += first ? " " : ", ";
+      message += known;
+      first = false;
+    }
   return message;
 }
 
@@ -46,6 +49,16 @@ std::size_t longest_backtick_run(std::string_view text) {
 const std::vector<std::string>& prompt_names() {
   static const std::vector<std::string> names = {"plan", "implement", "review", "plan-template"};
   return names;
+}
+
+const std::vector<std::string>& mode_prompt_names() {
+  static const std::vector<std::string> names = {"plan-product", "solo", "refine"};
+  return names;
+}
+
+std::string prompt_for(std::string_view role, bool product_flow) {
+  if (role == "plan" && product_flow) return "plan-product";
+  return std::string(role);
 }
 
 std::optional<std::string_view> default_prompt(std::string_view name) {

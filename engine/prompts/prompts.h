@@ -22,6 +22,15 @@ namespace bottega::prompts {
 // "plan", "implement", "review", "plan-template", in that order.
 const std::vector<std::string>& prompt_names();
 
+// The prompts of the workflow's modes (spec/workflow.md, "Modes"):
+// "plan-product" (the planner of the product flow) and "solo" (the one
+// agent of solo mode). Known, overridable and rendered like the four.
+const std::vector<std::string>& mode_prompt_names();
+
+// The prompt a turn of `role` ("plan", "implement", "review", "solo")
+// renders: "plan-product" for the planner of a product-flow task.
+std::string prompt_for(std::string_view role, bool product_flow);
+
 // The built-in text of the prompt `name`; nullopt for an unknown name.
 std::optional<std::string_view> default_prompt(std::string_view name);
 

@@ -250,6 +250,49 @@ std::string capped(std::string_view text, std::size_t max_bytes) {
 
 // ---- The plan comment ----
 
+namespace {
+// The plan comment up to its footer; `whole`: the plan is shown whole,
+// between its markers.
+std::string plan_comment_head(int64_t task_id, int revision, std::string_view plan_markdown,
+                              bool& whole);
+}  // namespace
+
+std::string render_plan_comment(int64_t task_id, int revision, std::string_view plan_markdown,
+                                std::string_view footer, bool editable) {
+  bool whole = false;
+  std::string out = plan_comment_head(task_id, revision, plan_markdown, whole);
+  out += "---\n\n" + std::string(trim(footer));
+  if (editable && whole)
+    out += " · you may also edit this comment: the edited plan becomes revision " +
+           std::to_string(revision + 1);
+  else if (editable)
+    out +=
+        " · the plan is too long to show here in full, so edits to this comment are not read "
+        "back";
+  out += "\n";
+  return out;
+}
+
+namespace {
+std::string plan_comment_head(int64_t task_id, int revision, std::string_view plan_markdown,
+                              bool& whole) {
+  std::string out = "<!-- bottega:plan task=" + std::to_string(task_id) +
+                    " revision=" + std::to_string(revision) + " -->\n";
+  out += "### Plan (revision " + std::to_string(revision) + ")\n\n";
+  std::string plan = normalize_newlines(trim(plan_markdown));
+  whole = plan.size() <= kMaxPlanBytes;
+  if (whole) {
+    std::string open_fence;
+    split_lines(plan, &open_fence);
+    if (!open_fence.empty()) plan += "\n" + open_fence;
+    out += std::string(kPlanBegin) + "\n\n" + plan + "\n\n" + std::string(kPlanEnd) + "\n\n";
+  } else {
+    out += shorten_markdown(plan, kMaxPlanBytes) + "\n\n";
+  }
+  return out;
+}
+}  // namespace
+
 std::string render_plan_comment(int64_t task_id, int revision, std::string_view plan_markdown,
                                 std::string_view approve_permission) {
   std::string out = "<!-- bottega:plan task=" + std::to_string(task_id) +
@@ -437,6 +480,12 @@ std::string pr_title(std::string_view issue_title) {
 
 std::string render_pr_body(int64_t issue, std::string_view plan_summary,
                            std::string_view todo_section, std::string_view extra) {
+  return render_pr_body(issue, plan_summary, todo_section, extra, "");
+}
+
+std::string render_pr_body(int64_t issue, std::string_view plan_summary,
+                           std::string_view todo_section, std::string_view extra,
+                           std::string_view how) {
   std::string number = std::to_string(issue);
   std::string out;
   auto part = [&out](const std::string& text) {
@@ -449,8 +498,11 @@ std::string render_pr_body(int64_t issue, std::string_view plan_summary,
   std::string todos = capped(normalize_newlines(todo_section), 40000);
   if (!todos.empty()) part("### To-do\n\n" + todos);
   part(capped(normalize_newlines(extra), 12000));
-  part("---\n\nWritten by coding agents from the plan approved on #" + number +
-       ", and checked against it by a review agent.");
+  if (trim(how).empty())
+    part("---\n\nWritten by coding agents from the plan approved on #" + number +
+         ", and checked against it by a review agent.");
+  else
+    part("---\n\n" + capped(normalize_newlines(trim(how)), 2000));
   part("Closes #" + number);
   out += "\n";
   return out;

@@ -35,6 +35,12 @@ inline constexpr std::size_t kMaxCommentBytes = 65536;
 std::string render_plan_comment(int64_t task_id, int revision, std::string_view plan_markdown,
                                 std::string_view approve_permission);
 
+// The same comment with another footer (the modes': open questions, work
+// started without approval). editable: the footer goes on to say that an
+// edit becomes the next revision (or, for a cut plan, is not read back).
+std::string render_plan_comment(int64_t task_id, int revision, std::string_view plan_markdown,
+                                std::string_view footer, bool editable);
+
 struct PlanCommentMarker {
   int64_t task_id = 0;
   int revision = 0;
@@ -105,6 +111,12 @@ std::string pr_title(std::string_view issue_title);
 // close the issue when the pull request is merged).
 std::string render_pr_body(int64_t issue, std::string_view plan_summary,
                            std::string_view todo_section, std::string_view extra);
+
+// The same with `how` (when not blank) in place of the line on how the
+// change was made (solo mode, the product flow).
+std::string render_pr_body(int64_t issue, std::string_view plan_summary,
+                           std::string_view todo_section, std::string_view extra,
+                           std::string_view how);
 
 // ---- Replies to commands -------------------------------------------------
 

@@ -247,6 +247,14 @@ std::string plan_summary(std::string_view doc) {
   return shorten_markdown(trim(overview), kMaxPlanSummaryBytes);
 }
 
+std::string qa_results(std::string_view doc) {
+  auto lines = split_lines(doc);
+  auto range = find_section(lines, {"qaresults"});
+  if (!range) return {};
+  std::string qa = join_lines(lines, *range, /*skip_comments=*/true);
+  return shorten_markdown(trim(qa), kMaxQaResultsBytes);
+}
+
 std::string branch_name(int64_t issue, std::string_view title) {
   std::string slug;
   for (char c : title) {

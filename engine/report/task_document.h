@@ -76,6 +76,12 @@ std::vector<std::string> unchecked_todos(std::string_view doc);
 // bytes, it is cut at a paragraph, line or word boundary and ends in "…".
 std::string plan_summary(std::string_view doc);
 
+// The QA results section (the review agent's scenario table and test
+// results) without HTML comments, trimmed; longer than 12000 bytes, cut
+// like the summary. "" when there is none.
+inline constexpr std::size_t kMaxQaResultsBytes = 12000;
+std::string qa_results(std::string_view doc);
+
 // The task's branch: "bottega/<issue>-<slug>". The slug is the title in
 // lowercase ASCII letters and digits, every run of other bytes (spaces,
 // punctuation, non-ASCII) a single '-', no '-' at either end, at most 40

@@ -1,5 +1,6 @@
 #include "engine/worker/event_translator.h"
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <iomanip>
@@ -66,12 +67,18 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
     in.body = storable(issue.body);
   };
   // A trigger: a `plan` command not written in a comment.
-  auto trigger = [&](const LoadedConfig& loaded) {
+  // The product flow (spec/workflow.md, "Modes") is read off the issue.
+  auto product_reason = [](const Issue& issue, const LoadedConfig& loaded) {
+    return product_flow_reason(loaded.config, issue.user ? issue.user->login : "", issue.labels);
+  };
+  auto trigger = [&](const LoadedConfig& loaded, const Issue& issue, bool solo) {
     workflow::CommandEvent c;
     c.actor = actor_of(repo, ev.sender);
     c.name = github::CommandName::plan;
     c.config_error = loaded.error;
     c.now = now;
+    c.solo = solo;
+    c.product_reason = product_reason(issue, loaded);
     in.create = true;
     in.config = loaded.config;
     in.event = c;
@@ -96,11 +103,12 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
       return std::optional<Incoming>{};
     auto loaded = config_at_head();
     if (!loaded) return loaded.error();
-    if (ev.action == "labeled" && e->label != loaded->config.trigger_label)
+    const bool solo_label = ev.action == "labeled" && e->label == loaded->config.solo_label;
+    if (ev.action == "labeled" && e->label != loaded->config.trigger_label && !solo_label)
       return std::optional<Incoming>{};
     if (ev.action == "opened" && loaded->config.trigger_mode != TriggerMode::on_open)
       return std::optional<Incoming>{};
-    trigger(*loaded);
+    trigger(*loaded, e->issue, solo_label);
     return std::optional<Incoming>(std::move(in));
   }
 
@@ -125,7 +133,7 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
     }
     if (ev.action != "created") return std::optional<Incoming>{};
     auto parsed = github::parse_comment(e->comment.body);
-    if (parsed.kind == github::ParsedComment::Kind::none) return std::optional<Incoming>{};
+    if (parsed.kind == github::ParsedComment::Kind::none) return answer(ev, *e, std::move(in));
     auto loaded = config_at_head();
     if (!loaded) return loaded.error();
     in.config = loaded->config;
@@ -145,7 +153,10 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
     c.args = storable(parsed.command.args);
     c.comment_id = e->comment.id;
     c.written_at = parse_time(e->comment.created_at);
-    if (c.name == github::CommandName::plan) c.config_error = loaded->error;
+    if (c.name == github::CommandName::plan) {
+      c.config_error = loaded->error;
+      c.product_reason = product_reason(e->issue, *loaded);
+    }
     c.now = now;
     in.create = true;
     in.event = c;
@@ -163,6 +174,35 @@ Result<std::optional<Incoming>> EventTranslator::translate(const WebhookEvent& e
     return std::optional<Incoming>(std::move(in));
   }
   return std::optional<Incoming>{};
+}
+
+// A comment without a command, on an issue whose task waits for answers:
+// the answers (a leading `/answer` dropped). Anything else is discussion.
+Result<std::optional<Incoming>> EventTranslator::answer(const WebhookEvent& ev,
+                                                        const IssueCommentEvent& e, Incoming in) {
+  if (!awaits_answers_ || !e.comment.user || e.comment.user->is_bot())
+    return std::optional<Incoming>{};
+  auto waiting = awaits_answers_(in.repo, in.issue);
+  if (!waiting) return waiting.error();
+  if (!*waiting) return std::optional<Incoming>{};
+  const auto repo = repo_of(ev.installation_id, in.repo);
+  auto base = lookups_.head(repo, in.base_branch);
+  if (!base) return base.error();
+  auto loaded = lookups_.repo_config(repo, *base);
+  if (!loaded) return loaded.error();
+  if (loaded->error.empty()) in.config = loaded->config;
+  workflow::Answer a;
+  a.actor = actor_of(repo, ev.sender);
+  std::string text = storable(e.comment.body);
+  auto start = text.find_first_not_of(" \t\r\n");
+  if (start != std::string::npos && text.compare(start, 7, "/answer") == 0 &&
+      (start + 7 == text.size() || std::isspace(static_cast<unsigned char>(text[start + 7]))))
+    text.erase(0, start + 7);
+  a.text = std::move(text);
+  a.comment_id = e.comment.id;
+  a.now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  in.event = std::move(a);
+  return std::optional<Incoming>(std::move(in));
 }
 
 }  // namespace bottega

@@ -46,12 +46,21 @@ class EventTranslator {
   // Fails when a lookup failed (the job is retried).
   [[nodiscard]] Result<std::optional<Incoming>> translate(const WebhookEvent& ev);
 
+  // Whether the issue's task waits for answers to its plan's questions:
+  // only then is a comment without a command read (as the answers), so an
+  // ordinary comment costs no permission lookup. Unset: never.
+  using AwaitsAnswers = std::function<Result<bool>(const std::string& repo, int64_t issue)>;
+  void set_awaits_answers(AwaitsAnswers f) { awaits_answers_ = std::move(f); }
+
  private:
   workflow::Actor actor_of(const github::Repo& repo, const std::optional<Account>& sender);
+  [[nodiscard]] Result<std::optional<Incoming>> answer(const WebhookEvent& ev,
+                                                       const IssueCommentEvent& e, Incoming in);
 
   RepoLookups& lookups_;
   const Clock& clock_;
   IssueOfPull issue_of_pull_;
+  AwaitsAnswers awaits_answers_;
 };
 
 }  // namespace bottega

@@ -7,6 +7,7 @@
 #include "engine/report/comments.h"
 #include "engine/report/task_document.h"
 #include "engine/worker/github_port.h"
+#include "engine/worker/mode_texts.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/status_view.h"
 #include "engine/worker/task_codec.h"
@@ -142,8 +143,12 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo,
 Result<void> Outbox::sync_plan_comment(TaskRow& row, const github::Repo& repo) {
   const Task& t = row.task;
   if (t.plan_revision == 0) return {};
-  auto body = report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
-                                          to_string(t.approve_permission));
+  const auto footer = mode_plan_footer(t);
+  auto body =
+      footer ? report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
+                                           *footer, t.phase == Phase::awaiting_answers)
+             : report::render_plan_comment(t.id, t.plan_revision, report::plan_part(t.document),
+                                           to_string(t.approve_permission));
   if (t.approved_revision == t.plan_revision && !t.approved_by.empty())
     body += "\n\n✅ Approved by @" + t.approved_by + ".";
   return upsert_comment(repo, t, task_store::MarkedComment::plan, body, row.plan_comment_id,

@@ -5,11 +5,27 @@
 #include "engine/report/comments.h"
 #include "engine/report/task_document.h"
 #include "engine/worker/github_port.h"
+#include "engine/worker/mode_texts.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/turn_runner.h"
 #include "engine/workspace/workspace.h"
 
 namespace bottega {
+
+namespace {
+// What the reviewer verified, where a person reviewing the PR looks.
+std::string pull_extras(const workflow::Task& t) {
+  std::string out;
+  if (std::string qa = report::qa_results(t.document); !qa.empty()) out = "### QA results\n\n" + qa;
+  if (std::string refined = report::section(t.document, "Refinement"); !refined.empty())
+    out += std::string(out.empty() ? "" : "\n\n") + "### Refinement\n\n" + refined;
+  if (!t.evidence.empty()) {
+    out += std::string(out.empty() ? "" : "\n\n") + "### Evidence\n";
+    for (const auto& line : t.evidence) out += "\n- " + line;
+  }
+  return out;
+}
+}  // namespace
 
 PullOpener::PullOpener(GitHubPort& gh, Workspace& workspace, RepoLookups& lookups,
                        TurnRunner& turns)
@@ -25,6 +41,10 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   auto cfg = lookups_.repo_config(repo, row.base_branch);
   if (!cfg) return cfg.error();
   if (!cfg->error.empty()) return make_error(cfg->error);
+  // A refinement that was not kept leaves nothing to commit (one whose turn
+  // died may have left its edits in the worktree).
+  if (t.refine_reverted)
+    if (auto d = workspace_.discard_changes(worktree); !d) return d.error();
   if (!cfg->config.plan_commit_path.empty()) {
     std::string path = cfg->config.plan_commit_path;
     if (auto at = path.find("{issue}"); at != std::string::npos)
@@ -52,8 +72,9 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   pull.title = report::pr_title(t.title);
   pull.head = t.branch;
   pull.base = row.base_branch;
-  pull.body = report::render_pr_body(t.issue, report::plan_summary(t.document),
-                                     report::todo_section(t.document), "");
+  pull.body =
+      report::render_pr_body(t.issue, report::plan_summary(t.document),
+                             report::todo_section(t.document), pull_extras(t), mode_pull_note(t));
   auto created = gh_.create_pull(repo, pull);
   if (!created) return make_error("opening the pull request: " + created.error().describe());
   return Opened(workflow::PullRequestOpened{created->number, created->html_url, t.branch});

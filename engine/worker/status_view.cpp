@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/report/task_document.h"
+#include "engine/worker/mode_texts.h"
 
 namespace bottega {
 
@@ -25,7 +26,8 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
   v.cost_usd = t.cost_usd;
   v.max_cost_usd = t.max_cost_usd;
   v.elapsed_seconds = t.started_at ? std::max<int64_t>(0, now - t.started_at) : 0;
-  if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval) {
+  if (t.phase != Phase::idle && t.phase != Phase::planning && t.phase != Phase::awaiting_approval &&
+      t.phase != Phase::awaiting_answers) {
     v.branch = t.branch;
     v.branch_url = github_web_url + "/" + t.repo + "/tree/" + t.branch;
   }
@@ -55,6 +57,8 @@ report::StatusView status_view(const workflow::Task& t, const std::string& githu
     default:
       break;
   }
+  if (auto next = mode_next_step(t); !next.empty()) v.next_step = next;
+  if (v.phase_detail.empty()) v.phase_detail = mode_detail(t);
   return v;
 }
 

@@ -23,6 +23,7 @@ using workflow::Task;
 int64_t command_comment(const workflow::Event& event) {
   if (auto* c = std::get_if<workflow::CommandEvent>(&event)) return c->comment_id;
   if (auto* m = std::get_if<workflow::MistypedCommand>(&event)) return m->comment_id;
+  if (auto* a = std::get_if<workflow::Answer>(&event)) return a->comment_id;
   return 0;
 }
 
@@ -32,6 +33,10 @@ void apply_policy(Task& t, const RepoConfig& c) {
   if (t.phase == Phase::idle || t.phase == Phase::cancelled) {
     t.max_iterations = c.max_iterations;
     t.max_cost_usd = c.max_cost_usd;
+    t.solo_by_default = c.solo_mode;
+    t.max_question_rounds = c.max_question_rounds;
+    auto refine = c.roles.find("refine");
+    t.refine = refine != c.roles.end() && !refine->second.harness.empty();
   }
 }
 

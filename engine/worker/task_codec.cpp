@@ -78,6 +78,11 @@ class Reader {
       out.emplace_back(s);
     }
   }
+  void flag(const char* key, bool& out) {
+    auto f = o_[key];
+    if (f.error()) return;
+    if (f.get(out)) fail(key);
+  }
   const std::string& problem() const { return problem_; }
   void fail(const std::string& key) {
     if (problem_.empty()) problem_ = "task state: field " + key + " has the wrong type";
@@ -124,6 +129,15 @@ std::string task_to_json(const Task& t) {
   o["stderr_tail"] = t.stderr_tail;
   o["notes"] = strings(t.notes);
   o["refused_users"] = strings(t.refused_users);
+  // The modes (absent in documents written before them: the defaults).
+  o["solo"] = t.solo;
+  o["product_reason"] = t.product_reason;
+  o["question_rounds"] = t.question_rounds;
+  o["solo_by_default"] = t.solo_by_default;
+  o["max_question_rounds"] = t.max_question_rounds;
+  o["evidence"] = strings(t.evidence);
+  o["refine"] = t.refine;
+  o["refine_reverted"] = t.refine_reverted;
   return json::serialize(o);
 }
 
@@ -168,6 +182,14 @@ Result<Task> task_from_json(std::string_view text) {
   r.str("stderr_tail", t.stderr_tail);
   r.list("notes", t.notes);
   r.list("refused_users", t.refused_users);
+  r.flag("solo", t.solo);
+  r.str("product_reason", t.product_reason);
+  r.num("question_rounds", t.question_rounds);
+  r.flag("solo_by_default", t.solo_by_default);
+  r.num("max_question_rounds", t.max_question_rounds);
+  r.list("evidence", t.evidence);
+  r.flag("refine", t.refine);
+  r.flag("refine_reverted", t.refine_reverted);
   if (!r.problem().empty()) return make_error(r.problem());
 
   auto p = workflow::parse_phase(phase);

@@ -52,7 +52,13 @@ struct TaskEngine::Impl {
         clock(k),
         lookups(g, clock, options.repo_defaults, options.permission_ttl),
         outbox(d, g, lookups, clock, options.github_web_url),
-        turns(options, d, g, w, r, lookups, transcripts) {}
+        turns(options, d, g, w, r, lookups, transcripts) {
+    translator.set_awaits_answers([this](const std::string& repo, int64_t issue) {
+      return task_store::on_own_connection(
+          db, "finding whether a task awaits answers",
+          [&](pqxx::nontransaction& tx) { return task_store::awaits_answers(tx, repo, issue); });
+    });
+  }
 
   int64_t now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
@@ -134,7 +140,7 @@ struct TaskEngine::Impl {
     const TaskRow& row = **loaded;
     const Task& t = row.task;
     if (t.turn != payload->turn || (t.phase != Phase::planning && t.phase != Phase::implementing &&
-                                    t.phase != Phase::reviewing))
+                                    t.phase != Phase::reviewing && t.phase != Phase::refining))
       return {};  // superseded (cancelled, retried) before it started
 
     auto ran = turns.run(row, job);
@@ -219,6 +225,7 @@ struct TaskEngine::Impl {
 TaskEngineOptions engine_options(const ServerConfig& config) {
   TaskEngineOptions o;
   o.github_web_url = config.github_web_url;
+  o.public_url = config.public_url;
   o.repo_defaults = repo_defaults(config);
   o.agent_sandbox = config.agent_sandbox;
   o.egress_allow = config.agent_egress_allow;

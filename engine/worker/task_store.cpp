@@ -183,6 +183,13 @@ std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::stri
   return r[0][0].as<int64_t>();
 }
 
+bool awaits_answers(pqxx::transaction_base& tx, const std::string& repo, int64_t issue) {
+  return !run(tx, "task_awaits_answers",
+              "SELECT 1 FROM tasks WHERE repo = $1 AND issue = $2 AND phase = 'awaiting_answers'",
+              repo, issue)
+              .empty();
+}
+
 std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx,
                                                         int64_t installation) {
   std::vector<std::pair<int64_t, std::string>> out;

@@ -86,6 +86,8 @@ enum class MarkedComment { plan, status };
 // The issue whose task opened pull request `number`; nullopt when none.
 std::optional<int64_t> issue_of_pull(pqxx::transaction_base& tx, const std::string& repo,
                                      int64_t number);
+// Whether the issue's task waits for answers to its plan's questions.
+bool awaits_answers(pqxx::transaction_base& tx, const std::string& repo, int64_t issue);
 // Tasks of the installation that are not idle, done or cancelled: id, repository.
 std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx,
                                                         int64_t installation);

@@ -17,6 +17,7 @@
 #include "engine/agents/turn_network.h"
 #include "engine/prompts/prompts.h"
 #include "engine/prompts/template.h"
+#include "engine/worker/evidence_store.h"
 #include "engine/worker/github_port.h"
 #include "engine/worker/repo_lookups.h"
 #include "engine/worker/secret_scan.h"
@@ -107,7 +108,11 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   if (!loaded) return loaded.error();
   const LoadedConfig& cfg = *loaded;
   if (!cfg.error.empty()) return setup_failed(cfg.error);
+  // The solo agent runs as the implementer is configured (roles.implement).
   auto role_cfg = cfg.config.roles.find(role);
+  if (t.turn_role == Role::solo &&
+      (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty()))
+    role_cfg = cfg.config.roles.find("implement");
   if (role_cfg == cfg.config.roles.end() || role_cfg->second.harness.empty())
     return setup_failed("no agent is configured for the " + role + " role: set roles." + role +
                         ".harness and .model in the server config or " +
@@ -147,8 +152,15 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       {"guidance", t.guidance},
       {"plan_template", lookups_.plan_template(repo, *base)},
   };
-  auto override_text = lookups_.repo_file(repo, prompts::override_path(role), *base);
-  auto prompt = prompts::render_prompt(role, override_text, vars);
+  const std::string prompt_name = prompts::prompt_for(role, !t.product_reason.empty());
+  // The questions' cap, told where the planner reads the people's word.
+  if (t.turn_role == Role::plan && t.question_rounds >= t.max_question_rounds)
+    vars["guidance"] +=
+        std::string(vars["guidance"].empty() ? "" : "\n\n") +
+        "No more questions: every round of questions this task allows was used. Decide what is "
+        "still open yourself and state it as an assumption in the Overview.";
+  auto override_text = lookups_.repo_file(repo, prompts::override_path(prompt_name), *base);
+  auto prompt = prompts::render_prompt(prompt_name, override_text, vars);
   if (!prompt) return setup_failed(prompt.error().message);
 
   agents::AgentRunner::Turn turn;
@@ -296,7 +308,12 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     f.message += (f.message.empty() ? "" : "; ") + signal.error().message;
   }
 
-  if (t.turn_role == Role::implement) {
+  if (t.turn_role == Role::refine) {
+    auto settled = settle_refinement(t, f, *checkout, run_dir, cfg.config.test_commands,
+                                     turn.sandbox_readable);
+    if (!settled) return with_usage(setup_failed(settled.error().message), f);
+    f.refine_reverted = std::move(*settled);
+  } else if (t.turn_role == Role::implement || t.turn_role == Role::solo) {
     if (f.outcome == workflow::TurnOutcome::succeeded) {
       // Work holding a secret the app knows is not committed (so never pushed).
       auto leak = secret_in_changes(worktree);
@@ -322,6 +339,17 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   } else {
     auto discarded = workspace_.discard_changes(worktree);
     if (discarded) f.discarded_files = std::move(*discarded);
+  }
+  if (t.turn_role == Role::review || t.turn_role == Role::solo) {
+    // Evidence is the record, not the turn: trouble keeping it is logged.
+    auto kept = keep_evidence(db_, *run_id, run_dir);
+    if (!kept) {
+      log.warn("task {}: {}", task_key(t.repo, t.issue), kept.error().message);
+    } else {
+      for (const auto& name : kept->names)
+        f.evidence.push_back(evidence_line(options_.public_url, t.id, *run_id, name));
+      for (const auto& why : kept->skipped) f.evidence.push_back("not kept: `" + why + "`");
+    }
   }
   log.info("task {}: turn {} ({}) ended: {} signal={}", task_key(t.repo, t.issue), t.turn, role,
            workflow::to_string(f.outcome),

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "config/base/result.h"
 #include "engine/queue/queue.h"
@@ -55,6 +56,16 @@ class TurnRunner {
   // The first changed file of the worktree that holds a secret the app
   // knows, named (never the secret); nullopt when there is none.
   [[nodiscard]] Result<std::optional<std::string>> secret_in_changes(const std::string& worktree);
+
+  // The refinement pass's work (refinement.cpp): kept — committed and
+  // pushed — only when the turn succeeded, it holds no secret and the
+  // repository's tests pass after it; otherwise the worktree goes back to
+  // the reviewed commit. Returns why the app reverted it ("" when kept, or
+  // when the turn itself failed: the workflow says why).
+  [[nodiscard]] Result<std::string> settle_refinement(
+      const workflow::Task& t, const workflow::TurnFinished& f, const Checkout& checkout,
+      const std::string& run_dir, const std::vector<std::string>& test_commands,
+      const std::vector<std::string>& sandbox_readable);
 
   // Shutdown: cancels the running turns and every one started after.
   void stop();

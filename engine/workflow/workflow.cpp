@@ -13,12 +13,14 @@ namespace {
 
 using github::CommandName;
 
-constexpr std::array<std::pair<Phase, std::string_view>, 10> kPhases = {{
+constexpr std::array<std::pair<Phase, std::string_view>, 12> kPhases = {{
     {Phase::idle, "idle"},
     {Phase::planning, "planning"},
     {Phase::awaiting_approval, "awaiting_approval"},
+    {Phase::awaiting_answers, "awaiting_answers"},
     {Phase::implementing, "implementing"},
     {Phase::reviewing, "reviewing"},
+    {Phase::refining, "refining"},
     {Phase::opening_pr, "opening_pr"},
     {Phase::pr_open, "pr_open"},
     {Phase::blocked, "blocked"},
@@ -143,6 +145,7 @@ class Decider {
                           std::to_string(e.turn) + " changed files, which were discarded (" + list +
                           "): only the implementer changes code.");
     }
+    if (e.role == Role::refine) return refined(e);
     if (e.outcome != TurnOutcome::succeeded) return turn_failed(e);
     if (e.signal == Signal::blocked)
       return block(BlockCause::verdict,
@@ -156,6 +159,10 @@ class Decider {
         return implemented(e);
       case Role::review:
         return reviewed(e);
+      case Role::solo:
+        return solo_finished(e);
+      case Role::refine:
+        return refined(e);
     }
     return std::move(d_);
   }
@@ -216,6 +223,23 @@ class Decider {
     stop_running();
     t().phase = Phase::cancelled;
     t().notes.push_back(e.why);
+    return std::move(d_);
+  }
+
+  // A comment while the plan's questions are open answers them: the
+  // planning turn runs again with the answers in the task document. Other
+  // comments (a reader's, or any when no question is open) are discussion.
+  Decision operator()(const Answer& e) {
+    if (e.actor.is_bot || t().phase != Phase::awaiting_answers) return std::move(d_);
+    if (e.actor.permission < t().command_permission) return std::move(d_);
+    if (trim(e.text).empty()) return std::move(d_);
+    react(e.comment_id, github::Reaction::eyes);
+    answer_questions(e.actor.login, e.text);
+    clear_failure();
+    t().guidance = "@" + e.actor.login +
+                   " answered your questions: read the Answers section of the task document.";
+    start_turn(Phase::planning, Role::plan);
+    act(SyncStatus{});
     return std::move(d_);
   }
 
@@ -283,7 +307,7 @@ class Decider {
 
   void stop_running() {
     if (t().phase == Phase::planning || t().phase == Phase::implementing ||
-        t().phase == Phase::reviewing)
+        t().phase == Phase::reviewing || t().phase == Phase::refining)
       act(CancelTurn{t().turn});
   }
 
@@ -304,22 +328,31 @@ class Decider {
   }
 
   Decision plan(const CommandEvent& e) {
+    std::string guidance = e.args;
+    const bool solo_asked = take_solo_flag(guidance) || e.solo;
     switch (t().phase) {
       case Phase::idle:
       case Phase::cancelled:
         t().started_at = e.now;
         t().iteration = 0;
         t().notes.clear();
-        begin_planning(e, e.args);
+        t().question_rounds = 0;
+        t().solo = solo_asked || t().solo_by_default;
+        t().product_reason = t().solo ? "" : e.product_reason;
+        if (t().solo) return begin_solo(e, guidance);
+        begin_planning(e, guidance);
         return std::move(d_);
       case Phase::awaiting_approval:
-        begin_planning(e, e.args);
+      case Phase::awaiting_answers:
+        if (solo_asked) return begin_solo(e, guidance);
+        begin_planning(e, guidance);
         return std::move(d_);
       case Phase::blocked:
         if (t().approved_revision != 0 && t().resume_phase != Phase::planning)
           return refuse(e,
                         "is not available: the plan was approved and work started; use `/retry`.");
-        begin_planning(e, e.args);
+        if (solo_asked) return begin_solo(e, guidance);
+        begin_planning(e, guidance);
         return std::move(d_);
       case Phase::planning:
         return refuse(e, "is not needed: a plan is being written now.");
@@ -335,17 +368,31 @@ class Decider {
   Decision revise(const CommandEvent& e) {
     if (trim(e.args).empty())
       return refuse(e, "needs feedback: `/revise <what to change in the plan>`.");
+    if (t().phase == Phase::awaiting_answers) {
+      answer_questions(e.actor.login, e.args);  // the feedback answers them too
+      begin_planning(e, trim(e.args));
+      return std::move(d_);
+    }
     if (t().phase == Phase::awaiting_approval ||
         (t().phase == Phase::blocked && t().approved_revision == 0 && t().plan_revision > 0)) {
       begin_planning(e, trim(e.args));
       return std::move(d_);
     }
+    if (!t().product_reason.empty() && !t().solo &&
+        (t().phase == Phase::implementing || t().phase == Phase::reviewing ||
+         (t().phase == Phase::blocked && t().plan_revision > 0)))
+      return revise_started_work(e);
     if (t().phase == Phase::planning) return refuse(e, "must wait: a plan is being written now.");
     if (t().plan_revision == 0) return refuse(e, "has no plan to revise: comment `/plan` first.");
     return refuse(e, "is only possible while the plan awaits approval.");
   }
 
   Decision approve(const CommandEvent& e) {
+    if (t().phase == Phase::awaiting_answers)
+      return refuse(e,
+                    "is not possible while the plan's questions are open: answer them in a "
+                    "comment here (or `/revise <answers>`); the next plan revision can be "
+                    "approved.");
     if (t().phase != Phase::awaiting_approval) {
       if (t().plan_revision == 0 || t().phase == Phase::idle || t().phase == Phase::planning)
         return refuse(
@@ -424,7 +471,7 @@ class Decider {
         act(OpenPullRequest{});
         break;
       default:
-        start_turn(Phase::implementing, Role::implement);
+        start_turn(Phase::implementing, t().solo ? Role::solo : Role::implement);
         break;
     }
     act(SyncStatus{});
@@ -453,10 +500,14 @@ class Decider {
       text += "- `" + command_text(c);
       switch (c) {
         case CommandName::plan:
-          text += " [guidance]` — write a plan (or a new one) for this issue";
+          text +=
+              " [guidance]` — write a plan (or a new one) for this issue; `/plan --solo` "
+              "lets one agent plan, implement and check it without a plan gate";
           break;
         case CommandName::revise:
           text += " <feedback>` — a new plan revision from your feedback";
+          if (t().phase == Phase::awaiting_answers)
+            text += " (it answers the plan's questions too; so does any comment of yours here)";
           break;
         case CommandName::approve:
           text += "` — approve the current plan revision and start the work";
@@ -542,6 +593,7 @@ class Decider {
   }
 
   Decision planned(const TurnFinished& e) {
+    if (e.signal == Signal::questions) return asked_questions(e);
     if (e.signal != Signal::plan_ready)
       return block(BlockCause::failure, "The plan agent ended without signalling plan-ready",
                    e.signal == Signal::none ? "it never ran `bottega signal plan-ready`"
@@ -556,11 +608,179 @@ class Decider {
     t().document = report::with_plan(t().document, report::plan_part(e.document));
     t().guidance.clear();
     new_revision(e.now);
+    if (!t().product_reason.empty()) return start_without_approval();
     t().phase = Phase::awaiting_approval;
     // No budget check here: approval is a person's decision, and the next
     // turn's cost is checked when it ends.
     act(SyncPlanComment{});
     act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  // --- the modes (spec/workflow.md, "Modes") -----------------------------------------
+
+  // The refinement pass ended: its work was kept (the tests pass) or thrown
+  // away by the app; either way the reviewed work goes on to the PR.
+  Decision refined(const TurnFinished& e) {
+    std::string why = e.refine_reverted;
+    if (why.empty() && e.outcome != TurnOutcome::succeeded)
+      why = "the refinement agent ended " + std::string(to_string(e.outcome)) +
+            (e.message.empty() ? "" : ": " + e.message);
+    if (why.empty() && e.signal == Signal::blocked)
+      why = "the refinement agent signalled blocked" +
+            (e.signal_reason.empty() ? std::string() : ": " + e.signal_reason);
+    t().refine_reverted = !why.empty();
+    if (!why.empty()) {
+      t().notes.push_back("The refinement pass was reverted (" + why +
+                          "); the reviewed code is kept.");
+    } else {
+      take_document(e);
+      t().notes.push_back("The refinement pass changed the code; the repository's tests pass.");
+    }
+    t().phase = Phase::opening_pr;
+    act(OpenPullRequest{});
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  // "--solo" as a word of /plan's arguments: taken out of the guidance.
+  static bool take_solo_flag(std::string& args) {
+    bool found = false;
+    std::string out, word;
+    auto flush = [&] {
+      if (word == "--solo") {
+        found = true;
+      } else if (!word.empty()) {
+        if (!out.empty() && out.back() != '\n') out += ' ';
+        out += word;
+      }
+      word.clear();
+    };
+    for (char c : args) {
+      if (c == ' ' || c == '\t' || c == '\n') {
+        flush();
+        if (c == '\n') out += '\n';
+      } else {
+        word += c;
+      }
+    }
+    flush();
+    if (found) args = trim(out);
+    return found;
+  }
+
+  // Solo mode: one agent turn plans, implements and checks; no plan gate.
+  Decision begin_solo(const CommandEvent& e, std::string guidance) {
+    accept(e);
+    clear_failure();
+    t().solo = true;
+    t().product_reason.clear();
+    t().guidance = trim(guidance);
+    if (t().started_at == 0) t().started_at = e.now;
+    t().iteration = 1;
+    start_turn(Phase::implementing, Role::solo);
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  Decision solo_finished(const TurnFinished& e) {
+    if (!e.evidence.empty()) t().evidence = e.evidence;
+    if (report::count_todos(e.document).total > 0)
+      t().document = report::with_plan(t().document, report::plan_part(e.document));
+    auto todos = report::count_todos(t().document);
+    const bool ready = e.signal == Signal::ready && todos.total > 0 && todos.done == todos.total;
+    if (e.signal == Signal::ready && !ready)
+      t().notes.push_back(
+          todos.total == 0
+              ? "The solo agent signalled ready without a to-do list in the task document."
+              : "The solo agent signalled ready with " + std::to_string(todos.total - todos.done) +
+                    " to-do item(s) unchecked; it goes on.");
+    if (ready) {
+      t().phase = Phase::opening_pr;
+      act(OpenPullRequest{});
+      act(SyncStatus{});
+      return std::move(d_);
+    }
+    if (t().iteration >= t().max_iterations)
+      return block(BlockCause::iteration_cap, "The iteration cap was reached",
+                   "the solo agent did not finish its to-do list in " +
+                       std::to_string(t().iteration) + " of " + std::to_string(t().max_iterations) +
+                       " turns; `/retry` grants one more, or `/cancel`",
+                   "", Phase::implementing);
+    t().iteration += 1;
+    if (over_budget()) return block_budget(Phase::implementing);
+    start_turn(Phase::implementing, Role::solo);
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  // The planner asked: the plan so far and its questions are posted as a
+  // new revision, which cannot be approved until they are answered.
+  Decision asked_questions(const TurnFinished& e) {
+    if (trim(report::section(e.document, "Questions")).empty())
+      return block(BlockCause::failure, "The plan agent asked questions without writing them",
+                   "it signalled `questions`, but the task document has no Questions section "
+                   "with the questions");
+    if (t().question_rounds >= t().max_question_rounds)
+      return block(BlockCause::failure, "The plan agent asked questions again",
+                   "it asked " + std::to_string(t().question_rounds + 1) +
+                       " rounds of questions; the limit is " +
+                       std::to_string(t().max_question_rounds) +
+                       " (limits.max_question_rounds). Answer with `/revise <answers>` or "
+                       "`/plan <guidance>`");
+    t().document = report::with_plan(t().document, report::plan_part(e.document));
+    t().guidance.clear();
+    t().question_rounds += 1;
+    new_revision(e.now);
+    t().phase = Phase::awaiting_answers;
+    act(SyncPlanComment{});
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  // The answers go to the end of the task document, quoted (so nothing in
+  // them becomes a heading or a to-do item), under an Answers section.
+  void answer_questions(const std::string& login, const std::string& text) {
+    std::string doc = t().document;
+    while (!doc.empty() && (doc.back() == '\n' || doc.back() == ' ')) doc.pop_back();
+    doc += "\n\n## Answers\n\nTo the questions of plan revision " +
+           std::to_string(t().plan_revision) + ", from @" + login + ":\n\n";
+    std::string body = trim(text);
+    std::size_t start = 0;
+    while (start <= body.size()) {
+      auto end = body.find('\n', start);
+      if (end == std::string::npos) end = body.size();
+      std::string line = body.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      doc += line.empty() ? ">\n" : "> " + line + "\n";
+      start = end + 1;
+    }
+    t().document = std::move(doc);
+  }
+
+  // The product flow: the ready plan starts the work at once; the plan
+  // comment says who would have approved it and that /cancel stops it.
+  Decision start_without_approval() {
+    clear_failure();
+    t().approved_revision = t().plan_revision;
+    t().approved_by.clear();
+    t().iteration = 1;
+    t().notes.clear();
+    t().notes.push_back("Plan revision " + std::to_string(t().plan_revision) +
+                        " started without approval: " + t().product_reason + ".");
+    start_turn(Phase::implementing, Role::implement);
+    act(SyncPlanComment{});
+    act(SyncStatus{});
+    return std::move(d_);
+  }
+
+  // /revise on a product-flow task whose work started: the work stops and
+  // a new revision is planned (which starts again when ready).
+  Decision revise_started_work(const CommandEvent& e) {
+    stop_running();
+    t().iteration = 0;
+    begin_planning(e, trim(e.args));
+    t().notes.push_back("@" + e.actor.login + " asked for a new plan; the work stopped.");
     return std::move(d_);
   }
 
@@ -586,12 +806,19 @@ class Decider {
 
   Decision reviewed(const TurnFinished& e) {
     take_document(e);
+    if (!e.evidence.empty()) t().evidence = e.evidence;
     auto todos = report::count_todos(t().document);
     const bool ready = e.signal == Signal::ready && todos.done == todos.total;
     if (e.signal == Signal::ready && !ready)
       t().notes.push_back("The reviewer signalled ready with " +
                           std::to_string(todos.total - todos.done) +
                           " to-do item(s) unchecked; treated as needs-work.");
+    if (ready && t().refine) {
+      t().refine_reverted = false;
+      start_turn(Phase::refining, Role::refine);
+      act(SyncStatus{});
+      return std::move(d_);
+    }
     if (ready) {
       t().phase = Phase::opening_pr;
       act(OpenPullRequest{});
@@ -625,10 +852,14 @@ std::string_view to_string(Phase phase) {
       return "planning";
     case Phase::awaiting_approval:
       return "awaiting_approval";
+    case Phase::awaiting_answers:
+      return "awaiting_answers";
     case Phase::implementing:
       return "implementing";
     case Phase::reviewing:
       return "reviewing";
+    case Phase::refining:
+      return "refining";
     case Phase::opening_pr:
       return "opening_pr";
     case Phase::pr_open:
@@ -655,12 +886,15 @@ std::string_view to_string(Signal signal) {
       return "needs-work";
     case Signal::blocked:
       return "blocked";
+    case Signal::questions:
+      return "questions";
   }
   return "";  // not reached: every enumerator returns above
 }
 
 std::optional<Signal> parse_signal(std::string_view name) {
-  for (Signal s : {Signal::plan_ready, Signal::ready, Signal::needs_work, Signal::blocked})
+  for (Signal s :
+       {Signal::plan_ready, Signal::ready, Signal::needs_work, Signal::blocked, Signal::questions})
     if (to_string(s) == name) return s;
   return std::nullopt;
 }
@@ -679,8 +913,11 @@ std::string_view phase_label(Phase phase) {
       return "bottega:planning";
     case Phase::awaiting_approval:
       return "bottega:awaiting-approval";
+    case Phase::awaiting_answers:
+      return "bottega:needs-answers";
     case Phase::implementing:
     case Phase::reviewing:
+    case Phase::refining:
     case Phase::opening_pr:
       return "bottega:working";
     case Phase::pr_open:
@@ -698,7 +935,7 @@ std::string_view phase_label(Phase phase) {
 const std::vector<std::string_view>& all_phase_labels() {
   static const std::vector<std::string_view> labels = {
       "bottega:planning", "bottega:awaiting-approval", "bottega:working", "bottega:pr-open",
-      "bottega:blocked",  "bottega:cancelled",         "bottega:done"};
+      "bottega:blocked",  "bottega:cancelled",         "bottega:done",    "bottega:needs-answers"};
   return labels;
 }
 
@@ -710,12 +947,16 @@ std::string_view to_string(Role role) {
       return "implement";
     case Role::review:
       return "review";
+    case Role::solo:
+      return "solo";
+    case Role::refine:
+      return "refine";
   }
   return "plan";
 }
 
 std::optional<Role> parse_role(std::string_view name) {
-  for (Role r : {Role::plan, Role::implement, Role::review})
+  for (Role r : {Role::plan, Role::implement, Role::review, Role::solo, Role::refine})
     if (to_string(r) == name) return r;
   return std::nullopt;
 }
@@ -744,7 +985,7 @@ std::string_view to_string(TurnOutcome outcome) {
 
 bool is_running(Phase phase) {
   return phase == Phase::planning || phase == Phase::implementing || phase == Phase::reviewing ||
-         phase == Phase::opening_pr;
+         phase == Phase::refining || phase == Phase::opening_pr;
 }
 
 std::vector<github::CommandName> commands_in(Phase phase) {
@@ -756,8 +997,11 @@ std::vector<github::CommandName> commands_in(Phase phase) {
       return {C::cancel, C::status, C::help};
     case Phase::awaiting_approval:
       return {C::approve, C::revise, C::plan, C::cancel, C::status, C::help};
+    case Phase::awaiting_answers:
+      return {C::revise, C::plan, C::cancel, C::status, C::help};
     case Phase::implementing:
     case Phase::reviewing:
+    case Phase::refining:
     case Phase::opening_pr:
     case Phase::pr_open:
       return {C::cancel, C::status, C::help};

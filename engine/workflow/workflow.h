@@ -2,10 +2,15 @@
 // actions), the lifecycle of spec/workflow.md.
 //
 //   idle → planning → awaiting_approval ──/approve──▶ implementing ⇄ reviewing
-//                ▲            │ /revise, plan edited                │ ready
-//                └────────────┘                                     ▼
-//   blocked ◀── caps, failures, a BLOCKED verdict          opening_pr → pr_open → done
+//           ▲ ▲   │          │ /revise, plan edited                 │ ready
+//           │ └───┼──────────┘                                      ▼
+//           │     ▼ signal questions                  opening_pr → pr_open → done
+//           └── awaiting_answers ◀ a writer's comment (or /revise) answers
+//   blocked ◀── caps, failures, a BLOCKED verdict
 //   any ──/cancel, issue closed──▶ cancelled
+// The modes (spec/workflow.md, "Modes"): solo (one agent, role solo, runs
+// in implementing; no plan gate, no reviewer) and the product flow (a ready
+// plan goes straight to implementing).
 //
 // decide() does no I/O and reads no clock: time arrives in the events,
 // permissions are looked up by the caller and carried in the events, and
@@ -31,8 +36,10 @@ enum class Phase {
   idle,               // known issue, no work started (or refused to start)
   planning,           // a planning turn runs
   awaiting_approval,  // the plan is posted; waits for /approve or /revise
+  awaiting_answers,   // the plan asks questions; a writer's comment answers them
   implementing,       // an implementation turn runs
   reviewing,          // a review turn runs
+  refining,           // the refinement pass runs (roles.refine): simplify, secure, tests
   opening_pr,         // commit, push and open the pull request
   pr_open,            // the PR is open; a human reviews and merges
   blocked,            // stopped: a failure, a cap or a BLOCKED verdict; /retry resumes
@@ -45,7 +52,9 @@ std::optional<Phase> parse_phase(std::string_view name);
 std::string_view phase_label(Phase phase);
 const std::vector<std::string_view>& all_phase_labels();
 
-enum class Role { plan, implement, review };
+// solo: one agent plans, implements and checks its own work (solo mode).
+// refine: the optional pass between the review and the PR (roles.refine).
+enum class Role { plan, implement, review, solo, refine };
 std::string_view to_string(Role role);
 std::optional<Role> parse_role(std::string_view name);
 
@@ -95,6 +104,24 @@ struct Task {
   std::string stderr_tail;
   std::vector<std::string> notes;          // things the status comment should say
   std::vector<std::string> refused_users;  // got their one refusal reply
+
+  // --- the modes (spec/workflow.md, "Modes") ---
+  // Solo mode: one agent (role solo) plans its own to-do list, implements
+  // and checks it; no plan gate, no reviewer. Chosen when the task starts.
+  bool solo = false;
+  // The product flow: the plan is not approved by a person; the work starts
+  // when it is ready. Why ("@ana is a listed requester"); "" = the usual gate.
+  std::string product_reason;
+  int question_rounds = 0;  // times the planner asked questions in this task
+  // The last review's (or solo turn's) QA evidence, as TurnFinished::evidence.
+  std::vector<std::string> evidence;
+  // Policy, from the repository config (applied like the limits above).
+  bool solo_by_default = false;  // `mode: solo`
+  bool refine = false;           // roles.refine is configured: the refinement pass runs
+  // The refinement was not kept: whatever a refinement turn left
+  // uncommitted (one that died) is thrown away before the PR commits.
+  bool refine_reverted = false;
+  int max_question_rounds = 3;
 };
 
 // Who sent a command, as the caller found out.
@@ -118,6 +145,11 @@ struct CommandEvent {
   // The repository config is invalid: say so and start nothing.
   std::string config_error;
   int64_t now = 0;
+  // A trigger by the solo label (`/plan --solo` says it in its args).
+  bool solo = false;
+  // The issue qualifies for the product flow (its author is a listed
+  // requester, or it carries the product label): why. Read when a task starts.
+  std::string product_reason;
 
   bool is_trigger() const { return comment_id == 0 && name == github::CommandName::plan; }
 };
@@ -156,10 +188,11 @@ enum class TurnOutcome {
 };
 std::string_view to_string(TurnOutcome outcome);
 
-// What the agent said it reached (`bottega signal ...`).
-enum class Signal { none, plan_ready, ready, needs_work, blocked };
+// What the agent said it reached (`bottega signal ...`). questions: the
+// planner wrote a Questions section and waits for answers.
+enum class Signal { none, plan_ready, ready, needs_work, blocked, questions };
 std::string_view to_string(Signal signal);  // "plan-ready", ...; "" for none
-// "plan-ready", "ready", "needs-work", "blocked"; nullopt for anything else.
+// "plan-ready", "ready", "needs-work", "blocked", "questions"; nullopt for anything else.
 std::optional<Signal> parse_signal(std::string_view name);
 
 struct TurnFinished {
@@ -172,6 +205,12 @@ struct TurnFinished {
   std::string signal_reason;
   std::string document;                      // the task document as the agent left it
   std::vector<std::string> discarded_files;  // changes a plan or review turn made, undone
+  // QA evidence the turn's agent saved and the app kept: one markdown line
+  // each for the pull request's body (a link, or the name and the run).
+  std::vector<std::string> evidence;
+  // A refinement turn whose work the app threw away (the tests failed after
+  // it, a secret in it): why. "" when it was kept (or for other roles).
+  std::string refine_reverted;
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double cost_usd = 0;
@@ -202,9 +241,19 @@ struct AccessLost {
   std::string why;  // "The App was uninstalled."
 };
 
+// A comment on the issue that holds no command (or opens with `/answer`),
+// sent only while the task awaits answers: the answers to the plan's
+// questions. text: the comment without a leading `/answer`.
+struct Answer {
+  Actor actor;
+  std::string text;
+  int64_t comment_id = 0;
+  int64_t now = 0;
+};
+
 using Event =
     std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished, PullRequestOpened,
-                 PullRequestFailed, PullRequestClosed, IssueClosed, IssueGone, AccessLost>;
+                 PullRequestFailed, PullRequestClosed, IssueClosed, IssueGone, AccessLost, Answer>;
 
 // --- actions -------------------------------------------------------------------
 struct React {

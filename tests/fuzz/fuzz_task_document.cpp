@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)bottega::report::count_todos(doc);
   (void)bottega::report::unchecked_todos(doc);
   (void)bottega::report::plan_summary(doc);
+  (void)bottega::report::qa_results(doc);  // into the pull request's body
   (void)bottega::report::branch_name(12, doc.substr(0, 256));
   return 0;
 }

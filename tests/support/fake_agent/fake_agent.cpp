@@ -25,6 +25,8 @@
 //   spawn-child PIDFILE     starts a child that sleeps forever (same process
 //                           group) and writes its pid to PIDFILE
 //   env NAME                prints "env NAME=value" (or "env NAME unset") on stderr
+//   expect-prompt TEXT      exits with 4 (an error on stderr) unless the prompt
+//                           (the last argument) contains TEXT
 //   crash                   dies of SIGSEGV
 //   exit CODE               exits with CODE
 //
@@ -448,6 +450,15 @@ int main(int argc, char** argv) {
       const char* v = std::getenv(name.c_str());
       std::cerr << "env " << name << (v ? "=" + std::string(v) : std::string(" unset"))
                 << std::endl;
+    } else if (step == "expect-prompt") {
+      // The prompt is the CLI's last argument (after "--" for every harness).
+      const std::string wanted = rest(in);
+      const std::string prompt = args.empty() ? "" : args.back();
+      if (prompt.find(wanted) == std::string::npos) {
+        std::cerr << "fake_agent: the prompt does not contain '" << wanted << "'" << std::endl;
+        std::fflush(stdout);
+        std::exit(4);
+      }
     } else if (step == "crash") {
       std::fflush(stdout);
       ::signal(SIGSEGV, SIG_DFL);

@@ -150,5 +150,25 @@ TEST(IntakeRouting, TheAppsAccessIsWork) {
   EXPECT_TRUE(acted_on(*removed));
 }
 
+// An ordinary comment on an issue may answer its task's questions: a job
+// the intake queues only when the task awaits answers; never for a
+// command, a bot, a pull request or an edit.
+TEST(IntakeRouting, AnOrdinaryIssueCommentMayAnswerQuestions) {
+  auto answer_jobs = [](const std::string& fields, const std::string& sender = kPerson) {
+    auto e = decode_event("issue_comment", "{" + fields + "," + kRepo + "," + sender +
+                                               R"(,"installation":{"id":42}})");
+    EXPECT_TRUE(e.ok());
+    return e.ok() ? answer_jobs_for(*e) : std::vector<JobSpec>{};
+  };
+  auto jobs = answer_jobs(comment("created", "Looks good to me."));
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].kind, kGitHubEventJob);
+  EXPECT_EQ(jobs[0].task_key, std::optional<std::string>("octo/hello#5"));
+  EXPECT_TRUE(answer_jobs(comment("created", "/approve")).empty()) << "a command is routed";
+  EXPECT_TRUE(answer_jobs(comment("created", "hi", kPullIssue)).empty());
+  EXPECT_TRUE(answer_jobs(comment("created", "hi"), kBot).empty());
+  EXPECT_TRUE(answer_jobs(comment("edited", "hi")).empty());
+}
+
 }  // namespace
 }  // namespace bottega

@@ -55,6 +55,34 @@ TEST(TaskCodec, RoundTripsEveryField) {
   EXPECT_EQ(back->notes, t.notes);
 }
 
+// The modes' fields (spec/workflow.md, "Modes"), and their defaults in a
+// task stored before them.
+TEST(TaskCodec, RoundTripsTheModesFields) {
+  Task t;
+  t.phase = Phase::awaiting_answers;
+  t.turn_role = Role::solo;
+  t.solo = true;
+  t.product_reason = "@ana is a listed requester";
+  t.question_rounds = 2;
+  t.solo_by_default = true;
+  t.max_question_rounds = 4;
+  t.evidence = {"[shot.png](https://b/tasks/1/evidence/2/shot.png)"};
+  auto back = task_from_json(task_to_json(t));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(task_to_json(*back), task_to_json(t));
+  EXPECT_EQ(back->phase, Phase::awaiting_answers);
+  EXPECT_EQ(back->turn_role, Role::solo);
+  EXPECT_TRUE(back->solo);
+  EXPECT_EQ(back->evidence, t.evidence);
+
+  auto old = task_from_json(R"({"phase":"planning"})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->solo);
+  EXPECT_EQ(old->max_question_rounds, 3);
+  EXPECT_TRUE(old->evidence.empty());
+  EXPECT_FALSE(task_from_json(R"({"phase":"planning","solo":"yes"})").ok());
+}
+
 TEST(TaskCodec, RejectsAnUnknownPhase) {
   auto r = task_from_json(R"({"phase":"dancing"})");
   ASSERT_FALSE(r.ok());
