@@ -51,7 +51,7 @@ struct TaskEngine::Impl {
         workspace(w),
         clock(k),
         lookups(g, clock, options.repo_defaults, options.permission_ttl),
-        outbox(d, g, lookups, clock, options.github_web_url),
+        outbox(d, g, lookups, clock, options.github_web_url, options.public_url),
         turns(options, d, g, w, r, lookups, transcripts) {}
 
   int64_t now() const {
@@ -219,6 +219,7 @@ struct TaskEngine::Impl {
 TaskEngineOptions engine_options(const ServerConfig& config) {
   TaskEngineOptions o;
   o.github_web_url = config.github_web_url;
+  o.public_url = config.public_url;
   o.repo_defaults = repo_defaults(config);
   o.agent_sandbox = config.agent_sandbox;
   o.egress_allow = config.agent_egress_allow;
