@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 #include "app/demo/sample.h"
 #include "engine/process/spawn.h"
@@ -66,6 +67,19 @@ std::string key_variable(const std::string& harness) {
   return "OPENAI_API_KEY";  // codex; opencode with an OpenAI model
 }
 
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path ? path : "";
+  while (!rest.empty()) {
+    auto colon = rest.find(':');
+    const std::string dir(rest.substr(0, colon));
+    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<std::string> check_options(DemoOptions& o) {
@@ -75,6 +89,9 @@ std::optional<std::string> check_options(DemoOptions& o) {
     if (o.model.empty()) return "--harness needs --model (a turn never runs on a default model)";
     if (!std::getenv(key_variable(o.harness).c_str()))
       return "--harness " + o.harness + " needs $" + key_variable(o.harness) + " set";
+    if (!on_path(o.harness))
+      return "--harness " + o.harness + " needs the `" + o.harness +
+             "` CLI on PATH (`bottega doctor` says how to install it)";
   }
   if (o.port < 0 || o.port > 65535) return "--port takes 0 to 65535";
   if (o.bottega.empty()) o.bottega = BOTTEGA_DEMO_BOTTEGA;

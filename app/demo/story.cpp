@@ -49,6 +49,12 @@ StoryOutcome play_story(fake_github::FakeGitHub& github, const DemoOptions& o, p
 
   say("2. " + std::string(kMaintainer) + " adds the `bottega` label: the app plans the work");
   github.add_label_by(kOwner, kRepo, issue, kMaintainer, "bottega");
+  // A blocked task ends the story (the status comment says why).
+  bool blocked = false;
+  auto or_blocked = [&](bool reached) {
+    blocked = !reached && has_label(github, issue, "bottega:blocked");
+    return reached || blocked;
+  };
   auto find_task = [&] {
     if (outcome.task_id) return;
     for (const auto& c : github.comments(kOwner, kRepo, issue))
@@ -61,10 +67,12 @@ StoryOutcome play_story(fake_github::FakeGitHub& github, const DemoOptions& o, p
           printer,
           [&] {
             find_task();
-            return has_label(github, issue, "bottega:awaiting-approval");
+            return or_blocked(has_label(github, issue, "bottega:awaiting-approval"));
           },
-          turn_limit, server)) {
-    outcome.summary = "no plan came (the issue is not awaiting approval)";
+          turn_limit, server) ||
+      blocked) {
+    outcome.summary = blocked ? "the task is blocked (the status comment above says why)"
+                              : "no plan came (the issue is not awaiting approval)";
     return outcome;
   }
   pause();
@@ -75,10 +83,12 @@ StoryOutcome play_story(fake_github::FakeGitHub& github, const DemoOptions& o, p
           printer,
           [&] {
             find_task();
-            return printer.pull() != 0 && has_label(github, issue, "bottega:pr-open");
+            return or_blocked(printer.pull() != 0 && has_label(github, issue, "bottega:pr-open"));
           },
-          3 * turn_limit, server)) {
-    outcome.summary = "no pull request came";
+          3 * turn_limit, server) ||
+      blocked) {
+    outcome.summary = blocked ? "the task is blocked (the status comment above says why)"
+                              : "no pull request came";
     return outcome;
   }
   pause();
