@@ -8,7 +8,11 @@
 //   bottega-demo [--dir DIR] [--port N] [--fast] [--exit-when-done]
 //                [--harness claude|codex|opencode --model MODEL]
 //                [--bottega PATH] [--fake-agent PATH]
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 #include "app/demo/demo_setup.h"
@@ -65,12 +70,27 @@ bool wait_for(ThreadPrinter& printer, const std::function<bool()>& done,
   return false;
 }
 
-bool http_ok(const std::string& host, int port, const std::string& path) {
-  // A plain GET with curl would need curl; /readyz through a raw socket is simple enough.
-  const std::string cmd = "exec 3<>/dev/tcp/" + host + "/" + std::to_string(port) +
-                          " && printf 'GET " + path +
-                          " HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '";
-  return std::system(("bash -c \"" + cmd + "\" 2>/dev/null").c_str()) == 0;
+// Whether GET `path` on 127.0.0.1:port answers 200 (one plain HTTP/1.0 request).
+bool http_ok(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
+    char buf[64] = {};
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size()) &&
+        ::recv(fd, buf, sizeof buf - 1, 0) > 12)
+      ok = std::string_view(buf).substr(8, 5) == " 200 ";
+  }
+  ::close(fd);
+  return ok;
 }
 
 void stop_server(pid_t pid) {
@@ -155,7 +175,7 @@ int run(int argc, char** argv) {
   bool ready = false;
   for (int i = 0; i < 1200 && !g_signal;
        ++i) {  // the first start makes the database: minutes at worst
-    if (http_ok("127.0.0.1", prepared->port, "/readyz")) {
+    if (http_ok(prepared->port, "/readyz")) {
       ready = true;
       break;
     }
