@@ -136,10 +136,11 @@ Result<Prepared> prepare_demo(const DemoOptions& o) {
     for (const auto& [name, text] : agent_scenarios(o.fast ? 0 : 900))
       if (!write_file(dir / "scenarios" / name, text))
         return make_error("cannot write the scenario " + name);
-    for (const auto& [name, text] : agent_scripts())
-      if (!write_file(dir / "scenarios" / "agent" / name, text))
-        return make_error("cannot write the script " + name);
   }
+  // Also with a real harness: a stand-in model may run them (scenarios/agent/turn.sh).
+  for (const auto& [name, text] : agent_scripts())
+    if (!write_file(dir / "scenarios" / "agent" / name, text))
+      return make_error("cannot write the script " + name);
   return p;
 }
 

@@ -129,6 +129,18 @@ printf '%s\n' "$doc" > "$BOTTEGA_TASK_FILE"
 doc=$(sed 's/- \[x\] `test.sh` checks `--shout`/- [ ] `test.sh` checks `--shout`/' "$BOTTEGA_TASK_FILE")
 printf '%s\n- FAIL (iteration 1): `test.sh` has no check for `--shout`.\n' "$doc" > "$BOTTEGA_TASK_FILE"
 )sh"},
+      // For a stand-in model that only knows to run one command: the turn
+      // the role and iteration call for, with its signal.
+      {"turn.sh", R"sh(set -e
+here=$(dirname "$0")
+case "$BOTTEGA_ROLE-$BOTTEGA_ITERATION" in
+  plan-*) sh "$here/plan.sh"; bottega signal plan-ready ;;
+  implement-1) sh "$here/implement-1.sh"; bottega signal ready ;;
+  review-1) sh "$here/review-1.sh"; bottega signal needs-work --reason 'test.sh has no test for --shout' ;;
+  implement-*) sh "$here/implement-2.sh"; bottega signal ready ;;
+  *) bottega signal ready ;;
+esac
+)sh"},
       {"implement-2.sh", R"sh(set -e
 body=$(sed '$d' test.sh)
 printf '%s\n%s\n%s\n' "$body" 'check "shouts" "$(sh greet.sh --shout Ada)" "HELLO, ADA!"' 'exit $failures' > test.sh

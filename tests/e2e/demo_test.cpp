@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "tests/support/child_process.h"
+#include "tests/support/fake_model_api/fake_model_api.h"
 #include "tests/support/shell.h"
 
 namespace bottega::testing {
@@ -94,6 +96,52 @@ TEST(Demo, PlaysTheStoryToTheMergeAndStopsCleanlyOnCtrlC) {
     fs::remove_all(dir, ec);
     fs::remove(log, ec);
   }
+}
+
+// --demo-harness with a real agent CLI (claude, from the pinned npm
+// package) against a stand-in model API whose one tool call runs the
+// sample's turn script: the story's paths with a real harness (its stream,
+// the model gateway, the sandbox), offline.
+TEST(Demo, PlaysTheStoryWithARealHarnessAgainstAStandInModel) {
+  const char* npm = std::getenv("BOTTEGA_NPM_DIR");
+  ASSERT_TRUE(npm && *npm) << "BOTTEGA_NPM_DIR is not set (tests/support/npm-packages.sh)";
+  const std::string base = "/var/tmp/bottega-e2e-tests/demo-harness-" + std::to_string(::getpid());
+  const std::string dir = base + "/demo";
+  std::error_code ec;
+  fs::remove_all(base, ec);
+  fs::create_directories(base, ec);
+  // The sandbox reads the CLI: a hard-linked copy outside $HOME.
+  auto copied =
+      run_shell("cp -al " + shell_quote(std::string(npm) + "/claude") + " " +
+                shell_quote(base + "/claude") + " && chmod -R o+rX " + shell_quote(base) + " 2>&1");
+  ASSERT_EQ(copied.status, 0) << copied.out;
+  FakeModelApi model("sh " + dir + "/scenarios/agent/turn.sh");
+  ASSERT_TRUE(model.start().ok());
+  const std::string url = model.base_url();
+  ChildProcess demo(BOTTEGA_DEMO,
+                    {"--fast", "--exit-when-done", "--harness", "claude", "--model",
+                     "claude-sonnet-4-5", "--dir", dir},
+                    {{"PATH", base + "/claude/node_modules/.bin:" + std::getenv("PATH")},
+                     {"ANTHROPIC_API_KEY", "sk-ant-demo-test-0123456789abcdef"},
+                     {"BOTTEGA_HARNESS_CLAUDE_BASE_URL", url},
+                     {"BOTTEGA_AGENTS_SANDBOX_READ_PATHS", base + "/claude," + dir + "/scenarios"}},
+                    base + "/demo.out");
+  auto status = demo.wait(400s);
+  if (!status) demo.signal(SIGINT);
+  ASSERT_TRUE(status.has_value()) << demo.output();
+  EXPECT_EQ(*status, 0) << demo.output();
+  const std::string out = demo.output();
+  EXPECT_NE(out.find("demo: the story is complete"), std::string::npos) << out;
+  EXPECT_NE(out.find("implementing · Iteration 2 of 3"), std::string::npos) << out;
+  // The stand-in model's usage went through the gateway: real tokens counted.
+  EXPECT_EQ(out.find("Tokens (in / out) — "), std::string::npos);
+  std::ifstream log(dir + "/serve.log");
+  std::string serve((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(serve.find("turn 3 (review) ended: succeeded signal=needs-work"), std::string::npos)
+      << serve.substr(serve.size() > 4000 ? serve.size() - 4000 : 0);
+  EXPECT_FALSE(model.requests().empty());
+  model.stop();
+  if (!HasFailure()) fs::remove_all(base, ec);
 }
 
 }  // namespace
