@@ -55,7 +55,7 @@ if kill -0 "$pid" 2>/dev/null; then
 fi
 wait "$pid" 2>/dev/null || true
 sleep 1
-left=$(ps -eo pid=,args= | grep -F "$work" | grep -v -e grep -e demo-reproduce || true)
+left=$(pgrep -af -- "$work" | grep -v demo-reproduce || true)
 if [ -n "$left" ]; then
   echo "demo-reproduce: processes left behind:" >&2
   echo "$left" >&2
