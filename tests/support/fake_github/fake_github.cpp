@@ -1457,11 +1457,16 @@ struct FakeGitHub::Impl {
       }
       return oauth.handle(req, app);
     }
-    if (req.path == "/user" && req.method == "GET")
-      if (auto login = oauth.login_of(req.header("authorization"))) {
-        std::lock_guard lock(mu);
-        return json_response(200, user_json(*login));
-      }
+    if (req.path == "/user" && req.method == "GET") {
+      auto login = oauth.login_of(req.header("authorization"));
+      std::lock_guard lock(mu);
+      if (login) return json_response(200, user_json(*login));
+      // Not a person's token: GitHub's answers for the App's and for none.
+      Auth auth = authenticate(req);
+      if (auth.kind == "token" || auth.kind == "jwt")
+        return error_response(403, "Resource not accessible by integration");
+      return unauthorized(auth);
+    }
     return std::nullopt;
   }
 
