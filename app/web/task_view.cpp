@@ -99,11 +99,10 @@ std::string task_html(const TaskDetail& detail, const std::vector<StreamItem>& i
            std::to_string(t.pr_number) + "</a></dd>";
   char cost[48];
   std::snprintf(cost, sizeof cost, "$%.4f", t.cost_usd);
-  out += "<dt>Cost</dt><dd>" + std::string(cost) +
-         (t.max_cost_usd > 0 ? " of " + std::to_string(static_cast<int>(t.max_cost_usd)) + " USD"
-                             : std::string()) +
-         " · " + std::to_string(t.tokens_in) + " tokens in, " + std::to_string(t.tokens_out) +
-         " out</dd>";
+  char budget[48] = "";
+  if (t.max_cost_usd > 0) std::snprintf(budget, sizeof budget, " of $%.2f", t.max_cost_usd);
+  out += "<dt>Cost</dt><dd>" + std::string(cost) + budget + " · " + std::to_string(t.tokens_in) +
+         " tokens in, " + std::to_string(t.tokens_out) + " out</dd>";
   if (t.started_at > 0) out += "<dt>Started</dt><dd>" + when(t.started_at) + "</dd>";
   if (!t.failure_what.empty())
     out += "<dt>Last error</dt><dd class=\"bad\">" + escape(t.failure_what) +
