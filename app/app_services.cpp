@@ -95,6 +95,7 @@ struct AppServices::Impl {
     register_secret(app->webhook_secret, "the webhook secret");
     ServerConfig next = with_registered_app(config, app->app_id, app->slug, app->client_id,
                                             app->private_key_pem, app->webhook_secret);
+    if (next.app_client_secret.empty()) next.app_client_secret = app->client_secret;
     auto client = make_github_client(next);
     if (!client || !*client) {
       component_log("setup").error("the registered App cannot be used: {}",
@@ -161,6 +162,25 @@ void AppServices::stop() {
   impl_->watch.reset();
   std::lock_guard lock(impl_->mutex);
   impl_->stop_locked();
+}
+
+Result<std::string> AppServices::collaborator_permission(int64_t installation_id,
+                                                         const std::string& repo,
+                                                         const std::string& login) const {
+  github::GitHubClient* client = nullptr;
+  {
+    // The client, once set, lives as long as the services (it is replaced
+    // only while there is none).
+    std::lock_guard lock(impl_->mutex);
+    client = impl_->github.get();
+  }
+  if (!client) return make_error("no GitHub App yet");
+  const auto slash = repo.find('/');
+  if (slash == std::string::npos) return make_error("not a repository name: " + repo);
+  github::Repo r{installation_id, repo.substr(0, slash), repo.substr(slash + 1)};
+  auto found = client->collaborator_permission(r, login);
+  if (!found) return make_error(found.error().message);
+  return found->permission;
 }
 
 std::optional<std::string> AppServices::app_not_ready() const {

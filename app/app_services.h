@@ -51,6 +51,13 @@ class AppServices {
   // Why /readyz is not ready because of the App (see AppAuthCheck), or nullopt.
   std::optional<std::string> app_not_ready() const;
 
+  // `login`'s permission on `repo` ("owner/name") of the installation
+  // ("admin", "write", "read" or "none"), asked of GitHub with the
+  // installation's token (the web pages' access check). Fails without an
+  // App or when GitHub does not answer.
+  Result<std::string> collaborator_permission(int64_t installation_id, const std::string& repo,
+                                              const std::string& login) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

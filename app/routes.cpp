@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/metrics.h"
+#include "app/web/web_ui.h"
 #include "config/base/log.h"
 #include "config/base/metrics.h"
 #include "engine/db/migrations.h"
@@ -204,6 +205,8 @@ struct Router::Impl {
     for (const char* known :
          {"/webhooks/github", "/healthz", "/readyz", "/metrics", "/setup", "/setup/callback"})
       if (path == known) route = known;
+    const bool web_page = deps.web && web::WebUi::owns(path);
+    if (web_page) route = "/tasks";  // every web page and asset, as one route
     Responder respond = [given = std::move(given), route,
                          started = std::chrono::steady_clock::now()](HttpResponse answer) {
       metrics::observe(
@@ -236,6 +239,7 @@ struct Router::Impl {
       if (!get) return respond(HttpResponse::text(405, "use GET\n"));
       return metrics(std::move(respond));
     }
+    if (web_page) return deps.web->handle(std::move(request), std::move(respond));
     respond(HttpResponse::text(404, "no route for " + std::string(path) + "\n"));
   }
 };

@@ -18,6 +18,9 @@
 #include "engine/intake/intake.h"
 
 namespace bottega {
+namespace web {
+class WebUi;
+}
 
 struct RouterDeps {
   Database* database = nullptr;  // required for /readyz
@@ -32,6 +35,8 @@ struct RouterDeps {
   // /setup and /setup/... (the App's registration, app/setup.h): called on
   // the blocking pool; nullopt answers 404.
   std::function<std::optional<HttpResponse>(const HttpRequest&)> setup = nullptr;
+  // The web pages (/tasks…, /auth/…, /assets/…; app/web/web_ui.h); null: none.
+  web::WebUi* web = nullptr;
 };
 
 class Router {

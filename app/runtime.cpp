@@ -39,6 +39,7 @@ void register_database_password(const std::string& connection_string) {
 void register_config_secrets(const ServerConfig& config) {
   register_secret(config.webhook_secret, "the webhook secret");
   register_secret(config.secret_key, "the secret key");
+  register_secret(config.app_client_secret, "the App's client secret");
   register_pem(file_content(config.private_key_file), "the App private key");
   register_pem(file_content(config.tls_key), "the TLS private key");
   for (const auto& [name, harness] : config.harnesses)

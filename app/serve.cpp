@@ -9,6 +9,7 @@
 #include "app/routes.h"
 #include "app/runtime.h"
 #include "app/setup.h"
+#include "app/web/web_ui.h"
 #include "config/base/log.h"
 #include "config/base/redactor.h"
 #include "engine/db/app_registration.h"
@@ -30,6 +31,16 @@ HttpServerOptions http_options(const ServerConfig& config) {
   options.max_connections = static_cast<std::size_t>(config.http_max_connections);
   options.max_body_memory_bytes = static_cast<std::size_t>(config.http_max_body_memory_mb) << 20;
   return options;
+}
+
+web::OAuthSettings oauth_settings(const ServerConfig& config) {
+  web::OAuthSettings o;
+  o.web_url = config.github_web_url;
+  o.api_url = config.github_api_url;
+  o.ca_file = config.github_ca_file;
+  o.client_id = config.app_client_id;
+  o.client_secret = config.app_client_secret;
+  return o;
 }
 
 }  // namespace
@@ -103,6 +114,7 @@ int run_serve(const ParsedCommand& command) {
       register_secret(app.webhook_secret, "the webhook secret");
       effective = with_registered_app(config, app.app_id, app.slug, app.client_id,
                                       app.private_key_pem, app.webhook_secret);
+      if (effective.app_client_secret.empty()) effective.app_client_secret = app.client_secret;
       auto client = make_github_client(effective);
       if (!client || !*client) {
         log.error("the registered App cannot be used: {}",
@@ -137,12 +149,14 @@ int run_serve(const ParsedCommand& command) {
   }
 
   std::unique_ptr<Router> router;
+  std::unique_ptr<web::WebUi> web_ui;
   AppServices::Options service_options;
   service_options.run_workers = config.workers > 0;
   service_options.reconcile = true;
-  service_options.on_app = [&router, &setup](const ServerConfig& with_app) {
+  service_options.on_app = [&router, &setup, &web_ui](const ServerConfig& with_app) {
     if (setup) setup->set_registered();
     if (router) router->set_webhook_secret(with_app.webhook_secret);
+    if (web_ui) web_ui->set_oauth(oauth_settings(with_app));
   };
   AppServices app(effective, db.connection_string, std::move(github), box ? &*box : nullptr,
                   std::move(service_options));
@@ -151,7 +165,17 @@ int run_serve(const ParsedCommand& command) {
     log.error("{}", app_started.error().message);
     return kExitFailure;
   }
+  web::WebUiOptions web_options;
+  web_options.public_url = config.public_url;
+  web_options.github_web_url = config.github_web_url;
+  web_options.oauth = oauth_settings(effective);
+  web_ui = std::make_unique<web::WebUi>(
+      database, web_options,
+      [&app](int64_t installation, const std::string& repo, const std::string& login) {
+        return app.collaborator_permission(installation, repo, login);
+      });
   RouterDeps deps;
+  deps.web = web_ui.get();
   deps.database = &database;
   deps.intake = &intake;
   deps.webhook_secret = effective.webhook_secret;
@@ -181,6 +205,7 @@ int run_serve(const ParsedCommand& command) {
 
   int signal = wait_for_stop_signal();
   log.info("signal {} received, shutting down", signal);
+  web_ui->stop();  // held streams answer now, so the drain below is not held
   server->stop();  // answers the webhooks in flight (their intake commits first)
   intake.stop();
   app.stop();

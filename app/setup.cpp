@@ -154,7 +154,7 @@ HttpResponse SetupPage::page(const std::string& token, const std::string& organi
       html_escape(organization) +
       "\"></label> <button type=\"submit\">Use it</button>\n</form>\n"
       "<p>GitHub will show the App's name and its permissions (issues, pull requests, "
-      "contents and checks: read and write; actions, statuses and metadata: read), create it, "
+      "contents, checks and actions: read and write; statuses and metadata: read), create it, "
       "and send you back here.</p>";
   return html(200, "Register the GitHub App", body);
 }

@@ -78,6 +78,7 @@ struct ServerConfig {
   std::string secret_key;
   std::string app_id;
   std::string app_client_id;
+  std::string app_client_secret;  // for "Sign in with GitHub" (the web pages)
   std::string private_key_file;
   // Not a key: the PEM of an App registered through the setup page (read
   // from the database); used when private_key_file is empty.

@@ -13,6 +13,7 @@ packages=(
   clang-format-14  # deploy/check-format.sh: the formatter .clang-format is written for
   prometheus  # promtool checks the /metrics output (tests/e2e/metrics_test.cpp)
   clang-16 libclang-rt-16-dev llvm-16  # the fuzz build (tests/fuzz): libFuzzer, symbolizer
+  chromium  # the web pages' browser test (tests/e2e/web_browser_test.sh), headless
 )
 # Node.js may come from another source (NodeSource ships npm inside nodejs).
 command -v node >/dev/null || packages+=(nodejs)

@@ -52,7 +52,9 @@ std::string app_manifest_json(const ManifestSettings& s) {
       {"hook_attributes",
        json::object{{"url", s.public_url + "/webhooks/github"}, {"active", true}}},
       {"redirect_url", s.public_url + "/setup/callback"},
-      {"callback_urls", json::array{s.public_url + "/setup/callback"}},
+      // The second is where "Sign in with GitHub" comes back (spec/web.md).
+      {"callback_urls",
+       json::array{s.public_url + "/setup/callback", s.public_url + "/auth/callback"}},
       {"setup_url", s.public_url + "/setup"},
       {"public", false},
       {"default_permissions", permissions},

@@ -356,7 +356,13 @@ class Session {
     res->result(static_cast<http::status>(response.status));
     res->set(http::field::server, "bottega");
     res->set(http::field::content_type, response.content_type);
-    for (auto& [k, v] : response.headers) res->set(k, v);
+    // Set-Cookie may repeat (one per cookie); any other header is set once.
+    for (auto& [k, v] : response.headers) {
+      if (beast::iequals(k, "set-cookie"))
+        res->insert(k, v);
+      else
+        res->set(k, v);
+    }
     if (head_) {
       // What GET would send, without the body: a body here would be read
       // as the start of the next response by a pipelining client.

@@ -45,6 +45,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // Each set once, but Set-Cookie, which is sent once per entry.
   std::vector<std::pair<std::string, std::string>> headers;
 
   static HttpResponse text(int status, std::string body) {

@@ -404,6 +404,8 @@ std::string render_status_comment(const StatusView& v) {
     if (!v.pr_url.empty()) pr = "[" + pr + "](" + link_target(v.pr_url) + ")";
     facts.push_back("**Pull request:** " + pr);
   }
+  if (!v.task_url.empty())
+    facts.push_back("**Task page:** [runs and live transcript](" + link_target(v.task_url) + ")");
   if (v.plan_revision > 0) {
     std::string plan = "**Plan:** revision " + std::to_string(v.plan_revision);
     if (v.approved_revision == v.plan_revision) {

@@ -73,6 +73,7 @@ struct StatusView {
   std::string branch_url;
   int pr_number = 0;  // 0: no pull request yet
   std::string pr_url;
+  std::string task_url;       // the task page (spec/web.md); empty: no link
   int plan_revision = 0;      // 0: no plan yet
   int approved_revision = 0;  // 0: not approved
   TodoCount todos;

@@ -19,12 +19,13 @@ using workflow::Phase;
 using workflow::Task;
 
 Outbox::Outbox(Database& db, GitHubPort& gh, RepoLookups& lookups, const Clock& clock,
-               std::string github_web_url)
+               std::string github_web_url, std::string public_url)
     : db_(db),
       gh_(gh),
       lookups_(lookups),
       clock_(clock),
-      github_web_url_(std::move(github_web_url)) {}
+      github_web_url_(std::move(github_web_url)),
+      public_url_(std::move(public_url)) {}
 
 Result<void> Outbox::flush(int64_t task_id, bool acknowledgements_only) {
   try {
@@ -194,7 +195,9 @@ Result<void> Outbox::sync_status(TaskRow& row, const github::Repo& repo) {
   const Task& t = row.task;
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
-  auto body = report::render_status_comment(status_view(t, github_web_url_, now));
+  auto view = status_view(t, github_web_url_, now);
+  if (!public_url_.empty()) view.task_url = public_url_ + "/tasks/" + std::to_string(t.id);
+  auto body = report::render_status_comment(view);
   if (auto r =
           upsert_comment(repo, t, task_store::MarkedComment::status, body, row.status_comment_id,
                          [&](const std::string& b) {

@@ -26,8 +26,9 @@ class GitHubPort;
 
 class Outbox {
  public:
+  // public_url: the app's address, for the task page link ("": none).
   Outbox(Database& db, GitHubPort& gh, RepoLookups& lookups, const Clock& clock,
-         std::string github_web_url);
+         std::string github_web_url, std::string public_url = "");
 
   [[nodiscard]] Result<void> flush(int64_t task_id, bool acknowledgements_only = false);
 
@@ -53,6 +54,7 @@ class Outbox {
   RepoLookups& lookups_;
   const Clock& clock_;
   const std::string github_web_url_;
+  const std::string public_url_;
   std::mutex mutex_;
   std::set<std::string> labels_made_;  // "owner/repo:label", under mutex_
 };

@@ -54,7 +54,7 @@ struct TaskEngine::Impl {
         workspace(w),
         clock(k),
         lookups(g, clock, options.repo_defaults, options.permission_ttl),
-        outbox(d, g, lookups, clock, options.github_web_url),
+        outbox(d, g, lookups, clock, options.github_web_url, options.public_url),
         turns(options, d, g, w, r, lookups, transcripts) {
     translator.set_awaits_answers([this](const std::string& repo, int64_t issue) {
       return task_store::on_own_connection(

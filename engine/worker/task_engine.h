@@ -57,7 +57,8 @@ struct TaskEngineOptions {
   std::chrono::seconds permission_ttl{60};       // collaborator permissions are cached this long
   std::string host;  // this machine, as the queue knows it (the task's jobs come back here)
   std::string github_web_url = "https://github.com";  // branch links, the clone URL
-  std::string public_url;    // this server's https address ("" = unknown): evidence links
+  // this server's https address ("" = unknown): evidence links, the task page link
+  std::string public_url;
   RepoConfig repo_defaults;  // what a repository without .github/bottega.yml gets
   // The agents' turns: the sandbox, the egress allow-list and each task's
   // ports (agents.md), and a harness's settings by name.

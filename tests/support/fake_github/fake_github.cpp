@@ -24,6 +24,7 @@
 #include "config/base/log.h"
 #include "github/http_transport.h"
 #include "github/jwt.h"
+#include "tests/support/fake_github/fake_oauth.h"
 #include "tests/support/fake_github/fake_server.h"
 #include "tests/support/fake_github/process.h"
 
@@ -452,6 +453,7 @@ struct FakeGitHub::Impl {
   FakeGitHubOptions options;
   std::unique_ptr<FakeServer> server;
   std::string scheme = "http";
+  FakeOAuth oauth;  // its own lock
 
   mutable std::mutex mu;  // guards everything below except the webhook queue
   int64_t next_id = 1000;
@@ -1352,6 +1354,7 @@ struct FakeGitHub::Impl {
 
   Response handle(const Request& req) {
     if (req.path.rfind("/_fake/", 0) == 0) return control(req);
+    if (auto signed_in = oauth_handle(req)) return *signed_in;
     std::unique_lock lock(mu);
     LoggedRequest entry;
     entry.method = req.method;
@@ -1443,6 +1446,30 @@ struct FakeGitHub::Impl {
     entry.status = res.drop ? 0 : res.status;
     log.push_back(std::move(entry));
     return res;
+  }
+
+  // Sign-in of people (fake_oauth.h): the authorize page, the token
+  // exchange, and GET /user with a user token.
+  std::optional<Response> oauth_handle(const Request& req) {
+    if (req.path.rfind("/login/oauth/", 0) == 0) {
+      FakeOAuth::App app;
+      {
+        std::lock_guard lock(mu);
+        app = {options.app_slug, options.app_client_id, options.app_client_secret};
+      }
+      return oauth.handle(req, app);
+    }
+    if (req.path == "/user" && req.method == "GET") {
+      auto login = oauth.login_of(req.header("authorization"));
+      std::lock_guard lock(mu);
+      if (login) return json_response(200, user_json(*login));
+      // Not a person's token: GitHub's answers for the App's and for none.
+      Auth auth = authenticate(req);
+      if (auth.kind == "token" || auth.kind == "jwt")
+        return error_response(403, "Resource not accessible by integration");
+      return unauthorized(auth);
+    }
+    return std::nullopt;
   }
 
   Response unauthorized(const Auth& auth) {
@@ -1551,7 +1578,8 @@ struct FakeGitHub::Impl {
     json::object app = app_json();
     app["owner"] = user_json(pending.owner);
     app["client_id"] = options.app_client_id;
-    app["client_secret"] = random_alnum(40);
+    options.app_client_secret = random_alnum(40);
+    app["client_secret"] = options.app_client_secret;
     app["webhook_secret"] = options.webhook_secret;
     app["pem"] = keys.private_pem;
     if (m.contains("default_permissions")) app["permissions"] = m.at("default_permissions");

@@ -45,6 +45,7 @@ struct FakeGitHubOptions {
   std::string webhook_ca_file;  // to trust an HTTPS webhook receiver
   int64_t app_id = 4242;
   std::string app_client_id = "Iv1.fakeclientid";
+  std::string app_client_secret = "fake-client-secret";  // for sign-in (fake_oauth.h)
   std::string app_slug = "bottega";
   // Verifies App JWTs; "" = any JWT is refused. A private key PEM is
   // accepted too (its public half is used).

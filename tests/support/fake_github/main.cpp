@@ -3,7 +3,7 @@
 //
 //   fake-github --port N --state-dir DIR [--webhook-url URL] [--webhook-secret S]
 //               [--host 127.0.0.1] [--tls-cert F --tls-key F] [--webhook-ca F]
-//               [--app-id N] [--client-id ID] [--app-public-key PEM_FILE]
+//               [--app-id N] [--client-id ID] [--client-secret S] [--app-public-key PEM_FILE]
 //
 // --app-public-key takes the App's public key, or its private key (the
 // public half is used), so a demo can pass the app's own key file.
@@ -39,7 +39,8 @@ int usage(const std::string& problem) {
       << "fake-github: " << problem << "\n"
       << "usage: fake-github --port N --state-dir DIR [--webhook-url URL] [--webhook-secret S]\n"
          "                   [--host H] [--tls-cert F --tls-key F] [--webhook-ca F] [--app-id N]\n"
-         "                   [--client-id ID] [--app-public-key F] [--repo OWNER/NAME]...\n";
+         "                   [--client-id ID] [--client-secret S] [--app-public-key F]\n"
+         "                   [--repo OWNER/NAME]...\n";
   return 2;
 }
 
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
       options.app_id = std::atoll(value.c_str());
     else if (flag == "--client-id")
       options.app_client_id = value;
+    else if (flag == "--client-secret")
+      options.app_client_secret = value;
     else if (flag == "--app-public-key") {
       options.app_public_key_pem = read_file(value);
       if (options.app_public_key_pem.empty()) return usage("cannot read " + value);

@@ -13,6 +13,8 @@ TEST(AppManifest, AsksForTheWebhookRedirectAndExactlyThePermissionsTheAppUses) {
       const char* part :
       {R"("hook_attributes":{"url":"https://bottega.example.com/webhooks/github","active":true})",
        R"("redirect_url":"https://bottega.example.com/setup/callback")", R"("public":false)",
+       // Sign-in on the web pages comes back here.
+       R"("callback_urls":["https://bottega.example.com/setup/callback","https://bottega.example.com/auth/callback"])",
        R"("default_permissions":{"issues":"write","pull_requests":"write","contents":"write","checks":"write","actions":"write","statuses":"read","metadata":"read"})",
        R"("issue_comment")", R"("pull_request_review_comment")", R"("workflow_run")"})
     EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;

@@ -166,6 +166,16 @@ TEST(StatusComment, ExplainsWhatWentWrongWithTheStderrTail) {
   EXPECT_THAT(body, EndsWith("\n**Next:** Comment `/retry` to continue.\n"));
 }
 
+TEST(StatusComment, LinksTheTaskPageWhenTheAppHasAnAddress) {
+  StatusView v = failing_view();
+  v.task_url = "https://bottega.example.com/tasks/31";
+  EXPECT_THAT(render_status_comment(v),
+              HasSubstr("**Pull request:** [#77](https://github.com/o/r/pull/77) · "
+                        "**Task page:** [runs and live transcript]"
+                        "(https://bottega.example.com/tasks/31) · **Plan:**"));
+  EXPECT_THAT(render_status_comment(failing_view()), Not(HasSubstr("Task page")));
+}
+
 TEST(StatusComment, LeavesOutWhatIsNotThereYet) {
   StatusView v;
   v.task_id = 2;
