@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "app/web/html.h"
 #include "config/base/log.h"
 #include "config/base/redactor.h"
 #include "github/app_manifest.h"
@@ -10,38 +11,12 @@
 namespace bottega {
 namespace {
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 HttpResponse html(int status, const std::string& title, const std::string& body) {
   HttpResponse r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
-           "</title></head>\n<body>\n<h1>" + html_escape(title) + "</h1>\n" + body +
+  r.body = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + web::escape(title) +
+           "</title></head>\n<body>\n<h1>" + web::escape(title) + "</h1>\n" + body +
            "\n</body></html>\n";
   // The page carries the token in its links: keep it out of caches and referrers.
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -132,26 +107,26 @@ HttpResponse SetupPage::page(const std::string& token, const std::string& organi
                     "from the log.</p>");
   if (!organization.empty() && !valid_organization(organization))
     return html(400, "Not an organization name",
-                "<p>'" + html_escape(organization) +
+                "<p>'" + web::escape(organization) +
                     "' is not a GitHub organization name (letters, digits, hyphens).</p>");
   auto state = new_setup_state(**conn, token);
   if (!state)
-    return html(503, "Setup unavailable", "<p>" + html_escape(state.error().message) + "</p>");
+    return html(503, "Setup unavailable", "<p>" + web::escape(state.error().message) + "</p>");
   github::ManifestSettings settings;
   settings.name = options_.app_name;
   settings.public_url = options_.public_url;
   const std::string manifest = github::app_manifest_json(settings);
   const std::string action = github::manifest_form_url(options_.web_url, organization, *state);
   const std::string owner = organization.empty() ? "your personal account"
-                                                 : "the organization " + html_escape(organization);
+                                                 : "the organization " + web::escape(organization);
   body +=
-      "<form method=\"post\" action=\"" + html_escape(action) +
-      "\">\n<input type=\"hidden\" name=\"manifest\" value=\"" + html_escape(manifest) +
+      "<form method=\"post\" action=\"" + web::escape(action) +
+      "\">\n<input type=\"hidden\" name=\"manifest\" value=\"" + web::escape(manifest) +
       "\">\n<button type=\"submit\">Register the App on " + owner +
       "</button>\n</form>\n"
       "<form method=\"get\" action=\"/setup\">\n<input type=\"hidden\" name=\"token\" value=\"" +
-      html_escape(token) + "\">\n<label>Or on an organization: <input name=\"org\" value=\"" +
-      html_escape(organization) +
+      web::escape(token) + "\">\n<label>Or on an organization: <input name=\"org\" value=\"" +
+      web::escape(organization) +
       "\"></label> <button type=\"submit\">Use it</button>\n</form>\n"
       "<p>GitHub will show the App's name and its permissions (issues, pull requests, "
       "contents, checks and actions: read and write; statuses and metadata: read), create it, "
@@ -176,7 +151,7 @@ HttpResponse SetupPage::callback(const std::string& code, const std::string& sta
   if (!app) {
     component_log("setup").error("the App's registration failed: {}", app.error().describe());
     return html(502, "GitHub did not register the App",
-                "<p>" + html_escape(app.error().describe()) +
+                "<p>" + web::escape(app.error().describe()) +
                     "</p><p>Start again from the setup link in the log.</p>");
   }
   StoredApp stored;
@@ -194,7 +169,7 @@ HttpResponse SetupPage::callback(const std::string& code, const std::string& sta
   if (auto saved = save_app_registration(**conn, box_, stored); !saved) {
     component_log("setup").error("{}", saved.error().message);
     return html(503, "The App was registered but not stored",
-                "<p>" + html_escape(saved.error().message) +
+                "<p>" + web::escape(saved.error().message) +
                     "</p><p>Delete the App on GitHub and start again.</p>");
   }
   registered_ = true;
@@ -207,7 +182,7 @@ HttpResponse SetupPage::callback(const std::string& code, const std::string& sta
   return html(200, "App " + stored.slug + " registered",
               "<p>The server uses it now. Next, install it on the repositories it should work "
               "on:</p>\n<p><a href=\"" +
-                  html_escape(install) + "\">" + html_escape(install) + "</a></p>");
+                  web::escape(install) + "\">" + web::escape(install) + "</a></p>");
 }
 
 }  // namespace bottega
