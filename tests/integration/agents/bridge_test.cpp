@@ -103,7 +103,7 @@ TEST_F(BridgeTest, TheCommandTakesRepeatedForwardsAndPassesSigtermOn) {
   // SIGTERM to the bridge alone reaches the program, whose status it returns.
   r = run_shell(bottega + " sandbox-exec -- sh -c " +
                 shell_quote("trap 'echo terminated; exit 42' TERM; echo up; "
-                            "sleep 30 > /dev/null & wait") +
+                            "sleep 30 > /dev/null 2>&1 & wait") +
                 " & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo status=$?");
   EXPECT_EQ(r.out, "up\nterminated\nstatus=42\n");
 
