@@ -141,6 +141,46 @@ TEST_F(FakeGitHubGit, PushFetchAndForcePushUpdateTheRepositoryAndSendWebhooks) {
   EXPECT_TRUE(saw_forced);
 }
 
+// As on GitHub, an App without the `workflows` permission pushes no change
+// to a workflow file: on a new branch, on an existing one, nor by deleting.
+TEST_F(FakeGitHubGit, AnAppsPushThatChangesAWorkflowFileIsRefused) {
+  ASSERT_TRUE(fake_
+                  ->commit_files("acme", "widgets", "main",
+                                 {{".github/workflows/ci.yml", "on: push\n"}}, "CI")
+                  .ok());
+  std::string token = fake_->issue_token(installation_, 600s);
+  std::string work = dir_ + "/work";
+  ASSERT_EQ(sh(git() + " clone -q " + q(url_with(token)) + " " + q(work)).status, 0);
+  auto in = [&](const std::string& cmd) {
+    return sh("cd " + q(work) + " && " + git() + " " + cmd);
+  };
+  ASSERT_EQ(sh("cd " + q(work) + " && git checkout -qb feature && echo ok > a.txt && git add a.txt")
+                .status,
+            0);
+  ASSERT_EQ(in("commit -qm a").status, 0);
+  ASSERT_EQ(in("push -q origin feature").status, 0) << "no workflow change: accepted";
+  const std::string accepted = fake_->branch_sha("acme", "widgets", "feature");
+
+  for (const std::string change :
+       {"echo 'on: pull_request' > .github/workflows/ci.yml", "echo x > .github/workflows/new.yml",
+        "git rm -q .github/workflows/ci.yml"}) {
+    ASSERT_EQ(sh("cd " + q(work) + " && git reset -q --hard " + accepted + " && " + change +
+                 " && git add -A")
+                  .status,
+              0);
+    ASSERT_EQ(in("commit -qm wf").status, 0);
+    for (const std::string ref : {"feature", "HEAD:refs/heads/fresh"}) {
+      auto push = in("push -q origin " + ref);
+      EXPECT_NE(push.status, 0) << change << " -> " << ref;
+      EXPECT_NE(push.out.find("refusing to allow a GitHub App to create or update workflow"),
+                std::string::npos)
+          << push.out;
+    }
+    EXPECT_EQ(fake_->branch_sha("acme", "widgets", "feature"), accepted) << change;
+    EXPECT_TRUE(fake_->branch_sha("acme", "widgets", "fresh").empty()) << change;
+  }
+}
+
 TEST_F(FakeGitHubGit, PushWithAnExpiredTokenIsRefused) {
   std::string token = fake_->issue_token(installation_, 600s);
   std::string work = dir_ + "/work";

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -36,6 +37,26 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+
+// The bare repositories' pre-receive hook for the App's pushes: a workflow
+// file created, changed or deleted by the pushed commits (against the old
+// head, or for a new branch against where it leaves the default branch)
+// refuses the whole push, in GitHub's words.
+constexpr const char* kWorkflowsHook = R"(#!/bin/sh
+zero=0000000000000000000000000000000000000000
+empty=$(git hash-object -t tree /dev/null)
+while read -r old new ref; do
+  [ "$new" = "$zero" ] && continue
+  from=$old
+  [ "$from" = "$zero" ] && from=$(git merge-base HEAD "$new" 2>/dev/null || echo "$empty")
+  file=$(git diff --name-only "$from" "$new" -- .github/workflows | head -n 1)
+  if [ -n "$file" ]; then
+    echo "refusing to allow a GitHub App to create or update workflow \`$file\` without \`workflows\` permission" >&2
+    exit 1
+  fi
+done
+exit 0
+)";
 
 // ------------------------------------------------------------------ helpers
 
@@ -2420,6 +2441,13 @@ struct FakeGitHub::Impl {
         "GIT_CONFIG_NOSYSTEM=1",
         "HOME=" + options.state_dir,
     };
+    if (push) {
+      // GitHub refuses an App's push that creates or changes a workflow
+      // file unless the App has the `workflows` permission (ours has not).
+      env.push_back("GIT_CONFIG_COUNT=1");
+      env.push_back("GIT_CONFIG_KEY_0=core.hooksPath");
+      env.push_back("GIT_CONFIG_VALUE_0=" + options.state_dir + "/hooks");
+    }
     if (!req.header("content-encoding").empty())
       env.push_back("HTTP_CONTENT_ENCODING=" + req.header("content-encoding"));
     if (!req.header("git-protocol").empty())
@@ -2496,8 +2524,14 @@ Result<void> FakeGitHub::start() {
   std::error_code ec;
   fs::create_directories(o.state_dir + "/git", ec);
   fs::create_directories(o.state_dir + "/tmp", ec);
+  fs::create_directories(o.state_dir + "/hooks", ec);
   if (ec) return make_error("fake GitHub: cannot create " + o.state_dir + ": " + ec.message());
   o.state_dir = fs::absolute(o.state_dir).string();
+  {
+    const auto hook = o.state_dir + "/hooks/pre-receive";
+    std::ofstream(hook) << kWorkflowsHook;
+    fs::permissions(hook, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, ec);
+  }
   o.app_public_key_pem = public_key_of(o.app_public_key_pem);
   github::TransportOptions t;
   t.ca_file = o.webhook_ca_file;
