@@ -30,6 +30,7 @@ namespace agents {
 class AgentRunner;
 class AgentProcess;
 class TranscriptStore;
+struct Outcome;
 }  // namespace agents
 
 // A turn that could not run for a reason of the task's own (reported on
@@ -57,6 +58,15 @@ class TurnRunner {
   // knows, named (never the secret); nullopt when there is none.
   [[nodiscard]] Result<std::optional<std::string>> secret_in_changes(const std::string& worktree);
 
+  // The agent's outcome as the workflow's (turn_runner_work.cpp).
+  static workflow::TurnFinished turn_finished_from(const agents::Outcome& outcome);
+  // An implementation or fix turn that succeeded: its work checked (no
+  // secret the app holds, no conflict marker left in `conflicts`),
+  // committed and pushed. True: `f` is final (refused, or the commit or the
+  // push failed, said in `f`). Fails on trouble worth retrying.
+  [[nodiscard]] Result<bool> keep_work(const workflow::Task& t, workflow::TurnFinished& f,
+                                       const Checkout& checkout, const std::string& run_dir,
+                                       const std::vector<std::string>& conflicts);
   // The refinement pass's work (refinement.cpp): kept — committed and
   // pushed — only when the turn succeeded, it holds no secret and the
   // repository's tests pass after it; otherwise the worktree goes back to
