@@ -132,7 +132,8 @@ json::object pull_side_to_json(const workflow::PullSide& p) {
     failing.push_back(json::object{{"check_run_id", c.check_run_id},
                                    {"name", c.name},
                                    {"conclusion", c.conclusion},
-                                   {"workflow_run_id", c.workflow_run_id}});
+                                   {"workflow_run_id", c.workflow_run_id},
+                                   {"commit_status", c.commit_status}});
   return {{"fixing", std::string(to_string(p.fixing))},
           {"pending", feedback_list(p.pending)},
           {"addressing", feedback_list(p.addressing)},
@@ -173,6 +174,7 @@ std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) 
     fr.str("name", c.name);
     fr.str("conclusion", c.conclusion);
     fr.num("workflow_run_id", c.workflow_run_id);
+    fr.flag("commit_status", c.commit_status);
     p.failing.push_back(std::move(c));
   });
   r.str("ci_spent_head", p.ci_spent_head);

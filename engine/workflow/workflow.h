@@ -92,6 +92,9 @@ struct FailedCheck {
   std::string name;
   std::string conclusion;       // failure, timed_out
   int64_t workflow_run_id = 0;  // GitHub Actions: the run to re-run (0: not Actions)
+  // A commit status (the Statuses API; name is its context, conclusion its
+  // state `failure` or `error`), not a check run: never re-run.
+  bool commit_status = false;
 };
 
 // The task's view of its open pull request.

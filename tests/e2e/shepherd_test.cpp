@@ -280,5 +280,42 @@ TEST_F(Shepherd, AServerKilledDuringAFixTurnPushesOnceAndRepliesOnce) {
   EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u);
 }
 
+// Commit statuses (the Statuses API) count as checks: a pending one holds
+// the fix turn back even when a check run failed; a failed one starts it,
+// and its context, description and link are in the turn's context.
+TEST_F(Shepherd, ACommitStatusJoinsTheChecksAndItsFailureIsFixed) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  write_scenario("fix", {"write hello.txt hello, world", "signal ready", "result ok fixed"});
+  const std::string head = head_of(pr);
+  github().add_status(kOwner, kRepo, head, "ci/jenkins", "pending", "Build started");
+  github().add_check_run(kOwner, kRepo, head, "lint", "failure", "lint failed\n");
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 0) << "a pending status is a check not yet completed";
+  github().add_status(kOwner, kRepo, head, "ci/jenkins", "error", "Build broke: greeting test",
+                      "https://ci.example.test/job/42");
+  ASSERT_TRUE(wait_for_head_change(pr, head));
+  const std::string fixed = head_of(pr);
+  EXPECT_EQ(fix_runs(), 1);
+  bool found = false;
+  for (auto& e : fs::recursive_directory_iterator(tree() + "/data/runs")) {
+    if (e.path().filename() != "fix-context.md") continue;
+    std::ifstream in(e.path());
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    found = text.find("ci/jenkins — error") != std::string::npos &&
+            text.find("Build broke: greeting test") != std::string::npos &&
+            text.find("https://ci.example.test/job/42") != std::string::npos &&
+            text.find("lint — failure") != std::string::npos;
+  }
+  EXPECT_TRUE(found) << "fix-context.md naming the status and the check run";
+  github().add_check_run(kOwner, kRepo, fixed, "lint", "success");
+  github().add_status(kOwner, kRepo, fixed, "ci/jenkins", "success");
+  ASSERT_TRUE(wait_for_status(issue, "checks passing"));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 1);
+}
+
 }  // namespace
 }  // namespace bottega::testing

@@ -460,5 +460,37 @@ TEST(PullSide, FixKindsHaveNamesThatReadBack) {
   EXPECT_TRUE(is_running(Phase::fixing));
 }
 
+// --- commit statuses (the Statuses API) count as checks -------------------------------
+
+ChecksCompleted failed_status(std::string head, std::string context = "ci/jenkins") {
+  ChecksCompleted c;
+  c.head_sha = std::move(head);
+  FailedCheck f;
+  f.check_run_id = 77;
+  f.name = std::move(context);
+  f.conclusion = "error";
+  f.commit_status = true;
+  c.failing.push_back(std::move(f));
+  return c;
+}
+
+TEST(PullSide, AFailedCommitStatusStartsAFixCiTurn) {
+  auto d = decide(pr_open(), failed_status("h1"));
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
+  ASSERT_EQ(d.task.pull.failing.size(), 1u);
+  EXPECT_TRUE(d.task.pull.failing[0].commit_status);
+  EXPECT_EQ(count<StartTurn>(d), 1);
+}
+
+// A status has no workflow run: even one that passed before is not re-run.
+TEST(PullSide, AFailedCommitStatusIsNeverReRun) {
+  Task t = decide(pr_open(), passed_checks("h1", "ci/jenkins")).task;
+  t = decide(t, PullHeadMoved{"h2"}).task;
+  auto d = decide(t, failed_status("h2"));
+  EXPECT_EQ(count<RerunFailedJobs>(d), 0);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
+}
+
 }  // namespace
 }  // namespace bottega::workflow
