@@ -206,6 +206,12 @@ Result<std::string> write_fix_context(GitHubPort& gh, const github::Repo& repo,
     case FixKind::none:
       break;
   }
+  // The review of the previous try sent it back (shepherd.review_fixes).
+  if (t.turn_role == workflow::Role::fix && !t.pull.fix_findings.empty())
+    text +=
+        "# The review of your previous try sent it back\n\nYour changes so far are "
+        "committed in the worktree (not pushed). The reviewer said:\n\n" +
+        quoted_block(t.pull.fix_findings) + "\n";
   text += extra;
   const std::string path = run_dir + "/fix-context.md";
   if (!write_text(path, redact(text))) return make_error("cannot write " + path);

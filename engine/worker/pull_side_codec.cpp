@@ -127,6 +127,9 @@ json::array string_list(const std::vector<std::string>& items) {
 }  // namespace
 
 json::object pull_side_to_json(const workflow::PullSide& p) {
+  json::array answers;
+  for (const auto& [id, text] : p.answers)
+    answers.push_back(json::object{{"comment_id", id}, {"text", text}});
   json::array failing;
   for (const auto& c : p.failing)
     failing.push_back(json::object{{"check_run_id", c.check_run_id},
@@ -151,7 +154,12 @@ json::object pull_side_to_json(const workflow::PullSide& p) {
           {"max_conflict_fixes", p.max_conflict_fixes},
           {"base_sha", p.base_sha},
           {"conflicted_files", string_list(p.conflicted_files)},
-          {"review_fixes", p.review_fixes}};
+          {"review_fixes", p.review_fixes},
+          {"update_owed", p.update_owed},
+          {"unpushed_sha", p.unpushed_sha},
+          {"fix_reviews", p.fix_reviews},
+          {"fix_findings", p.fix_findings},
+          {"answers", std::move(answers)}};
 }
 
 std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) {
@@ -188,6 +196,18 @@ std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) 
   r.str("base_sha", p.base_sha);
   r.strings("conflicted_files", p.conflicted_files);
   r.flag("review_fixes", p.review_fixes);
+  r.flag("update_owed", p.update_owed);
+  r.str("unpushed_sha", p.unpushed_sha);
+  r.num("fix_reviews", p.fix_reviews);
+  r.str("fix_findings", p.fix_findings);
+  r.objects("answers", [&](simdjson::dom::object a) {
+    Fields fa(a, problem);
+    int64_t id = 0;
+    std::string text;
+    fa.num("comment_id", id);
+    fa.str("text", text);
+    p.answers.emplace_back(id, std::move(text));
+  });
   return problem;
 }
 

@@ -62,7 +62,19 @@ Result<void> PullUpdater::update(const Job& job) {
   if (!*loaded) return {};
   const TaskRow& row = **loaded;
   const workflow::Task& t = row.task;
-  if (t.phase != workflow::Phase::pr_open || t.pr_number == 0) return {};  // busy, or over
+  if (t.pr_number == 0) return {};
+  if (t.phase != workflow::Phase::pr_open) {
+    // Busy (a fix turn, or blocked): the update is owed, queued again by
+    // the workflow when the task is idle on its PR (a task blocked before
+    // its PR, or over, ignores it).
+    if (t.phase != workflow::Phase::fixing && t.phase != workflow::Phase::blocked) return {};
+    Incoming in;
+    in.installation_id = row.installation_id;
+    in.repo = t.repo;
+    in.issue = t.issue;
+    in.event = workflow::BaseMoved{};
+    return applier_.apply(in, "", t.id);
+  }
   const auto repo = repo_of(row.installation_id, t.repo);
   auto pull = gh_.get_pull(repo, static_cast<int>(t.pr_number));
   if (!pull) return make_error("pull request: " + pull.error().describe());

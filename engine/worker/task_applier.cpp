@@ -83,6 +83,12 @@ void commit_decision(pqxx::transaction_base& tx, const TaskRow& row,
       JobSpec job = task_job(kOpenPullJob, key, row, {t.id, 0});
       job.host = row.worktree_host;
       JobQueue::enqueue(tx, job);
+    } else if (std::holds_alternative<workflow::UpdatePull>(action)) {
+      // As PullUpdater::enqueue: the base moved while the task was busy.
+      JobSpec job = task_job(kUpdatePullJob, t.repo + "/task-" + std::to_string(t.id) + "/update",
+                             row, {t.id, 1});
+      job.host = row.worktree_host;
+      JobQueue::enqueue(tx, job);
     }
     // CancelTurn needs nothing here: the running turn watches its task and
     // stops when the task no longer waits for it.

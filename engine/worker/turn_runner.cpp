@@ -100,10 +100,14 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   const Task& t = row.task;
   const std::string role(workflow::to_string(t.turn_role));
   const bool fixing = t.turn_role == Role::fix;
+  // A fix checked before its push (shepherd.review_fixes): role review.
+  const bool reviewing_fix = t.turn_role == Role::review && t.phase == Phase::fixing;
   // A fix turn's prompt is its kind's ("fix-ci", ...); a product-flow
   // planner's is plan-product.
   const std::string prompt_name = fixing ? std::string(to_string(t.pull.fixing))
-                                         : prompts::prompt_for(role, !t.product_reason.empty());
+                                  : reviewing_fix
+                                      ? std::string("review-fix")
+                                      : prompts::prompt_for(role, !t.product_reason.empty());
   const auto repo = repo_of(row.installation_id, t.repo);
 
   // Every file of the turn from one commit of the base branch.
@@ -156,7 +160,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   const std::string task_file = run_dir + "/task.md";
   if (auto w = write_file(task_file, t.document); !w) return setup_failed(w.error().message);
   std::string fix_context;
-  if (fixing) {
+  if (fixing || reviewing_fix) {
     std::string merging;
     if (!conflicts.empty()) {
       merging = "\nThe merge of `" + row.base_branch +
@@ -186,6 +190,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       {"plan_template", lookups_.plan_template(repo, *base)},
       {"pull_request", std::to_string(t.pr_number)},
       {"fix_context", fix_context},
+      {"pull_head", t.pull.head_sha},
   };
   // The questions' cap, told where the planner reads the people's word.
   if (t.turn_role == Role::plan && t.question_rounds >= t.max_question_rounds)
@@ -322,12 +327,16 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     if (!settled) return with_usage(setup_failed(settled.error().message), f);
     f.refine_reverted = std::move(*settled);
   } else if (t.turn_role == Role::implement || t.turn_role == Role::solo || fixing) {
-    auto kept = keep_work(t, f, *checkout, run_dir, conflicts);
+    auto kept = keep_work(t, f, *checkout, run_dir, conflicts, cfg.config.test_commands,
+                          turn.sandbox_readable);
     if (!kept) return kept.error();
     if (*kept) return f;
   } else {
     auto discarded = workspace_.discard_changes(worktree);
     if (discarded) f.discarded_files = std::move(*discarded);
+    if (reviewing_fix)
+      if (auto pushed = push_reviewed_fix(t, *checkout, f); !pushed)
+        return with_usage(setup_failed("push: " + pushed.error().message), f);
   }
   if (t.turn_role == Role::review || t.turn_role == Role::solo) {
     // Evidence is the record, not the turn: trouble keeping it is logged.

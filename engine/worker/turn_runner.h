@@ -66,7 +66,17 @@ class TurnRunner {
   // push failed, said in `f`). Fails on trouble worth retrying.
   [[nodiscard]] Result<bool> keep_work(const workflow::Task& t, workflow::TurnFinished& f,
                                        const Checkout& checkout, const std::string& run_dir,
-                                       const std::vector<std::string>& conflicts);
+                                       const std::vector<std::string>& conflicts,
+                                       const std::vector<std::string>& test_commands,
+                                       const std::vector<std::string>& sandbox_readable);
+  // After a resolve-conflicts turn the app runs the repository's test
+  // commands itself (commands.test, in the sandbox, no network), one by
+  // one: the first that fails, named with its output's tail; "" when all
+  // pass (or none is configured).
+  [[nodiscard]] Result<std::string> failing_test(const std::vector<std::string>& test_commands,
+                                                 const std::string& worktree,
+                                                 const std::string& run_dir,
+                                                 const std::vector<std::string>& sandbox_readable);
   // The refinement pass's work (refinement.cpp): kept — committed and
   // pushed — only when the turn succeeded, it holds no secret and the
   // repository's tests pass after it; otherwise the worktree goes back to
@@ -91,6 +101,17 @@ class TurnRunner {
   [[nodiscard]] Result<std::optional<workflow::TurnFinished>> merge_for_resolve(
       const TaskRow& row, const std::string& worktree, const GitRemote& remote,
       std::vector<std::string>& conflicts);
+  // Pushes a fix turn's work (fix_trailer names the turn). A person who
+  // pushed to the branch meanwhile breaks the lease: their commits are
+  // fetched and merged with the fix (never overwritten), and the merge
+  // pushed; f.person_pushed says so. Their commits conflicting with the fix:
+  // fails naming it, nothing pushed.
+  [[nodiscard]] Result<void> push_fix(const workflow::Task& t, const Checkout& checkout,
+                                      workflow::TurnFinished& f);
+  // A review of a fix that passed it (signal ready): the fix's commits are
+  // pushed and f.pushed_sha says the new head; nothing for another verdict.
+  [[nodiscard]] Result<void> push_reviewed_fix(const workflow::Task& t, const Checkout& checkout,
+                                               workflow::TurnFinished& f);
   // The first of `files` in the worktree still holding a conflict marker.
   static std::optional<std::string> marker_left(const std::string& worktree,
                                                 const std::vector<std::string>& files);

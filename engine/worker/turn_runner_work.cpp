@@ -5,6 +5,7 @@
 #include "config/base/redactor.h"
 #include "engine/agents/runner.h"
 #include "engine/worker/github_port.h"
+#include "engine/worker/repo_tests.h"
 #include "engine/worker/secret_scan.h"
 #include "engine/worker/task_store.h"
 #include "engine/worker/turn_runner.h"
@@ -63,9 +64,24 @@ workflow::TurnFinished TurnRunner::turn_finished_from(const agents::Outcome& out
   return f;
 }
 
+Result<std::string> TurnRunner::failing_test(const std::vector<std::string>& test_commands,
+                                             const std::string& worktree,
+                                             const std::string& run_dir,
+                                             const std::vector<std::string>& sandbox_readable) {
+  for (std::size_t i = 0; i < test_commands.size(); ++i) {
+    auto run = run_repo_tests(runner_, {test_commands[i]}, worktree,
+                              run_dir + "/tests-" + std::to_string(i + 1), sandbox_readable, {});
+    if (!run) return run.error();
+    if (!run->passed) return "`" + test_commands[i] + "` failed: " + redact(run->summary);
+  }
+  return std::string();
+}
+
 Result<bool> TurnRunner::keep_work(const workflow::Task& t, workflow::TurnFinished& f,
                                    const Checkout& checkout, const std::string& run_dir,
-                                   const std::vector<std::string>& conflicts) {
+                                   const std::vector<std::string>& conflicts,
+                                   const std::vector<std::string>& test_commands,
+                                   const std::vector<std::string>& sandbox_readable) {
   if (f.outcome != workflow::TurnOutcome::succeeded) return false;
   const bool fixing = t.turn_role == workflow::Role::fix;
   const std::string& worktree = checkout.worktree;
@@ -93,6 +109,19 @@ Result<bool> TurnRunner::keep_work(const workflow::Task& t, workflow::TurnFinish
                 "remove it from the file and `/retry`";
     return true;
   }
+  // A resolution is committed only when the repository's tests pass on it.
+  if (fixing && !conflicts.empty()) {
+    auto failed_test = failing_test(test_commands, worktree, run_dir, sandbox_readable);
+    if (!failed_test) return failed_test.error();
+    if (!failed_test->empty()) {
+      // The merge is given up: /retry merges again and resolves afresh.
+      if (auto aborted = workspace_.abort_merge(worktree); !aborted) return aborted.error();
+      f.outcome = workflow::TurnOutcome::refused;
+      f.message = "the repository's tests fail after the conflict resolution: " + *failed_test +
+                  "; nothing was pushed, and `/retry` resolves the conflicts again";
+      return true;
+    }
+  }
   auto sha = workspace_.commit_all(
       worktree,
       redact(fixing ? "bottega: " + std::string(to_string(t.pull.fixing)) + " for #" +
@@ -100,12 +129,20 @@ Result<bool> TurnRunner::keep_work(const workflow::Task& t, workflow::TurnFinish
                     : "bottega: " + t.title + " (#" + std::to_string(t.issue) + "), iteration " +
                           std::to_string(t.iteration)));
   if (!sha) return failed("commit: " + sha.error().message);
+  // A fix waits for its review (shepherd.review_fixes): committed, pushed
+  // by the review turn that passes it.
+  if (fixing && t.pull.review_fixes) {
+    if (*sha) f.committed_sha = **sha;
+    take_answers(t, run_dir, f);
+    return false;
+  }
   // Pushed after every implementation turn: another host can rebuild
   // the worktree from the branch.
-  if (*sha) {
+  if (*sha && fixing) {
+    if (auto p = push_fix(t, checkout, f); !p) return failed("push: " + p.error().message);
+  } else if (*sha) {
     if (auto p = workspace_.push(worktree, checkout.remote, t.branch); !p)
       return failed("push: " + p.error().message);
-    if (fixing) f.pushed_sha = **sha;
   }
   if (fixing) take_answers(t, run_dir, f);
   return false;

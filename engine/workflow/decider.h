@@ -46,6 +46,7 @@ class Decider {
   Decision operator()(const ChecksCompleted& e);
   Decision operator()(const PullHeadMoved& e);
   Decision operator()(const MergeabilityKnown& e);
+  Decision operator()(const BaseMoved& e);
 
  private:
   Task& t() { return d_.task; }
@@ -134,7 +135,15 @@ class Decider {
   // next turn otherwise (never two turns on one branch).
   Decision gather(const std::vector<Feedback>& items, const std::string& who);
   Decision fix(const CommandEvent& e);
+  // A fix turn ended: reviewed first (shepherd.review_fixes) or done.
   Decision fixed(const TurnFinished& e);
+  // The review of a fix ended: ready → pushed (by the runner) and done;
+  // otherwise back to the fix agent with the findings, within the cap.
+  Decision fix_reviewed(const TurnFinished& e);
+  // The fix is pushed (or changed nothing): replies, then the next turn or idle.
+  Decision fix_done(const TurnFinished& e);
+  // The task is idle on its open PR again: an owed base update is queued.
+  void back_to_pull();
 
   bool on_pull_ = false;  // the command was written on the pull request
   Decision d_;

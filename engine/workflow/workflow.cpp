@@ -100,7 +100,7 @@ Decision Decider::operator()(const TurnFinished& e) {
     case Role::implement:
       return implemented(e);
     case Role::review:
-      return reviewed(e);
+      return t().phase == Phase::fixing ? fix_reviewed(e) : reviewed(e);
     case Role::solo:
       return solo_finished(e);
     case Role::refine:

@@ -230,7 +230,10 @@ Decision Decider::retry(const CommandEvent& e) {
       break;
     case Phase::pr_open:
       t().phase = Phase::pr_open;
-      if (!t().pull.pending.empty()) start_review_fix();
+      if (!t().pull.pending.empty())
+        start_review_fix();
+      else
+        back_to_pull();
       break;
     default:
       start_turn(Phase::implementing, t().solo ? Role::solo : Role::implement);

@@ -183,7 +183,54 @@ Decision Decider::fix(const CommandEvent& e) {
 
 Decision Decider::fixed(const TurnFinished& e) {
   auto& p = t().pull;
+  if (!p.review_fixes) return fix_done(e);
+  if (!e.committed_sha.empty()) p.unpushed_sha = e.committed_sha;
+  if (!e.answers.empty()) p.answers = e.answers;
+  if (p.unpushed_sha.empty()) return fix_done(e);  // nothing changed: nothing to check
+  p.fix_reviews += 1;
+  if (over_budget()) return block_budget(Phase::fixing);
+  start_turn(Phase::fixing, Role::review);
+  act(SyncStatus{});
+  return std::move(d_);
+}
+
+Decision Decider::fix_reviewed(const TurnFinished& e) {
+  auto& p = t().pull;
+  const std::string kind(to_string(p.fixing));
+  if (e.signal == Signal::ready) {
+    p.unpushed_sha.clear();
+    p.fix_reviews = 0;
+    p.fix_findings.clear();
+    TurnFinished pushed = e;
+    pushed.answers = std::move(p.answers);
+    p.answers.clear();
+    return fix_done(pushed);
+  }
+  const std::string reason =
+      e.signal_reason.empty()
+          ? (e.signal == Signal::none ? "the reviewer did not signal ready" : "no reason given")
+          : e.signal_reason;
+  if (p.fix_reviews >= t().max_iterations)
+    return block(BlockCause::iteration_cap, "The review of the " + kind + " fix did not pass",
+                 "the reviewer sent the fix back " + std::to_string(p.fix_reviews) +
+                     " time(s) (`limits.max_iterations` is " + std::to_string(t().max_iterations) +
+                     "): " + reason + "; `/retry` grants one more try, or push a fix yourself",
+                 "", Phase::fixing);
+  p.fix_findings = reason;
+  t().notes.push_back("The review sent the " + kind + " fix back to the fix agent: " + reason);
+  if (over_budget()) return block_budget(Phase::fixing);
+  start_turn(Phase::fixing, Role::fix);
+  act(SyncStatus{});
+  return std::move(d_);
+}
+
+Decision Decider::fix_done(const TurnFinished& e) {
+  auto& p = t().pull;
   const FixKind kind = p.fixing;
+  if (e.person_pushed)
+    t().notes.push_back(
+        "A person pushed to the branch while the fix turn ran; their commits were kept and "
+        "merged with the fix.");
   const std::string sha = e.pushed_sha.substr(0, 7);
   if (kind == FixKind::review) {
     std::vector<std::string> asked;  // conversation feedback: one reply names them
@@ -225,7 +272,24 @@ Decision Decider::fixed(const TurnFinished& e) {
     act(SyncStatus{});
     return std::move(d_);
   }
+  back_to_pull();
+  act(SyncStatus{});
+  return std::move(d_);
+}
+
+void Decider::back_to_pull() {
   t().phase = Phase::pr_open;
+  if (!t().pull.update_owed) return;
+  t().pull.update_owed = false;
+  act(UpdatePull{});
+}
+
+Decision Decider::operator()(const BaseMoved&) {
+  if (!watching_pull() || t().phase == Phase::pr_open) return std::move(d_);
+  if (t().pull.update_owed) return std::move(d_);
+  t().pull.update_owed = true;
+  t().notes.push_back(
+      "The base branch moved; the pull request is brought up to date when this work ends.");
   act(SyncStatus{});
   return std::move(d_);
 }

@@ -51,6 +51,11 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   p.base_sha = "b1";
   p.conflicted_files = {"x", "y"};
   p.review_fixes = false;
+  p.update_owed = true;
+  p.unpushed_sha = "c1";
+  p.fix_reviews = 2;
+  p.fix_findings = "the test \"still\" fails";
+  p.answers = {{6, "Renamed."}, {7, "No: see the plan."}};
   auto back = task_from_json(task_to_json(t));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->phase, Phase::fixing);
@@ -77,6 +82,11 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   EXPECT_FALSE(q.failing[0].commit_status);
   EXPECT_TRUE(q.failing[1].commit_status);
   EXPECT_EQ(q.failing[1].name, "ci/jenkins");
+  EXPECT_TRUE(q.update_owed);
+  EXPECT_EQ(q.unpushed_sha, "c1");
+  EXPECT_EQ(q.fix_reviews, 2);
+  EXPECT_EQ(q.fix_findings, p.fix_findings);
+  EXPECT_EQ(q.answers, p.answers);
   EXPECT_EQ(q.failing[0].check_run_id, 1);
   EXPECT_EQ(q.failing[0].name, "tests");
   EXPECT_EQ(q.failing[0].conclusion, "timed_out");

@@ -492,5 +492,179 @@ TEST(PullSide, AFailedCommitStatusIsNeverReRun) {
   EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
 }
 
+// --- a base push while the task is busy -----------------------------------------------
+
+Task fixing_ci() { return decide(pr_open(), failed_checks("h1")).task; }
+
+TEST(PullSide, ABasePushDuringAFixTurnIsOwedNotDropped) {
+  Task t = fixing_ci();
+  auto d = decide(t, BaseMoved{});
+  EXPECT_TRUE(d.task.pull.update_owed);
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(count<UpdatePull>(d), 0);
+  EXPECT_EQ(count<SyncStatus>(d), 1);
+  // A second push while still busy adds nothing.
+  EXPECT_TRUE(decide(d.task, BaseMoved{}).actions.empty());
+  // The turn ends: the owed update is queued once.
+  auto after = decide(d.task, fix_finished(d.task, "h2"));
+  EXPECT_EQ(after.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<UpdatePull>(after), 1);
+  EXPECT_FALSE(after.task.pull.update_owed);
+}
+
+TEST(PullSide, ABasePushOnAnIdlePullIsNotTheWorkflowsToQueue) {
+  EXPECT_TRUE(decide(pr_open(), BaseMoved{}).actions.empty());
+}
+
+TEST(PullSide, AnOwedUpdateWaitsForTheFeedbackTurnQueuedBehindIt) {
+  Task t = decide(fixing_ci(), BaseMoved{}).task;
+  t = decide(t, review(writer(), {inline_comment(1, "rename")})).task;
+  auto d = decide(t, fix_finished(t, "h2"));
+  EXPECT_EQ(d.task.phase, Phase::fixing);  // the feedback's turn runs first
+  EXPECT_EQ(count<UpdatePull>(d), 0);
+  auto done = decide(d.task, fix_finished(d.task, "h3"));
+  EXPECT_EQ(count<UpdatePull>(done), 1);
+}
+
+TEST(PullSide, AnOwedUpdateOfABlockedTaskIsQueuedWhenRetryReturnsToThePull) {
+  Task t = fixing_ci();
+  t = decide(t, fix_finished(t, "", TurnOutcome::crashed)).task;
+  ASSERT_EQ(t.phase, Phase::blocked);
+  t = decide(t, BaseMoved{}).task;
+  EXPECT_TRUE(t.pull.update_owed);
+  // /retry runs the fix turn again; the update follows it.
+  auto retried = decide(t, pr_command(CommandName::retry));
+  EXPECT_EQ(retried.task.phase, Phase::fixing);
+  EXPECT_EQ(count<UpdatePull>(retried), 0);
+  EXPECT_EQ(count<UpdatePull>(decide(retried.task, fix_finished(retried.task, "h2"))), 1);
+}
+
+TEST(PullSide, ABasePushOnATaskWithoutAPullIsIgnored) {
+  Task t;
+  t.phase = Phase::implementing;
+  EXPECT_TRUE(decide(t, BaseMoved{}).actions.empty());
+  EXPECT_FALSE(decide(t, BaseMoved{}).task.pull.update_owed);
+}
+
+// --- a fix is reviewed before its push (shepherd.review_fixes) ----------------------
+
+TurnFinished fix_committed(const Task& t, std::string sha) {
+  TurnFinished f = fix_finished(t, "");
+  f.committed_sha = std::move(sha);
+  return f;
+}
+
+TurnFinished fix_review_finished(const Task& t, Signal signal, std::string pushed = "",
+                                 std::string reason = "") {
+  TurnFinished f;
+  f.turn = t.turn;
+  f.role = Role::review;
+  f.signal = signal;
+  f.signal_reason = std::move(reason);
+  f.document = t.document;
+  f.pushed_sha = std::move(pushed);
+  f.now = 6100;
+  return f;
+}
+
+TEST(PullSide, AFixIsReviewedBeforeItIsPushed) {
+  Task t = decide(pr_open(), review(writer(), {inline_comment(1, "louder")})).task;
+  TurnFinished done = fix_committed(t, "c0ffee0000");
+  done.answers = {{1, "Made it louder."}};
+  auto d = decide(t, done);
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(d.task.turn_role, Role::review);
+  EXPECT_EQ(d.task.turn, t.turn + 1);
+  EXPECT_EQ(count<StartTurn>(d), 1);
+  EXPECT_EQ(count<ReplyInThread>(d), 0) << "nothing is answered before the push";
+  EXPECT_EQ(d.task.pull.unpushed_sha, "c0ffee0000");
+  EXPECT_EQ(d.task.pull.fix_reviews, 1);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::review);
+  // The review passes it: the runner pushed; the answers go out naming the commit.
+  auto pushed = decide(d.task, fix_review_finished(d.task, Signal::ready, "c0ffee0000"));
+  EXPECT_EQ(pushed.task.phase, Phase::pr_open);
+  EXPECT_EQ(pushed.task.pull.head_sha, "c0ffee0000");
+  EXPECT_TRUE(pushed.task.pull.unpushed_sha.empty());
+  EXPECT_EQ(pushed.task.pull.fix_reviews, 0);
+  ASSERT_EQ(count<ReplyInThread>(pushed), 1);
+  for (const auto& a : pushed.actions)
+    if (auto* r = std::get_if<ReplyInThread>(&a)) {
+      EXPECT_NE(r->text.find("Made it louder."), std::string::npos) << r->text;
+      EXPECT_NE(r->text.find("c0ffee0"), std::string::npos) << r->text;
+    }
+}
+
+TEST(PullSide, AFixTheReviewSendsBackGoesToTheFixAgentWithTheFindings) {
+  Task t = fixing_ci();
+  t = decide(t, fix_committed(t, "c1")).task;
+  auto d = decide(t, fix_review_finished(t, Signal::needs_work, "", "the test still fails"));
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(d.task.turn_role, Role::fix);
+  EXPECT_EQ(count<StartTurn>(d), 1);
+  EXPECT_EQ(d.task.pull.fix_findings, "the test still fails");
+  EXPECT_EQ(d.task.pull.unpushed_sha, "c1") << "the commit waits for the next review";
+  EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
+  EXPECT_EQ(d.task.pull.ci_fixes, 1) << "a review round is no new CI fix";
+  // The second try changes nothing more: its review still runs on the commit.
+  auto again = decide(d.task, fix_finished(d.task, ""));
+  EXPECT_EQ(again.task.turn_role, Role::review);
+  EXPECT_EQ(again.task.pull.fix_reviews, 2);
+}
+
+TEST(PullSide, TheFixReviewIsCappedByTheIterationCapAndRetryGrantsOneMore) {
+  Task t = pr_open();
+  t.max_iterations = 1;
+  t = decide(t, failed_checks("h1")).task;
+  t = decide(t, fix_committed(t, "c1")).task;
+  auto d = decide(t, fix_review_finished(t, Signal::needs_work, "", "still red"));
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_EQ(d.task.block_cause, BlockCause::iteration_cap);
+  EXPECT_NE(d.task.failure_why.find("still red"), std::string::npos) << d.task.failure_why;
+  auto retried = decide(d.task, pr_command(CommandName::retry));
+  EXPECT_EQ(retried.task.phase, Phase::fixing);
+  EXPECT_EQ(retried.task.turn_role, Role::fix);
+  EXPECT_EQ(retried.task.max_iterations, 2);
+  auto reviewed = decide(retried.task, fix_committed(retried.task, "c2"));
+  EXPECT_EQ(reviewed.task.turn_role, Role::review);
+}
+
+TEST(PullSide, WithoutReviewFixesThePushFollowsTheFixTurn) {
+  Task t = pr_open();
+  t.pull.review_fixes = false;
+  t = decide(t, failed_checks("h1")).task;
+  auto d = decide(t, fix_finished(t, "f1"));
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+  EXPECT_EQ(d.task.pull.head_sha, "f1");
+}
+
+TEST(PullSide, AFixThatChangedNothingNeedsNoReview) {
+  Task t = fixing_ci();
+  auto d = decide(t, fix_finished(t, ""));
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+}
+
+TEST(PullSide, ABlockedFixReviewStopsThePushAndRetryRunsTheFixAgain) {
+  Task t = fixing_ci();
+  t = decide(t, fix_committed(t, "c1")).task;
+  auto d = decide(t, fix_review_finished(t, Signal::blocked, "", "needs a person"));
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_EQ(d.task.resume_phase, Phase::fixing);
+  auto retried = decide(d.task, pr_command(CommandName::retry));
+  EXPECT_EQ(retried.task.turn_role, Role::fix);
+}
+
+TEST(PullSide, APersonsPushDuringTheFixTurnIsSaidInTheStatus) {
+  Task t = fixing_ci();
+  TurnFinished f = fix_finished(t, "m1");
+  f.person_pushed = true;
+  auto d = decide(t, f);
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(d.task.pull.head_sha, "m1");
+  ASSERT_FALSE(d.task.notes.empty());
+  EXPECT_NE(d.task.notes.back().find("A person pushed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bottega::workflow
