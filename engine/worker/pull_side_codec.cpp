@@ -156,6 +156,7 @@ json::object pull_side_to_json(const workflow::PullSide& p) {
           {"conflicted_files", string_list(p.conflicted_files)},
           {"review_fixes", p.review_fixes},
           {"update_owed", p.update_owed},
+          {"rebase", p.rebase},
           {"unpushed_sha", p.unpushed_sha},
           {"fix_reviews", p.fix_reviews},
           {"fix_findings", p.fix_findings},
@@ -197,6 +198,7 @@ std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) 
   r.strings("conflicted_files", p.conflicted_files);
   r.flag("review_fixes", p.review_fixes);
   r.flag("update_owed", p.update_owed);
+  r.flag("rebase", p.rebase);
   r.str("unpushed_sha", p.unpushed_sha);
   r.num("fix_reviews", p.fix_reviews);
   r.str("fix_findings", p.fix_findings);

@@ -40,6 +40,7 @@ void apply_policy(Task& t, const RepoConfig& c) {
     t.pull.max_ci_fixes = c.max_ci_fixes;
     t.pull.max_conflict_fixes = c.max_conflict_fixes;
     t.pull.review_fixes = c.review_fixes;
+    t.pull.rebase = c.update_method == "rebase";
   }
 }
 

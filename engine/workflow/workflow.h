@@ -128,6 +128,7 @@ struct PullSide {
   // The base branch moved while a turn ran (or the task was blocked): the
   // branch is brought up to date when the task is idle on its PR again.
   bool update_owed = false;
+  bool rebase = false;  // shepherd.update: rebase (else the base is merged)
 };
 
 struct Task {
@@ -366,6 +367,9 @@ struct MergeabilityKnown {
   std::string base_sha;
   bool mergeable = true;
   bool merged_cleanly = false;
+  bool rebased = false;  // shepherd.update: rebase, done without conflicts
+  // Rebasing conflicted and the base was merged instead: why ("" otherwise).
+  std::string rebase_fallback = {};
   std::string pushed_sha;
   std::vector<std::string> conflicted_files;
 };

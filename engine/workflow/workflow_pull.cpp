@@ -112,13 +112,18 @@ Decision Decider::operator()(const MergeabilityKnown& e) {
   auto& p = t().pull;
   if (t().phase != Phase::pr_open) return std::move(d_);
   if (e.mergeable) return std::move(d_);
+  if (!e.rebase_fallback.empty())
+    t().notes.push_back("Not rebased onto the base branch: " + e.rebase_fallback +
+                        "; the base branch is merged in instead.");
   if (e.merged_cleanly) {
     if (!e.pushed_sha.empty()) {
       p.head_sha = e.pushed_sha;
       p.checks = "pending";
-      t().notes.push_back("Merged the base branch into the pull request (no conflicts).");
-      act(SyncStatus{});
+      t().notes.push_back(e.rebased
+                              ? "Rebased the pull request onto the base branch (no conflicts)."
+                              : "Merged the base branch into the pull request (no conflicts).");
     }
+    if (!e.pushed_sha.empty() || !e.rebase_fallback.empty()) act(SyncStatus{});
     return std::move(d_);
   }
   p.base_sha = e.base_sha;

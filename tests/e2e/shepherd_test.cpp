@@ -5,6 +5,7 @@
 // person's push; a crash during a fix turn.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -454,6 +455,47 @@ TEST_F(Shepherd, AConflictResolutionIsPushedOnlyWhenTheTestsPass) {
                          "the resolution pushed once the tests pass", kVeryLong));
   ASSERT_TRUE(settle());
   EXPECT_EQ(fix_runs(), 2);
+}
+
+// shepherd.update: rebase — a base change that does not conflict is
+// rebased onto (no merge commit, pushed with the lease); one that conflicts
+// falls back to a merge, the status saying why.
+TEST_F(Shepherd, RebaseModeRebasesAndFallsBackToAMergeOnConflicts) {
+  set_repo_config("shepherd:\n  update: rebase\n");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  const std::string branch = pulls_for(issue)[0].head_ref;
+  auto base =
+      github().commit_files(kOwner, kRepo, "main", {{"other.txt", "other\n"}}, "other", kWriter);
+  ASSERT_TRUE(base.ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "other.txt").has_value(); },
+                         "the branch rebased onto the base", kVeryLong));
+  EXPECT_EQ(fix_runs(), 0);
+  const std::string git_dir = github().git_dir(kOwner, kRepo);
+  auto git_out = [&](const std::string& args) {
+    std::string out;
+    if (FILE* p = popen(("git --git-dir=" + git_dir + " " + args + " 2>/dev/null").c_str(), "r")) {
+      char buf[256];
+      while (fgets(buf, sizeof buf, p)) out += buf;
+      pclose(p);
+    }
+    return out;
+  };
+  EXPECT_EQ(git_out("rev-list --merges " + *base + ".." + branch), "") << "no merge commit";
+  EXPECT_EQ(git_out("merge-base --is-ancestor " + *base + " " + branch + " && echo yes"), "yes\n");
+  ASSERT_TRUE(wait_for_status(issue, "Rebased the pull request"));
+
+  write_scenario("fix", {"write hello.txt hello and bonjour", "signal ready", "result ok fixed"});
+  ASSERT_TRUE(
+      github()
+          .commit_files(kOwner, kRepo, "main", {{"hello.txt", "bonjour\n"}}, "french", kWriter)
+          .ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "hello.txt") == "hello and bonjour\n"; },
+                         "the conflict resolved on " + branch, kVeryLong));
+  ASSERT_TRUE(wait_for_status(issue, "merged in instead"));
+  EXPECT_EQ(fix_runs(), 1);
 }
 
 }  // namespace

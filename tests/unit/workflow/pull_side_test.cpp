@@ -666,5 +666,41 @@ TEST(PullSide, APersonsPushDuringTheFixTurnIsSaidInTheStatus) {
   EXPECT_NE(d.task.notes.back().find("A person pushed"), std::string::npos);
 }
 
+// --- shepherd.update: rebase ------------------------------------------------------------
+
+TEST(PullSide, ACleanRebaseIsPushedWithoutATurnAndSaidSo) {
+  MergeabilityKnown m;
+  m.base_sha = "b2";
+  m.mergeable = false;
+  m.merged_cleanly = true;
+  m.rebased = true;
+  m.pushed_sha = "r1";
+  auto d = decide(pr_open(), m);
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+  EXPECT_EQ(d.task.pull.head_sha, "r1");
+  ASSERT_FALSE(d.task.notes.empty());
+  EXPECT_NE(d.task.notes.back().find("Rebased"), std::string::npos);
+}
+
+TEST(PullSide, ARebaseThatConflictsFallsBackToAMergeAndSaysWhy) {
+  MergeabilityKnown m;
+  m.base_sha = "b2";
+  m.mergeable = false;
+  m.rebase_fallback = "rebasing it conflicts in `hello.txt`";
+  m.conflicted_files = {"hello.txt"};
+  auto d = decide(pr_open(), m);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::conflicts);
+  ASSERT_FALSE(d.task.notes.empty());
+  EXPECT_NE(d.task.notes.front().find("merged in instead"), std::string::npos);
+  MergeabilityKnown clean = m;
+  clean.conflicted_files.clear();
+  clean.merged_cleanly = true;
+  clean.pushed_sha = "m1";
+  auto merged = decide(pr_open(), clean);
+  EXPECT_EQ(count<StartTurn>(merged), 0);
+  EXPECT_NE(merged.task.notes.back().find("Merged the base branch"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bottega::workflow
