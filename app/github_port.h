@@ -90,6 +90,10 @@ class GitHubClientPort final : public GitHubPort {
       const github::Repo& repo, const std::string& ref) override {
     return client_.list_check_runs_for_ref(repo, ref);
   }
+  github::GhResult<github::CombinedStatus> get_combined_status(const github::Repo& repo,
+                                                               const std::string& ref) override {
+    return client_.get_combined_status(repo, ref);
+  }
   github::GhResult<std::vector<github::CheckAnnotation>> list_check_run_annotations(
       const github::Repo& repo, int64_t check_run_id) override {
     return client_.list_check_run_annotations(repo, check_run_id);

@@ -45,6 +45,7 @@ std::string app_manifest_json(const ManifestSettings& s) {
                      "pull_request_review_comment",
                      "push",
                      "repository",
+                     "status",
                      "workflow_run"};
   json::object manifest{
       {"name", s.name},

@@ -175,6 +175,8 @@ class GitHubClient {
   GhResult<std::vector<CheckRun>> list_check_runs_for_ref(const Repo& repo, const std::string& ref);
   GhResult<std::vector<CheckAnnotation>> list_check_run_annotations(const Repo& repo,
                                                                     int64_t check_run_id);
+  // The combined status of the commit statuses on `ref` (every page).
+  GhResult<CombinedStatus> get_combined_status(const Repo& repo, const std::string& ref);
   GhResult<CheckRun> create_check_run(const Repo& repo, const CheckRunUpdate& run);
   GhResult<CheckRun> update_check_run(const Repo& repo, int64_t check_run_id,
                                       const CheckRunUpdate& run);

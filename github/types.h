@@ -126,6 +126,23 @@ struct CheckRun {
   std::string app_slug;
 };
 
+// A commit status (the legacy Statuses API): the latest of its context.
+struct CommitStatus {
+  int64_t id = 0;
+  std::string context;
+  std::string state;  // pending, success, failure, error
+  std::string description;
+  std::string target_url;
+};
+
+// GET /repos/{o}/{r}/commits/{ref}/status: the latest status of each
+// context; state is failure when one failed or errored, pending when one
+// is pending (or there is none), success otherwise.
+struct CombinedStatus {
+  std::string state;
+  std::vector<CommitStatus> statuses;
+};
+
 struct CheckAnnotation {
   std::string path;
   int start_line = 0;

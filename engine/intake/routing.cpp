@@ -74,6 +74,7 @@ std::optional<std::string> task_key_for(const WebhookEvent& event) {
 
 bool bots_may_act(const WebhookEvent& event) {
   return std::holds_alternative<CheckEvent>(event.detail) ||
+         std::holds_alternative<StatusEvent>(event.detail) ||
          std::holds_alternative<PullRequestReviewEvent>(event.detail) ||
          std::holds_alternative<PullRequestReviewCommentEvent>(event.detail);
 }
@@ -84,6 +85,8 @@ namespace {
 bool pull_side_work(const WebhookEvent& event) {
   const std::string& action = event.action;
   if (std::holds_alternative<CheckEvent>(event.detail)) return action == "completed";
+  // A commit status that ended (CI that reports through the Statuses API).
+  if (auto* e = std::get_if<StatusEvent>(&event.detail)) return e->state != "pending";
   if (std::holds_alternative<PullRequestReviewEvent>(event.detail)) return action == "submitted";
   if (std::holds_alternative<PullRequestReviewCommentEvent>(event.detail))
     return action == "created";

@@ -64,7 +64,8 @@ std::string prompt_for(std::string_view role, bool product_flow) {
 }
 
 const std::vector<std::string>& fix_prompt_names() {
-  static const std::vector<std::string> names = {"fix-ci", "resolve-conflicts", "address-review"};
+  static const std::vector<std::string> names = {"fix-ci", "resolve-conflicts", "address-review",
+                                                 "review-fix"};
   return names;
 }
 
@@ -82,10 +83,10 @@ std::string override_path(std::string_view name) {
 const std::vector<std::string>& prompt_variables() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v = {
-        "task",           "repository",    "issue",        "title",
-        "task_file",      "worktree",      "branch",       "iteration",
-        "max_iterations", "port_range",    "guidance",     "plan_template",
-        "setup_commands", "test_commands", "pull_request", "fix_context"};
+        "task",        "repository",    "issue",          "title",          "task_file",
+        "worktree",    "branch",        "iteration",      "max_iterations", "port_range",
+        "guidance",    "plan_template", "setup_commands", "test_commands",  "pull_request",
+        "fix_context", "pull_head"};
     std::sort(v.begin(), v.end());
     return v;
   }();

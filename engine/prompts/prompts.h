@@ -31,7 +31,8 @@ const std::vector<std::string>& mode_prompt_names();
 // renders: "plan-product" for the planner of a product-flow task.
 std::string prompt_for(std::string_view role, bool product_flow);
 // The prompts of fix turns on a task's pull request (spec/shepherd.md):
-// "fix-ci", "resolve-conflicts", "address-review". Named like the others
+// "fix-ci", "resolve-conflicts", "address-review", and "review-fix" (the
+// review of a fix before its push). Named like the others
 // (defaults in config/prompts/, overrides in .github/bottega/prompts/).
 const std::vector<std::string>& fix_prompt_names();
 

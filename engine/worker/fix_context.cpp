@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "config/base/redactor.h"
 #include "config/base/safe_file.h"
@@ -85,8 +86,24 @@ Result<std::string> checks_section(GitHubPort& gh, const github::Repo& repo,
   for (auto& r : *listed) runs[r.id] = r;
   std::error_code ec;
   fs::create_directories(run_dir + "/logs", ec);
+  std::optional<github::CombinedStatus> statuses;
   for (const auto& f : p.failing) {
     out += "## " + f.name + " — " + f.conclusion + "\n\n";
+    if (f.commit_status) {
+      if (!statuses) {
+        auto read = gh.get_combined_status(repo, p.head_sha);
+        if (!read) return make_error("commit statuses: " + read.error().describe());
+        statuses = std::move(*read);
+      }
+      out +=
+          "A commit status (context `" + f.name + "`), not a check run: it has no annotations.\n\n";
+      for (const auto& st : statuses->statuses) {
+        if (st.context != f.name) continue;
+        if (!st.description.empty()) out += "Description: " + st.description + "\n\n";
+        if (!st.target_url.empty()) out += "Details: " + st.target_url + "\n\n";
+      }
+      continue;
+    }
     if (auto r = runs.find(f.check_run_id); r != runs.end()) {
       if (!r->second.title.empty()) out += "Title: " + r->second.title + "\n\n";
       if (!r->second.summary.empty())
@@ -189,6 +206,12 @@ Result<std::string> write_fix_context(GitHubPort& gh, const github::Repo& repo,
     case FixKind::none:
       break;
   }
+  // The review of the previous try sent it back (shepherd.review_fixes).
+  if (t.turn_role == workflow::Role::fix && !t.pull.fix_findings.empty())
+    text +=
+        "# The review of your previous try sent it back\n\nYour changes so far are "
+        "committed in the worktree (not pushed). The reviewer said:\n\n" +
+        quoted_block(t.pull.fix_findings) + "\n";
   text += extra;
   const std::string path = run_dir + "/fix-context.md";
   if (!write_text(path, redact(text))) return make_error("cannot write " + path);

@@ -83,6 +83,10 @@ class GitHubPort {
       const github::Repo& /*repo*/, const std::string& /*ref*/) {
     return unsupported();
   }
+  virtual github::GhResult<github::CombinedStatus> get_combined_status(const github::Repo& /*repo*/,
+                                                                       const std::string& /*ref*/) {
+    return unsupported();
+  }
   virtual github::GhResult<std::vector<github::CheckAnnotation>> list_check_run_annotations(
       const github::Repo& /*repo*/, int64_t /*check_run_id*/) {
     return unsupported();

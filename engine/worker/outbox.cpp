@@ -149,6 +149,7 @@ Result<void> Outbox::perform(TaskRow& row, const github::Repo& repo,
           [](const workflow::StartTurn&) -> Result<void> { return {}; },
           [](const workflow::CancelTurn&) -> Result<void> { return {}; },
           [](const workflow::OpenPullRequest&) -> Result<void> { return {}; },
+          [](const workflow::UpdatePull&) -> Result<void> { return {}; },
       },
       action);
 }

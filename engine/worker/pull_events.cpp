@@ -66,11 +66,13 @@ bool PullEvents::handles(const WebhookEvent& ev) {
   return std::holds_alternative<PullRequestEvent>(ev.detail) ||
          std::holds_alternative<PullRequestReviewEvent>(ev.detail) ||
          std::holds_alternative<PullRequestReviewCommentEvent>(ev.detail) ||
-         std::holds_alternative<CheckEvent>(ev.detail);
+         std::holds_alternative<CheckEvent>(ev.detail) ||
+         std::holds_alternative<StatusEvent>(ev.detail);
 }
 
 bool PullEvents::bots_may_act(const WebhookEvent& ev) {
   return std::holds_alternative<CheckEvent>(ev.detail) ||
+         std::holds_alternative<StatusEvent>(ev.detail) ||
          std::holds_alternative<PullRequestReviewEvent>(ev.detail) ||
          std::holds_alternative<PullRequestReviewCommentEvent>(ev.detail);
 }
@@ -200,6 +202,7 @@ Result<std::optional<Incoming>> PullEvents::translate(const WebhookEvent& ev, In
   }
 
   if (auto* e = std::get_if<CheckEvent>(&ev.detail)) return checks(ev, *e, in);
+  if (auto* e = std::get_if<StatusEvent>(&ev.detail)) return status(ev, *e, in);
   return none;
 }
 
@@ -284,11 +287,39 @@ Result<std::optional<Incoming>> PullEvents::checks(const WebhookEvent& ev, const
     }
   }
   if (number == 0) return none;
+  return judge(repo, number, c.head_sha, std::move(in));
+}
+
+Result<std::optional<Incoming>> PullEvents::status(const WebhookEvent& ev, const StatusEvent& s,
+                                                   Incoming in) {
+  const std::optional<Incoming> none;
+  // A pending status is no completion: its final state brings its own event.
+  if (s.state == "pending" || s.sha.empty()) return none;
+  const auto repo = repo_of(ev.installation_id, in.repo);
+  // The event names the branches holding the commit, not pull requests:
+  // the task PR is the one whose head branch it is (and whose head it is).
+  for (const auto& branch : s.branches) {
+    if (branch == in.base_branch) continue;
+    auto pull = gh_.find_pull_by_head(repo, branch);
+    if (!pull) return make_error("pull request of " + branch + ": " + pull.error().describe());
+    if (!*pull || (*pull)->head_sha != s.sha) continue;
+    auto issue = issue_of_pull_(in.repo, (*pull)->number);
+    if (!issue) return issue.error();
+    if (!*issue) continue;
+    in.issue = **issue;
+    return judge(repo, (*pull)->number, s.sha, std::move(in));
+  }
+  return none;
+}
+
+Result<std::optional<Incoming>> PullEvents::judge(const github::Repo& repo, int64_t number,
+                                                  const std::string& head_sha, Incoming in) {
+  const std::optional<Incoming> none;
   // Only the PR's current head counts: checks of an older push are stale.
   auto pull = gh_.get_pull(repo, static_cast<int>(number));
   if (!pull) return make_error("pull request: " + pull.error().describe());
-  if (pull->state != "open" || pull->head_sha != c.head_sha) return none;
-  auto runs = gh_.list_check_runs_for_ref(repo, c.head_sha);
+  if (pull->state != "open" || pull->head_sha != head_sha) return none;
+  auto runs = gh_.list_check_runs_for_ref(repo, head_sha);
   if (!runs) return make_error("check runs: " + runs.error().describe());
   const std::string bot = lookups_.bot();
   const std::string slug = bot.size() > 5 ? bot.substr(0, bot.size() - 5) : "";
@@ -300,7 +331,7 @@ Result<std::optional<Incoming>> PullEvents::checks(const WebhookEvent& ev, const
     if (!slot || r.id > slot->id) slot = &r;
   }
   workflow::ChecksCompleted done;
-  done.head_sha = c.head_sha;
+  done.head_sha = head_sha;
   for (const auto& [name, r] : latest) {
     if (r->status != "completed") return none;  // its own event comes when it completes
     if (r->conclusion == "failure" || r->conclusion == "timed_out") {
@@ -314,7 +345,24 @@ Result<std::optional<Incoming>> PullEvents::checks(const WebhookEvent& ev, const
       done.passed.push_back(storable(name));
     }
   }
-  if (latest.empty()) return none;
+  // Commit statuses count as checks: pending is not completed; failure and
+  // error failed.
+  auto combined = gh_.get_combined_status(repo, head_sha);
+  if (!combined) return make_error("commit statuses: " + combined.error().describe());
+  for (const auto& st : combined->statuses) {
+    if (st.state == "pending") return none;  // its own event comes when it ends
+    if (st.state == "failure" || st.state == "error") {
+      workflow::FailedCheck f;
+      f.check_run_id = st.id;
+      f.name = storable(st.context);
+      f.conclusion = st.state;
+      f.commit_status = true;
+      done.failing.push_back(std::move(f));
+    } else if (st.state == "success") {
+      done.passed.push_back(storable(st.context));
+    }
+  }
+  if (latest.empty() && combined->statuses.empty()) return none;
   in.event = done;
   return std::optional<Incoming>(std::move(in));
 }

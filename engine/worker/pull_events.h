@@ -3,10 +3,10 @@
 // Comments on the PR's conversation (a PR-side command, a mention of the
 // App), submitted reviews and review comments (with the inline comments
 // and their threads read from GitHub), the PR closed, reopened or pushed
-// to, and checks completed on its head (all of them, read from GitHub, so
-// the turn waits for the last). Text is only collected here: who may reach
-// an agent (permission, bots) is the workflow's decision.
-// Thread-safety: translate() may be called on any thread.
+// to, and checks (check runs and commit statuses) completed on its head
+// (all of them, read from GitHub, so the turn waits for the last). Text is only collected here: who
+// may reach an agent (permission, bots) is the workflow's decision. Thread-safety: translate() may
+// be called on any thread.
 #pragma once
 
 #include <optional>
@@ -38,6 +38,12 @@ class PullEvents {
  private:
   workflow::Actor actor(const github::Repo& repo, const std::optional<Account>& who);
   Result<std::optional<Incoming>> checks(const WebhookEvent& ev, const CheckEvent& c, Incoming in);
+  // A commit status on a task PR's head (the Statuses API).
+  Result<std::optional<Incoming>> status(const WebhookEvent& ev, const StatusEvent& s, Incoming in);
+  // Every check run and commit status on the PR's head `head_sha`: nothing
+  // while one is still running (or the head moved on), else ChecksCompleted.
+  Result<std::optional<Incoming>> judge(const github::Repo& repo, int64_t number,
+                                        const std::string& head_sha, Incoming in);
   Result<std::optional<Incoming>> review(const WebhookEvent& ev, const PullRequestReviewEvent& r,
                                          Incoming in);
 

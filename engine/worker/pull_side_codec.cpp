@@ -127,12 +127,16 @@ json::array string_list(const std::vector<std::string>& items) {
 }  // namespace
 
 json::object pull_side_to_json(const workflow::PullSide& p) {
+  json::array answers;
+  for (const auto& [id, text] : p.answers)
+    answers.push_back(json::object{{"comment_id", id}, {"text", text}});
   json::array failing;
   for (const auto& c : p.failing)
     failing.push_back(json::object{{"check_run_id", c.check_run_id},
                                    {"name", c.name},
                                    {"conclusion", c.conclusion},
-                                   {"workflow_run_id", c.workflow_run_id}});
+                                   {"workflow_run_id", c.workflow_run_id},
+                                   {"commit_status", c.commit_status}});
   return {{"fixing", std::string(to_string(p.fixing))},
           {"pending", feedback_list(p.pending)},
           {"addressing", feedback_list(p.addressing)},
@@ -150,7 +154,13 @@ json::object pull_side_to_json(const workflow::PullSide& p) {
           {"max_conflict_fixes", p.max_conflict_fixes},
           {"base_sha", p.base_sha},
           {"conflicted_files", string_list(p.conflicted_files)},
-          {"review_fixes", p.review_fixes}};
+          {"review_fixes", p.review_fixes},
+          {"update_owed", p.update_owed},
+          {"rebase", p.rebase},
+          {"unpushed_sha", p.unpushed_sha},
+          {"fix_reviews", p.fix_reviews},
+          {"fix_findings", p.fix_findings},
+          {"answers", std::move(answers)}};
 }
 
 std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) {
@@ -173,6 +183,7 @@ std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) 
     fr.str("name", c.name);
     fr.str("conclusion", c.conclusion);
     fr.num("workflow_run_id", c.workflow_run_id);
+    fr.flag("commit_status", c.commit_status);
     p.failing.push_back(std::move(c));
   });
   r.str("ci_spent_head", p.ci_spent_head);
@@ -186,6 +197,19 @@ std::string pull_side_from_json(simdjson::dom::object o, workflow::PullSide& p) 
   r.str("base_sha", p.base_sha);
   r.strings("conflicted_files", p.conflicted_files);
   r.flag("review_fixes", p.review_fixes);
+  r.flag("update_owed", p.update_owed);
+  r.flag("rebase", p.rebase);
+  r.str("unpushed_sha", p.unpushed_sha);
+  r.num("fix_reviews", p.fix_reviews);
+  r.str("fix_findings", p.fix_findings);
+  r.objects("answers", [&](simdjson::dom::object a) {
+    Fields fa(a, problem);
+    int64_t id = 0;
+    std::string text;
+    fa.num("comment_id", id);
+    fa.str("text", text);
+    p.answers.emplace_back(id, std::move(text));
+  });
   return problem;
 }
 

@@ -62,7 +62,19 @@ Result<void> PullUpdater::update(const Job& job) {
   if (!*loaded) return {};
   const TaskRow& row = **loaded;
   const workflow::Task& t = row.task;
-  if (t.phase != workflow::Phase::pr_open || t.pr_number == 0) return {};  // busy, or over
+  if (t.pr_number == 0) return {};
+  if (t.phase != workflow::Phase::pr_open) {
+    // Busy (a fix turn, or blocked): the update is owed, queued again by
+    // the workflow when the task is idle on its PR (a task blocked before
+    // its PR, or over, ignores it).
+    if (t.phase != workflow::Phase::fixing && t.phase != workflow::Phase::blocked) return {};
+    Incoming in;
+    in.installation_id = row.installation_id;
+    in.repo = t.repo;
+    in.issue = t.issue;
+    in.event = workflow::BaseMoved{};
+    return applier_.apply(in, "", t.id);
+  }
   const auto repo = repo_of(row.installation_id, t.repo);
   auto pull = gh_.get_pull(repo, static_cast<int>(t.pr_number));
   if (!pull) return make_error("pull request: " + pull.error().describe());
@@ -84,13 +96,43 @@ Result<void> PullUpdater::update(const Job& job) {
   auto checkout = turns_.check_out(row);
   if (!checkout) return checkout.error();
   const std::string& worktree = checkout->worktree;
+  workflow::MergeabilityKnown event;
+  event.base_sha = pull->base_sha;
+  event.mergeable = false;
+  auto decided = [&]() {
+    Incoming in;
+    in.installation_id = row.installation_id;
+    in.repo = t.repo;
+    in.issue = t.issue;
+    in.event = std::move(event);
+    return applier_.apply(in, "", t.id);
+  };
+  if (t.pull.rebase) {
+    // From the pushed head (a rewrite whose push lost its lease is
+    // dropped; a person's commits are rebased with ours), pushed with the
+    // lease of the head fetched just now: a push since then fails it and
+    // this job runs again from the new head.
+    if (auto reset = workspace_.reset_to_remote(worktree, t.branch); !reset) return reset.error();
+    auto rebased = workspace_.rebase_onto_base(worktree, row.base_branch);
+    if (!rebased) return rebased.error();
+    if (rebased->clean) {
+      if (!rebased->sha) return {};  // already on the base: GitHub's answer was stale
+      if (auto pushed = workspace_.push(worktree, checkout->remote, t.branch); !pushed)
+        return pushed.error();
+      event.merged_cleanly = true;
+      event.rebased = true;
+      event.pushed_sha = *rebased->sha;
+      log.info("task {}: rebased {} onto {}", task_key(t.repo, t.issue), t.branch, row.base_branch);
+      return decided();
+    }
+    // The simpler of the two ways the issue allows: a merge (and, on its
+    // conflicts, a resolve-conflicts turn), the status saying why.
+    event.rebase_fallback = "rebasing it conflicts in `" + rebased->conflicts.front() + "`";
+  }
   if (auto caught = workspace_.catch_up(worktree, t.branch); !caught) return caught.error();
   auto merged = workspace_.merge_base(worktree, row.base_branch,
                                       "Merge branch '" + row.base_branch + "' into " + t.branch);
   if (!merged) return merged.error();
-  workflow::MergeabilityKnown event;
-  event.base_sha = pull->base_sha;
-  event.mergeable = false;
   if (merged->clean) {
     if (!merged->sha) return {};  // nothing to merge here: GitHub's answer was stale
     if (auto pushed = workspace_.push(worktree, checkout->remote, t.branch); !pushed)
@@ -104,12 +146,7 @@ Result<void> PullUpdater::update(const Job& job) {
     if (auto aborted = workspace_.abort_merge(worktree); !aborted) return aborted.error();
     event.conflicted_files = merged->conflicts;
   }
-  Incoming in;
-  in.installation_id = row.installation_id;
-  in.repo = t.repo;
-  in.issue = t.issue;
-  in.event = std::move(event);
-  return applier_.apply(in, "", t.id);
+  return decided();
 }
 
 }  // namespace bottega

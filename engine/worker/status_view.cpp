@@ -19,6 +19,13 @@ std::string pull_side_detail(const workflow::Task& t) {
     return "";
   std::string out;
   auto add = [&](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+  // A fix checked by a review turn before its push (shepherd.review_fixes).
+  if (t.phase == Phase::fixing && t.turn_role == workflow::Role::review)
+    add("reviewing the " + std::string(workflow::to_string(p.fixing)) +
+        " fix before it is pushed (review " + std::to_string(p.fix_reviews) + " of " +
+        std::to_string(t.max_iterations) + ")");
+  else if (t.phase == Phase::fixing && !p.fix_findings.empty())
+    add("the review sent the fix back; the fix agent tries again");
   if (t.phase == Phase::fixing) {
     switch (p.fixing) {
       case workflow::FixKind::ci:

@@ -40,6 +40,7 @@ void apply_policy(Task& t, const RepoConfig& c) {
     t.pull.max_ci_fixes = c.max_ci_fixes;
     t.pull.max_conflict_fixes = c.max_conflict_fixes;
     t.pull.review_fixes = c.review_fixes;
+    t.pull.rebase = c.update_method == "rebase";
   }
 }
 
@@ -81,6 +82,12 @@ void commit_decision(pqxx::transaction_base& tx, const TaskRow& row,
                workflow::to_string(start->role));
     } else if (std::holds_alternative<workflow::OpenPullRequest>(action)) {
       JobSpec job = task_job(kOpenPullJob, key, row, {t.id, 0});
+      job.host = row.worktree_host;
+      JobQueue::enqueue(tx, job);
+    } else if (std::holds_alternative<workflow::UpdatePull>(action)) {
+      // As PullUpdater::enqueue: the base moved while the task was busy.
+      JobSpec job = task_job(kUpdatePullJob, t.repo + "/task-" + std::to_string(t.id) + "/update",
+                             row, {t.id, 1});
       job.host = row.worktree_host;
       JobQueue::enqueue(tx, job);
     }

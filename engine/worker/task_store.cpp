@@ -204,7 +204,7 @@ std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& 
 std::vector<int64_t> open_pull_tasks(pqxx::transaction_base& tx, const std::string& repo) {
   std::vector<int64_t> out;
   auto r = run(tx, "task_open_pulls_of_repo",
-               "SELECT id FROM tasks WHERE repo = $1 AND phase = 'pr_open'"
+               "SELECT id FROM tasks WHERE repo = $1 AND phase IN ('pr_open', 'fixing', 'blocked')"
                " AND pr_number IS NOT NULL ORDER BY id",
                repo);
   for (const auto& row : r) out.push_back(row[0].as<int64_t>());

@@ -91,7 +91,8 @@ bool awaits_answers(pqxx::transaction_base& tx, const std::string& repo, int64_t
 // Tasks of the installation that are not idle, done or cancelled: id, repository.
 std::vector<std::pair<int64_t, std::string>> live_tasks(pqxx::transaction_base& tx,
                                                         int64_t installation);
-// The repository's tasks whose pull request is open and idle (pr_open): ids.
+// The repository's tasks with a pull request that is open: idle (pr_open),
+// under a fix turn or blocked: ids.
 std::vector<int64_t> open_pull_tasks(pqxx::transaction_base& tx, const std::string& repo);
 // Tasks waiting for a job that is dead: id, why ("its job failed N times; ...").
 std::vector<std::pair<int64_t, std::string>> lost_tasks(pqxx::transaction_base& tx);

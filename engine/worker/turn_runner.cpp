@@ -21,7 +21,6 @@
 #include "engine/worker/fix_context.h"
 #include "engine/worker/github_port.h"
 #include "engine/worker/repo_lookups.h"
-#include "engine/worker/secret_scan.h"
 #include "engine/worker/task_store.h"
 
 namespace bottega {
@@ -101,10 +100,14 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   const Task& t = row.task;
   const std::string role(workflow::to_string(t.turn_role));
   const bool fixing = t.turn_role == Role::fix;
+  // A fix checked before its push (shepherd.review_fixes): role review.
+  const bool reviewing_fix = t.turn_role == Role::review && t.phase == Phase::fixing;
   // A fix turn's prompt is its kind's ("fix-ci", ...); a product-flow
   // planner's is plan-product.
   const std::string prompt_name = fixing ? std::string(to_string(t.pull.fixing))
-                                         : prompts::prompt_for(role, !t.product_reason.empty());
+                                  : reviewing_fix
+                                      ? std::string("review-fix")
+                                      : prompts::prompt_for(role, !t.product_reason.empty());
   const auto repo = repo_of(row.installation_id, t.repo);
 
   // Every file of the turn from one commit of the base branch.
@@ -157,7 +160,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
   const std::string task_file = run_dir + "/task.md";
   if (auto w = write_file(task_file, t.document); !w) return setup_failed(w.error().message);
   std::string fix_context;
-  if (fixing) {
+  if (fixing || reviewing_fix) {
     std::string merging;
     if (!conflicts.empty()) {
       merging = "\nThe merge of `" + row.base_branch +
@@ -187,6 +190,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
       {"plan_template", lookups_.plan_template(repo, *base)},
       {"pull_request", std::to_string(t.pr_number)},
       {"fix_context", fix_context},
+      {"pull_head", t.pull.head_sha},
   };
   // The questions' cap, told where the planner reads the people's word.
   if (t.turn_role == Role::plan && t.question_rounds >= t.max_question_rounds)
@@ -301,33 +305,7 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     log.warn("task {}: recording the end of run {}: {}", task_key(t.repo, t.issue), *run_id,
              r.error().message);
 
-  workflow::TurnFinished f;
-  switch (outcome->kind) {
-    case agents::OutcomeKind::succeeded:
-      f.outcome = workflow::TurnOutcome::succeeded;
-      break;
-    case agents::OutcomeKind::agent_error:
-      f.outcome = workflow::TurnOutcome::agent_error;
-      break;
-    case agents::OutcomeKind::timed_out:
-      f.outcome = workflow::TurnOutcome::timed_out;
-      break;
-    case agents::OutcomeKind::cancelled:
-      f.outcome = workflow::TurnOutcome::cancelled;
-      break;
-    case agents::OutcomeKind::crashed:
-      f.outcome = workflow::TurnOutcome::crashed;
-      break;
-    case agents::OutcomeKind::budget_reached:
-      f.outcome = workflow::TurnOutcome::budget_reached;
-      break;
-  }
-  f.message = outcome->message;
-  f.stderr_tail = outcome->stderr_tail;
-  f.tokens_in = outcome->usage.input_tokens + outcome->usage.cached_input_tokens +
-                outcome->usage.cache_write_tokens;
-  f.tokens_out = outcome->usage.output_tokens;
-  f.cost_usd = outcome->usage.cost_usd.value_or(0);
+  workflow::TurnFinished f = turn_finished_from(*outcome);
   // The agent could have made the file a link to anything the server can read.
   auto document = read_regular_file(task_file, kMaxDocumentBytes);
   if (document)
@@ -349,41 +327,16 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
     if (!settled) return with_usage(setup_failed(settled.error().message), f);
     f.refine_reverted = std::move(*settled);
   } else if (t.turn_role == Role::implement || t.turn_role == Role::solo || fixing) {
-    if (f.outcome == workflow::TurnOutcome::succeeded) {
-      // Work holding a secret the app knows is not committed (so never pushed).
-      auto leak = secret_in_changes(worktree);
-      if (!leak) return leak.error();
-      if (auto unresolved = marker_left(worktree, conflicts); !*leak && unresolved) {
-        f.outcome = workflow::TurnOutcome::refused;
-        f.message = "`" + *unresolved + "` still holds conflict markers; `/retry` runs it again";
-        return f;
-      }
-      if (*leak) {
-        f.outcome = workflow::TurnOutcome::refused;
-        f.message = "`" + **leak +
-                    "`: the app does not commit or push a secret it holds; "
-                    "remove it from the file and `/retry`";
-        return f;
-      }
-      auto sha = workspace_.commit_all(
-          worktree, redact(fixing ? "bottega: " + std::string(to_string(t.pull.fixing)) + " for #" +
-                                        std::to_string(t.pr_number) + " (" + t.title + ")\n\n" +
-                                        fix_trailer(t)
-                                  : "bottega: " + t.title + " (#" + std::to_string(t.issue) +
-                                        "), iteration " + std::to_string(t.iteration)));
-      if (!sha) return with_usage(setup_failed("commit: " + sha.error().message), f);
-      // Pushed after every implementation turn: another host can rebuild
-      // the worktree from the branch.
-      if (*sha) {
-        if (auto p = workspace_.push(worktree, remote, t.branch); !p)
-          return with_usage(setup_failed("push: " + p.error().message), f);
-        if (fixing) f.pushed_sha = **sha;
-      }
-      if (fixing) take_answers(t, run_dir, f);
-    }
+    auto kept = keep_work(t, f, *checkout, run_dir, conflicts, cfg.config.test_commands,
+                          turn.sandbox_readable);
+    if (!kept) return kept.error();
+    if (*kept) return f;
   } else {
     auto discarded = workspace_.discard_changes(worktree);
     if (discarded) f.discarded_files = std::move(*discarded);
+    if (reviewing_fix)
+      if (auto pushed = push_reviewed_fix(t, *checkout, f); !pushed)
+        return with_usage(setup_failed("push: " + pushed.error().message), f);
   }
   if (t.turn_role == Role::review || t.turn_role == Role::solo) {
     // Evidence is the record, not the turn: trouble keeping it is logged.
@@ -400,27 +353,6 @@ Result<workflow::TurnFinished> TurnRunner::run(const TaskRow& row, const Job& jo
            workflow::to_string(f.outcome),
            f.signal == workflow::Signal::none ? "none" : workflow::to_string(f.signal));
   return f;
-}
-
-Result<TurnRunner::Checkout> TurnRunner::check_out(const TaskRow& row) {
-  const Task& t = row.task;
-  auto token = gh_.installation_token(row.installation_id);
-  if (!token) return make_error("no installation token: " + token.error().describe());
-  Checkout c{GitRemote{options_.github_web_url + "/" + t.repo + ".git", *token}, ""};
-  // prepare_worktree fetches the repository first (under the cache lock).
-  auto worktree =
-      workspace_.prepare_worktree(t.repo, c.remote, task_dir(t), t.branch, row.base_branch);
-  if (!worktree) return worktree.error();
-  if (row.worktree_host != options_.host)
-    if (auto h = task_store::hold_worktree(db_, row.task.id, options_.host); !h) return h.error();
-  c.worktree = std::move(*worktree);
-  return c;
-}
-
-Result<std::optional<std::string>> TurnRunner::secret_in_changes(const std::string& worktree) {
-  auto changed = workspace_.changed_files(worktree);
-  if (!changed) return changed.error();
-  return find_secret_in_files(worktree, *changed);
 }
 
 void TurnRunner::stop() {

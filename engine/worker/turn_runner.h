@@ -30,6 +30,7 @@ namespace agents {
 class AgentRunner;
 class AgentProcess;
 class TranscriptStore;
+struct Outcome;
 }  // namespace agents
 
 // A turn that could not run for a reason of the task's own (reported on
@@ -57,6 +58,25 @@ class TurnRunner {
   // knows, named (never the secret); nullopt when there is none.
   [[nodiscard]] Result<std::optional<std::string>> secret_in_changes(const std::string& worktree);
 
+  // The agent's outcome as the workflow's (turn_runner_work.cpp).
+  static workflow::TurnFinished turn_finished_from(const agents::Outcome& outcome);
+  // An implementation or fix turn that succeeded: its work checked (no
+  // secret the app holds, no conflict marker left in `conflicts`),
+  // committed and pushed. True: `f` is final (refused, or the commit or the
+  // push failed, said in `f`). Fails on trouble worth retrying.
+  [[nodiscard]] Result<bool> keep_work(const workflow::Task& t, workflow::TurnFinished& f,
+                                       const Checkout& checkout, const std::string& run_dir,
+                                       const std::vector<std::string>& conflicts,
+                                       const std::vector<std::string>& test_commands,
+                                       const std::vector<std::string>& sandbox_readable);
+  // After a resolve-conflicts turn the app runs the repository's test
+  // commands itself (commands.test, in the sandbox, no network), one by
+  // one: the first that fails, named with its output's tail; "" when all
+  // pass (or none is configured).
+  [[nodiscard]] Result<std::string> failing_test(const std::vector<std::string>& test_commands,
+                                                 const std::string& worktree,
+                                                 const std::string& run_dir,
+                                                 const std::vector<std::string>& sandbox_readable);
   // The refinement pass's work (refinement.cpp): kept — committed and
   // pushed — only when the turn succeeded, it holds no secret and the
   // repository's tests pass after it; otherwise the worktree goes back to
@@ -81,6 +101,17 @@ class TurnRunner {
   [[nodiscard]] Result<std::optional<workflow::TurnFinished>> merge_for_resolve(
       const TaskRow& row, const std::string& worktree, const GitRemote& remote,
       std::vector<std::string>& conflicts);
+  // Pushes a fix turn's work (fix_trailer names the turn). A person who
+  // pushed to the branch meanwhile breaks the lease: their commits are
+  // fetched and merged with the fix (never overwritten), and the merge
+  // pushed; f.person_pushed says so. Their commits conflicting with the fix:
+  // fails naming it, nothing pushed.
+  [[nodiscard]] Result<void> push_fix(const workflow::Task& t, const Checkout& checkout,
+                                      workflow::TurnFinished& f);
+  // A review of a fix that passed it (signal ready): the fix's commits are
+  // pushed and f.pushed_sha says the new head; nothing for another verdict.
+  [[nodiscard]] Result<void> push_reviewed_fix(const workflow::Task& t, const Checkout& checkout,
+                                               workflow::TurnFinished& f);
   // The first of `files` in the worktree still holding a conflict marker.
   static std::optional<std::string> marker_left(const std::string& worktree,
                                                 const std::vector<std::string>& files);

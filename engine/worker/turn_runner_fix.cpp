@@ -36,12 +36,16 @@ Result<std::optional<workflow::TurnFinished>> TurnRunner::pushed_before(const Ta
     return std::optional<workflow::TurnFinished>();
   auto sha = workspace_.head_sha(worktree);
   if (!sha) return sha.error();
-  if (auto pushed = workspace_.push(worktree, remote, t.branch); !pushed) return pushed.error();
   workflow::TurnFinished f;
   f.outcome = workflow::TurnOutcome::succeeded;
   f.signal = workflow::Signal::ready;
   f.document = t.document;
-  f.pushed_sha = *sha;
+  if (t.pull.review_fixes) {
+    f.committed_sha = *sha;  // its review pushes it
+  } else {
+    if (auto pushed = push_fix(t, Checkout{remote, worktree}, f); !pushed) return pushed.error();
+    if (f.pushed_sha.empty()) f.pushed_sha = *sha;
+  }
   // The answers the agent wrote in the attempt that committed.
   const std::string prefix = "turn-" + std::to_string(t.turn) + "-";
   std::error_code ec;
@@ -78,6 +82,55 @@ Result<std::optional<workflow::TurnFinished>> TurnRunner::merge_for_resolve(
     f.pushed_sha = *merged->sha;
   }
   return std::optional<workflow::TurnFinished>(std::move(f));
+}
+
+Result<void> TurnRunner::push_fix(const workflow::Task& t, const Checkout& checkout,
+                                  workflow::TurnFinished& f) {
+  // A person may push again while their last push is merged: a few rounds.
+  for (int round = 0;; ++round) {
+    // Their commits first. The lease alone cannot see a push fetched since
+    // the fix began (a later turn's checkout fetches): the branch as last
+    // fetched is merged in (nothing to merge when the fix is on top of it).
+    auto merged = workspace_.merge_base(
+        checkout.worktree, t.branch,
+        "Merge a person's push to " + t.branch + " with the fix\n\n" + fix_trailer(t));
+    if (!merged) return merged.error();
+    if (!merged->clean) {
+      if (auto aborted = workspace_.abort_merge(checkout.worktree); !aborted)
+        return aborted.error();
+      return make_error("a person pushed to " + t.branch +
+                        " while the fix turn ran, and their commits conflict with the fix (`" +
+                        (merged->conflicts.empty() ? std::string("?") : merged->conflicts[0]) +
+                        "`); the fix was not pushed: `/retry` runs it again");
+    }
+    if (merged->sha) {
+      f.person_pushed = true;
+      component_log("workflow")
+          .info("task {}: a person pushed to {} during the fix turn; merged with the fix",
+                task_key(t.repo, t.issue), t.branch);
+    }
+    auto pushed = workspace_.push(checkout.worktree, checkout.remote, t.branch);
+    if (pushed) break;
+    const bool lease_broken =
+        pushed.error().message.find("the remote branch changed") != std::string::npos;
+    if (!lease_broken || round == 3) return pushed.error();
+    if (auto synced = workspace_.sync(t.repo, checkout.remote); !synced) return synced.error();
+  }
+  auto head = workspace_.head_sha(checkout.worktree);
+  if (!head) return head.error();
+  if (*head != t.pull.head_sha) f.pushed_sha = *head;
+  return {};
+}
+
+Result<void> TurnRunner::push_reviewed_fix(const workflow::Task& t, const Checkout& checkout,
+                                           workflow::TurnFinished& f) {
+  if (f.outcome != workflow::TurnOutcome::succeeded || f.signal != workflow::Signal::ready)
+    return {};
+  if (auto pushed = push_fix(t, checkout, f); !pushed) return pushed.error();
+  component_log("workflow")
+      .info("task {}: the review passed the {} fix; pushed {}", task_key(t.repo, t.issue),
+            workflow::to_string(t.pull.fixing), f.pushed_sha.substr(0, 12));
+  return {};
 }
 
 std::optional<std::string> TurnRunner::marker_left(const std::string& worktree,

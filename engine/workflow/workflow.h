@@ -92,6 +92,9 @@ struct FailedCheck {
   std::string name;
   std::string conclusion;       // failure, timed_out
   int64_t workflow_run_id = 0;  // GitHub Actions: the run to re-run (0: not Actions)
+  // A commit status (the Statuses API; name is its context, conclusion its
+  // state `failure` or `error`), not a check run: never re-run.
+  bool commit_status = false;
 };
 
 // The task's view of its open pull request.
@@ -113,7 +116,19 @@ struct PullSide {
   int max_conflict_fixes = 3;
   std::string base_sha;  // resolve-conflicts: the base head to merge
   std::vector<std::string> conflicted_files;
-  bool review_fixes = true;  // check a fix with a review turn (not yet used)
+  // Check each fix with a review turn before it is pushed
+  // (shepherd.review_fixes): the fix's commit waits unpushed (unpushed_sha)
+  // with the agent's answers; a review that sends it back gives the fix
+  // agent its findings (fix_findings) for another try.
+  bool review_fixes = true;
+  std::string unpushed_sha;
+  int fix_reviews = 0;  // reviews of the fix now under way (capped by max_iterations)
+  std::string fix_findings;
+  std::vector<std::pair<int64_t, std::string>> answers;
+  // The base branch moved while a turn ran (or the task was blocked): the
+  // branch is brought up to date when the task is idle on its PR again.
+  bool update_owed = false;
+  bool rebase = false;  // shepherd.update: rebase (else the base is merged)
 };
 
 struct Task {
@@ -276,6 +291,12 @@ struct TurnFinished {
   // answer per review comment id (its replies file).
   std::string pushed_sha = {};
   std::vector<std::pair<int64_t, std::string>> answers = {};
+  // A fix turn whose work waits for its review (shepherd.review_fixes): the
+  // commit made and not pushed ("" when nothing changed).
+  std::string committed_sha = {};
+  // A person pushed to the branch while the fix turn ran: their commits
+  // were merged with the fix before the push (never overwritten).
+  bool person_pushed = false;
 };
 
 struct PullRequestOpened {
@@ -346,14 +367,21 @@ struct MergeabilityKnown {
   std::string base_sha;
   bool mergeable = true;
   bool merged_cleanly = false;
+  bool rebased = false;  // shepherd.update: rebase, done without conflicts
+  // Rebasing conflicted and the base was merged instead: why ("" otherwise).
+  std::string rebase_fallback = {};
   std::string pushed_sha;
   std::vector<std::string> conflicted_files;
 };
 
+// The base branch moved while the task was busy with a fix turn (or
+// blocked on its PR side): the update is owed, never dropped.
+struct BaseMoved {};
+
 using Event = std::variant<CommandEvent, MistypedCommand, PlanEdited, TurnFinished,
                            PullRequestOpened, PullRequestFailed, PullRequestClosed, IssueClosed,
                            IssueGone, AccessLost, Answer, PullRequestReopened, FeedbackArrived,
-                           ChecksCompleted, PullHeadMoved, MergeabilityKnown>;
+                           ChecksCompleted, PullHeadMoved, MergeabilityKnown, BaseMoved>;
 
 // --- actions -------------------------------------------------------------------
 struct React {
@@ -393,8 +421,12 @@ struct RerunFailedJobs {
   int64_t workflow_run_id = 0;
 };
 
+// Bring the PR's branch up to date with its base (an update_pull job): the
+// base moved while the task was busy.
+struct UpdatePull {};
+
 using Action = std::variant<React, Reply, SyncPlanComment, SyncStatus, StartTurn, CancelTurn,
-                            OpenPullRequest, ReplyInThread, RerunFailedJobs>;
+                            OpenPullRequest, ReplyInThread, RerunFailedJobs, UpdatePull>;
 
 struct Decision {
   Task task;

@@ -904,6 +904,63 @@ Result<void> Workspace::abort_merge(const std::string& worktree) {
   return {};
 }
 
+Result<Workspace::MergeResult> Workspace::rebase_onto_base(const std::string& worktree,
+                                                           const std::string& base_branch) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  if (!valid_branch(base_branch))
+    return make_error("\"" + base_branch + "\" is not a valid branch name");
+  GitRunner git(options_, git_exe_);
+  const std::string& path = tree->path;
+  auto before = head_sha(path);
+  if (!before) return before.error();
+  auto rebased =
+      git.run({tree->args({"-c", "commit.gpgSign=false", "-c", "core.hooksPath=/dev/null", "rebase",
+                           "--quiet", "--no-autostash", "refs/remotes/origin/" + base_branch}),
+               path,
+               {"GIT_COMMITTER_NAME=" + options_.author_name,
+                "GIT_COMMITTER_EMAIL=" + options_.author_email}});
+  if (!rebased) return rebased.error();
+  if (rebased->timed_out) return make_error("git rebase in " + path + " timed out");
+  MergeResult result;
+  if (rebased->exit_code == 0) {
+    result.clean = true;
+    auto after = head_sha(path);
+    if (!after) return after.error();
+    if (*after != *before) result.sha = *after;
+    return result;
+  }
+  auto unmerged = git.check(
+      {tree->args({"diff", "--name-only", "--diff-filter=U", "-z", "--no-ext-diff"}), path},
+      "git diff of the conflicts in " + path);
+  auto aborted = git.run({tree->args({"rebase", "--abort"}), path});
+  if (!aborted) return aborted.error();
+  if (!unmerged) return unmerged.error();
+  for (std::size_t start = 0; start < unmerged->size();) {
+    auto end = unmerged->find('\0', start);
+    if (end == std::string::npos) end = unmerged->size();
+    if (end > start) result.conflicts.push_back(unmerged->substr(start, end - start));
+    start = end + 1;
+  }
+  if (result.conflicts.empty())
+    return git.failure(*rebased, {}, "git rebase onto origin/" + base_branch + " in " + path);
+  std::sort(result.conflicts.begin(), result.conflicts.end());
+  return result;
+}
+
+Result<void> Workspace::reset_to_remote(const std::string& worktree, const std::string& branch) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  if (!valid_branch(branch)) return make_error("\"" + branch + "\" is not a valid branch name");
+  GitRunner git(options_, git_exe_);
+  auto reset = git.check({tree->args({"reset", "--hard", "--quiet", "--no-recurse-submodules",
+                                      "refs/remotes/origin/" + branch}),
+                          tree->path},
+                         "git reset in " + tree->path);
+  if (!reset) return reset.error();
+  return {};
+}
+
 Result<std::string> Workspace::head_message(const std::string& worktree) {
   auto tree = find_worktree(options_.root, worktree);
   if (!tree) return tree.error();

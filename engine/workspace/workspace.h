@@ -160,6 +160,19 @@ class Workspace {
   // Gives up a merge left in progress (the worktree back at HEAD).
   [[nodiscard]] Result<void> abort_merge(const std::string& worktree);
 
+  // shepherd.update: rebase. Rebases the worktree's branch onto
+  // origin/<base_branch> (as last fetched), the App's bot as committer,
+  // without hooks or signing. clean: rebased (sha: the new head), or
+  // nothing to do (no sha). Conflicts: the rebase is given up (the worktree
+  // back where it was) and they are listed, sorted.
+  [[nodiscard]] Result<MergeResult> rebase_onto_base(const std::string& worktree,
+                                                     const std::string& base_branch);
+  // Puts the worktree's branch at origin/<branch> as last fetched (reset
+  // --hard): a rebase starts from the pushed head, never from a rewrite
+  // whose push lost its lease.
+  [[nodiscard]] Result<void> reset_to_remote(const std::string& worktree,
+                                             const std::string& branch);
+
   // The message of the worktree's HEAD commit (a fix turn run again after a
   // crash finds its own commit by it).
   [[nodiscard]] Result<std::string> head_message(const std::string& worktree);

@@ -82,6 +82,31 @@ GhResult<std::vector<CheckAnnotation>> GitHubClient::list_check_run_annotations(
   return out;
 }
 
+GhResult<CombinedStatus> GitHubClient::get_combined_status(const Repo& repo,
+                                                           const std::string& ref) {
+  CombinedStatus out;
+  auto r =
+      impl_->paginate("/repos/{owner}/{repo}/commits/{ref}/status", {repo.owner, repo.name, ref},
+                      repo.installation_id, "", "statuses", [&](dom::element e) {
+                        CommitStatus s;
+                        s.id = i64(e, "id");
+                        s.context = str(e, "context");
+                        s.state = str(e, "state");
+                        s.description = str(e, "description");
+                        s.target_url = str(e, "target_url");
+                        out.statuses.push_back(std::move(s));
+                      });
+  if (!r) return r.error();
+  // Computed from the statuses (one per context), as GitHub computes it:
+  // the pages share no top-level field worth trusting over them.
+  out.state = out.statuses.empty() ? "pending" : "success";
+  for (const auto& s : out.statuses) {
+    if (s.state == "failure" || s.state == "error") out.state = "failure";
+    if (s.state == "pending" && out.state != "failure") out.state = "pending";
+  }
+  return out;
+}
+
 GhResult<CheckRun> GitHubClient::create_check_run(const Repo& repo, const CheckRunUpdate& run) {
   const std::string route = "/repos/{owner}/{repo}/check-runs";
   auto r = impl_->call("POST", route, {repo.owner, repo.name}, repo.installation_id,

@@ -5,6 +5,7 @@
 // person's push; a crash during a fix turn.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -278,6 +279,223 @@ TEST_F(Shepherd, AServerKilledDuringAFixTurnPushesOnceAndRepliesOnce) {
   EXPECT_NE(head_of(pr), head);
   EXPECT_TRUE(app_replies(pr).empty()) << "no other comment on the PR";
   EXPECT_EQ(marked_comments(issue, kStatusMarker).size(), 1u);
+}
+
+// Commit statuses (the Statuses API) count as checks: a pending one holds
+// the fix turn back even when a check run failed; a failed one starts it,
+// and its context, description and link are in the turn's context.
+TEST_F(Shepherd, ACommitStatusJoinsTheChecksAndItsFailureIsFixed) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  write_scenario("fix", {"write hello.txt hello, world", "signal ready", "result ok fixed"});
+  const std::string head = head_of(pr);
+  github().add_status(kOwner, kRepo, head, "ci/jenkins", "pending", "Build started");
+  github().add_check_run(kOwner, kRepo, head, "lint", "failure", "lint failed\n");
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 0) << "a pending status is a check not yet completed";
+  github().add_status(kOwner, kRepo, head, "ci/jenkins", "error", "Build broke: greeting test",
+                      "https://ci.example.test/job/42");
+  ASSERT_TRUE(wait_for_head_change(pr, head));
+  const std::string fixed = head_of(pr);
+  EXPECT_EQ(fix_runs(), 1);
+  bool found = false;
+  for (auto& e : fs::recursive_directory_iterator(tree() + "/data/runs")) {
+    if (e.path().filename() != "fix-context.md") continue;
+    std::ifstream in(e.path());
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    found = text.find("ci/jenkins — error") != std::string::npos &&
+            text.find("Build broke: greeting test") != std::string::npos &&
+            text.find("https://ci.example.test/job/42") != std::string::npos &&
+            text.find("lint — failure") != std::string::npos;
+  }
+  EXPECT_TRUE(found) << "fix-context.md naming the status and the check run";
+  github().add_check_run(kOwner, kRepo, fixed, "lint", "success");
+  github().add_status(kOwner, kRepo, fixed, "ci/jenkins", "success");
+  ASSERT_TRUE(wait_for_status(issue, "checks passing"));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 1);
+}
+
+// A push to the base while a fix turn runs is not dropped: the branch is
+// brought up to date once the turn has pushed.
+TEST_F(Shepherd, ABasePushDuringAFixTurnIsMergedAfterIt) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  const std::string branch = pulls_for(issue)[0].head_ref;
+  write_scenario("fix", with_prefix({"sleep 4000"}, {"write hello.txt hello, world", "signal ready",
+                                                     "result ok fixed"}));
+  github().add_check_run(kOwner, kRepo, head_of(pr), "tests", "failure", "FAIL\n");
+  ASSERT_TRUE(
+      wait_until([&] { return count("SELECT count(*) FROM agent_runs WHERE role = 'fix'") == 1; },
+                 "the fix turn running"));
+  ASSERT_TRUE(github()
+                  .commit_files(kOwner, kRepo, "main", {{"other.txt", "other\n"}}, "other", kWriter)
+                  .ok());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return file_at(branch, "other.txt").has_value() &&
+               file_at(branch, "hello.txt") == "hello, world\n";
+      },
+      "the fix pushed and then the base merged into " + branch, kVeryLong));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 1);
+}
+
+// shepherd.review_fixes (on by default): a fix is checked by a review turn
+// before its push; one the review sends back goes to the fix agent again,
+// with the findings, and only the reviewed fix is pushed.
+TEST_F(Shepherd, AFixIsReviewedAndSentBackBeforeItsOnePush) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  // Turns 1-3 made the PR (plan, implement, review): the fix is turn 4, its
+  // review 5, the second try 6 and its review 7 (the default: ready).
+  const std::string n = std::to_string(issue);
+  write_scenario(n + "/turn-4", {"write hello.txt first try", "signal ready", "result ok fixed"});
+  write_scenario(n + "/turn-5", review_needs_work("the greeting must say hello, world"));
+  write_scenario(n + "/turn-6",
+                 {"write hello.txt hello, world", "signal ready", "result ok fixed again"});
+  auto synchronizes = [&] {
+    int count = 0;
+    for (const auto& h : github().webhooks())
+      count += h.event == "pull_request" && h.action == "synchronize";
+    return count;
+  };
+  const int pushes_before = synchronizes();
+  const std::string head = head_of(pr);
+  github().add_check_run(kOwner, kRepo, head, "tests", "failure", "FAIL: greeting\n");
+  ASSERT_TRUE(wait_for_head_change(pr, head));
+  EXPECT_EQ(file_at(head_of(pr), "hello.txt"), "hello, world\n");
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 2);
+  EXPECT_EQ(synchronizes() - pushes_before, 1) << "one push, after the review passed";
+  bool told = false;
+  for (auto& e : fs::recursive_directory_iterator(tree() + "/data/runs")) {
+    if (e.path().filename() != "fix-context.md") continue;
+    std::ifstream in(e.path());
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    told = told || text.find("the greeting must say hello, world") != std::string::npos;
+  }
+  EXPECT_TRUE(told) << "the second try's context holds the review's findings";
+  auto status = status_comment(issue);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(contains_ci(status->body, "sent the fix-ci fix back")) << status->body;
+}
+
+// shepherd.review_fixes: false — the push follows the fix turn, no review.
+TEST_F(Shepherd, WithoutReviewFixesThePushFollowsTheFixTurn) {
+  set_repo_config("shepherd:\n  review_fixes: false\n");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  write_scenario("review", review_needs_work("a review must not run here"));
+  write_scenario("fix", {"write hello.txt hello, world", "signal ready", "result ok fixed"});
+  const std::string head = head_of(pr);
+  github().add_check_run(kOwner, kRepo, head, "tests", "failure", "FAIL\n");
+  ASSERT_TRUE(wait_for_head_change(pr, head));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM agent_runs WHERE role = 'review'"), 1)
+      << "only the first pass's review";
+}
+
+// A person pushes to the task branch while a fix turn runs: the app's push
+// loses its lease; their commits are fetched and merged with the fix, never
+// overwritten, and the status says a person pushed.
+TEST_F(Shepherd, APersonsPushDuringAFixTurnIsMergedWithTheFix) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  const std::string branch = pulls_for(issue)[0].head_ref;
+  write_scenario("fix", with_prefix({"sleep 4000"},
+                                    {"write fix.txt fixed", "signal ready", "result ok fixed"}));
+  github().add_check_run(kOwner, kRepo, head_of(pr), "tests", "failure", "FAIL\n");
+  ASSERT_TRUE(
+      wait_until([&] { return count("SELECT count(*) FROM agent_runs WHERE role = 'fix'") == 1; },
+                 "the fix turn running"));
+  auto pushed = github().commit_files(kOwner, kRepo, branch, {{"human.txt", "mine\n"}},
+                                      "a person's commit", kWriter);
+  ASSERT_TRUE(pushed.ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "fix.txt").has_value(); }, "the fix pushed",
+                         kVeryLong));
+  EXPECT_EQ(file_at(branch, "human.txt"), "mine\n") << "the person's commit is kept";
+  ASSERT_TRUE(wait_for_status(issue, "a person pushed"));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 1);
+  EXPECT_EQ(phase_labels(issue), std::vector<std::string>{"bottega:pr-open"});
+}
+
+// After a resolve-conflicts turn the app runs the repository's tests
+// itself: a resolution that fails them is not pushed and the task blocks
+// naming the command; /retry resolves again, and a passing one is pushed.
+TEST_F(Shepherd, AConflictResolutionIsPushedOnlyWhenTheTestsPass) {
+  set_repo_config("commands:\n  test:\n    - test -f hello.txt\n    - grep -q bonjour hello.txt\n");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  const std::string branch = pulls_for(issue)[0].head_ref;
+  write_scenario("fix", {"write hello.txt hello and hola", "signal ready", "result ok fixed"});
+  ASSERT_TRUE(
+      github()
+          .commit_files(kOwner, kRepo, "main", {{"hello.txt", "bonjour\n"}}, "french", kWriter)
+          .ok());
+  ASSERT_TRUE(wait_for_blocked(issue, "grep -q bonjour hello.txt"));
+  EXPECT_EQ(file_at(branch, "hello.txt"), "hello\n") << "nothing pushed";
+  write_scenario("fix", {"write hello.txt hello and bonjour", "signal ready", "result ok fixed"});
+  comment(pr, kWriter, "/retry");
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "hello.txt") == "hello and bonjour\n"; },
+                         "the resolution pushed once the tests pass", kVeryLong));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(fix_runs(), 2);
+}
+
+// shepherd.update: rebase — a base change that does not conflict is
+// rebased onto (no merge commit, pushed with the lease); one that conflicts
+// falls back to a merge, the status saying why.
+TEST_F(Shepherd, RebaseModeRebasesAndFallsBackToAMergeOnConflicts) {
+  set_repo_config("shepherd:\n  update: rebase\n");
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  ASSERT_NE(pr, 0);
+  const std::string branch = pulls_for(issue)[0].head_ref;
+  auto base =
+      github().commit_files(kOwner, kRepo, "main", {{"other.txt", "other\n"}}, "other", kWriter);
+  ASSERT_TRUE(base.ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "other.txt").has_value(); },
+                         "the branch rebased onto the base", kVeryLong));
+  EXPECT_EQ(fix_runs(), 0);
+  const std::string git_dir = github().git_dir(kOwner, kRepo);
+  auto git_out = [&](const std::string& args) {
+    std::string out;
+    if (FILE* p = popen(("git --git-dir=" + git_dir + " " + args + " 2>/dev/null").c_str(), "r")) {
+      char buf[256];
+      while (fgets(buf, sizeof buf, p)) out += buf;
+      pclose(p);
+    }
+    return out;
+  };
+  EXPECT_EQ(git_out("rev-list --merges " + *base + ".." + branch), "") << "no merge commit";
+  EXPECT_EQ(git_out("merge-base --is-ancestor " + *base + " " + branch + " && echo yes"), "yes\n");
+  ASSERT_TRUE(wait_for_status(issue, "Rebased the pull request"));
+
+  write_scenario("fix", {"write hello.txt hello and bonjour", "signal ready", "result ok fixed"});
+  ASSERT_TRUE(
+      github()
+          .commit_files(kOwner, kRepo, "main", {{"hello.txt", "bonjour\n"}}, "french", kWriter)
+          .ok());
+  ASSERT_TRUE(wait_until([&] { return file_at(branch, "hello.txt") == "hello and bonjour\n"; },
+                         "the conflict resolved on " + branch, kVeryLong));
+  ASSERT_TRUE(wait_for_status(issue, "merged in instead"));
+  EXPECT_EQ(fix_runs(), 1);
 }
 
 }  // namespace

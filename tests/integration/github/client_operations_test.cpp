@@ -276,6 +276,33 @@ TEST_F(ClientOperations, CheckRunsAnnotationsAndTheAppsOwnCheckRun) {
   EXPECT_TRUE(foreign.error().is_forbidden());
 }
 
+// The combined status: the latest status of each context; failure when one
+// failed or errored, pending while one is pending (or none is set).
+TEST_F(ClientOperations, CombinedStatusOfTheCommitStatuses) {
+  auto sha = fake_->commit_files("acme", "widgets", "bottega/2-fix", {{"b.cpp", "int b;\n"}}, "b");
+  ASSERT_TRUE(sha.ok());
+  auto none = client_->get_combined_status(repo_, *sha);
+  ASSERT_TRUE(none.ok()) << none.error().describe();
+  EXPECT_EQ(none->state, "pending");
+  EXPECT_TRUE(none->statuses.empty());
+  fake_->add_status("acme", "widgets", *sha, "ci/jenkins", "pending");
+  fake_->add_status("acme", "widgets", *sha, "ci/lint", "success");
+  auto running = client_->get_combined_status(repo_, "bottega/2-fix");
+  ASSERT_TRUE(running.ok()) << running.error().describe();
+  EXPECT_EQ(running->state, "pending");
+  fake_->add_status("acme", "widgets", *sha, "ci/jenkins", "error", "Build broke",
+                    "https://ci.example.test/7");
+  auto done = client_->get_combined_status(repo_, *sha);
+  ASSERT_TRUE(done.ok()) << done.error().describe();
+  EXPECT_EQ(done->state, "failure");
+  ASSERT_EQ(done->statuses.size(), 2u);
+  const auto& jenkins =
+      done->statuses[0].context == "ci/jenkins" ? done->statuses[0] : done->statuses[1];
+  EXPECT_EQ(jenkins.state, "error");
+  EXPECT_EQ(jenkins.description, "Build broke");
+  EXPECT_EQ(jenkins.target_url, "https://ci.example.test/7");
+}
+
 TEST_F(ClientOperations, JobLogFollowsTheRedirectWithoutTheToken) {
   auto sha = fake_->commit_files("acme", "widgets", "feature", {{"a.cpp", "int a;\n"}}, "a");
   ASSERT_TRUE(sha.ok());

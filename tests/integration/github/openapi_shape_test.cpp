@@ -321,7 +321,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
 }
 
 // The routes the pull request side added (issue 13): re-running a failed
-// workflow run's jobs.
+// workflow run's jobs; commit statuses and the combined status.
 TEST_F(OpenApiShape, FakeAnswersOfThePullRequestSideMatch) {
   const std::string r = "/repos/acme/widgets";
   auto sha = fake_->commit_files("acme", "widgets", "feature", {{"a.cpp", "int a;\n"}}, "a");
@@ -330,7 +330,14 @@ TEST_F(OpenApiShape, FakeAnswersOfThePullRequestSideMatch) {
   call("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs",
        r + "/actions/runs/" + std::to_string(job) + "/rerun-failed-jobs", 201, "{}");
   EXPECT_EQ(fake_->reruns(), std::vector<int64_t>{job});
-  EXPECT_EQ(checked_, 1);
+  // Commit statuses (the Statuses API) and the combined status.
+  call("POST", "/repos/{owner}/{repo}/statuses/{sha}", r + "/statuses/" + *sha, 201,
+       R"({"state":"failure","context":"ci/jenkins","description":"broke",)"
+       R"("target_url":"https://ci.example.test/1"})");
+  fake_->add_status("acme", "widgets", *sha, "ci/other", "pending");
+  call("GET", "/repos/{owner}/{repo}/commits/{ref}/status", r + "/commits/" + *sha + "/status",
+       200);
+  EXPECT_EQ(checked_, 3);
 }
 
 // Every kind of webhook the fake sends, against the webhook payloads in the
@@ -353,6 +360,8 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
                        {{"a.cpp", 1, "Rename"}});
   ASSERT_TRUE(fake_->commit_files("acme", "widgets", "feature", {{"b.cpp", "b\n"}}, "b").ok());
   fake_->add_check_run("acme", "widgets", *sha, "build", "failure", "log\n");
+  fake_->add_status("acme", "widgets", *sha, "ci/jenkins", "error", "broke",
+                    "https://ci.example.test/1");
   call("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels",
        r + "/issues/" + std::to_string(pr) + "/labels", 200, R"({"labels":["bottega: pr"]})");
   ASSERT_TRUE(fake_->merge_pull("acme", "widgets", pr, "alice").ok());
@@ -386,7 +395,7 @@ TEST_F(OpenApiShape, WebhookPayloadsMatchGitHubsDescription) {
                 "push", "pull-request-opened", "pull-request-review-comment-created",
                 "pull-request-review-submitted", "pull-request-synchronize", "check-run-completed",
                 "check-suite-completed", "pull-request-labeled", "pull-request-closed",
-                "issues-assigned", "issues-closed"}));
+                "issues-assigned", "issues-closed", "status"}));
 }
 
 }  // namespace

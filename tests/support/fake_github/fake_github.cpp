@@ -82,6 +82,22 @@ std::string iso(std::chrono::system_clock::time_point t) {
 }
 std::string now_iso() { return iso(std::chrono::system_clock::now()); }
 
+std::vector<std::string> split_on(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  std::string part;
+  for (char c : text + separator) {
+    if (c == separator || (separator == ' ' && c == '\n')) {
+      if (!part.empty()) out.push_back(part);
+      part.clear();
+    } else {
+      part += c;
+    }
+  }
+  return out;
+}
+std::vector<std::string> split_lines(const std::string& text) { return split_on(text, '\n'); }
+std::vector<std::string> split_words(const std::string& text) { return split_on(text, ' '); }
+
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -281,6 +297,13 @@ struct CheckRunRec {
   std::string log;
 };
 
+// A commit status (the Statuses API), as a CI service other than an App sets it.
+struct StatusRec {
+  int64_t id = 0;
+  int64_t repo_id = 0;
+  std::string sha, state, description, target_url, context, creator, created_at;
+};
+
 struct RepoRec {
   int64_t id = 0;
   int64_t installation = 0;
@@ -376,6 +399,8 @@ const std::vector<std::pair<std::string, std::string>>& routes() {
       {"GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"},
       {"POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"},
       {"GET", "/repos/{owner}/{repo}/compare/{basehead}"},
+      {"POST", "/repos/{owner}/{repo}/statuses/{sha}"},
+      {"GET", "/repos/{owner}/{repo}/commits/{ref}/status"},
       {"GET", "/repos/{owner}/{repo}/git/ref/heads/{branch}"},
   };
   return table;
@@ -494,7 +519,8 @@ struct FakeGitHub::Impl {
   std::map<int64_t, ReviewRec> reviews;
   std::map<int64_t, ReviewCommentRec> review_comments;
   std::map<int64_t, CheckRunRec> check_runs;
-  std::vector<int64_t> reruns;  // workflow runs whose failed jobs were re-run, in order
+  std::vector<StatusRec> statuses;  // oldest first
+  std::vector<int64_t> reruns;      // workflow runs whose failed jobs were re-run, in order
   std::map<std::string, int64_t> user_ids;
   std::vector<LoggedRequest> log;
   std::vector<FaultRec> faults;
@@ -963,6 +989,105 @@ struct FakeGitHub::Impl {
                                                      {"metadata", "read"}}},
                         {"events", json::array{"issues", "issue_comment", "pull_request",
                                                "pull_request_review", "check_run", "push"}}};
+  }
+
+  // A commit status as the REST API shows it ("status"; without its
+  // creator: "simple-commit-status").
+  json::object status_json(const RepoRec& r, const StatusRec& st, bool with_creator) {
+    auto nullable = [](const std::string& v) -> json::value {
+      return v.empty() ? json::value(nullptr) : json::value(v);
+    };
+    json::object o{{"url", api_base() + "/repos/" + r.full_name() + "/statuses/" + st.sha},
+                   {"avatar_url", nullptr},
+                   {"id", st.id},
+                   {"node_id", node_id("StatusContext", st.id)},
+                   {"state", st.state},
+                   {"description", nullable(st.description)},
+                   {"target_url", nullable(st.target_url)},
+                   {"context", st.context},
+                   {"created_at", st.created_at},
+                   {"updated_at", st.created_at}};
+    if (with_creator) o["creator"] = user_json(st.creator);
+    return o;
+  }
+
+  // Records a status on `sha` and sends the `status` webhook, as GitHub does.
+  StatusRec& add_status(RepoRec& r, const std::string& sha, const std::string& state,
+                        const std::string& context, const std::string& description,
+                        const std::string& target_url, const std::string& creator) {
+    StatusRec st;
+    st.id = new_id();
+    st.repo_id = r.id;
+    st.sha = sha;
+    st.state = state;
+    st.context = context.empty() ? "default" : context;
+    st.description = description;
+    st.target_url = target_url;
+    st.creator = creator;
+    st.created_at = now_iso();
+    statuses.push_back(st);
+    const std::string repo_url = api_base() + "/repos/" + r.full_name();
+    auto field = [&](const char* format) {
+      return first_line(git(r.git_dir, {"log", "-1", std::string("--format=") + format, sha}).out);
+    };
+    json::object person{{"name", field("%an")}, {"email", field("%ae")}, {"date", field("%aI")}};
+    json::array parents;
+    for (const auto& parent : split_words(field("%P")))
+      parents.push_back(
+          json::object{{"sha", parent},
+                       {"url", repo_url + "/commits/" + parent},
+                       {"html_url", web_base() + "/" + r.full_name() + "/commit/" + parent}});
+    json::object commit{
+        {"sha", sha},
+        {"node_id", node_id("Commit", st.id)},
+        {"commit",
+         json::object{{"author", person},
+                      {"committer", person},
+                      {"message", field("%B")},
+                      {"tree", json::object{{"sha", field("%T")},
+                                            {"url", repo_url + "/git/trees/" + field("%T")}}},
+                      {"url", repo_url + "/git/commits/" + sha},
+                      {"comment_count", 0},
+                      {"verification", json::object{{"verified", false},
+                                                    {"reason", "unsigned"},
+                                                    {"signature", nullptr},
+                                                    {"payload", nullptr},
+                                                    {"verified_at", nullptr}}}}},
+        {"url", repo_url + "/commits/" + sha},
+        {"html_url", web_base() + "/" + r.full_name() + "/commit/" + sha},
+        {"comments_url", repo_url + "/commits/" + sha + "/comments"},
+        {"author", nullptr},
+        {"committer", nullptr},
+        {"parents", parents}};
+    // The branches holding the commit (at most 10), as GitHub lists them.
+    json::array branches;
+    auto listed = git(r.git_dir, {"for-each-ref", "--contains", sha, "--count=10",
+                                  "--format=%(refname:short) %(objectname)", "refs/heads"});
+    for (const auto& line : split_lines(listed.out)) {
+      auto space = line.find(' ');
+      if (space == std::string::npos) continue;
+      const std::string tip = line.substr(space + 1);
+      branches.push_back(json::object{
+          {"name", line.substr(0, space)},
+          {"commit", json::object{{"sha", tip}, {"url", repo_url + "/commits/" + tip}}},
+          {"protected", false}});
+    }
+    auto nullable = [](const std::string& v) -> json::value {
+      return v.empty() ? json::value(nullptr) : json::value(v);
+    };
+    send_event(r, "status", "", creator,
+               json::object{{"id", st.id},
+                            {"sha", sha},
+                            {"name", r.full_name()},
+                            {"target_url", nullable(st.target_url)},
+                            {"context", st.context},
+                            {"description", nullable(st.description)},
+                            {"state", st.state},
+                            {"commit", commit},
+                            {"branches", branches},
+                            {"created_at", st.created_at},
+                            {"updated_at", st.created_at}});
+    return statuses.back();
   }
 
   json::object check_run_json(RepoRec& r, const CheckRunRec& c) {
@@ -2234,6 +2359,47 @@ struct FakeGitHub::Impl {
                                                                 "/git/commits/" + s}}}});
     }
 
+    if (route == "/repos/{owner}/{repo}/statuses/{sha}") {
+      const std::string state = body.valid ? str(body.root, "state") : "";
+      if (state != "pending" && state != "success" && state != "failure" && state != "error")
+        return error_response(422, "Validation Failed");
+      auto sha = git(r.git_dir, {"rev-parse", "--verify", "--quiet", p["sha"] + "^{commit}"});
+      if (sha.exit_code != 0 || first_line(sha.out) != p["sha"])
+        return error_response(422, "No commit found for SHA: " + p["sha"]);
+      auto& st = add_status(r, p["sha"], state, str(body.root, "context"),
+                            str(body.root, "description"), str(body.root, "target_url"), bot);
+      return json_response(201, status_json(r, st, true));
+    }
+
+    // The combined status: the latest status of each context; failure when
+    // one failed or errored, pending when one is pending (or there is none).
+    if (route == "/repos/{owner}/{repo}/commits/{ref}/status") {
+      auto resolved = git(r.git_dir, {"rev-parse", "--verify", "--quiet", p["ref"] + "^{commit}"});
+      if (resolved.exit_code != 0)
+        return error_response(404, "No commit found for SHA: " + p["ref"]);
+      const std::string sha = first_line(resolved.out);
+      std::map<std::string, const StatusRec*> latest;
+      for (const auto& st : statuses)
+        if (st.repo_id == r.id && st.sha == sha) latest[st.context] = &st;
+      std::string state = latest.empty() ? "pending" : "success";
+      json::array list;
+      for (const auto& [context, st] : latest) {
+        if (st->state == "failure" || st->state == "error")
+          state = "failure";
+        else if (st->state == "pending" && state != "failure")
+          state = "pending";
+        list.push_back(status_json(r, *st, false));
+      }
+      const std::string url = api_base() + "/repos/" + r.full_name() + "/commits/" + sha;
+      return json_response(200, json::object{{"state", state},
+                                             {"statuses", list},
+                                             {"sha", sha},
+                                             {"total_count", static_cast<int64_t>(list.size())},
+                                             {"repository", repo_json(r)},
+                                             {"commit_url", url},
+                                             {"url", url + "/status"}});
+    }
+
     if (route == "/repos/{owner}/{repo}/compare/{basehead}") {
       auto dots = p["basehead"].find("...");
       if (dots == std::string::npos) return error_response(404, "Not Found");
@@ -2866,6 +3032,16 @@ int64_t FakeGitHub::add_check_run(const std::string& owner, const std::string& r
   impl_->send_event(*r, "check_suite", "completed", "github-actions[bot]",
                     json::object{{"check_suite", suite}});
   return c.id;
+}
+
+int64_t FakeGitHub::add_status(const std::string& owner, const std::string& repo,
+                               const std::string& sha, const std::string& context,
+                               const std::string& state, const std::string& description,
+                               const std::string& target_url) {
+  std::lock_guard lock(impl_->mu);
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r) return 0;
+  return impl_->add_status(*r, sha, state, context, description, target_url, "ci-service[bot]").id;
 }
 
 Result<std::string> FakeGitHub::commit_files(const std::string& owner, const std::string& repo,

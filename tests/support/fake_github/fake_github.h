@@ -234,6 +234,12 @@ class FakeGitHub {
                         const std::string& name, const std::string& conclusion,
                         const std::string& log = "",
                         const std::vector<Annotation>& annotations = {});
+  // A commit status (the Statuses API) set on `sha` by a CI service that is
+  // no App (sender "ci-service[bot]"): state pending, success, failure or
+  // error; sends the `status` webhook. Returns the status id.
+  int64_t add_status(const std::string& owner, const std::string& repo, const std::string& sha,
+                     const std::string& context, const std::string& state,
+                     const std::string& description = "", const std::string& target_url = "");
   // Commits files on a branch (created from main if missing) as `user` and
   // sends push (and synchronize) webhooks. Returns the new commit sha.
   Result<std::string> commit_files(const std::string& owner, const std::string& repo,

@@ -16,7 +16,8 @@ TEST(AppManifest, AsksForTheWebhookRedirectAndExactlyThePermissionsTheAppUses) {
        // Sign-in on the web pages comes back here.
        R"("callback_urls":["https://bottega.example.com/setup/callback","https://bottega.example.com/auth/callback"])",
        R"("default_permissions":{"issues":"write","pull_requests":"write","contents":"write","checks":"write","actions":"write","statuses":"read","metadata":"read"})",
-       R"("issue_comment")", R"("pull_request_review_comment")", R"("workflow_run")"})
+       R"("issue_comment")", R"("pull_request_review_comment")", R"("workflow_run")",
+       R"("status")"})
     EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
 }
 

@@ -37,6 +37,22 @@ TEST(PullRouting, ChecksAreWorkEvenFromABot) {
   EXPECT_TRUE(routed("check_run", run, kCiBot));
 }
 
+std::string status(const std::string& state) {
+  return R"("id":5,"sha":"abc","name":"octo/hello","state":")" + state +
+         R"(","context":"ci/jenkins","description":null,"target_url":null,)"
+         R"("branches":[{"name":"bottega/5-x","commit":{"sha":"abc","url":null},)"
+         R"("protected":false}])";
+}
+
+// A commit status that ended counts as a check (CI that reports through the
+// Statuses API); a pending one is no completion and waits for its own event.
+TEST(PullRouting, CommitStatusesThatEndedAreWorkEvenFromABot) {
+  EXPECT_TRUE(routed("status", status("failure"), kCiBot));
+  EXPECT_TRUE(routed("status", status("error"), kPerson));
+  EXPECT_TRUE(routed("status", status("success"), kCiBot));
+  EXPECT_FALSE(routed("status", status("pending"), kCiBot));
+}
+
 TEST(PullRouting, SubmittedReviewsAreWorkFromPeopleAndBots) {
   const std::string review = R"("action":"submitted",)" + kPull +
                              R"(,"review":{"id":3,"state":"changes_requested","body":"x",)"

@@ -38,7 +38,8 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   p.reviewer = "wanda";
   p.head_sha = "h1";
   p.checks = "failing";
-  p.failing = {FailedCheck{1, "tests", "timed_out", 2}};
+  p.failing = {FailedCheck{1, "tests", "timed_out", 2},
+               FailedCheck{7, "ci/jenkins", "error", 0, true}};
   p.ci_spent_head = "h0";
   p.rerun_head = "h1";
   p.rerun_checks = {8, 9};
@@ -50,6 +51,11 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   p.base_sha = "b1";
   p.conflicted_files = {"x", "y"};
   p.review_fixes = false;
+  p.update_owed = true;
+  p.unpushed_sha = "c1";
+  p.fix_reviews = 2;
+  p.fix_findings = "the test \"still\" fails";
+  p.answers = {{6, "Renamed."}, {7, "No: see the plan."}};
   auto back = task_from_json(task_to_json(t));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->phase, Phase::fixing);
@@ -72,7 +78,15 @@ TEST(PullSideCodec, RoundTripsThePullRequestSide) {
   EXPECT_EQ(q.reviewer, "wanda");
   EXPECT_EQ(q.head_sha, "h1");
   EXPECT_EQ(q.checks, "failing");
-  ASSERT_EQ(q.failing.size(), 1u);
+  ASSERT_EQ(q.failing.size(), 2u);
+  EXPECT_FALSE(q.failing[0].commit_status);
+  EXPECT_TRUE(q.failing[1].commit_status);
+  EXPECT_EQ(q.failing[1].name, "ci/jenkins");
+  EXPECT_TRUE(q.update_owed);
+  EXPECT_EQ(q.unpushed_sha, "c1");
+  EXPECT_EQ(q.fix_reviews, 2);
+  EXPECT_EQ(q.fix_findings, p.fix_findings);
+  EXPECT_EQ(q.answers, p.answers);
   EXPECT_EQ(q.failing[0].check_run_id, 1);
   EXPECT_EQ(q.failing[0].name, "tests");
   EXPECT_EQ(q.failing[0].conclusion, "timed_out");

@@ -460,5 +460,247 @@ TEST(PullSide, FixKindsHaveNamesThatReadBack) {
   EXPECT_TRUE(is_running(Phase::fixing));
 }
 
+// --- commit statuses (the Statuses API) count as checks -------------------------------
+
+ChecksCompleted failed_status(std::string head, std::string context = "ci/jenkins") {
+  ChecksCompleted c;
+  c.head_sha = std::move(head);
+  FailedCheck f;
+  f.check_run_id = 77;
+  f.name = std::move(context);
+  f.conclusion = "error";
+  f.commit_status = true;
+  c.failing.push_back(std::move(f));
+  return c;
+}
+
+TEST(PullSide, AFailedCommitStatusStartsAFixCiTurn) {
+  auto d = decide(pr_open(), failed_status("h1"));
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
+  ASSERT_EQ(d.task.pull.failing.size(), 1u);
+  EXPECT_TRUE(d.task.pull.failing[0].commit_status);
+  EXPECT_EQ(count<StartTurn>(d), 1);
+}
+
+// A status has no workflow run: even one that passed before is not re-run.
+TEST(PullSide, AFailedCommitStatusIsNeverReRun) {
+  Task t = decide(pr_open(), passed_checks("h1", "ci/jenkins")).task;
+  t = decide(t, PullHeadMoved{"h2"}).task;
+  auto d = decide(t, failed_status("h2"));
+  EXPECT_EQ(count<RerunFailedJobs>(d), 0);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
+}
+
+// --- a base push while the task is busy -----------------------------------------------
+
+Task fixing_ci() { return decide(pr_open(), failed_checks("h1")).task; }
+
+TEST(PullSide, ABasePushDuringAFixTurnIsOwedNotDropped) {
+  Task t = fixing_ci();
+  auto d = decide(t, BaseMoved{});
+  EXPECT_TRUE(d.task.pull.update_owed);
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(count<UpdatePull>(d), 0);
+  EXPECT_EQ(count<SyncStatus>(d), 1);
+  // A second push while still busy adds nothing.
+  EXPECT_TRUE(decide(d.task, BaseMoved{}).actions.empty());
+  // The turn ends: the owed update is queued once.
+  auto after = decide(d.task, fix_finished(d.task, "h2"));
+  EXPECT_EQ(after.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<UpdatePull>(after), 1);
+  EXPECT_FALSE(after.task.pull.update_owed);
+}
+
+TEST(PullSide, ABasePushOnAnIdlePullIsNotTheWorkflowsToQueue) {
+  EXPECT_TRUE(decide(pr_open(), BaseMoved{}).actions.empty());
+}
+
+TEST(PullSide, AnOwedUpdateWaitsForTheFeedbackTurnQueuedBehindIt) {
+  Task t = decide(fixing_ci(), BaseMoved{}).task;
+  t = decide(t, review(writer(), {inline_comment(1, "rename")})).task;
+  auto d = decide(t, fix_finished(t, "h2"));
+  EXPECT_EQ(d.task.phase, Phase::fixing);  // the feedback's turn runs first
+  EXPECT_EQ(count<UpdatePull>(d), 0);
+  auto done = decide(d.task, fix_finished(d.task, "h3"));
+  EXPECT_EQ(count<UpdatePull>(done), 1);
+}
+
+TEST(PullSide, AnOwedUpdateOfABlockedTaskIsQueuedWhenRetryReturnsToThePull) {
+  Task t = fixing_ci();
+  t = decide(t, fix_finished(t, "", TurnOutcome::crashed)).task;
+  ASSERT_EQ(t.phase, Phase::blocked);
+  t = decide(t, BaseMoved{}).task;
+  EXPECT_TRUE(t.pull.update_owed);
+  // /retry runs the fix turn again; the update follows it.
+  auto retried = decide(t, pr_command(CommandName::retry));
+  EXPECT_EQ(retried.task.phase, Phase::fixing);
+  EXPECT_EQ(count<UpdatePull>(retried), 0);
+  EXPECT_EQ(count<UpdatePull>(decide(retried.task, fix_finished(retried.task, "h2"))), 1);
+}
+
+TEST(PullSide, ABasePushOnATaskWithoutAPullIsIgnored) {
+  Task t;
+  t.phase = Phase::implementing;
+  EXPECT_TRUE(decide(t, BaseMoved{}).actions.empty());
+  EXPECT_FALSE(decide(t, BaseMoved{}).task.pull.update_owed);
+}
+
+// --- a fix is reviewed before its push (shepherd.review_fixes) ----------------------
+
+TurnFinished fix_committed(const Task& t, std::string sha) {
+  TurnFinished f = fix_finished(t, "");
+  f.committed_sha = std::move(sha);
+  return f;
+}
+
+TurnFinished fix_review_finished(const Task& t, Signal signal, std::string pushed = "",
+                                 std::string reason = "") {
+  TurnFinished f;
+  f.turn = t.turn;
+  f.role = Role::review;
+  f.signal = signal;
+  f.signal_reason = std::move(reason);
+  f.document = t.document;
+  f.pushed_sha = std::move(pushed);
+  f.now = 6100;
+  return f;
+}
+
+TEST(PullSide, AFixIsReviewedBeforeItIsPushed) {
+  Task t = decide(pr_open(), review(writer(), {inline_comment(1, "louder")})).task;
+  TurnFinished done = fix_committed(t, "c0ffee0000");
+  done.answers = {{1, "Made it louder."}};
+  auto d = decide(t, done);
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(d.task.turn_role, Role::review);
+  EXPECT_EQ(d.task.turn, t.turn + 1);
+  EXPECT_EQ(count<StartTurn>(d), 1);
+  EXPECT_EQ(count<ReplyInThread>(d), 0) << "nothing is answered before the push";
+  EXPECT_EQ(d.task.pull.unpushed_sha, "c0ffee0000");
+  EXPECT_EQ(d.task.pull.fix_reviews, 1);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::review);
+  // The review passes it: the runner pushed; the answers go out naming the commit.
+  auto pushed = decide(d.task, fix_review_finished(d.task, Signal::ready, "c0ffee0000"));
+  EXPECT_EQ(pushed.task.phase, Phase::pr_open);
+  EXPECT_EQ(pushed.task.pull.head_sha, "c0ffee0000");
+  EXPECT_TRUE(pushed.task.pull.unpushed_sha.empty());
+  EXPECT_EQ(pushed.task.pull.fix_reviews, 0);
+  ASSERT_EQ(count<ReplyInThread>(pushed), 1);
+  for (const auto& a : pushed.actions)
+    if (auto* r = std::get_if<ReplyInThread>(&a)) {
+      EXPECT_NE(r->text.find("Made it louder."), std::string::npos) << r->text;
+      EXPECT_NE(r->text.find("c0ffee0"), std::string::npos) << r->text;
+    }
+}
+
+TEST(PullSide, AFixTheReviewSendsBackGoesToTheFixAgentWithTheFindings) {
+  Task t = fixing_ci();
+  t = decide(t, fix_committed(t, "c1")).task;
+  auto d = decide(t, fix_review_finished(t, Signal::needs_work, "", "the test still fails"));
+  EXPECT_EQ(d.task.phase, Phase::fixing);
+  EXPECT_EQ(d.task.turn_role, Role::fix);
+  EXPECT_EQ(count<StartTurn>(d), 1);
+  EXPECT_EQ(d.task.pull.fix_findings, "the test still fails");
+  EXPECT_EQ(d.task.pull.unpushed_sha, "c1") << "the commit waits for the next review";
+  EXPECT_EQ(d.task.pull.fixing, FixKind::ci);
+  EXPECT_EQ(d.task.pull.ci_fixes, 1) << "a review round is no new CI fix";
+  // The second try changes nothing more: its review still runs on the commit.
+  auto again = decide(d.task, fix_finished(d.task, ""));
+  EXPECT_EQ(again.task.turn_role, Role::review);
+  EXPECT_EQ(again.task.pull.fix_reviews, 2);
+}
+
+TEST(PullSide, TheFixReviewIsCappedByTheIterationCapAndRetryGrantsOneMore) {
+  Task t = pr_open();
+  t.max_iterations = 1;
+  t = decide(t, failed_checks("h1")).task;
+  t = decide(t, fix_committed(t, "c1")).task;
+  auto d = decide(t, fix_review_finished(t, Signal::needs_work, "", "still red"));
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_EQ(d.task.block_cause, BlockCause::iteration_cap);
+  EXPECT_NE(d.task.failure_why.find("still red"), std::string::npos) << d.task.failure_why;
+  auto retried = decide(d.task, pr_command(CommandName::retry));
+  EXPECT_EQ(retried.task.phase, Phase::fixing);
+  EXPECT_EQ(retried.task.turn_role, Role::fix);
+  EXPECT_EQ(retried.task.max_iterations, 2);
+  auto reviewed = decide(retried.task, fix_committed(retried.task, "c2"));
+  EXPECT_EQ(reviewed.task.turn_role, Role::review);
+}
+
+TEST(PullSide, WithoutReviewFixesThePushFollowsTheFixTurn) {
+  Task t = pr_open();
+  t.pull.review_fixes = false;
+  t = decide(t, failed_checks("h1")).task;
+  auto d = decide(t, fix_finished(t, "f1"));
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+  EXPECT_EQ(d.task.pull.head_sha, "f1");
+}
+
+TEST(PullSide, AFixThatChangedNothingNeedsNoReview) {
+  Task t = fixing_ci();
+  auto d = decide(t, fix_finished(t, ""));
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+}
+
+TEST(PullSide, ABlockedFixReviewStopsThePushAndRetryRunsTheFixAgain) {
+  Task t = fixing_ci();
+  t = decide(t, fix_committed(t, "c1")).task;
+  auto d = decide(t, fix_review_finished(t, Signal::blocked, "", "needs a person"));
+  EXPECT_EQ(d.task.phase, Phase::blocked);
+  EXPECT_EQ(d.task.resume_phase, Phase::fixing);
+  auto retried = decide(d.task, pr_command(CommandName::retry));
+  EXPECT_EQ(retried.task.turn_role, Role::fix);
+}
+
+TEST(PullSide, APersonsPushDuringTheFixTurnIsSaidInTheStatus) {
+  Task t = fixing_ci();
+  TurnFinished f = fix_finished(t, "m1");
+  f.person_pushed = true;
+  auto d = decide(t, f);
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(d.task.pull.head_sha, "m1");
+  ASSERT_FALSE(d.task.notes.empty());
+  EXPECT_NE(d.task.notes.back().find("A person pushed"), std::string::npos);
+}
+
+// --- shepherd.update: rebase ------------------------------------------------------------
+
+TEST(PullSide, ACleanRebaseIsPushedWithoutATurnAndSaidSo) {
+  MergeabilityKnown m;
+  m.base_sha = "b2";
+  m.mergeable = false;
+  m.merged_cleanly = true;
+  m.rebased = true;
+  m.pushed_sha = "r1";
+  auto d = decide(pr_open(), m);
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+  EXPECT_EQ(d.task.pull.head_sha, "r1");
+  ASSERT_FALSE(d.task.notes.empty());
+  EXPECT_NE(d.task.notes.back().find("Rebased"), std::string::npos);
+}
+
+TEST(PullSide, ARebaseThatConflictsFallsBackToAMergeAndSaysWhy) {
+  MergeabilityKnown m;
+  m.base_sha = "b2";
+  m.mergeable = false;
+  m.rebase_fallback = "rebasing it conflicts in `hello.txt`";
+  m.conflicted_files = {"hello.txt"};
+  auto d = decide(pr_open(), m);
+  EXPECT_EQ(d.task.pull.fixing, FixKind::conflicts);
+  ASSERT_FALSE(d.task.notes.empty());
+  EXPECT_NE(d.task.notes.front().find("merged in instead"), std::string::npos);
+  MergeabilityKnown clean = m;
+  clean.conflicted_files.clear();
+  clean.merged_cleanly = true;
+  clean.pushed_sha = "m1";
+  auto merged = decide(pr_open(), clean);
+  EXPECT_EQ(count<StartTurn>(merged), 0);
+  EXPECT_NE(merged.task.notes.back().find("Merged the base branch"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bottega::workflow
