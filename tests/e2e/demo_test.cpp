@@ -209,7 +209,11 @@ TEST(Demo, PlaysTheWholeStoryToTheMergeAndStopsCleanlyOnCtrlC) {
   EXPECT_EQ(page.status, 200) << login.out << " " << authorized.out;
   EXPECT_NE(page.body.find("id=\"pr-link\""), std::string::npos);
   EXPECT_NE(page.body.find("/pull/" + pull + "\""), std::string::npos);
-  EXPECT_NE(page.body.find("<td>fix</td>"), std::string::npos) << page.body;
+  std::size_t fix_runs = 0;  // fix-ci and address-review
+  for (auto i = page.body.find("<td>fix</td>"); i != std::string::npos;
+       i = page.body.find("<td>fix</td>", i + 1))
+    ++fix_runs;
+  EXPECT_EQ(fix_runs, 2u) << page.body;
 
   demo.signal(SIGINT);
   auto stopped = demo.wait(60s);
