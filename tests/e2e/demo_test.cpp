@@ -86,6 +86,15 @@ TEST(Demo, PlaysTheWholeStoryToTheMergeAndStopsCleanlyOnCtrlC) {
   fs::create_directories("/var/tmp/bottega-e2e-tests", ec);
   const std::string log = dir + ".out";
   ChildProcess demo(BOTTEGA_DEMO, {"--fast", "--dir", dir}, {}, log);
+  // A failed assertion leaves early: stop the demo as Ctrl-C would, so it
+  // stops its server and PostgreSQL (SIGKILL would orphan them).
+  struct StopOnExit {
+    ChildProcess& p;
+    ~StopOnExit() {
+      p.signal(SIGINT);
+      p.wait(60s);
+    }
+  } stop_on_exit{demo};
   const auto deadline = std::chrono::steady_clock::now() + 400s;
   std::string out;
   while (std::chrono::steady_clock::now() < deadline) {
