@@ -2,8 +2,9 @@
 // Starts the fake GitHub in-process (holding acme/greeter, the sample
 // repository), `bottega serve` as a child (its embedded PostgreSQL, the
 // fake agent or a real harness), then plays a task's story as the people
-// on GitHub would, printing the and the pull request's threads as
-// they change, and stays up for the web pages until Ctrl-C.
+// on GitHub would (and a stand-in CI, checking each head of the pull
+// request), printing the and the pull request's threads as they
+// change, and stays up for the web pages until Ctrl-C.
 //
 //   bottega-demo [--dir DIR] [--port N] [--fast] [--exit-when-done]
 //                [--harness claude|codex|opencode --model MODEL]
@@ -153,7 +154,8 @@ int run(int argc, char** argv) {
     std::cerr << "demo: the fake GitHub did not start: " << started.error().message << "\n";
     return 1;
   }
-  if (auto seeded = seed_github(github); !seeded) {
+  auto seeded = seed_github(github);
+  if (!seeded) {
     std::cerr << "demo: " << seeded.error().message << "\n";
     return 1;
   }
@@ -162,8 +164,8 @@ int run(int argc, char** argv) {
     return 1;
   }
   std::cout << "demo: a stand-in GitHub at " << github.base_url() << " holds " << kOwner << "/"
-            << kRepo << "; starting bottega serve (log: " << prepared->dir << "/serve.log)"
-            << std::endl;
+            << kRepo << " (installation " << *seeded
+            << "); starting bottega serve (log: " << prepared->dir << "/serve.log)" << std::endl;
   auto server = start_server(o, *prepared);
   if (!server) {
     std::cerr << "demo: " << server.error().message << "\n";
@@ -191,7 +193,7 @@ int run(int argc, char** argv) {
     return g_signal ? 130 : 1;
   }
   std::cout << "demo: bottega is up at " << app_url << "\n\n";
-  const auto outcome = play_story(github, o, pid, app_url, wait_for);
+  const auto outcome = play_story(github, o, pid, app_url, prepared->dir, wait_for);
   if (outcome.complete) {
     std::cout << "\ndemo: the story is complete: " << outcome.summary << "\n"
               << "demo: the task page: " << app_url << "/tasks/" << outcome.task_id

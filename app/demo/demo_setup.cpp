@@ -158,12 +158,12 @@ fake_github::FakeGitHubOptions fake_options(const DemoOptions&, const Prepared& 
   return f;
 }
 
-Result<void> seed_github(fake_github::FakeGitHub& github) {
+Result<int64_t> seed_github(fake_github::FakeGitHub& github) {
   const int64_t installation = github.add_installation(kOwner);
   auto repo = github.add_repository(installation, kOwner, kRepo, sample_repository());
   if (!repo) return make_error("cannot make the sample repository: " + repo.error().message);
   github.set_permission(kOwner, kRepo, kMaintainer, "admin");
-  return {};
+  return installation;
 }
 
 Result<void> write_config(const DemoOptions& o, const Prepared& p, const std::string& github_url) {

@@ -45,8 +45,9 @@ inline constexpr const char* kClientId = "Iv1.demo0000000000";
 inline constexpr const char* kClientSecret = "demo-client-secret";
 
 fake_github::FakeGitHubOptions fake_options(const DemoOptions& o, const Prepared& p);
-// The installation of acme, the sample repository, the people's permissions.
-[[nodiscard]] Result<void> seed_github(fake_github::FakeGitHub& github);
+// The installation of acme, the sample repository, the people's
+// permissions. Returns the installation's id.
+[[nodiscard]] Result<int64_t> seed_github(fake_github::FakeGitHub& github);
 // <dir>/bottega.yml for the fake GitHub at `github_url`.
 [[nodiscard]] Result<void> write_config(const DemoOptions& o, const Prepared& p,
                                         const std::string& github_url);

@@ -8,7 +8,7 @@ std::map<std::string, std::string> sample_repository() {
   return {
       {"README.md",
        "# greeter\n\nPrints a greeting.\n\n    sh greet.sh Ada     # Hello, Ada!\n\n"
-       "Tests: `sh test.sh`.\n"},
+       "Tests: `sh test.sh`. CI runs `sh ci.sh` (the tests and `sh docs.sh`) on every push.\n"},
       {"greet.sh",
        "#!/bin/sh\n# greet.sh [NAME]: prints a greeting for NAME (default: world).\n"
        "name=${1:-world}\necho \"Hello, $name!\"\n"},
@@ -19,6 +19,28 @@ std::map<std::string, std::string> sample_repository() {
        "check \"greets by name\" \"$(sh greet.sh Ada)\" \"Hello, Ada!\"\n"
        "check \"greets the world\" \"$(sh greet.sh)\" \"Hello, world!\"\n"
        "exit $failures\n"},
+      // What CI runs on every push (the demo's stand-in CI: stand_in_ci.h):
+      // the tests, then a documentation check an agent that only runs
+      // test.sh would miss.
+      {"ci.sh",
+       "#!/bin/sh\n# CI: the tests, then the documentation check; fails when either does.\n"
+       "status=0\necho '== sh test.sh'\nsh test.sh || status=1\necho '== sh docs.sh'\n"
+       "sh docs.sh || status=1\nexit $status\n"},
+      {"docs.sh", R"sh(#!/bin/sh
+# Every option greet.sh tests for ("--name" or "-x") must be in README.md,
+# written `--name`. A missing one is reported as FILE:LINE: MESSAGE (CI
+# makes it an annotation).
+failures=0
+for option in $(grep -o '"-[-a-z]*"' greet.sh | tr -d '"' | sort -u); do
+  if grep -qF "\`$option\`" README.md; then
+    echo "ok   README.md documents $option"
+  else
+    echo "README.md:1: the option $option of greet.sh is not documented"
+    failures=$((failures + 1))
+  fi
+done
+exit $failures
+)sh"},
   };
 }
 
@@ -74,6 +96,14 @@ std::map<std::string, std::string> agent_scenarios(int pause_ms) {
                                 "text Three checks pass now.", "tool bottega signal ready",
                                 "result ok implemented"},
                                pause_ms)},
+      // Every fix turn on the pull request (fix-ci, address-review): fix.sh
+      // reads fix-context.md and does what it asks.
+      {"fix", scenario({"text Reading what the pull request needs.",
+                        "tool sed -n '1,60p' \"$BOTTEGA_RUN_DIR/fix-context.md\"",
+                        "tool sh \"$DEMO_AGENT/fix.sh\"", "tool git diff --stat", "tool sh ci.sh",
+                        "text Done: `sh ci.sh` passes (the tests and the documentation check).",
+                        "tool bottega signal ready", "result ok fixed"},
+                       pause_ms)},
       {"review-2", scenario({"text Reviewing again.", "tool git diff", "tool sh test.sh",
                              "text Every item is done and tested: ready.",
                              "tool bottega signal ready", "result ok reviewed"},
@@ -138,8 +168,36 @@ case "$BOTTEGA_ROLE-$BOTTEGA_ITERATION" in
   implement-1) sh "$here/implement-1.sh"; bottega signal ready ;;
   review-1) sh "$here/review-1.sh"; bottega signal needs-work --reason 'test.sh has no test for --shout' ;;
   implement-*) sh "$here/implement-2.sh"; bottega signal ready ;;
+  fix-*) sh "$here/fix.sh"; bottega signal ready ;;
   *) bottega signal ready ;;
 esac
+)sh"},
+      // A fix turn on the pull request: what fix-context.md asks for. A
+      // failing docs check names the undocumented options; an inline
+      // comment (the demo's review) asks for `-s` as a short `--shout`.
+      {"fix.sh", R"sh(set -e
+ctx="$BOTTEGA_RUN_DIR/fix-context.md"
+document() {
+  grep -qF "\`$1\`" README.md && return 0
+  grep -q '^## Options' README.md || printf '\n## Options\n\n' >> README.md
+  printf -- '- `%s`: %s\n' "$1" "$2" >> README.md
+}
+for option in $(sed -n 's/.*the option \([-a-z]*\) of greet.sh is not documented.*/\1/p' "$ctx" | sort -u); do
+  case "$option" in
+    --shout) document --shout 'prints the greeting in capital letters' ;;
+    *) document "$option" 'see greet.sh' ;;
+  esac
+done
+ids=$(sed -n 's/^## Inline comment \([0-9]*\) by .*/\1/p' "$ctx")
+if [ -n "$ids" ]; then
+  sed 's/^if \[ "$1" = "--shout" \]; then/if [ "$1" = "--shout" ] || [ "$1" = "-s" ]; then/' greet.sh > greet.sh.new
+  cat greet.sh.new > greet.sh && rm greet.sh.new
+  body=$(sed '$d' test.sh)
+  printf '%s\n%s\n%s\n' "$body" 'check "shouts with -s" "$(sh greet.sh -s Ada)" "HELLO, ADA!"' 'exit $failures' > test.sh
+  document -s 'short for `--shout`'
+  answer='Done: `-s` is the short form of `--shout` now, with a test and a line in the README.'
+  { printf '{'; sep=; for id in $ids; do printf '%s"%s": "%s"' "$sep" "$id" "$answer"; sep=', '; done; printf '}\n'; } > "$BOTTEGA_RUN_DIR/replies.json"
+fi
 )sh"},
       {"implement-2.sh", R"sh(set -e
 body=$(sed '$d' test.sh)

@@ -25,7 +25,7 @@ struct SampleIssue {
 SampleIssue sample_issue();
 
 // The fake agent's scenarios by file name (plan, implement-1, review-1,
-// implement-2, review-2), each step paced by `pause_ms` sleeps (0: none).
+// implement-2, review-2, fix), each step paced by `pause_ms` sleeps (0: none).
 // They run the scripts of agent_scripts() from $DEMO_AGENT.
 std::map<std::string, std::string> agent_scenarios(int pause_ms);
 // file name → shell script.

@@ -1,6 +1,7 @@
 #include "app/demo/thread_printer.h"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 #include <vector>
@@ -120,6 +121,101 @@ void ThreadPrinter::thread(int number, const char* what) {
   }
 }
 
+namespace {
+
+// The subjects of the commits in (from, to], oldest first, as "sha7 subject".
+std::vector<std::string> commit_subjects(const std::string& git_dir, const std::string& from,
+                                         const std::string& to) {
+  std::vector<std::string> out;
+  auto quoted = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const std::string range = from.empty() ? to + " -1" : from + ".." + to;
+  FILE* p = ::popen(("git --git-dir=" + quoted(git_dir) + " log --reverse --format='%h %s' " +
+                     range + " 2>/dev/null")
+                        .c_str(),
+                    "r");
+  if (!p) return out;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+  ::pclose(p);
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+std::string review_state(const std::string& state) {
+  if (state == "CHANGES_REQUESTED") return "requested changes";
+  if (state == "APPROVED") return "approved";
+  return "reviewed";
+}
+
+}  // namespace
+
+void ThreadPrinter::pull_request() {
+  auto p = github_.pull(owner_, repo_, pull_);
+  if (!p) return;
+  if (pull_state_.empty()) {
+    line(p->user, "opened pull request #" + std::to_string(pull_) + " \"" + p->title + "\" (" +
+                      p->head_ref + " at " + p->head_sha.substr(0, 7) + " → " + p->base_ref + "):");
+    out_ << terminal_body(p->body, 25);
+  } else if (p->head_sha != pull_sha_) {
+    line(p->user, "pushed to " + p->head_ref + ":");
+    for (const auto& c : commit_subjects(github_.git_dir(owner_, repo_), pull_sha_, p->head_sha))
+      out_ << "    │ " << c << "\n";
+  }
+  const std::string state = p->merged ? "merged" : p->state;
+  if (!pull_state_.empty() && state != pull_state_)
+    out_ << "[" << now_hms() << "] pull request #" << pull_ << " is now " << state << "\n";
+  pull_state_ = state;
+  pull_sha_ = p->head_sha;
+}
+
+// Reviews with their inline comments, then replies in the comments' threads.
+void ThreadPrinter::reviews() {
+  auto comments = github_.review_comments(owner_, repo_, pull_);
+  auto where = [](const fake_github::ReviewCommentView& c) {
+    return c.path + (c.line > 0 ? ":" + std::to_string(c.line) : "");
+  };
+  for (const auto& r : github_.reviews(owner_, repo_, pull_)) {
+    if (!reviews_seen_.insert(r.id).second) continue;
+    line(r.user, review_state(r.state) + " on pull request #" + std::to_string(pull_) + " (at " +
+                     r.commit_id.substr(0, 7) + "):");
+    out_ << terminal_body(r.body, 40);
+    for (const auto& c : comments)
+      if (c.review_id == r.id && c.in_reply_to == 0 && review_comments_seen_.insert(c.id).second) {
+        out_ << "    │ on " << where(c) << ":\n";
+        out_ << terminal_body(c.body, 40);
+      }
+  }
+  for (const auto& c : comments) {
+    if (!review_comments_seen_.insert(c.id).second) continue;
+    line(c.user, std::string(c.in_reply_to ? "replied in the thread on " : "commented on ") +
+                     where(c) + ":");
+    out_ << terminal_body(c.body, 40);
+  }
+}
+
+// Each check run on the head as it changes: the App's `bottega` check and CI's.
+void ThreadPrinter::checks(const std::string& sha) {
+  for (const auto& c : github_.check_runs(owner_, repo_, sha)) {
+    const std::string state = c.status == "completed" ? c.conclusion : c.status;
+    auto& seen = checks_seen_[sha + " " + c.name];
+    if (seen == state + " " + c.title) continue;
+    seen = state + " " + c.title;
+    const std::string mark = state == "success"        ? "✓"
+                             : state == "failure"      ? "✗"
+                             : c.status != "completed" ? "…"
+                                                       : "·";
+    line(c.app_slug + "[bot]", "check `" + c.name + "` on " + sha.substr(0, 7) + ": " + mark + " " +
+                                   state + (c.title.empty() ? "" : " — " + c.title));
+  }
+}
+
 void ThreadPrinter::poll() {
   thread(issue_, "issue");
   if (pull_ == 0) {
@@ -127,23 +223,10 @@ void ThreadPrinter::poll() {
       if (p.head_ref.rfind("bottega/" + std::to_string(issue_) + "-", 0) == 0) pull_ = p.number;
   }
   if (pull_ != 0) {
-    auto p = github_.pull(owner_, repo_, pull_);
-    if (p) {
-      if (pull_state_.empty()) {
-        line(p->user, "opened pull request #" + std::to_string(pull_) + " \"" + p->title + "\" (" +
-                          p->head_ref + " at " + p->head_sha.substr(0, 7) + " → " + p->base_ref +
-                          "):");
-        out_ << terminal_body(p->body, 25);
-      } else if (p->head_sha != pull_sha_) {
-        line(p->user, "pushed " + p->head_sha.substr(0, 7) + " to " + p->head_ref);
-      }
-      const std::string state = p->merged ? "merged" : p->state;
-      if (!pull_state_.empty() && state != pull_state_)
-        out_ << "[" << now_hms() << "] pull request #" << pull_ << " is now " << state << "\n";
-      pull_state_ = state;
-      pull_sha_ = p->head_sha;
-    }
+    pull_request();
+    checks(pull_sha_);
     thread(pull_, "pull request");
+    reviews();
   }
   out_.flush();
 }

@@ -1,7 +1,9 @@
 // ThreadPrinter: prints an issue's and its pull request's threads in the
 // terminal as they change on the fake GitHub, in order: comments (new and
 // edited; the app's markers and folded details left out), reactions,
-// labels added and removed, the pull request opened, pushed to, merged.
+// labels added and removed, the pull request opened, pushed to (each
+// commit's subject), reviewed (with inline comments and the replies in
+// their threads), its check runs' results, merged.
 // Each poll() compares what the fake holds with what was printed.
 // Thread-safety: one thread calls poll(). Ownership: borrows the fake.
 #pragma once
@@ -29,6 +31,9 @@ class ThreadPrinter {
 
  private:
   void thread(int number, const char* what);
+  void pull_request();
+  void reviews();
+  void checks(const std::string& sha);
   void line(const std::string& who, const std::string& text);
 
   fake_github::FakeGitHub& github_;
@@ -40,6 +45,8 @@ class ThreadPrinter {
   std::set<std::string> reactions_;          // "id user content"
   std::map<int, std::size_t> labels_seen_;   // number → label events printed
   std::string pull_state_, pull_sha_;
+  std::set<int64_t> reviews_seen_, review_comments_seen_;
+  std::map<std::string, std::string> checks_seen_;  // "sha name" → state printed
 };
 
 // A comment body made for a terminal: HTML comments and <details> blocks

@@ -30,9 +30,12 @@ std::string issue_url(const std::string& web, const std::string& repo, int64_t i
 
 const std::vector<workflow::Phase>& board_phases() {
   using P = workflow::Phase;
+  // Every phase a task can be seen in (idle is not work yet): a task whose
+  // phase has no column would vanish from the board, e.g. during a fix turn.
   static const std::vector<P> phases = {
-      P::planning, P::awaiting_approval, P::implementing, P::reviewing, P::opening_pr,
-      P::pr_open,  P::blocked,           P::done,         P::cancelled};
+      P::planning, P::awaiting_approval, P::awaiting_answers, P::implementing, P::reviewing,
+      P::refining, P::opening_pr,        P::pr_open,          P::fixing,       P::blocked,
+      P::done,     P::cancelled};
   return phases;
 }
 

@@ -3169,7 +3169,19 @@ std::vector<ReviewCommentView> FakeGitHub::review_comments(const std::string& ow
   if (!r) return out;
   for (const auto& [id, c] : impl_->review_comments)
     if (c.repo_id == r->id && c.pull == pull)
-      out.push_back({id, c.review_id, c.in_reply_to.value_or(0), c.user, c.path, c.body});
+      out.push_back({id, c.review_id, c.in_reply_to.value_or(0), c.user, c.path, c.body, c.line});
+  return out;
+}
+
+std::vector<ReviewView> FakeGitHub::reviews(const std::string& owner, const std::string& repo,
+                                            int pull) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<ReviewView> out;
+  auto* r = impl_->find_repo(owner, repo);
+  if (!r) return out;
+  for (const auto& [id, v] : impl_->reviews)
+    if (v.repo_id == r->id && v.pull == pull)
+      out.push_back({id, v.user, v.state, v.body, v.commit_id});
   return out;
 }
 

@@ -139,6 +139,16 @@ struct ReviewCommentView {
   std::string user;
   std::string path;
   std::string body;
+  int line = 0;
+};
+
+// A submitted pull request review (its inline comments are ReviewCommentViews).
+struct ReviewView {
+  int64_t id = 0;
+  std::string user;
+  std::string state;  // APPROVED, CHANGES_REQUESTED, COMMENTED
+  std::string body;
+  std::string commit_id;
 };
 
 struct ReactionView {
@@ -283,6 +293,9 @@ class FakeGitHub {
   // The pull's review comments (inline comments and thread replies), oldest first.
   std::vector<ReviewCommentView> review_comments(const std::string& owner, const std::string& repo,
                                                  int pull) const;
+  // The pull's submitted reviews, oldest first.
+  std::vector<ReviewView> reviews(const std::string& owner, const std::string& repo,
+                                  int pull) const;
   std::vector<CommentView> comments(const std::string& owner, const std::string& repo,
                                     int number) const;
   std::optional<CommentView> comment(const std::string& owner, const std::string& repo,

@@ -5,6 +5,7 @@
 #include "app/web/html.h"
 #include "app/web/oauth.h"
 #include "app/web/session.h"
+#include "app/web/task_view.h"
 #include "app/web/transcript_view.h"
 #include "config/base/redactor.h"
 
@@ -152,6 +153,34 @@ TEST(WebTranscript, HidesSecrets) {
       event_html("tool_result", R"({"kind":"tool_result","text":"key=sk-test-web-secret-123456"})");
   EXPECT_EQ(out.find("sk-test-web-secret-123456"), std::string::npos);
   unregister_secret("sk-test-web-secret-123456");
+}
+
+// A task is on the board in every phase of its work, the pull request's
+// fix turns among them.
+TEST(WebBoard, ShowsATaskInEveryPhaseOfItsWork) {
+  const std::vector<std::string> phases = {
+      "planning", "awaiting_approval", "awaiting_answers", "implementing", "reviewing",
+      "refining", "opening_pr",        "pr_open",          "fixing",       "blocked",
+      "done",     "cancelled"};
+  std::vector<TaskSummary> tasks;
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    TaskSummary t;
+    t.id = static_cast<int64_t>(i) + 1;
+    t.repo = "acme/greeter";
+    t.issue = t.id;
+    t.title = "task " + phases[i];
+    t.phase = phases[i];
+    t.pr_number = 40 + t.id;
+    t.pr_url = "https://github.com/acme/greeter/pull/" + std::to_string(t.pr_number);
+    tasks.push_back(t);
+  }
+  const std::string html = board_html(tasks, "https://github.com");
+  for (const auto& t : tasks) {
+    EXPECT_NE(html.find("id=\"phase-" + t.phase + "\""), std::string::npos) << t.phase;
+    EXPECT_NE(html.find("href=\"/tasks/" + std::to_string(t.id) + "\""), std::string::npos)
+        << t.phase;
+    EXPECT_NE(html.find("PR #" + std::to_string(t.pr_number)), std::string::npos) << t.phase;
+  }
 }
 
 }  // namespace
