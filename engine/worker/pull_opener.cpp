@@ -53,11 +53,9 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
     if (auto w = write_file_beneath(worktree, path, t.document); !w)
       return Opened(workflow::PullRequestFailed{"plan.commit_path: " + w.error().message});
   }
-  auto leak = turns_.secret_in_changes(worktree);
-  if (!leak) return leak.error();
-  if (*leak)
-    return Opened(workflow::PullRequestFailed{
-        "`" + **leak + "`: the app does not commit or push a secret it holds"});
+  auto refused = turns_.unpushable_change(worktree);
+  if (!refused) return refused.error();
+  if (*refused) return Opened(workflow::PullRequestFailed{(*refused)->why});
   auto sha = workspace_.commit_all(
       worktree, redact("bottega: " + t.title + " (#" + std::to_string(t.issue) + ")"));
   if (!sha) return sha.error();

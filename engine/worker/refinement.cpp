@@ -17,9 +17,9 @@ Result<std::string> TurnRunner::settle_refinement(
   };
   if (f.outcome != workflow::TurnOutcome::succeeded || f.signal == workflow::Signal::blocked)
     return revert("");
-  auto leak = secret_in_changes(worktree);
-  if (!leak) return leak.error();
-  if (*leak) return revert("`" + **leak + "` held a secret the app knows");
+  auto refused = unpushable_change(worktree);
+  if (!refused) return refused.error();
+  if (*refused) return revert((*refused)->why);
   if (!test_commands.empty()) {
     auto tests =
         run_repo_tests(runner_, test_commands, worktree, run_dir + "/tests", sandbox_readable, {});

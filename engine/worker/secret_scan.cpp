@@ -73,4 +73,22 @@ Result<std::optional<std::string>> find_secret_in_files(const std::string& workt
   return std::optional<std::string>();
 }
 
+Result<std::optional<UnpushableChange>> unpushable_change(const std::string& worktree,
+                                                          const std::vector<std::string>& paths) {
+  for (const auto& path : paths)
+    if (path.rfind(".github/workflows/", 0) == 0)
+      return std::optional<UnpushableChange>(UnpushableChange{
+          "`" + path +
+              "` is a GitHub Actions workflow, which the App may not change (it has no "
+              "`workflows` permission: workflows run with the repository's secrets); a person "
+              "can make that change",
+          true});
+  auto leak = find_secret_in_files(worktree, paths);
+  if (!leak) return leak.error();
+  if (*leak)
+    return std::optional<UnpushableChange>(UnpushableChange{
+        "`" + **leak + "`: the app does not commit or push a secret it holds", false});
+  return std::optional<UnpushableChange>();
+}
+
 }  // namespace bottega

@@ -1,6 +1,7 @@
 // The last check before an agent's work leaves: does a file the agent
-// changed hold a secret the app knows (config/base/redactor.h)? The app
-// refuses to commit such work and names the file, never the secret.
+// changed hold a secret the app knows (config/base/redactor.h), or is it a
+// workflow file GitHub will not take from the App? The app refuses to
+// commit such work and names the file, never the secret.
 // Thread-safety: a pure function of the files and the registered secrets.
 #pragma once
 
@@ -19,6 +20,19 @@ namespace bottega {
 // otherwise "<path> (it holds <what the secret is>)". Fails when a file
 // cannot be read.
 [[nodiscard]] Result<std::optional<std::string>> find_secret_in_files(
+    const std::string& worktree, const std::vector<std::string>& paths);
+
+// Why the agent's changed `paths` may not leave, as a sentence naming the
+// file: a GitHub Actions workflow (GitHub refuses an App's push that
+// changes one without the `workflows` permission, which the App does not
+// ask for: workflows run with the repository's secrets), or a file holding
+// a secret (find_secret_in_files). A workflow change would be refused by
+// every later push too, so the work holding it must be undone, not kept.
+struct UnpushableChange {
+  std::string why;
+  bool workflow = false;
+};
+[[nodiscard]] Result<std::optional<UnpushableChange>> unpushable_change(
     const std::string& worktree, const std::vector<std::string>& paths);
 
 }  // namespace bottega

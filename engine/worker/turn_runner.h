@@ -17,6 +17,7 @@
 
 #include "config/base/result.h"
 #include "engine/queue/queue.h"
+#include "engine/worker/secret_scan.h"
 #include "engine/worker/task_engine.h"
 #include "engine/worker/task_row.h"
 #include "engine/workspace/workspace.h"
@@ -54,9 +55,11 @@ class TurnRunner {
     std::string worktree;
   };
   [[nodiscard]] Result<Checkout> check_out(const TaskRow& row);
-  // The first changed file of the worktree that holds a secret the app
-  // knows, named (never the secret); nullopt when there is none.
-  [[nodiscard]] Result<std::optional<std::string>> secret_in_changes(const std::string& worktree);
+  // Why the worktree's changes may not be committed (unpushable_change:
+  // a workflow file, a secret the app knows), naming the file; nullopt
+  // when they may.
+  [[nodiscard]] Result<std::optional<UnpushableChange>> unpushable_change(
+      const std::string& worktree);
 
   // The agent's outcome as the workflow's (turn_runner_work.cpp).
   static workflow::TurnFinished turn_finished_from(const agents::Outcome& outcome);

@@ -27,10 +27,10 @@ Result<TurnRunner::Checkout> TurnRunner::check_out(const TaskRow& row) {
   return c;
 }
 
-Result<std::optional<std::string>> TurnRunner::secret_in_changes(const std::string& worktree) {
+Result<std::optional<UnpushableChange>> TurnRunner::unpushable_change(const std::string& worktree) {
   auto changed = workspace_.changed_files(worktree);
   if (!changed) return changed.error();
-  return find_secret_in_files(worktree, *changed);
+  return bottega::unpushable_change(worktree, *changed);
 }
 
 workflow::TurnFinished TurnRunner::turn_finished_from(const agents::Outcome& outcome) {
@@ -94,19 +94,26 @@ Result<bool> TurnRunner::keep_work(const workflow::Task& t, workflow::TurnFinish
     f = std::move(s);
     return true;
   };
-  // Work holding a secret the app knows is not committed (so never pushed).
-  auto leak = secret_in_changes(worktree);
-  if (!leak) return leak.error();
-  if (auto unresolved = marker_left(worktree, conflicts); !*leak && unresolved) {
+  // Work holding a secret the app knows, or a workflow change GitHub would
+  // refuse, is not committed (so never pushed).
+  auto refused = unpushable_change(worktree);
+  if (!refused) return refused.error();
+  if (auto unresolved = marker_left(worktree, conflicts); !*refused && unresolved) {
     f.outcome = workflow::TurnOutcome::refused;
     f.message = "`" + *unresolved + "` still holds conflict markers; `/retry` runs it again";
     return true;
   }
-  if (*leak) {
+  if (*refused && (*refused)->workflow) {
+    // Left in the worktree it would refuse every later turn's work too.
+    if (auto d = workspace_.discard_changes(worktree); !d) return d.error();
     f.outcome = workflow::TurnOutcome::refused;
-    f.message = "`" + **leak +
-                "`: the app does not commit or push a secret it holds; "
-                "remove it from the file and `/retry`";
+    f.message = (*refused)->why +
+                ". The turn's work was undone: `/revise` the plan without it, or `/retry`";
+    return true;
+  }
+  if (*refused) {
+    f.outcome = workflow::TurnOutcome::refused;
+    f.message = (*refused)->why + "; remove it from the file and `/retry`";
     return true;
   }
   // A resolution is committed only when the repository's tests pass on it.

@@ -173,6 +173,36 @@ TEST_F(Containment, TheAppWritesNothingThroughASymbolicLinkInTheWorktree) {
   EXPECT_TRUE(pulls_for(issue).empty());
 }
 
+// Door 3: CI. A workflow the agent writes would run with the repository's
+// secrets; GitHub refuses it from an App without the `workflows`
+// permission, and the app does not try: the task says why, naming the file,
+// and nothing is pushed or committed, so `/retry` starts clean and the work
+// reaches a pull request without the workflow.
+TEST_F(Containment, AWorkflowFileTheAgentWritesIsNeverPushed) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  // The first implementation turn (turn 2) writes it; the retry's does not.
+  write_scenario(std::to_string(issue) + "/turn-2",
+                 with_prefix({"tool mkdir -p .github/workflows && echo 'on: push' > "
+                              ".github/workflows/exfiltrate.yml"},
+                             implement_turn()));
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_for_blocked(issue, ".github/workflows/exfiltrate.yml"));
+  ASSERT_TRUE(settle());
+  EXPECT_NE(status_comment(issue)->body.find("`workflows` permission"), std::string::npos)
+      << status_comment(issue)->body;
+  EXPECT_TRUE(pulls_for(issue).empty());
+  EXPECT_TRUE(branches().empty()) << "nothing was pushed";
+
+  int64_t retry = comment(issue, kWriter, "/retry");
+  ASSERT_TRUE(wait_for_reaction(retry, "eyes"));
+  ASSERT_NO_FATAL_FAILURE(expect_pull_request(issue));
+  const auto pulls = pulls_for(issue);
+  ASSERT_EQ(pulls.size(), 1u);
+  EXPECT_EQ(changed_paths(pulls[0].head_ref), (std::vector<std::string>{"hello.txt"}));
+}
+
 // The files the app reads back from the run directory: the agent makes the
 // task document a link to a file of the host's (not a registered secret,
 // so only not following the link keeps it out). Its content never reaches
