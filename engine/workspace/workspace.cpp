@@ -519,6 +519,19 @@ std::vector<std::string> parse_status(const std::string& out) {
   return files;
 }
 
+// The NUL-separated paths of `git diff --name-only -z`, sorted.
+std::vector<std::string> nul_separated(const std::string& out) {
+  std::vector<std::string> paths;
+  for (std::size_t start = 0; start < out.size();) {
+    auto end = out.find('\0', start);
+    if (end == std::string::npos) end = out.size();
+    if (end > start) paths.push_back(out.substr(start, end - start));
+    start = end + 1;
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
 }  // namespace
 
 Workspace::Workspace(WorkspaceOptions options) : options_(std::move(options)) {
@@ -878,15 +891,9 @@ Result<Workspace::MergeResult> Workspace::merge_base(const std::string& worktree
       {tree->args({"diff", "--name-only", "--diff-filter=U", "-z", "--no-ext-diff"}), path},
       "git diff of the conflicts in " + path);
   if (!unmerged) return unmerged.error();
-  for (std::size_t start = 0; start < unmerged->size();) {
-    auto end = unmerged->find('\0', start);
-    if (end == std::string::npos) end = unmerged->size();
-    if (end > start) result.conflicts.push_back(unmerged->substr(start, end - start));
-    start = end + 1;
-  }
+  result.conflicts = nul_separated(*unmerged);
   if (result.conflicts.empty())
     return git.failure(*merged, {}, "git merge of origin/" + base_branch + " in " + path);
-  std::sort(result.conflicts.begin(), result.conflicts.end());
   return result;
 }
 
@@ -936,15 +943,9 @@ Result<Workspace::MergeResult> Workspace::rebase_onto_base(const std::string& wo
   auto aborted = git.run({tree->args({"rebase", "--abort"}), path});
   if (!aborted) return aborted.error();
   if (!unmerged) return unmerged.error();
-  for (std::size_t start = 0; start < unmerged->size();) {
-    auto end = unmerged->find('\0', start);
-    if (end == std::string::npos) end = unmerged->size();
-    if (end > start) result.conflicts.push_back(unmerged->substr(start, end - start));
-    start = end + 1;
-  }
+  result.conflicts = nul_separated(*unmerged);
   if (result.conflicts.empty())
     return git.failure(*rebased, {}, "git rebase onto origin/" + base_branch + " in " + path);
-  std::sort(result.conflicts.begin(), result.conflicts.end());
   return result;
 }
 
