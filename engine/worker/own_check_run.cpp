@@ -1,7 +1,8 @@
 // The App's own check run on a task PR's head (spec/shepherd.md, "The
 // bottega check"): the task's phase, the approved plan revision and the
 // review's verdict, so a branch protection rule can require it. Found again
-// on the head by its name and app (no id kept), updated in place.
+// on the head by its name and app (no id kept), updated in place, or made
+// anew when a completed one would go back to in progress.
 #include "engine/worker/github_port.h"
 #include "engine/worker/outbox.h"
 #include "engine/worker/repo_lookups.h"
@@ -67,6 +68,9 @@ Result<void> Outbox::sync_check_run(const TaskRow& row, const github::Repo& repo
     if (r.name != kCheckName || (!slug.empty() && r.app_slug != slug)) continue;
     if (r.status == update.status && r.conclusion == update.conclusion && r.title == update.title)
       return {};  // already says so
+    // GitHub does not take a completed run back to in progress: a new run
+    // of the same name on the head takes its place (the newest counts).
+    if (r.status == "completed" && update.status != "completed") break;
     auto changed = gh_.update_check_run(repo, r.id, update);
     if (!changed) return make_error("check run: " + changed.error().describe());
     return {};

@@ -119,9 +119,17 @@ TEST_F(ShepherdTest, CloseCancelsReopenWatchesAgainAndMergeEndsDoneWithoutAWorkt
   EXPECT_EQ(phase_of(issue), "pr_open");
   // Watched again: a /fix rebuilds the worktree from the pushed branch.
   write_scenario("fix", {"write fixed.txt fixed", "signal ready", "result ok fixed"});
+  const std::string before_fix = head_of(pr);
   comment(pr, kWriter, "/fix add fixed.txt");
   drain();
   EXPECT_EQ(fix_runs(), 1);
+  // The fix turn took the check back to in progress: GitHub keeps a
+  // completed run completed, so a new run said it, and the old one stands.
+  auto during = github().check_runs(kOwner, kRepo, before_fix);
+  ASSERT_EQ(during.size(), 2u);
+  EXPECT_EQ(during[0].conclusion, "success");
+  EXPECT_EQ(during[1].status, "in_progress");
+  EXPECT_EQ(during[1].title, "Fixing: address-review");
   EXPECT_EQ(file_at(pulls_for(issue)[0].head_ref, "fixed.txt"), "fixed\n");
   auto checks = github().check_runs(kOwner, kRepo, head_of(pr));
   ASSERT_EQ(checks.size(), 1u) << "one bottega check on the fix's head";

@@ -2236,9 +2236,15 @@ struct FakeGitHub::Impl {
       std::string sha = p["ref"];
       auto resolved = git(r.git_dir, {"rev-parse", "--verify", "--quiet", p["ref"] + "^{commit}"});
       if (resolved.exit_code == 0) sha = first_line(resolved.out);
+      // filter=latest (GitHub's default): the newest run of each name only.
+      const bool latest = req.query_param("filter") != "all";
+      std::map<std::string, int64_t> newest;
+      for (auto& [id, c] : check_runs)
+        if (c.repo_id == r.id && c.head_sha == sha) newest[c.name] = std::max(newest[c.name], id);
       json::array all;
       for (auto& [id, c] : check_runs)
-        if (c.repo_id == r.id && c.head_sha == sha) all.push_back(check_run_json(r, c));
+        if (c.repo_id == r.id && c.head_sha == sha && (!latest || newest[c.name] == id))
+          all.push_back(check_run_json(r, c));
       int per_page = is_number(req.query_param("per_page"))
                          ? std::clamp(std::stoi(req.query_param("per_page")), 1, 100)
                          : 30;
@@ -2482,9 +2488,12 @@ struct FakeGitHub::Impl {
 
   void apply_check_update(CheckRunRec& c, dom::element b) {
     if (has(b, "name")) c.name = str(b, "name");
-    if (has(b, "status")) c.status = str(b, "status");
+    // As on GitHub, a completed run stays completed (a conclusion completes it).
+    if (has(b, "status") && (c.status != "completed" || str(b, "status") == "completed"))
+      c.status = str(b, "status");
     if (has(b, "conclusion")) {
       c.conclusion = str(b, "conclusion");
+      c.status = "completed";
       c.completed_at = now_iso();
     }
     if (has(b, "details_url")) c.details_url = str(b, "details_url");
