@@ -7,6 +7,7 @@
 #include "engine/queue/job_kinds.h"
 #include "engine/worker/github_port.h"
 #include "engine/worker/job_payloads.h"
+#include "engine/worker/secret_scan.h"
 #include "engine/worker/task_applier.h"
 #include "engine/worker/task_store.h"
 #include "engine/worker/turn_runner.h"
@@ -107,6 +108,19 @@ Result<void> PullUpdater::update(const Job& job) {
     in.event = std::move(event);
     return applier_.apply(in, "", t.id);
   };
+  // GitHub refuses the App's push of a merge or rebase that brings in a
+  // workflow change: a person updates the branch ("Update branch" on the
+  // pull request pushes as them).
+  if (auto caught = workspace_.catch_up(worktree, t.branch); !caught) return caught.error();
+  auto base_changed = workspace_.base_changes(worktree, row.base_branch);
+  if (!base_changed) return base_changed.error();
+  for (const auto& path : *base_changed)
+    if (is_workflow_file(path)) {
+      event.workflow_change = path;
+      log.info("task {}: {} changed {}; the App may not push it into {}", task_key(t.repo, t.issue),
+               row.base_branch, path, t.branch);
+      return decided();
+    }
   if (t.pull.rebase) {
     // From the pushed head (a rewrite whose push lost its lease is
     // dropped; a person's commits are rebased with ours), pushed with the
@@ -129,7 +143,6 @@ Result<void> PullUpdater::update(const Job& job) {
     // conflicts, a resolve-conflicts turn), the status saying why.
     event.rebase_fallback = "rebasing it conflicts in `" + rebased->conflicts.front() + "`";
   }
-  if (auto caught = workspace_.catch_up(worktree, t.branch); !caught) return caught.error();
   auto merged = workspace_.merge_base(worktree, row.base_branch,
                                       "Merge branch '" + row.base_branch + "' into " + t.branch);
   if (!merged) return merged.error();

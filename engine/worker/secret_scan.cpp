@@ -73,10 +73,12 @@ Result<std::optional<std::string>> find_secret_in_files(const std::string& workt
   return std::optional<std::string>();
 }
 
+bool is_workflow_file(const std::string& path) { return path.rfind(".github/workflows/", 0) == 0; }
+
 Result<std::optional<UnpushableChange>> unpushable_change(const std::string& worktree,
                                                           const std::vector<std::string>& paths) {
   for (const auto& path : paths)
-    if (path.rfind(".github/workflows/", 0) == 0)
+    if (is_workflow_file(path))
       return std::optional<UnpushableChange>(UnpushableChange{
           "`" + path +
               "` is a GitHub Actions workflow, which the App may not change (it has no "

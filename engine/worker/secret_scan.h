@@ -22,6 +22,11 @@ namespace bottega {
 [[nodiscard]] Result<std::optional<std::string>> find_secret_in_files(
     const std::string& worktree, const std::vector<std::string>& paths);
 
+// A GitHub Actions workflow (under .github/workflows/): GitHub refuses an
+// App's push that creates, changes or deletes one without the `workflows`
+// permission, a merge that brings one in included.
+bool is_workflow_file(const std::string& path);
+
 // Why the agent's changed `paths` may not leave, as a sentence naming the
 // file: a GitHub Actions workflow (GitHub refuses an App's push that
 // changes one without the `workflows` permission, which the App does not

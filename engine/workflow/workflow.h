@@ -372,6 +372,9 @@ struct MergeabilityKnown {
   std::string rebase_fallback = {};
   std::string pushed_sha;
   std::vector<std::string> conflicted_files;
+  // The base changed this GitHub Actions workflow: the App may not push a
+  // merge carrying it, so the branch was left as it is ("" otherwise).
+  std::string workflow_change = {};
 };
 
 // The base branch moved while the task was busy with a fix turn (or

@@ -112,6 +112,18 @@ Decision Decider::operator()(const MergeabilityKnown& e) {
   auto& p = t().pull;
   if (t().phase != Phase::pr_open) return std::move(d_);
   if (e.mergeable) return std::move(d_);
+  if (!e.workflow_change.empty()) {
+    const std::string note =
+        "The base branch changed a GitHub Actions workflow (`" + e.workflow_change +
+        "`), which the App may not push (it has no `workflows` permission), so the pull request "
+        "was not brought up to date: press \"Update branch\" on it, or merge the base branch in "
+        "yourself.";
+    if (t().notes.empty() || t().notes.back() != note) {
+      t().notes.push_back(note);
+      act(SyncStatus{});
+    }
+    return std::move(d_);
+  }
   if (!e.rebase_fallback.empty())
     t().notes.push_back("Not rebased onto the base branch: " + e.rebase_fallback +
                         "; the base branch is merged in instead.");

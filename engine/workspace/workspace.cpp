@@ -897,6 +897,21 @@ Result<Workspace::MergeResult> Workspace::merge_base(const std::string& worktree
   return result;
 }
 
+Result<std::vector<std::string>> Workspace::base_changes(const std::string& worktree,
+                                                         const std::string& base_branch) {
+  auto tree = find_worktree(options_.root, worktree);
+  if (!tree) return tree.error();
+  if (!valid_branch(base_branch))
+    return make_error("\"" + base_branch + "\" is not a valid branch name");
+  GitRunner git(options_, git_exe_);
+  auto out = git.check({tree->args({"diff", "--name-only", "-z", "--no-ext-diff", "--no-renames",
+                                    "HEAD...refs/remotes/origin/" + base_branch}),
+                        tree->path},
+                       "git diff of origin/" + base_branch + " in " + tree->path);
+  if (!out) return out.error();
+  return nul_separated(*out);
+}
+
 Result<void> Workspace::abort_merge(const std::string& worktree) {
   auto tree = find_worktree(options_.root, worktree);
   if (!tree) return tree.error();

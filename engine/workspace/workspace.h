@@ -157,6 +157,11 @@ class Workspace {
   [[nodiscard]] Result<MergeResult> merge_base(const std::string& worktree,
                                                const std::string& base_branch,
                                                const std::string& message);
+  // The paths origin/<base_branch> (as last fetched) changed since it and
+  // the worktree's HEAD parted: what merging or rebasing onto it brings in.
+  [[nodiscard]] Result<std::vector<std::string>> base_changes(const std::string& worktree,
+                                                              const std::string& base_branch);
+
   // Gives up a merge left in progress (the worktree back at HEAD).
   [[nodiscard]] Result<void> abort_merge(const std::string& worktree);
 

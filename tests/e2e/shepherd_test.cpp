@@ -170,6 +170,27 @@ TEST_F(Shepherd, ABaseChangeIsMergedWithoutAnAgentAndAConflictIsResolvedByOne) {
   EXPECT_TRUE(github().merge_pull(kOwner, kRepo, pr, kWriter).ok()) << "mergeable again";
 }
 
+// A base change to a GitHub Actions workflow: GitHub refuses the App's push
+// of a merge carrying it, so the app does not try; the status tells a
+// person what to do, and no agent runs.
+TEST_F(Shepherd, ABaseWorkflowChangeIsLeftToAPerson) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = pull_request_for(issue);
+  const std::string head = head_of(pr);
+  ASSERT_TRUE(github()
+                  .commit_files(kOwner, kRepo, "main",
+                                {{".github/workflows/ci.yml", "on: push\n"}, {"b.txt", "b\n"}},
+                                "CI", kWriter)
+                  .ok());
+  ASSERT_TRUE(wait_for_status(issue, "Update branch"));
+  ASSERT_TRUE(settle());
+  EXPECT_NE(status_comment(issue)->body.find("`.github/workflows/ci.yml`"), std::string::npos);
+  EXPECT_EQ(head_of(pr), head) << "nothing pushed";
+  EXPECT_EQ(fix_runs(), 0);
+  EXPECT_EQ(phase_labels(issue), std::vector<std::string>{"bottega:pr-open"});
+}
+
 // Acceptance 5: two inline comments → one turn, one push, two replies naming
 // the commit; a second review during the turn is the next turn's.
 TEST_F(Shepherd, AReviewIsOneTurnAndOnePushAndASecondReviewIsTheNextTurn) {

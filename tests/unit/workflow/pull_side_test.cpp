@@ -683,6 +683,26 @@ TEST(PullSide, ACleanRebaseIsPushedWithoutATurnAndSaidSo) {
   EXPECT_NE(d.task.notes.back().find("Rebased"), std::string::npos);
 }
 
+// A base that changed a workflow cannot be pushed into the branch by the
+// App: no push, no turn, one note saying what a person does (not repeated
+// by the next base push).
+TEST(PullSide, ABaseWorkflowChangeIsLeftToAPersonAndSaidOnce) {
+  MergeabilityKnown m;
+  m.base_sha = "b2";
+  m.mergeable = false;
+  m.workflow_change = ".github/workflows/ci.yml";
+  auto d = decide(pr_open(), m);
+  EXPECT_EQ(d.task.phase, Phase::pr_open);
+  EXPECT_EQ(count<StartTurn>(d), 0);
+  EXPECT_EQ(count<SyncStatus>(d), 1);
+  ASSERT_EQ(d.task.notes.size(), 1u);
+  EXPECT_NE(d.task.notes.back().find("`.github/workflows/ci.yml`"), std::string::npos);
+  EXPECT_NE(d.task.notes.back().find("Update branch"), std::string::npos);
+  auto again = decide(d.task, m);
+  EXPECT_EQ(again.task.notes.size(), 1u);
+  EXPECT_EQ(count<SyncStatus>(again), 0);
+}
+
 TEST(PullSide, ARebaseThatConflictsFallsBackToAMergeAndSaysWhy) {
   MergeabilityKnown m;
   m.base_sha = "b2";
