@@ -73,7 +73,12 @@ Result<std::optional<std::string>> find_secret_in_files(const std::string& workt
   return std::optional<std::string>();
 }
 
-bool is_workflow_file(const std::string& path) { return path.rfind(".github/workflows/", 0) == 0; }
+bool is_workflow_file(const std::string& path) {
+  // The directories themselves too: made a link or a nested repository,
+  // they would carry workflows GitHub reads.
+  return path == ".github" || path == ".github/" || path == ".github/workflows" ||
+         path.rfind(".github/workflows/", 0) == 0;
+}
 
 Result<std::optional<UnpushableChange>> unpushable_change(const std::string& worktree,
                                                           const std::vector<std::string>& paths) {

@@ -22,7 +22,9 @@ namespace bottega {
 [[nodiscard]] Result<std::optional<std::string>> find_secret_in_files(
     const std::string& worktree, const std::vector<std::string>& paths);
 
-// A GitHub Actions workflow (under .github/workflows/): GitHub refuses an
+// A GitHub Actions workflow (under .github/workflows/, or that directory or
+// .github itself as changed_files names a link or nested repository):
+// GitHub refuses an
 // App's push that creates, changes or deletes one without the `workflows`
 // permission, a merge that brings one in included.
 bool is_workflow_file(const std::string& path);
