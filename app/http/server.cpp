@@ -49,7 +49,9 @@ namespace {
 // more; a trailer section that must fit in this buffer can hold neither.
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kBufferLimit = 64 * 1024;
-constexpr std::size_t kIdleBufferBytes = 4096;  // kept between requests
+// Kept between requests: a typical webhook delivery (header and body) fits,
+// so a keep-alive connection reads one without reallocating.
+constexpr std::size_t kIdleBufferBytes = 16 * 1024;
 // After an error answer, what the client still sends is read and dropped for
 // this long before the socket is closed: closing with unread bytes sends a
 // reset, which can destroy the answer before the client reads it.
@@ -231,8 +233,12 @@ class Session {
       if (!reserve_body(static_cast<std::size_t>(*length))) return answer_busy();
     beast::get_lowest_layer(derived().stream()).expires_after(shared_->options.read_timeout);
     if (parser_->is_done()) return on_read({}, 0);
-    // Room for large reads while the body arrives (not 512-byte steps).
-    if (buffer_.capacity() < kBufferLimit) buffer_.reserve(kBufferLimit);
+    // Room for large reads while the body arrives (not 512-byte steps), but
+    // no more than the rest of a body of known length needs.
+    const auto length = parser_->content_length();
+    const std::size_t room =
+        length ? std::min<std::size_t>(kBufferLimit, buffer_.size() + *length) : kBufferLimit;
+    if (buffer_.capacity() < room) buffer_.reserve(room);
     do_read_body();
   }
 

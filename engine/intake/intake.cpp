@@ -82,7 +82,6 @@ struct Pending {
   // Jobs queued only when the task awaits answers (answer_jobs_for).
   std::vector<JobSpec> answer_jobs;
   std::shared_ptr<Answer> answer;
-  SteadyClock::time_point deadline;
   bool repeat_in_batch = false;  // an earlier copy is in the same batch
 };
 
@@ -116,6 +115,13 @@ Pending classify(IncomingDelivery&& d) {
 class BinaryArray {
  public:
   explicit BinaryArray(uint32_t element_oid) : oid_(element_oid) { data_.resize(20); }
+
+  // Empties the array, keeping its memory for the next batch.
+  void clear() {
+    data_.resize(20);
+    count_ = 0;
+    has_null_ = false;
+  }
 
   void add(std::string_view bytes) {
     put32(static_cast<uint32_t>(bytes.size()));
@@ -219,9 +225,10 @@ struct Intake::Impl {
   IntakeOptions options;
   std::mutex mutex;
   std::condition_variable ready;             // writers: the queue has work, or stopping
-  std::condition_variable deadline_changed;  // the deadline thread
+  std::condition_variable deadline_changed;  // the deadline thread: stopping
   std::deque<Pending> queue;                 // FIFO; deadlines ascend (one timeout for all)
   std::size_t queue_bytes = 0;
+  std::size_t writing = 0;  // writers with a batch in hand
   // Every delivery not yet answered, in submission order (so by deadline).
   std::deque<std::pair<SteadyClock::time_point, std::weak_ptr<Answer>>> deadlines;
   bool stopping = false;
@@ -230,16 +237,31 @@ struct Intake::Impl {
   std::thread deadline_thread;
   std::unique_ptr<ThrottledCount> failed_deliveries, timed_out, refused_full;
 
+  // The parameters of one batch, one set per writer: their memory is kept
+  // from batch to batch (a batch's bodies fill a few hundred KB).
+  struct BatchArrays {
+    BinaryArray ids{kTextOid}, events{kTextOid}, actions{kTextOid}, installations{kInt8Oid},
+        repositories{kTextOid}, senders{kTextOid}, outcomes{kTextOid}, reasons{kTextOid},
+        bodies{kByteaOid};
+    BinaryArray kinds{kTextOid}, keys{kTextOid}, job_installations{kInt8Oid}, payloads{kTextOid},
+        job_deliveries{kTextOid}, if_answers{kBoolOid};
+
+    void clear() {
+      for (BinaryArray* a :
+           {&ids, &events, &actions, &installations, &repositories, &senders, &outcomes, &reasons,
+            &bodies, &kinds, &keys, &job_installations, &payloads, &job_deliveries, &if_answers})
+        a->clear();
+    }
+  };
+
   // Writes one batch in one statement; returns the ids that were new.
   // The batch is sorted by delivery id with repeats marked, so every writer
   // takes the primary key's locks in the same order.
-  std::unordered_set<std::string> write(pqxx::connection& conn,
+  std::unordered_set<std::string> write(pqxx::connection& conn, BatchArrays& a,
                                         const std::vector<Pending*>& batch) {
-    BinaryArray ids(kTextOid), events(kTextOid), actions(kTextOid), installations(kInt8Oid),
-        repositories(kTextOid), senders(kTextOid), outcomes(kTextOid), reasons(kTextOid),
-        bodies(kByteaOid);
-    BinaryArray kinds(kTextOid), keys(kTextOid), job_installations(kInt8Oid), payloads(kTextOid),
-        job_deliveries(kTextOid), if_answers(kBoolOid);
+    a.clear();
+    auto& [ids, events, actions, installations, repositories, senders, outcomes, reasons, bodies,
+           kinds, keys, job_installations, payloads, job_deliveries, if_answers] = a;
     for (const Pending* p : batch) {
       if (p->repeat_in_batch) continue;
       ids.add(p->delivery_id);
@@ -279,6 +301,7 @@ struct Intake::Impl {
   // Stores `batch`, connecting if needed and retrying deadlocks and
   // serialization failures; on failure returns the (redacted) reason.
   Result<std::unordered_set<std::string>> store(std::unique_ptr<pqxx::connection>& conn,
+                                                BatchArrays& arrays,
                                                 const std::vector<Pending*>& batch) {
     for (int attempt = 1;; ++attempt) {
       try {
@@ -286,7 +309,7 @@ struct Intake::Impl {
           conn = std::make_unique<pqxx::connection>(connection_string);
           conn->prepare(kBatchStatementName, kBatchStatement);
         }
-        return write(*conn, batch);
+        return write(*conn, arrays, batch);
       } catch (const pqxx::transaction_rollback& e) {  // 40001, 40P01 and kin
         if (attempt >= options.max_attempts) return make_error(redact(e.what()));
         // Let the other transaction finish before trying again.
@@ -298,10 +321,20 @@ struct Intake::Impl {
     }
   }
 
-  std::vector<Pending> take_batch() {
+  // A writer may start a batch when no other writer has one, or when enough
+  // deliveries wait to be worth a commit of their own
+  // (IntakeOptions::min_concurrent_batch). Under the lock.
+  bool batch_due() const {
+    return !queue.empty() && (writing == 0 || queue.size() >= options.min_concurrent_batch);
+  }
+
+  // Waits for a batch that is due and takes it; `finished_one`: this writer
+  // has just finished its previous batch.
+  std::vector<Pending> take_batch(bool finished_one) {
     std::vector<Pending> batch;
     std::unique_lock lock(mutex);
-    ready.wait(lock, [&] { return stopping || !queue.empty(); });
+    if (finished_one) --writing;
+    ready.wait(lock, [&] { return stopping || batch_due(); });
     std::size_t bytes = 0;
     while (!queue.empty() && batch.size() < options.max_batch &&
            (batch.empty() || bytes + queue.front().body.size() <= options.max_batch_bytes)) {
@@ -312,14 +345,18 @@ struct Intake::Impl {
       bytes += p.body.size();
       batch.push_back(std::move(p));
     }
+    if (!batch.empty()) ++writing;
     return batch;
   }
 
   void writer_loop() {
     auto& log = component_log("intake");
     std::unique_ptr<pqxx::connection> conn;
+    BatchArrays arrays;
+    bool finished_one = false;
     for (;;) {
-      std::vector<Pending> batch = take_batch();
+      std::vector<Pending> batch = take_batch(finished_one);
+      finished_one = !batch.empty();
       if (batch.empty()) {
         std::lock_guard lock(mutex);
         if (stopping && queue.empty()) return;
@@ -336,7 +373,7 @@ struct Intake::Impl {
       // Each delivery's fate: new, not new, or the reason it failed.
       std::unordered_set<std::string> fresh;
       std::unordered_map<const Pending*, std::string> failures;
-      auto stored = store(conn, order);
+      auto stored = store(conn, arrays, order);
       if (stored) {
         fresh = std::move(*stored);
       } else if (order.size() > 1 && conn && conn->is_open()) {
@@ -344,7 +381,7 @@ struct Intake::Impl {
         // fail the others, so each is tried alone.
         for (Pending* p : order) {
           if (p->repeat_in_batch) continue;
-          auto one = store(conn, {p});
+          auto one = store(conn, arrays, {p});
           if (one)
             fresh.merge(*one);
           else
@@ -388,24 +425,33 @@ struct Intake::Impl {
 
   // Answers 503 to every delivery whose deadline passed, and drops the ones
   // still queued so a stall holds no more memory than the queue's bound.
+  // It wakes at most once per tick (a twentieth of commit_timeout), and with
+  // nothing to watch sleeps one commit_timeout: a delivery submitted
+  // meanwhile has a later deadline, so submit() never wakes it. (Waking for
+  // each deadline was a context switch per batch under load.)
   void deadline_loop() {
     auto& log = component_log("intake");
+    const auto tick =
+        std::max<SteadyClock::duration>(std::chrono::milliseconds(1), options.commit_timeout / 20);
     std::unique_lock lock(mutex);
     for (;;) {
       if (deadline_stopping) return;
-      if (deadlines.empty()) {
-        deadline_changed.wait(lock);
-        continue;
-      }
       const auto now = SteadyClock::now();
-      if (deadlines.front().first > now) {
-        deadline_changed.wait_until(lock, deadlines.front().first);
-        continue;
-      }
       std::vector<std::shared_ptr<Answer>> expired;
-      while (!deadlines.empty() && deadlines.front().first <= now) {
-        if (auto a = deadlines.front().second.lock()) expired.push_back(std::move(a));
+      while (!deadlines.empty()) {
+        auto& [at, weak] = deadlines.front();
+        auto a = weak.lock();
+        if (a && !a->given()) {
+          if (at > now) break;
+          expired.push_back(std::move(a));
+        }
         deadlines.pop_front();
+      }
+      if (expired.empty()) {
+        deadline_changed.wait_until(lock, deadlines.empty()
+                                              ? now + options.commit_timeout
+                                              : std::max(deadlines.front().first, now + tick));
+        continue;
       }
       lock.unlock();
       uint64_t answered = 0;
@@ -479,11 +525,10 @@ void Intake::stop() {
 void Intake::submit(IncomingDelivery&& delivery, std::function<void(IntakeResult)> done) {
   Pending p = classify(std::move(delivery));
   p.answer = std::make_shared<Answer>(std::move(done));
-  p.deadline = SteadyClock::now() + impl_->options.commit_timeout;
   auto answer = p.answer;
   const auto& o = impl_->options;
   std::optional<IntakeResult> refusal;
-  bool first_deadline = false;
+  bool notify = false;
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->stopping || impl_->writers.empty()) {
@@ -494,10 +539,12 @@ void Intake::submit(IncomingDelivery&& delivery, std::function<void(IntakeResult
       refusal = IntakeResult{IntakeOutcome::failed,
                              "too many deliveries wait for the database; it was not accepted", 5};
     } else {
-      first_deadline = impl_->deadlines.empty();
-      impl_->deadlines.emplace_back(p.deadline, p.answer);
+      // Taken under the lock, so no deadline is earlier than the one the
+      // deadline thread's sleep ends at.
+      impl_->deadlines.emplace_back(SteadyClock::now() + o.commit_timeout, p.answer);
       impl_->queue_bytes += p.body.size();
       impl_->queue.push_back(std::move(p));
+      notify = impl_->batch_due();
     }
   }
   if (refusal) {
@@ -509,8 +556,7 @@ void Intake::submit(IncomingDelivery&& delivery, std::function<void(IntakeResult
     answer->give(std::move(*refusal));
     return;
   }
-  if (first_deadline) impl_->deadline_changed.notify_one();
-  impl_->ready.notify_one();
+  if (notify) impl_->ready.notify_one();
 }
 
 }  // namespace bottega

@@ -5,7 +5,8 @@
 // and hands it to a writer thread. Writers commit whatever has gathered
 // since their last commit as one transaction (group commit): with
 // synchronous_commit on, every delivery is durable before its callback
-// runs, and one fsync serves many deliveries.
+// runs, and one fsync serves many deliveries. A second writer joins only
+// when a batch's worth waits (min_concurrent_batch).
 // A delivery id seen before is reported as a duplicate and changes nothing,
 // also when both copies arrive at once (the primary key decides); a batch
 // inserts in delivery-id order, so racing batches cannot deadlock, and one
@@ -51,6 +52,12 @@ struct IntakeResult {
 
 struct IntakeOptions {
   int writers = 2;
+  // While one writer's batch is in the database, another writer starts a
+  // batch only once this many deliveries wait. Every commit costs an fsync
+  // and a statement's overhead: under load a few large batches cost far
+  // less than many small ones (a writer takes what gathered while it
+  // waited), yet a burst larger than this still gets a second transaction.
+  std::size_t min_concurrent_batch = 12;
   std::size_t max_batch = 256;  // deliveries per transaction
   std::size_t max_batch_bytes = 8 * 1024 * 1024;
   // A delivery not committed by then is answered `failed` (GitHub gives up
