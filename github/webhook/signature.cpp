@@ -1,18 +1,68 @@
 #include "github/webhook/signature.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <array>
+#include <string>
 
 namespace bottega {
 namespace {
 
 using Digest = std::array<unsigned char, 32>;
 
+// HMAC-SHA256 with one context per thread, keyed again only when the secret
+// changes. OpenSSL 3's one-shot HMAC() looks the algorithm up and sets up
+// the key on every call: a third of the cost of checking an 8 KB delivery.
+class ThreadHmac {
+ public:
+  ~ThreadHmac() {
+    EVP_MAC_CTX_free(ctx_);
+    OPENSSL_cleanse(key_.data(), key_.size());
+  }
+
+  // False when OpenSSL refused (the caller falls back to the one-shot).
+  bool sign(std::string_view secret, std::string_view body, Digest& out) {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+    if (!mac) return false;
+    if (!ctx_ && !(ctx_ = EVP_MAC_CTX_new(mac))) return false;
+    const bool rekey = !keyed_ || key_ != secret;
+    if (rekey) {
+      OPENSSL_cleanse(key_.data(), key_.size());
+      key_.assign(secret);
+      keyed_ = false;
+    }
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end()};
+    // A null key restarts with the key set before.
+    const auto* key = reinterpret_cast<const unsigned char*>(key_.data());
+    if (!EVP_MAC_init(ctx_, rekey ? key : nullptr, rekey ? key_.size() : 0,
+                      rekey ? params : nullptr))
+      return false;
+    keyed_ = true;
+    std::size_t len = 0;
+    if (!EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(body.data()), body.size()) ||
+        !EVP_MAC_final(ctx_, out.data(), &len, out.size()) || len != out.size()) {
+      keyed_ = false;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  EVP_MAC_CTX* ctx_ = nullptr;
+  std::string key_;
+  bool keyed_ = false;
+};
+
 Digest hmac_sha256(std::string_view secret, std::string_view body) {
   Digest out{};
+  thread_local ThreadHmac hmac;
+  if (hmac.sign(secret, body, out)) return out;
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), out.data(), &len);

@@ -54,5 +54,27 @@ TEST(WebhookSignature, MalformedHex) {
   EXPECT_EQ(check_signature(kSecret, kBody, bad), SignatureCheck::malformed);
 }
 
+// The HMAC context is kept per thread and keyed again when the secret
+// changes (a rotated webhook secret): alternating secrets, repeated bodies
+// and an empty key each give the standard answer.
+TEST(WebhookSignature, AlternatingSecretsEachGiveTheirOwnSignature) {
+  // RFC 4231, test case 2.
+  constexpr const char* kRfcKey = "Jefe";
+  constexpr const char* kRfcData = "what do ya want for nothing?";
+  constexpr const char* kRfcMac =
+      "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  // HMAC-SHA256 with an empty key of an empty message.
+  constexpr const char* kEmptyMac =
+      "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(sign_body(kSecret, kBody), kKnown);
+    EXPECT_EQ(sign_body(kRfcKey, kRfcData), kRfcMac);
+    EXPECT_EQ(sign_body(kRfcKey, kRfcData), kRfcMac);
+    EXPECT_EQ(check_signature(kSecret, kBody, kKnown), SignatureCheck::valid);
+    EXPECT_EQ(check_signature(kRfcKey, kBody, kKnown), SignatureCheck::mismatch);
+    EXPECT_EQ(sign_body("", ""), kEmptyMac);
+  }
+}
+
 }  // namespace
 }  // namespace bottega
