@@ -1,7 +1,6 @@
 #include "github/client/json_read.h"
 
 #include <boost/json/serialize.hpp>
-#include <cstdio>
 #include <ctime>
 
 namespace bottega::github::detail {
@@ -42,16 +41,31 @@ bool has_object(dom::element e, std::string_view key) {
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) {
-  std::tm tm{};
-  int y, mo, d, h, mi, sec;
-  if (std::sscanf(std::string(s).c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6)
+  // Fixed widths, digits only, each field in its range: a year past 2199 or
+  // a huge number would overflow the clock's nanoseconds.
+  auto digits = [&](std::size_t at, std::size_t n, int lo, int hi) -> std::optional<int> {
+    if (at + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    if (v < lo || v > hi) return std::nullopt;
+    return v;
+  };
+  auto sep = [&](std::size_t at, char c) { return at < s.size() && s[at] == c; };
+  auto y = digits(0, 4, 1970, 2199), mo = digits(5, 2, 1, 12), d = digits(8, 2, 1, 31),
+       h = digits(11, 2, 0, 23), mi = digits(14, 2, 0, 59), sec = digits(17, 2, 0, 60);
+  if (!y || !mo || !d || !h || !mi || !sec || !sep(4, '-') || !sep(7, '-') || !sep(10, 'T') ||
+      !sep(13, ':') || !sep(16, ':'))
     return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *sec;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 

@@ -63,6 +63,28 @@ TEST_F(ClientAuth, TokenIsRefreshedFiveMinutesBeforeItExpires) {
   EXPECT_EQ(seen(kTokenRoute, "POST").size(), 2u);
 }
 
+// An expiry the clock cannot hold (found by fuzz_github_answers: the year
+// 2999 overflowed the nanoseconds) or not in GitHub's format is a decode
+// error, not a token cached for ever.
+TEST_F(ClientAuth, ATokenWhoseExpiryIsOutOfRangeOrMalformedIsRefused) {
+  auto client = make_client(client_options());
+  ASSERT_TRUE(client);
+  for (const char* expiry : {"2999-01-01T00:00:00Z", "99999999999-01-01T00:00:00Z",
+                             "2026-13-01T00:00:00Z", "2026-01-01 00:00:00", "soon"}) {
+    fake_github::Fault f;
+    f.kind = fake_github::Fault::Kind::body;
+    f.status = 201;
+    f.body = std::string(R"({"token":"ghs_odd","expires_at":")") + expiry + "\"}";
+    fake_->inject_fault("POST", kTokenRoute, f);
+    auto t = client->installation_token(installation_);
+    ASSERT_FALSE(t.ok()) << expiry;
+    EXPECT_EQ(t.error().kind, github::GitHubError::Kind::decode) << expiry;
+  }
+  // GitHub's own answer still works after them.
+  auto t = client->installation_token(installation_);
+  ASSERT_TRUE(t.ok()) << t.error().describe();
+}
+
 TEST_F(ClientAuth, RecoversFromARevokedTokenWithOneRefresh) {
   auto client = make_client(client_options());
   ASSERT_TRUE(client);

@@ -1481,6 +1481,12 @@ struct FakeGitHub::Impl {
         r.drop = true;
         return r;
       }
+      case Fault::Kind::body: {
+        Response r;
+        r.status = f.status;
+        r.body = f.body;
+        return r;
+      }
       case Fault::Kind::slow:
         break;
     }

@@ -79,12 +79,14 @@ struct Fault {
     primary_limit,    // 403 with x-ratelimit-remaining: 0 and reset = now + reset_in
     slow,             // answer normally after `delay`
     drop,             // close the connection without an answer
+    body,             // answer `status` with `body` as is (a malformed or odd answer)
   };
   Kind kind = Kind::status;
   int status = 500;
   int retry_after = -1;  // seconds; < 0: no retry-after header
   std::chrono::seconds reset_in{30};
   std::chrono::milliseconds delay{0};
+  std::string body;  // Kind::body
   int times = 1;
 };
 
