@@ -11,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -81,18 +80,23 @@ class LogLimiter {
   std::size_t suppressed_ = 0;
 };
 
-// An io_context whose pending handlers can be destroyed on demand (what its
-// destructor does first), so stop() can release every session at once.
+// An io_context run by one thread (the concurrency hint), whose pending
+// handlers can be destroyed on demand (what its destructor does first), so
+// stop() can release every session at once.
 class ServerContext : public asio::io_context {
  public:
+  ServerContext() : asio::io_context(1) {}
   using asio::execution_context::shutdown;
 };
 
 // What the server and its sessions share. A session can outlive the server
 // (a handler may still hold its responder on another thread), so the
-// io_context and the TLS context live here, as long as any session does.
+// io_contexts and the TLS context live here, as long as any session does.
 struct Shared {
-  ServerContext ioc;
+  // One io_context per server thread: a session lives on one of them, so
+  // its handlers never run at once without a strand, and the threads never
+  // hand each other work.
+  std::vector<std::unique_ptr<ServerContext>> contexts;
   std::optional<asio::ssl::context> tls;
   // Cleared by stop(): a response that comes later is dropped (the client
   // is gone) instead of being handed to a stopped io_context.
@@ -104,7 +108,7 @@ struct Shared {
   std::mutex mutex;
   std::condition_variable drained;
   std::size_t sessions = 0;
-  std::list<std::function<void()>> closers;  // closes one idle session, on its strand
+  std::list<std::function<void()>> closers;  // closes one idle session, on its thread
   // Set (under `mutex`) when the accept loop stopped at max_connections;
   // the session that ends below the cap calls resume_accept, which stop()
   // clears.
@@ -489,12 +493,12 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 
 struct HttpServer::Impl {
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  ServerContext& ioc = shared->ioc;
   std::optional<asio::ssl::context>& tls = shared->tls;
-  // Keeps the threads running while a handler holds a request but no I/O is
+  // Keep the threads running while a handler holds a request but no I/O is
   // pending (during a drain, the acceptor is already closed).
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::optional<tcp::acceptor> acceptor;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::optional<tcp::acceptor> acceptor;  // on the first context
+  std::size_t next_context = 0;           // the accept loop's: where the next session lives
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool running = false;
@@ -505,10 +509,14 @@ struct HttpServer::Impl {
   LogLimiter accept_error_log;
   LogLimiter full_log;
 
+  ServerContext& first_context() { return *shared->contexts.front(); }
+
   void do_accept() {
     if (shared->stopping || !acceptor || !acceptor->is_open()) return;
+    auto& contexts = shared->contexts;
+    auto& context = *contexts[next_context++ % contexts.size()];
     acceptor->async_accept(
-        asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        context.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
           if (ec) return on_accept_error(ec);
           accept_backoff = std::chrono::milliseconds(0);
           beast::error_code ignored;
@@ -565,14 +573,14 @@ struct HttpServer::Impl {
     });
   }
 
-  // Runs the io_context on one thread. An exception that escapes a
+  // Runs one io_context on this thread. An exception that escapes a
   // completion handler (Beast's parser throws on some inputs) has destroyed
   // the handler and with it its session, so only that connection is gone:
   // log it and keep serving.
-  void run_thread() {
+  void run_thread(ServerContext& context) {
     for (;;) {
       try {
-        ioc.run();
+        context.run();
         return;
       } catch (const std::exception& e) {
         component_log("http").error("connection dropped after an exception: {}", e.what());
@@ -587,6 +595,8 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>()) {
   impl_->shared->options = std::move(options);
   impl_->shared->handler = std::move(handler);
+  for (int i = 0; i < std::max(1, impl_->shared->options.threads); ++i)
+    impl_->shared->contexts.push_back(std::make_unique<ServerContext>());
 }
 
 HttpServer::~HttpServer() { stop(std::chrono::milliseconds(1000)); }
@@ -613,11 +623,15 @@ Result<void> HttpServer::bind() {
   // The code's message alone: what() appends Boost's source location.
   const std::string where = "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": ";
   try {
-    tcp::resolver resolver(impl_->ioc);
+    // Each context's reactor (an epoll and an eventfd) is made by its first
+    // socket: made now, not when it first accepts while out of descriptors
+    // (the exception would end the accept loop).
+    for (auto& context : impl_->shared->contexts) tcp::socket reactor_made(*context);
+    tcp::resolver resolver(impl_->first_context());
     auto endpoints = resolver.resolve(o.host, std::to_string(o.port),
                                       tcp::resolver::passive | tcp::resolver::numeric_service);
     tcp::endpoint endpoint = *endpoints.begin();
-    impl_->acceptor.emplace(impl_->ioc);
+    impl_->acceptor.emplace(impl_->first_context());
     impl_->acceptor->open(endpoint.protocol());
     impl_->acceptor->set_option(asio::socket_base::reuse_address(true));
     impl_->acceptor->bind(endpoint);
@@ -641,16 +655,18 @@ Result<void> HttpServer::bind() {
 Result<void> HttpServer::start() {
   if (auto bound = bind(); !bound) return bound;
   auto& o = impl_->shared->options;
-  impl_->accept_timer.emplace(impl_->ioc);
+  impl_->accept_timer.emplace(impl_->first_context());
   {
     std::lock_guard lock(impl_->shared->mutex);
     impl_->shared->resume_accept = [impl = impl_.get()] {
-      asio::post(impl->ioc, [impl] { impl->do_accept(); });
+      asio::post(impl->first_context(), [impl] { impl->do_accept(); });
     };
   }
   impl_->do_accept();
-  for (int i = 0; i < std::max(1, o.threads); ++i)
-    impl_->threads.emplace_back([impl = impl_.get()] { impl->run_thread(); });
+  for (auto& context : impl_->shared->contexts) {
+    impl_->work.push_back(asio::make_work_guard(*context));
+    impl_->threads.emplace_back([impl = impl_.get(), c = context.get()] { impl->run_thread(*c); });
+  }
   impl_->running = true;
   component_log("http").info("listening on {}://{}:{}", impl_->tls ? "https" : "http", o.host,
                              impl_->port);
@@ -666,7 +682,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     std::lock_guard lock(shared->mutex);
     shared->resume_accept = nullptr;
   }
-  asio::post(impl_->ioc, [this] {
+  asio::post(impl_->first_context(), [this] {
     beast::error_code ec;
     impl_->acceptor->close(ec);
     impl_->accept_timer->cancel();
@@ -688,15 +704,15 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     std::lock_guard lock(shared->respond_mutex);
     shared->responses_open = false;
   }
-  impl_->work.reset();
-  impl_->ioc.stop();
+  impl_->work.clear();
+  for (auto& context : shared->contexts) context->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->acceptor.reset();
   impl_->accept_timer.reset();
   // Releases the sessions still waiting on I/O; those a handler holds are
   // released when it answers (the answer is dropped).
-  impl_->ioc.shutdown();
+  for (auto& context : shared->contexts) context->shutdown();
   component_log("http").info("stopped");
 }
 
