@@ -20,6 +20,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "config/base/log.h"
@@ -1488,6 +1489,7 @@ struct FakeGitHub::Impl {
         return r;
       }
       case Fault::Kind::slow:
+      case Fault::Kind::lost:
         break;
     }
     return {};
@@ -1538,8 +1540,10 @@ struct FakeGitHub::Impl {
     entry.route = route;
     auto fault = route.empty() ? std::nullopt : take_fault(req.method, route);
     std::chrono::milliseconds delay{0};
-    if (fault && fault->kind == Fault::Kind::slow) {
+    bool lose_answer = false;
+    if (fault && (fault->kind == Fault::Kind::slow || fault->kind == Fault::Kind::lost)) {
       delay = fault->delay;
+      lose_answer = fault->kind == Fault::Kind::lost;
       fault.reset();
     }
     if (fault) {
@@ -1554,6 +1558,7 @@ struct FakeGitHub::Impl {
       res = api(req, route, params, auth);
     }
     res.delay = delay;
+    res.drop = res.drop || lose_answer;
 
     if (!git_route && route != "/_blobs/logs/{job_id}" && !res.drop) {
       // Conditional GETs: a matching ETag answers 304 and costs nothing.
@@ -1910,6 +1915,43 @@ struct FakeGitHub::Impl {
                         {"created_at", r.created_at}};
   }
 
+  // A directory as GitHub lists it: one entry per name, without content
+  // (a submodule is listed as a "file", as GitHub does).
+  json::array directory_json(const RepoRec& r, const std::string& ref, const std::string& dir) {
+    json::array out;
+    auto listed = git(r.git_dir, {"ls-tree", "-l", ref + ":" + dir});
+    std::istringstream lines(listed.out);
+    for (std::string line; std::getline(lines, line);) {
+      // "<mode> <type> <sha> <size>\t<name>"
+      auto tab = line.find('\t');
+      if (tab == std::string::npos) continue;
+      std::istringstream fields(line.substr(0, tab));
+      std::string mode, kind, sha, size;
+      fields >> mode >> kind >> sha >> size;
+      const std::string name = line.substr(tab + 1);
+      const std::string path = dir + "/" + name;
+      const std::string type = kind == "tree" ? "dir" : mode == "120000" ? "symlink" : "file";
+      const std::string url = api_base() + "/repos/" + r.full_name() + "/contents/" + path;
+      const std::string git_url = api_base() + "/repos/" + r.full_name() +
+                                  (kind == "tree" ? "/git/trees/" : "/git/blobs/") + sha;
+      const std::string html_url = web_base() + "/" + r.full_name() +
+                                   (kind == "tree" ? "/tree/" : "/blob/") + ref + "/" + path;
+      out.push_back(json::object{
+          {"type", type},
+          {"size", size == "-" ? int64_t{0} : std::stoll(size)},
+          {"name", name},
+          {"path", path},
+          {"sha", sha},
+          {"url", url + "?ref=" + ref},
+          {"git_url", git_url},
+          {"html_url", html_url},
+          {"download_url", nullptr},
+          {"_links",
+           json::object{{"self", url + "?ref=" + ref}, {"git", git_url}, {"html", html_url}}}});
+    }
+    return out;
+  }
+
   Response repo_api(const Request& req, const std::string& route,
                     std::map<std::string, std::string>& p, RepoRec& r) {
     const std::string bot = bot_login();
@@ -1920,6 +1962,8 @@ struct FakeGitHub::Impl {
       std::string ref = req.query_param("ref");
       if (ref.empty()) ref = "main";
       auto type = git(r.git_dir, {"cat-file", "-t", ref + ":" + p["path"]});
+      if (type.exit_code == 0 && first_line(type.out) == "tree")
+        return json_response(200, directory_json(r, ref, p["path"]));
       if (type.exit_code != 0 || first_line(type.out) != "blob")
         return error_response(404, "Not Found");
       auto blob = git(r.git_dir, {"cat-file", "blob", ref + ":" + p["path"]});
@@ -3459,6 +3503,7 @@ Response FakeGitHub::Impl::control(const Request& req) {
              : kind == "primary_limit" ? Fault::Kind::primary_limit
              : kind == "slow"          ? Fault::Kind::slow
              : kind == "drop"          ? Fault::Kind::drop
+             : kind == "lost"          ? Fault::Kind::lost
                                        : Fault::Kind::status;
     if (n("status")) f.status = static_cast<int>(n("status"));
     if (body.valid && has(body.root, "retry_after"))

@@ -80,6 +80,7 @@ struct Fault {
     slow,             // answer normally after `delay`
     drop,             // close the connection without an answer
     body,             // answer `status` with `body` as is (a malformed or odd answer)
+    lost,             // do what was asked, then close the connection: the answer is lost
   };
   Kind kind = Kind::status;
   int status = 500;
