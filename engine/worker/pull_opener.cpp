@@ -61,11 +61,6 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   if (!sha) return sha.error();
   if (auto p = workspace_.push(worktree, remote, t.branch); !p) return p.error();
 
-  auto existing = gh_.find_pull_by_head(repo, t.branch);
-  if (!existing) return make_error("finding the pull request: " + existing.error().describe());
-  if (*existing && (*existing)->state == "open")
-    return Opened(workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch,
-                                              (*existing)->head_sha});
   github::NewPullRequest pull;
   pull.title = report::pr_title(t.title);
   pull.head = t.branch;
@@ -73,10 +68,22 @@ Result<PullOpener::Opened> PullOpener::open(const TaskRow& row) {
   pull.body =
       report::render_pr_body(t.issue, report::plan_summary(t.document),
                              report::todo_section(t.document), pull_extras(t), mode_pull_note(t));
+  // Opened first, asked after: GitHub refuses a second open pull request
+  // for a branch (422), which is how an earlier try whose answer was lost
+  // shows. One request on the way every task takes, where asking first
+  // took two.
   auto created = gh_.create_pull(repo, pull);
-  if (!created) return make_error("opening the pull request: " + created.error().describe());
-  return Opened(
-      workflow::PullRequestOpened{created->number, created->html_url, t.branch, created->head_sha});
+  if (created)
+    return Opened(workflow::PullRequestOpened{created->number, created->html_url, t.branch,
+                                              created->head_sha});
+  if (!created.error().is_validation_failed())
+    return make_error("opening the pull request: " + created.error().describe());
+  auto existing = gh_.find_pull_by_head(repo, t.branch);
+  if (!existing) return make_error("finding the pull request: " + existing.error().describe());
+  if (*existing && (*existing)->state == "open")
+    return Opened(workflow::PullRequestOpened{(*existing)->number, (*existing)->html_url, t.branch,
+                                              (*existing)->head_sha});
+  return make_error("opening the pull request: " + created.error().describe());
 }
 
 }  // namespace bottega

@@ -180,5 +180,29 @@ TEST_F(TaskEngineTest, ATurnWhoseConfigBecameInvalidBlocksTheTask) {
   EXPECT_NE(status->body.find("max_iterations"), std::string::npos) << status->body;
 }
 
+// GitHub opens the pull request but its answer never arrives: the
+// client's second try is refused a second pull request for the branch,
+// and the job takes the one that is open. One pull request, the task on it.
+TEST_F(TaskEngineTest, APullRequestWhoseAnswerWasLostIsTakenNotOpenedTwice) {
+  ASSERT_NO_FATAL_FAILURE(start_engine());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  ASSERT_NO_FATAL_FAILURE(planned_and_approved(issue));
+  while (run_one("agent_turn") || run_one("task_effects") || run_one("github_event")) {
+  }
+  ASSERT_EQ(jobs()["queued open_pr"], 1);
+  fake_github::Fault lost;
+  lost.kind = fake_github::Fault::Kind::lost;
+  github().inject_fault("POST", "/repos/{owner}/{repo}/pulls", lost);
+  ASSERT_TRUE(run_one("open_pr"));
+  std::vector<int> answers;
+  for (const auto& r : github().requests())
+    if (r.method == "POST" && r.route == "/repos/{owner}/{repo}/pulls") answers.push_back(r.status);
+  EXPECT_EQ(answers, (std::vector<int>{0, 422})) << "opened, answer lost; refused the second";
+  EXPECT_EQ(phase_of(issue), "pr_open");
+  auto pulls = pulls_for(issue);
+  ASSERT_EQ(pulls.size(), 1u) << "not opened twice";
+  EXPECT_EQ(query("SELECT pr_number FROM tasks")[0][0].as<int>(), pulls[0].number);
+}
+
 }  // namespace
 }  // namespace bottega::testing
