@@ -34,6 +34,10 @@ class GitHubClientPort final : public GitHubPort {
                                                           const std::string& ref) override {
     return client_.get_file_contents(repo, path, ref);
   }
+  github::GhResult<std::vector<github::DirectoryEntry>> list_directory(
+      const github::Repo& repo, const std::string& path, const std::string& ref) override {
+    return client_.list_directory(repo, path, ref);
+  }
   github::GhResult<std::vector<github::IssueComment>> list_issue_comments(const github::Repo& repo,
                                                                           int issue) override {
     return client_.list_issue_comments(repo, issue);

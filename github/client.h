@@ -125,6 +125,11 @@ class GitHubClient {
   // that treat a missing file as "no config"): error().is_not_found().
   GhResult<FileContent> get_file_contents(const Repo& repo, const std::string& path,
                                           const std::string& ref = "");
+  // The same route on a directory: its entries. GitHub lists at most 1,000
+  // (a longer directory is cut short); a path that is a file is a decode
+  // error; 404: error().is_not_found().
+  GhResult<std::vector<DirectoryEntry>> list_directory(const Repo& repo, const std::string& path,
+                                                       const std::string& ref = "");
 
   // --- issue comments -------------------------------------------------------
   GhResult<IssueComment> create_issue_comment(const Repo& repo, int issue_number,

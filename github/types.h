@@ -34,6 +34,12 @@ struct FileContent {
   std::string content;  // decoded bytes
 };
 
+// One entry of a directory's listing.
+struct DirectoryEntry {
+  std::string name;
+  std::string type;  // "file", "dir", "symlink" ("file" for a submodule)
+};
+
 struct User {
   int64_t id = 0;
   std::string login;

@@ -35,6 +35,9 @@ class GitHubPort {
   virtual github::GhResult<github::FileContent> get_file_contents(const github::Repo& repo,
                                                                   const std::string& path,
                                                                   const std::string& ref) = 0;
+  // The entries of a directory; error().is_not_found() when it is not there.
+  virtual github::GhResult<std::vector<github::DirectoryEntry>> list_directory(
+      const github::Repo& repo, const std::string& path, const std::string& ref) = 0;
 
   virtual github::GhResult<std::vector<github::IssueComment>> list_issue_comments(
       const github::Repo& repo, int issue) = 0;

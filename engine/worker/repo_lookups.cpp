@@ -71,6 +71,7 @@ Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo,
     std::lock_guard lock(mutex_);
     if (auto it = files_.find(key); it != files_.end()) return it->second;
   }
+  if (absent_by_listing(repo, *head, path)) return std::optional<std::string>{};
   auto file = gh_.get_file_contents(repo, path, *head);
   if (!file && !file.error().is_not_found())
     return make_error("cannot read " + path + ": " + file.error().describe());
@@ -80,10 +81,43 @@ Result<std::optional<std::string>> RepoLookups::read(const github::Repo& repo,
   const std::size_t size = key.size() + (content ? content->size() : 0);
   if (files_bytes_ + size > kMaxCachedBytes) {
     files_.clear();
+    listings_.clear();
     files_bytes_ = 0;
   }
   if (files_.emplace(key, content).second) files_bytes_ += size;
   return content;
+}
+
+bool RepoLookups::absent_by_listing(const github::Repo& repo, const std::string& commit,
+                                    const std::string& path) {
+  constexpr std::string_view kDir = ".github/";
+  // GitHub cuts a listing at 1,000 entries: a longer one cannot say what is not there.
+  constexpr std::size_t kMaxListed = 1000;
+  if (path.compare(0, kDir.size(), kDir) != 0) return false;
+  const std::string name = path.substr(kDir.size(), path.find('/', kDir.size()) - kDir.size());
+  const std::string key = repo.full_name() + "@" + commit;
+  std::optional<std::set<std::string>> names;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = listings_.find(key); it != listings_.end())
+      return it->second && !it->second->count(name);
+  }
+  auto listed = gh_.list_directory(repo, ".github", commit);
+  if (listed && listed->size() < kMaxListed) {
+    names.emplace();
+    for (const auto& entry : *listed) names->insert(entry.name);
+  } else if (!listed && listed.error().is_not_found()) {
+    names.emplace();  // no .github at all
+  } else if (!listed && listed.error().kind != github::GitHubError::Kind::decode) {
+    return false;  // GitHub could not be asked: the file is, and says what is wrong
+  }                // else (cut short, or not a directory): this commit's listing cannot tell
+  std::lock_guard lock(mutex_);
+  std::size_t size = key.size();
+  if (names)
+    for (const auto& n : *names) size += n.size();
+  files_bytes_ += size;
+  listings_.emplace(key, names);
+  return names && !names->count(name);
 }
 
 Result<LoadedConfig> RepoLookups::repo_config(const github::Repo& repo, const std::string& ref) {

@@ -4,7 +4,9 @@
 // branch's head commit and kept by commit: a commit's files never change,
 // so a file read (or found missing) once is not asked for again until the
 // branch moves, and asking where the branch is costs a conditional request
-// GitHub does not charge.
+// GitHub does not charge. Every file is under .github/, whose listing
+// (one request per commit) tells which are not there without asking for
+// each: a repository with no Bottega files costs one request per commit.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -62,6 +65,10 @@ class RepoLookups {
   // could not be asked.
   Result<std::optional<std::string>> read(const github::Repo& repo, const std::string& path,
                                           const std::string& ref);
+  // Whether the listing of .github at `commit` shows that `path` (under
+  // .github/) is not there. false when it cannot tell.
+  bool absent_by_listing(const github::Repo& repo, const std::string& commit,
+                         const std::string& path);
 
   GitHubPort& gh_;
   const Clock& clock_;
@@ -72,6 +79,9 @@ class RepoLookups {
   // "owner/repo@sha:path" → the file, nullopt when absent; emptied when
   // over kMaxCachedBytes.
   std::map<std::string, std::optional<std::string>> files_;
+  // "owner/repo@sha" → the names in .github there (empty: no .github);
+  // nullopt when the listing cannot tell (cut short). Emptied with files_.
+  std::map<std::string, std::optional<std::set<std::string>>> listings_;
   std::size_t files_bytes_ = 0;
 };
 

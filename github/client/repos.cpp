@@ -31,6 +31,28 @@ GhResult<FileContent> GitHubClient::get_file_contents(const Repo& repo, const st
   return f;
 }
 
+GhResult<std::vector<DirectoryEntry>> GitHubClient::list_directory(const Repo& repo,
+                                                                   const std::string& path,
+                                                                   const std::string& ref) {
+  const std::string route = "/repos/{owner}/{repo}/contents/{path}";
+  std::string p = path;
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  auto r = impl_->call("GET", route, {repo.owner, repo.name, p}, repo.installation_id, "",
+                       ref.empty() ? "" : "ref=" + percent_encode(ref, false));
+  if (!r) return r.error();
+  dom::parser parser;
+  dom::array entries;
+  if (parser.parse(r->body).get(entries))
+    return Impl::decode_error("GET " + route + " (not a directory)");
+  std::vector<DirectoryEntry> out;
+  for (dom::element e : entries) {
+    DirectoryEntry d{str(e, "name"), str(e, "type")};
+    if (d.name.empty()) return Impl::decode_error("GET " + route + " (an entry without a name)");
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 GhResult<void> GitHubClient::ensure_label(const Repo& repo, const Label& label) {
   auto existing = impl_->call("GET", "/repos/{owner}/{repo}/labels/{name}",
                               {repo.owner, repo.name, label.name}, repo.installation_id);

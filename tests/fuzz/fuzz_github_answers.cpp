@@ -150,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     answer_body.assign(reinterpret_cast<const char*>(data + 2), size - 2);
   }
   const bottega::github::Repo repo{7, "octo", "hello"};
-  switch (data[0] % 16) {
+  switch (data[0] % 17) {
     case 0:
       (void)gh.repository_installation("octo", "hello");
       break;
@@ -196,8 +196,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 14:
       (void)gh.create_issue_comment(repo, 1, "hello");
       break;
-    default:
+    case 15:
       (void)gh.download_job_log(repo, 4, 4096);
+      break;
+    default:
+      (void)gh.list_directory(repo, ".github", "main");
       break;
   }
   return 0;

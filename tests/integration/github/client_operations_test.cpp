@@ -5,6 +5,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -70,6 +71,26 @@ TEST_F(ClientOperations, ReadsTheRepositoryConfigFile) {
   EXPECT_EQ(file->sha.size(), 40u);
 
   auto missing = client_->get_file_contents(repo_, ".github/nope.yml", "main");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.error().is_not_found());
+}
+
+TEST_F(ClientOperations, ListsADirectory) {
+  ASSERT_TRUE(fake_
+                  ->commit_files("acme", "widgets", "main",
+                                 {{".github/bottega/prompts/plan.md", "Plan well.\n"}}, "Prompts")
+                  .ok());
+  auto listed = client_->list_directory(repo_, ".github", "main");
+  ASSERT_TRUE(listed.ok()) << listed.error().describe();
+  std::map<std::string, std::string> types;
+  for (const auto& e : *listed) types[e.name] = e.type;
+  EXPECT_EQ(types,
+            (std::map<std::string, std::string>{{"bottega", "dir"}, {"bottega.yml", "file"}}));
+
+  auto file = client_->list_directory(repo_, ".github/bottega.yml", "main");
+  ASSERT_FALSE(file.ok()) << "a file is not a directory";
+  EXPECT_EQ(file.error().kind, github::GitHubError::Kind::decode);
+  auto missing = client_->list_directory(repo_, "docs", "main");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.error().is_not_found());
 }

@@ -255,6 +255,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
   // comments, reactions, labels, permissions.
   call("GET", "/installation/repositories", "/installation/repositories", 200);
   call("GET", "/repos/{owner}/{repo}/contents/{path}", r + "/contents/.github/bottega.yml", 200);
+  call("GET", "/repos/{owner}/{repo}/contents/{path}", r + "/contents/.github", 200);
   call("GET", "/repos/{owner}/{repo}/git/ref/{ref}", r + "/git/ref/heads/main", 200);
   call("GET", "/repos/{owner}/{repo}/issues/{issue_number}", r + "/issues/" + std::to_string(issue),
        200);
@@ -317,7 +318,7 @@ TEST_F(OpenApiShape, FakeAnswersMatchGitHubsRestDescription) {
        r + "/check-runs/" + std::to_string(id_in(mine)), 200, R"({"conclusion":"success"})");
   call("GET", "/repos/{owner}/{repo}/compare/{basehead}", r + "/compare/main...feature", 200);
 
-  EXPECT_EQ(checked_, 30);
+  EXPECT_EQ(checked_, 31);
 }
 
 // The routes the pull request side added (issue 13): re-running a failed

@@ -1,11 +1,13 @@
 // RepoLookups over a GitHub port that counts what it is asked: files are
-// read once per commit of the base branch, absent ones too; a moved branch
-// is read again; trouble asking GitHub is an error, never the defaults.
+// read once per commit of the base branch, absent ones too; the listing of
+// .github answers for files that are not there; a moved branch is read
+// again; trouble asking GitHub is an error, never the defaults.
 #include "engine/worker/repo_lookups.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "engine/worker/github_port.h"
 
@@ -20,8 +22,11 @@ class CountingPort final : public GitHubPort {
   std::string head = std::string(40, 'a');
   std::map<std::string, std::string> files;  // "sha:path" → content
   bool branch_fails = false;
+  // The listing of .github: answered from `files`, or failing, or cut short.
+  enum class Listing { answered, fails, not_a_directory } listing = Listing::answered;
   int branch_asks = 0;
   int file_asks = 0;
+  int listing_asks = 0;
 
   std::string app_slug() override { return "bottega"; }
   GhResult<std::string> branch_head(const github::Repo&, const std::string&) override {
@@ -41,6 +46,27 @@ class CountingPort final : public GitHubPort {
     github::FileContent f;
     f.content = it->second;
     return f;
+  }
+  GhResult<std::vector<github::DirectoryEntry>> list_directory(const github::Repo&,
+                                                               const std::string& path,
+                                                               const std::string& ref) override {
+    ++listing_asks;
+    if (listing == Listing::fails) return GitHubError::transport_failure("connection reset");
+    if (listing == Listing::not_a_directory)
+      return GitHubError::local(GitHubError::Kind::decode, "not a directory");
+    std::set<std::string> names;
+    const std::string prefix = ref + ":" + path + "/";
+    for (const auto& [key, content] : files)
+      if (key.compare(0, prefix.size(), prefix) == 0)
+        names.insert(key.substr(prefix.size(), key.find('/', prefix.size()) - prefix.size()));
+    if (names.empty()) {
+      GitHubError e;
+      e.status = 404;
+      return e;
+    }
+    std::vector<github::DirectoryEntry> out;
+    for (const auto& n : names) out.push_back({n, "file"});
+    return out;
   }
   // Not used by the lookups.
   GhResult<std::string> installation_token(int64_t) override { return std::string("t"); }
@@ -96,7 +122,46 @@ TEST_F(RepoLookupsTest, AFileIsReadOncePerCommitAndAnAbsentOneIsRemembered) {
   EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/review.md", "main"), std::nullopt);
   EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/review.md", "main"), std::nullopt);
   EXPECT_EQ(port.file_asks, 2) << "one read each, the missing file included";
+  EXPECT_EQ(port.listing_asks, 1);
   EXPECT_EQ(port.branch_asks, 4) << "where main is, is asked each time (conditional: not charged)";
+}
+
+TEST_F(RepoLookupsTest, ARepositoryWithoutBottegaFilesCostsOneListingPerCommit) {
+  port.files[port.head + ":.github/workflows/ci.yml"] = "on: push\n";
+  auto config = lookups.repo_config(repo, "main");
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->error.empty());
+  EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/plan.md", "main"), std::nullopt);
+  EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/review.md", "main"), std::nullopt);
+  EXPECT_FALSE(lookups.plan_template(repo, "main").empty()) << "ours";
+  EXPECT_EQ(port.file_asks, 0) << "the listing says none of them is there";
+  EXPECT_EQ(port.listing_asks, 1);
+  port.head = std::string(40, 'b');
+  port.files[port.head + ":.github/bottega.yml"] = "limits:\n  max_iterations: 4\n";
+  auto moved = lookups.repo_config(repo, "main");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->config.max_iterations, 4) << "a new commit is listed again";
+  EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/plan.md", "main"), std::nullopt);
+  EXPECT_EQ(port.file_asks, 1) << "only the file the listing shows";
+  EXPECT_EQ(port.listing_asks, 2);
+}
+
+TEST_F(RepoLookupsTest, AListingThatCannotTellLeavesEachFileToBeAskedFor) {
+  port.files[port.head + ":.github/bottega.yml"] = "limits:\n  max_iterations: 2\n";
+  port.listing = CountingPort::Listing::fails;
+  auto config = lookups.repo_config(repo, "main");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->config.max_iterations, 2) << "read all the same";
+  EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/plan.md", "main"), std::nullopt);
+  EXPECT_EQ(port.file_asks, 2);
+  EXPECT_EQ(port.listing_asks, 2) << "a listing that failed is asked for again";
+
+  port.head = std::string(40, 'b');
+  port.listing = CountingPort::Listing::not_a_directory;
+  EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/plan.md", "main"), std::nullopt);
+  EXPECT_EQ(lookups.repo_file(repo, ".github/bottega/prompts/review.md", "main"), std::nullopt);
+  EXPECT_EQ(port.file_asks, 4);
+  EXPECT_EQ(port.listing_asks, 3) << "one that cannot tell is kept for its commit";
 }
 
 TEST_F(RepoLookupsTest, AMovedBranchIsReadAgain) {
