@@ -67,6 +67,31 @@ TEST_F(Workflow, LabelPlanApproveNeedsWorkThenReadyOpensAPullRequest) {
   EXPECT_EQ(marked_comments(issue, kPlanMarker).size(), 1u);
 }
 
+// The REST quota (5,000 an hour per installation) bounds how many tasks an
+// organization runs. A repository's first task, label to pull request,
+// spends four charged reads: where main is (asked again conditionally:
+// 304, free), the listing of .github (which shows no Bottega file, so none
+// is asked for), the approver's permission, and the check runs on the PR's
+// head; the pull request is opened without asking first. The whole count
+// by route: tests/bench/bench_task_requests.
+TEST_F(Workflow, ATaskSpendsFourChargedReads) {
+  ASSERT_NO_FATAL_FAILURE(start_bottega());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  ASSERT_NO_FATAL_FAILURE(trigger_and_wait_for_plan(issue));
+  ASSERT_NO_FATAL_FAILURE(approve(issue));
+  ASSERT_TRUE(wait_until([&] { return !pulls_for(issue).empty(); }, "the pull request"));
+  ASSERT_TRUE(settle());
+  int reads = 0;
+  std::string listed;
+  for (const auto& r : github().requests())
+    if (r.method == "GET" && r.route.rfind("/repos/", 0) == 0 && r.status != 304) {
+      ++reads;
+      listed += "\n  " + r.route + " " + std::to_string(r.status);
+    }
+  EXPECT_LE(reads, 4) << listed;
+  EXPECT_GE(reads, 3) << "the count sees the reads" << listed;
+}
+
 // Acceptance 2. Assumes: a refused command gets 👎 and, the first time per
 // person per task, one reply naming the permission needed ("write") or the
 // reason (the stale revision); a second refusal of the same person gets
