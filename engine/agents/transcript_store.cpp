@@ -296,6 +296,8 @@ TranscriptWriter::TranscriptWriter(TranscriptStore& store, int64_t run_id,
 }
 
 TranscriptWriter::~TranscriptWriter() {
+  // A failure was logged by the loop when it dropped events; its owner
+  // reads it from close().
   if (thread_.joinable()) (void)close();
 }
 
