@@ -63,6 +63,8 @@ std::string trim(std::string s) {
   return s.substr(start);
 }
 
+std::string first_line(const std::string& text) { return trim(text.substr(0, text.find('\n'))); }
+
 bool contains(const std::string& text, const char* what) {
   return text.find(what) != std::string::npos;
 }

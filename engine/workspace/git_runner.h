@@ -25,6 +25,8 @@ Result<UrlParts> check_remote(const GitRemote& remote);
 
 // Trailing newlines and spaces, and leading ones, removed.
 std::string trim(std::string s);
+// The first line of `text`, trimmed.
+std::string first_line(const std::string& text);
 bool contains(const std::string& text, const char* what);
 
 // Runs git for one Workspace: the clean environment, the options every

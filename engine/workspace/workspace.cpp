@@ -1,14 +1,7 @@
 #include "engine/workspace/workspace.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -16,167 +9,42 @@
 #include <utility>
 
 #include "config/base/log.h"
-#include "config/base/safe_file.h"
 #include "engine/process/run.h"
 #include "engine/workspace/git_command.h"
 #include "engine/workspace/git_runner.h"
+#include "engine/workspace/worktree_layout.h"
 
 namespace bottega {
 
 namespace fs = std::filesystem;
+using workspace_detail::admin_dir;
+using workspace_detail::admin_names;
+using workspace_detail::cache_dir;
 using workspace_detail::check_remote;
 using workspace_detail::contains;
+using workspace_detail::FileLock;
+using workspace_detail::find_worktree;
+using workspace_detail::first_line;
+using workspace_detail::forget_admin_dirs;
 using workspace_detail::GitOutput;
 using workspace_detail::GitRunner;
+using workspace_detail::kLockName;
+using workspace_detail::lock_cache;
+using workspace_detail::parse_repo;
+using workspace_detail::replace_dot_git;
+using workspace_detail::RepoName;
 using workspace_detail::trim;
 using workspace_detail::UrlParts;
+using workspace_detail::valid_branch;
+using workspace_detail::valid_component;
+using workspace_detail::worktree_head;
 
 namespace {
 
 constexpr const char* kBranchPrefix = "bottega/";
-constexpr const char* kLockName = "bottega.lock";
 
 spdlog::logger& log() { return component_log("workspace"); }
 
-bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.';
-}
-
-// One path component we create: letters, digits, '-', '_', '.'; not "." or "..".
-bool valid_component(const std::string& s) {
-  return !s.empty() && s != "." && s != ".." && s.front() != '-' &&
-         std::all_of(s.begin(), s.end(), name_char);
-}
-
-struct RepoName {
-  std::string owner, name;
-  std::string full() const { return owner + "/" + name; }
-};
-
-Result<RepoName> parse_repo(const std::string& repo) {
-  auto slash = repo.find('/');
-  if (slash == std::string::npos)
-    return make_error("repository \"" + repo + "\" is not of the form owner/name");
-  RepoName r{repo.substr(0, slash), repo.substr(slash + 1)};
-  if (!valid_component(r.owner) || !valid_component(r.name))
-    return make_error("repository \"" + repo + "\" is not of the form owner/name");
-  return r;
-}
-
-// git's rules for a branch name (check-ref-format --branch), without a process.
-bool valid_branch(const std::string& b) {
-  if (b.empty() || b.front() == '-' || b.front() == '/' || b.back() == '/' || b.back() == '.' ||
-      b == "@" || b == "HEAD")
-    return false;
-  if (b.find("..") != std::string::npos || b.find("//") != std::string::npos ||
-      b.find("@{") != std::string::npos || b.find("/.") != std::string::npos || b.front() == '.')
-    return false;
-  if (b.size() >= 5 && b.compare(b.size() - 5, 5, ".lock") == 0) return false;
-  if (b.find(".lock/") != std::string::npos) return false;
-  for (unsigned char c : b)
-    if (c < 0x20 || c == 0x7f || c == ' ' || c == '~' || c == '^' || c == ':' || c == '?' ||
-        c == '*' || c == '[' || c == '\\')
-      return false;
-  return true;
-}
-
-// An exclusive flock on a file; released when destroyed. Locks taken through
-// separate open() calls exclude each other across threads and processes alike.
-class FileLock {
- public:
-  static Result<FileLock> acquire(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return make_error("cannot open lock file " + path + ": " + std::strerror(errno));
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return make_error("cannot lock " + path + ": " + std::strerror(e));
-    }
-    return FileLock(fd);
-  }
-  FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FileLock& operator=(FileLock&&) = delete;
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
-  }
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-// The cache directory, made if missing, locked against every other thread
-// and process working on it.
-Result<FileLock> lock_cache(const std::string& cache) {
-  std::error_code ec;
-  fs::create_directories(cache, ec);
-  if (ec) return make_error("cannot create " + cache + ": " + ec.message());
-  return FileLock::acquire(cache + "/" + kLockName);
-}
-
-std::string first_line(const std::string& text) { return trim(text.substr(0, text.find('\n'))); }
-
-std::string cache_dir(const std::string& root, const RepoName& repo) {
-  return root + "/cache/" + repo.owner + "/" + repo.name + ".git";
-}
-
-// The admin directory of the task worktree <root>/worktrees/<task_dir> in
-// `cache`: where the app's git keeps the worktree's HEAD and index. Only the
-// app writes it; the agent never sees it.
-std::string admin_dir(const std::string& cache, const std::string& task_dir) {
-  return cache + "/worktrees/" + task_dir;
-}
-
-// Whether the admin directory `admin` belongs to the worktree at `path`: its
-// gitdir file (written by `git worktree add`) names <path>/.git.
-bool admin_names(const std::string& admin, const std::string& path) {
-  auto gitdir = read_regular_file(admin + "/gitdir", 4096);
-  return gitdir && trim(*gitdir) == path + "/.git";
-}
-
-// The worktree at `path` as the cache sees it: `ours` when the cache has its
-// admin directory and the directory has a .git entry (of any kind: a plain
-// directory left in its place by a crash or a half-made worktree has none),
-// and then the ref its HEAD is on ("" when detached). Read from the admin
-// directory, never from the worktree's .git (the agent's).
-struct WorktreeHead {
-  bool ours = false;
-  std::string ref;
-};
-
-WorktreeHead worktree_head(const GitRunner& git, const std::string& path, const std::string& cache,
-                           const std::string& task_dir) {
-  WorktreeHead h;
-  const std::string admin = admin_dir(cache, task_dir);
-  struct stat st {};
-  h.ours = admin_names(admin, path) && ::lstat((path + "/.git").c_str(), &st) == 0;
-  if (!h.ours) return h;
-  auto head = git.run({{"--git-dir=" + admin, "symbolic-ref", "--quiet", "HEAD"}});
-  if (head && head->exit_code == 0) h.ref = first_line(head->out);
-  return h;
-}
-
-// Removes every admin directory of the cache that belongs to the worktree
-// at `path` (and the one named `task_dir`, whoever it names), so that
-// `git worktree add` makes <cache>/worktrees/<task_dir> afresh. Locked
-// entries are never pruned by git: this is how ours go.
-Result<void> forget_admin_dirs(const std::string& cache, const std::string& path,
-                               const std::string& task_dir) {
-  std::error_code ec;
-  std::vector<std::string> doomed{admin_dir(cache, task_dir)};
-  for (fs::directory_iterator it(cache + "/worktrees", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string admin = it->path().string();
-    if (admin != doomed.front() && admin_names(admin, path)) doomed.push_back(admin);
-  }
-  for (const auto& admin : doomed) {
-    fs::remove_all(admin, ec);  // never follows a symbolic link
-    if (ec) return make_error("cannot remove " + admin + ": " + ec.message());
-  }
-  return {};
-}
 // The sha `ref` names in the repository at git_dir, or "" when it names no commit.
 Result<std::string> resolve(const GitRunner& git, const std::string& git_dir,
                             const std::string& ref) {
@@ -213,103 +81,6 @@ Result<void> sync_locked(const GitRunner& git, const std::string& cache, const R
                           &url},
                          "git fetch of " + repo.full());
   if (!fetch) return fetch.error();
-  return {};
-}
-
-// A task worktree as the app's git sees it: its directory, and the admin
-// directory in the cache that holds its HEAD and index.
-struct TaskTree {
-  std::string path;      // <root>/worktrees/<task_dir>, canonical
-  std::string task_dir;  // its name
-  std::string cache;     // <root>/cache/<owner>/<name>.git
-  std::string admin;     // <cache>/worktrees/<task_dir>
-  std::string repo;      // owner/name, for messages
-
-  // git arguments working on this worktree: the git dir and the work tree
-  // given explicitly, so the worktree's .git (the agent's) is never read.
-  std::vector<std::string> args(std::initializer_list<std::string> rest) const {
-    std::vector<std::string> a{"--git-dir=" + admin, "--work-tree=" + path};
-    a.insert(a.end(), rest.begin(), rest.end());
-    return a;
-  }
-};
-
-// `worktree` when it is one of our task worktrees: a directory (not a
-// symbolic link) directly under <root>/worktrees whose admin directory one
-// of the caches holds. The cache is found from the worktree's name, never
-// from anything inside the worktree.
-Result<TaskTree> find_worktree(const std::string& root, const std::string& worktree) {
-  const std::string refused =
-      "\"" + worktree + "\" is not a task worktree under " + root + "/worktrees";
-  std::error_code ec;
-  auto path = fs::canonical(worktree, ec);
-  if (ec || path.parent_path() != fs::path(root) / "worktrees" ||
-      !fs::is_directory(fs::symlink_status(path, ec)))
-    return make_error(refused);
-  TaskTree t;
-  t.path = path.string();
-  t.task_dir = path.filename().string();
-  if (!valid_component(t.task_dir)) return make_error(refused);
-  std::vector<TaskTree> found;
-  for (fs::directory_iterator owners(root + "/cache", ec), end; !ec && owners != end;
-       owners.increment(ec)) {
-    std::error_code ec2;
-    if (!owners->is_directory(ec2) || owners->is_symlink(ec2)) continue;
-    for (fs::directory_iterator repos(owners->path(), ec2); !ec2 && repos != end;
-         repos.increment(ec2)) {
-      const auto& cache = repos->path();
-      if (cache.extension() != ".git") continue;
-      const std::string admin = admin_dir(cache.string(), t.task_dir);
-      if (!admin_names(admin, t.path)) continue;
-      TaskTree hit = t;
-      hit.cache = cache.string();
-      hit.admin = admin;
-      hit.repo = owners->path().filename().string() + "/" + cache.stem().string();
-      found.push_back(std::move(hit));
-    }
-  }
-  if (found.empty()) return make_error(refused + " (no cache holds its git directory)");
-  if (found.size() > 1)
-    return make_error("worktree " + t.path + " is claimed by the caches of " + found[0].repo +
-                      " and " + found[1].repo);
-  return std::move(found.front());
-}
-
-// Replaces whatever <worktree>/.git is (a file, a directory, a symbolic
-// link: the agent's to make) with a file holding `content`, following no
-// link: the directory is opened without following one, the entry is
-// removed (a link itself, never its target) and created with O_EXCL.
-Result<void> replace_dot_git(const std::string& worktree, const std::string& content) {
-  int dir = ::open(worktree.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dir < 0) return make_error("cannot open " + worktree + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{dir};
-  struct stat st {};
-  if (::fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (S_ISDIR(st.st_mode)) {
-      std::error_code ec;
-      fs::remove_all(worktree + "/.git", ec);  // does not follow links inside
-      if (ec) return make_error("cannot remove " + worktree + "/.git: " + ec.message());
-    } else if (::unlinkat(dir, ".git", 0) != 0) {
-      return make_error("cannot remove " + worktree + "/.git: " + std::strerror(errno));
-    }
-  }
-  int fd = ::openat(dir, ".git", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error("cannot create " + worktree + "/.git: " + std::strerror(errno));
-  std::string_view rest = content;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      return make_error("cannot write " + worktree + "/.git: " + std::strerror(e));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  ::close(fd);
   return {};
 }
 
