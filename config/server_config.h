@@ -148,6 +148,9 @@ struct ConfigKey {
 
 // All keys of the server configuration, in documentation order.
 const std::vector<ConfigKey>& config_keys();
+// A harness or role name as environment variables spell it: "claude" →
+// "CLAUDE" (BOTTEGA_HARNESS_CLAUDE_MODEL).
+std::string env_case(std::string s);
 
 // Returns the value of an environment variable, or nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
