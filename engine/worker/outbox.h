@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "config/base/clock.h"
 #include "config/base/result.h"
@@ -45,7 +46,11 @@ class Outbox {
   Result<void> sync_status(TaskRow& row, const github::Repo& repo);
   Result<void> sync_label(TaskRow& row, const github::Repo& repo);
   // The App's own check run ("bottega") on the PR's head (own_check_run.cpp).
-  Result<void> sync_check_run(const TaskRow& row, const github::Repo& repo);
+  Result<void> sync_check_run(TaskRow& row, const github::Repo& repo);
+  // The newest of the App's runs named bottega on `head`: its id and what
+  // it says (0 and "" when there is none).
+  Result<std::pair<int64_t, std::string>> find_check_run(const github::Repo& repo,
+                                                         const std::string& head);
   Result<void> ensure_label(const github::Repo& repo, const std::string& name,
                             const std::string& color);
 

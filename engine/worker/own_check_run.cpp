@@ -1,8 +1,11 @@
 // The App's own check run on a task PR's head (spec/shepherd.md, "The
 // bottega check"): the task's phase, the approved plan revision and the
-// review's verdict, so a branch protection rule can require it. Found again
-// on the head by its name and app (no id kept), updated in place, or made
-// anew when a completed one would go back to in progress.
+// review's verdict, so a branch protection rule can require it. Its id is
+// kept with the task (and what it last said), so a sync that changes
+// nothing costs nothing and one that does costs one request; it is looked
+// for on the head by its name and app only when a creation's answer may
+// have been lost. Made anew when a completed one would go back to in
+// progress.
 #include "engine/worker/github_port.h"
 #include "engine/worker/outbox.h"
 #include "engine/worker/repo_lookups.h"
@@ -56,28 +59,59 @@ github::CheckRunUpdate check_of(const workflow::Task& t) {
 
 }  // namespace
 
-Result<void> Outbox::sync_check_run(const TaskRow& row, const github::Repo& repo) {
+Result<void> Outbox::sync_check_run(TaskRow& row, const github::Repo& repo) {
   const workflow::Task& t = row.task;
   if (t.pr_number == 0 || t.pull.head_sha.empty()) return {};
   const auto update = check_of(t);
-  auto runs = gh_.list_check_runs_for_ref(repo, t.pull.head_sha);
+  const std::string said = update.status + "\n" + update.conclusion + "\n" + update.title;
+  // A head the kept run is not on has none of ours, unless one may have
+  // been made on it ('*': a task from before runs were kept).
+  if (row.check_run_head != t.pull.head_sha && row.check_run_head != "*") {
+    row.check_run_id = 0;
+    row.check_run_said.clear();
+  }
+  row.check_run_head = t.pull.head_sha;
+  if (row.check_run_id < 0) {
+    auto found = find_check_run(repo, t.pull.head_sha);
+    if (!found) return found.error();
+    row.check_run_id = found->first;
+    row.check_run_said = found->second;
+  }
+  if (row.check_run_id > 0) {
+    if (row.check_run_said == said) return {};  // already says so
+    // GitHub does not take a completed run back to in progress: a new run
+    // of the same name on the head takes its place (the newest counts).
+    const bool completed = row.check_run_said.rfind("completed\n", 0) == 0;
+    if (!completed || update.status == "completed") {
+      auto changed = gh_.update_check_run(repo, row.check_run_id, update);
+      if (changed) {
+        row.check_run_said = said;
+        return {};
+      }
+      if (!changed.error().is_not_found())
+        return make_error("check run: " + changed.error().describe());
+    }
+  }
+  if (auto noted = task_store::note_check_run_posting(db_, t.id, t.pull.head_sha); !noted)
+    return noted;
+  row.check_run_id = -1;
+  auto made = gh_.create_check_run(repo, update);
+  if (!made) return make_error("check run: " + made.error().describe());
+  row.check_run_id = made->id;
+  row.check_run_said = said;
+  return {};
+}
+
+Result<std::pair<int64_t, std::string>> Outbox::find_check_run(const github::Repo& repo,
+                                                               const std::string& head) {
+  auto runs = gh_.list_check_runs_for_ref(repo, head);
   if (!runs) return make_error("check runs: " + runs.error().describe());
   const std::string bot = lookups_.bot();
   const std::string slug = bot.size() > 5 ? bot.substr(0, bot.size() - 5) : "";
-  for (const auto& r : *runs) {
-    if (r.name != kCheckName || (!slug.empty() && r.app_slug != slug)) continue;
-    if (r.status == update.status && r.conclusion == update.conclusion && r.title == update.title)
-      return {};  // already says so
-    // GitHub does not take a completed run back to in progress: a new run
-    // of the same name on the head takes its place (the newest counts).
-    if (r.status == "completed" && update.status != "completed") break;
-    auto changed = gh_.update_check_run(repo, r.id, update);
-    if (!changed) return make_error("check run: " + changed.error().describe());
-    return {};
-  }
-  auto made = gh_.create_check_run(repo, update);
-  if (!made) return make_error("check run: " + made.error().describe());
-  return {};
+  for (const auto& r : *runs)  // the newest first
+    if (r.name == kCheckName && (slug.empty() || r.app_slug == slug))
+      return std::make_pair(r.id, r.status + "\n" + r.conclusion + "\n" + r.title);
+  return std::make_pair(int64_t{0}, std::string());
 }
 
 }  // namespace bottega

@@ -18,6 +18,12 @@ struct TaskRow {
   int64_t plan_comment_id = 0;
   int64_t status_comment_id = 0;
   std::string applied_label;
+  // The App's check run on the PR's head (sql/0010_check_run.sql): its id
+  // (0: none on check_run_head; -1: look for it), the head, and what it
+  // last said.
+  int64_t check_run_id = 0;
+  std::string check_run_head;
+  std::string check_run_said;
   std::string outbox = "[]";
   std::string worktree_host;  // where the worktree is; "" = nowhere yet
 };

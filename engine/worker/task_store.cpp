@@ -13,7 +13,8 @@ constexpr int kFlushLockClass = 0x626f74;  // "bot"
 
 const char* kTaskColumns =
     "id, installation_id, repo, issue, base_branch, state::text, coalesce(plan_comment_id, 0),"
-    " coalesce(status_comment_id, 0), applied_label, outbox::text, coalesce(worktree_host, '')";
+    " coalesce(status_comment_id, 0), applied_label, outbox::text, coalesce(worktree_host, ''),"
+    " check_run_id, check_run_head, check_run_said";
 
 Result<TaskRow> row_from(const pqxx::row& r) {
   TaskRow row;
@@ -28,6 +29,9 @@ Result<TaskRow> row_from(const pqxx::row& r) {
   row.applied_label = r[8].as<std::string>();
   row.outbox = r[9].as<std::string>();
   row.worktree_host = r[10].as<std::string>();
+  row.check_run_id = r[11].as<int64_t>();
+  row.check_run_head = r[12].as<std::string>();
+  row.check_run_said = r[13].as<std::string>();
   return row;
 }
 
@@ -131,8 +135,10 @@ void save_outbox(pqxx::transaction_base& tx, int64_t task_id, const std::string&
 void save_flushed(pqxx::transaction_base& tx, const TaskRow& row, const std::string& outbox_json) {
   run(tx, "task_save_flushed",
       "UPDATE tasks SET outbox = $2::jsonb, plan_comment_id = NULLIF($3, 0),"
-      " status_comment_id = NULLIF($4, 0), applied_label = $5 WHERE id = $1",
-      row.task.id, outbox_json, row.plan_comment_id, row.status_comment_id, row.applied_label);
+      " status_comment_id = NULLIF($4, 0), applied_label = $5, check_run_id = $6,"
+      " check_run_head = $7, check_run_said = $8 WHERE id = $1",
+      row.task.id, outbox_json, row.plan_comment_id, row.status_comment_id, row.applied_label,
+      row.check_run_id, row.check_run_head, row.check_run_said);
 }
 
 void lock_flusher(pqxx::transaction_base& tx, int64_t task_id) {
@@ -158,6 +164,13 @@ Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which) {
     else
       run(tx, "task_posting_status", "UPDATE tasks SET status_comment_id = -1 WHERE id = $1",
           task_id);
+  });
+}
+
+Result<void> note_check_run_posting(Database& db, int64_t task_id, const std::string& head) {
+  return on_own_connection(db, "recording a check run being made", [&](pqxx::nontransaction& tx) {
+    run(tx, "task_posting_check_run",
+        "UPDATE tasks SET check_run_id = -1, check_run_head = $2 WHERE id = $1", task_id, head);
   });
 }
 

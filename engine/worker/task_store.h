@@ -78,6 +78,10 @@ bool effects_wanted(pqxx::transaction_base& tx, int64_t task_id, const std::stri
 // again), and the phase labels the issue may carry ("a,b").
 enum class MarkedComment { plan, status };
 [[nodiscard]] Result<void> note_posting(Database& db, int64_t task_id, MarkedComment which);
+// Before the App's check run is made on `head`: if the answer is lost, the
+// next sync looks for it instead of making a second one.
+[[nodiscard]] Result<void> note_check_run_posting(Database& db, int64_t task_id,
+                                                  const std::string& head);
 [[nodiscard]] Result<void> note_labels(Database& db, int64_t task_id, const std::string& labels);
 
 // This host holds the task's worktree: the task's next jobs come here.

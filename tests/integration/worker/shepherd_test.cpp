@@ -143,6 +143,33 @@ TEST_F(ShepherdTest, CloseCancelsReopenWatchesAgainAndMergeEndsDoneWithoutAWorkt
   EXPECT_NE(status->body.find("merged"), std::string::npos) << status->body;
 }
 
+// The bottega check is kept by its id: made and updated without being
+// looked for; a task whose creation's answer may have been lost (check_run_id
+// -1, as a crash leaves it) looks for it once and updates it in place.
+TEST_F(ShepherdTest, TheBottegaCheckIsUpdatedByItsIdAndLookedForOnlyAfterALostAnswer) {
+  ASSERT_NO_FATAL_FAILURE(start_engine());
+  int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
+  int pr = to_pull_request(issue);
+  const std::string head = head_of(pr);
+  auto lookups = [&] {
+    int n = 0;
+    for (const auto& r : github().requests())
+      n += r.method == "GET" && r.route == "/repos/{owner}/{repo}/commits/{ref}/check-runs";
+    return n;
+  };
+  ASSERT_EQ(github().check_runs(kOwner, kRepo, head).size(), 1u);
+  EXPECT_EQ(lookups(), 0) << "made without being looked for";
+
+  query("UPDATE tasks SET check_run_id = -1");
+  ASSERT_TRUE(github().merge_pull(kOwner, kRepo, pr, kWriter).ok());
+  drain();
+  ASSERT_EQ(phase_of(issue), "done");
+  auto checks = github().check_runs(kOwner, kRepo, head);
+  ASSERT_EQ(checks.size(), 1u) << "found and updated, not made twice";
+  EXPECT_EQ(checks[0].title, "Merged");
+  EXPECT_EQ(lookups(), 1);
+}
+
 TEST_F(ShepherdTest, AReviewWithTwoInlineCommentsIsOneTurnOnePushAndTwoThreadReplies) {
   ASSERT_NO_FATAL_FAILURE(start_engine());
   int issue = open_issue("Add a greeting file", "Please add hello.txt that says hello.");
