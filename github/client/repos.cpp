@@ -10,13 +10,24 @@ namespace bottega::github {
 
 using namespace detail;
 
+namespace {
+
+constexpr const char* kContentsRoute = "/repos/{owner}/{repo}/contents/{path}";
+
+// GET of the contents route: a file's or a directory's answer at `ref`.
+template <class Impl>
+auto get_contents(Impl& impl, const Repo& repo, std::string path, const std::string& ref) {
+  while (!path.empty() && path.front() == '/') path.erase(0, 1);
+  return impl.call("GET", kContentsRoute, {repo.owner, repo.name, path}, repo.installation_id, "",
+                   ref.empty() ? "" : "ref=" + percent_encode(ref, false));
+}
+
+}  // namespace
+
 GhResult<FileContent> GitHubClient::get_file_contents(const Repo& repo, const std::string& path,
                                                       const std::string& ref) {
-  const std::string route = "/repos/{owner}/{repo}/contents/{path}";
-  std::string p = path;
-  while (!p.empty() && p.front() == '/') p.erase(0, 1);
-  auto r = impl_->call("GET", route, {repo.owner, repo.name, p}, repo.installation_id, "",
-                       ref.empty() ? "" : "ref=" + percent_encode(ref, false));
+  const std::string route = kContentsRoute;
+  auto r = get_contents(*impl_, repo, path, ref);
   if (!r) return r.error();
   dom::parser parser;
   dom::element doc;
@@ -34,11 +45,8 @@ GhResult<FileContent> GitHubClient::get_file_contents(const Repo& repo, const st
 GhResult<std::vector<DirectoryEntry>> GitHubClient::list_directory(const Repo& repo,
                                                                    const std::string& path,
                                                                    const std::string& ref) {
-  const std::string route = "/repos/{owner}/{repo}/contents/{path}";
-  std::string p = path;
-  while (!p.empty() && p.front() == '/') p.erase(0, 1);
-  auto r = impl_->call("GET", route, {repo.owner, repo.name, p}, repo.installation_id, "",
-                       ref.empty() ? "" : "ref=" + percent_encode(ref, false));
+  const std::string route = kContentsRoute;
+  auto r = get_contents(*impl_, repo, path, ref);
   if (!r) return r.error();
   dom::parser parser;
   dom::array entries;
