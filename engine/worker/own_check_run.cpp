@@ -57,13 +57,19 @@ github::CheckRunUpdate check_of(const workflow::Task& t) {
   return u;
 }
 
+// What a run says, as tasks.check_run_said keeps it ("completed\nsuccess\nMerged").
+std::string said_by(const std::string& status, const std::string& conclusion,
+                    const std::string& title) {
+  return status + "\n" + conclusion + "\n" + title;
+}
+
 }  // namespace
 
 Result<void> Outbox::sync_check_run(TaskRow& row, const github::Repo& repo) {
   const workflow::Task& t = row.task;
   if (t.pr_number == 0 || t.pull.head_sha.empty()) return {};
   const auto update = check_of(t);
-  const std::string said = update.status + "\n" + update.conclusion + "\n" + update.title;
+  const std::string said = said_by(update.status, update.conclusion, update.title);
   // A head the kept run is not on has none of ours, unless one may have
   // been made on it ('*': a task from before runs were kept).
   if (row.check_run_head != t.pull.head_sha && row.check_run_head != "*") {
@@ -110,7 +116,7 @@ Result<std::pair<int64_t, std::string>> Outbox::find_check_run(const github::Rep
   const std::string slug = bot.size() > 5 ? bot.substr(0, bot.size() - 5) : "";
   for (const auto& r : *runs)  // the newest first
     if (r.name == kCheckName && (slug.empty() || r.app_slug == slug))
-      return std::make_pair(r.id, r.status + "\n" + r.conclusion + "\n" + r.title);
+      return std::make_pair(r.id, said_by(r.status, r.conclusion, r.title));
   return std::make_pair(int64_t{0}, std::string());
 }
 
